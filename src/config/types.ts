@@ -1,0 +1,156 @@
+// The resolved configuration: what `loadConfig` returns after reading `topics.yaml` and
+// `transformations.yaml`, interpolating `${ENV}`, validating, applying defaults and CLI overrides.
+// Everything downstream reads these types, never the raw YAML.
+
+import type { SqlType } from './sql-types.js';
+
+export interface FieldConfig {
+  name: string;
+  type: SqlType;
+  /** The type as written in the YAML, for messages. */
+  typeText: string;
+}
+
+export type ScanMode = 'earliest-offset' | 'latest-offset' | 'group-offsets' | 'timestamp';
+export type OnError = 'dlq' | 'skip' | 'fail';
+
+/** Iceberg partition transforms (Iceberg spec, "Partition Transforms"). */
+export type PartitionTransform =
+  | { kind: 'identity' }
+  | { kind: 'year' }
+  | { kind: 'month' }
+  | { kind: 'day' }
+  | { kind: 'hour' }
+  | { kind: 'bucket'; n: number }
+  | { kind: 'truncate'; width: number };
+
+export interface PartitionFieldConfig {
+  /** Sink column the transform reads. */
+  source: string;
+  transform: PartitionTransform;
+  /** As written, e.g. `bucket(16, user_id)`. */
+  text: string;
+}
+
+export interface SinkConfig {
+  /** As written in the YAML. */
+  tableNameRaw: string;
+  /** Sanitized as the seed does (`my-topic.v1` → `my_topic_v1`); a valid identifier. */
+  tableName: string;
+  schema: FieldConfig[];
+  partitionBy: PartitionFieldConfig[];
+  /** Iceberg table properties, merged over the defaults (format v2, Parquet, Snappy). */
+  properties: Record<string, string>;
+}
+
+export type DeadLetterConfig =
+  | { kind: 'table'; tableName: string }
+  | { kind: 'topic'; topic: string };
+
+export interface PipelineConfig {
+  topic: string;
+  enabled: boolean;
+  groupId: string;
+  scanMode: ScanMode;
+  /** Only with scanMode `timestamp`: epoch milliseconds. */
+  scanTimestampMs?: number | undefined;
+  format: 'json';
+  sourceSchema: FieldConfig[];
+  sink: SinkConfig;
+  /** Name of an entry in transformations.yaml. */
+  transformation: string;
+  onError: OnError;
+  deadLetter: DeadLetterConfig;
+  /** A record value larger than this is a dead letter (RECORD_TOO_LARGE). */
+  maxRecordBytes: number;
+}
+
+export interface TransformationEntry {
+  name: string;
+  className: string;
+  /** As written: dotted (`transformations.bid_events_raw`) or a relative path. */
+  module: string;
+  /** Absolute path of the source file the module names (`.ts` under `transformations/`). */
+  modulePath: string;
+  description: string;
+}
+
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+export type SaslMechanism = 'AWS_MSK_IAM' | 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
+export interface KafkaConfig {
+  bootstrapServers: string[];
+  clientId: string;
+  security: {
+    protocol: SecurityProtocol;
+    saslMechanism?: SaslMechanism | undefined;
+    /** AWS region for MSK IAM signing; falls back to AWS_REGION. */
+    region?: string | undefined;
+    username?: string | undefined;
+    password?: string | undefined;
+  };
+}
+
+export type CheckpointMode = 'EXACTLY_ONCE' | 'AT_LEAST_ONCE';
+
+export interface RestartPolicy {
+  /** A pipeline failing this many times within `windowMs` is marked failed. */
+  maxFailures: number;
+  windowMs: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface RuntimeConfig {
+  /** Transform pool size. */
+  parallelism: number;
+  checkpointIntervalMs: number;
+  checkpointMode: CheckpointMode;
+  metricsPort: number;
+  restart: RestartPolicy;
+  /** Upper bound for buffered batches across the process, in bytes. */
+  memoryBudgetBytes: number;
+}
+
+export type CatalogConfig =
+  | {
+      type: 'sql';
+      name: string;
+      /** `sqlite:///abs/path/catalog.db` as pyiceberg takes it, made absolute. */
+      uri: string;
+      /** Absolute filesystem path of the SQLite file. */
+      sqlitePath: string;
+      /** `file:///abs/path` */
+      warehouse: string;
+      namespace: string;
+    }
+  | {
+      type: 's3tables';
+      name: string;
+      /** Table bucket ARN, `arn:aws:s3tables:<region>:<account>:bucket/<name>`. */
+      warehouse: string;
+      region: string;
+      namespace: string;
+      /** Overrides the S3 Tables endpoint (tests point it at a local server). */
+      endpoint?: string | undefined;
+      /** Overrides the S3 endpoint for data and metadata files. */
+      s3Endpoint?: string | undefined;
+    }
+  | {
+      type: 'rest';
+      name: string;
+      uri: string;
+      warehouse?: string | undefined;
+      namespace: string;
+    };
+
+export interface AppConfig {
+  configDir: string;
+  files: { topics: string; transformations: string };
+  kafka: KafkaConfig;
+  runtime: RuntimeConfig;
+  catalog: CatalogConfig;
+  /** Every topic in the file, enabled or not, in file order. */
+  pipelines: PipelineConfig[];
+  transformations: Record<string, TransformationEntry>;
+}
