@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// `npm start -- [options]`: loads the configuration, and either checks it (--check) or runs the
+// pipelines. Exit codes: 0 done, 2 configuration or usage error, 3 cannot run.
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { describeConfig } from './config/describe.js';
+import { ConfigError, formatIssue } from './config/issues.js';
+import { loadConfig, type ConfigOverrides } from './config/load.js';
+import { ACCEPTED_DURATION, parseDuration } from './config/units.js';
+
+export const USAGE = `Usage: npm start -- [options]
+
+Runs every enabled pipeline in <config>/topics.yaml: Kafka topic → transformation → Iceberg table.
+
+Options:
+  --config DIR               folder with topics.yaml and transformations.yaml (default: config)
+  --parallelism N            transform worker threads (default: runtime.parallelism, else CPU cores)
+  --checkpoint-interval D    time between checkpoints, e.g. 10s, 1min (default: runtime.checkpoint_interval, 60s)
+  --metrics-port P           Prometheus /metrics port, 0 to disable (default: runtime.metrics_port, 9464)
+  --bounded                  consume up to the end offsets seen at start, commit, and exit
+  --check                    validate the configuration, print the resolved pipelines, and exit
+  --help                     show this text
+`;
+
+export const EXIT = { OK: 0, CONFIG: 2, CANNOT_RUN: 3 } as const;
+
+export interface CliOptions {
+  configDir: string;
+  overrides: ConfigOverrides;
+  bounded: boolean;
+  check: boolean;
+  help: boolean;
+}
+
+export class UsageError extends Error {}
+
+export function parseCli(argv: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        parallelism: { type: 'string' },
+        'checkpoint-interval': { type: 'string' },
+        'metrics-port': { type: 'string' },
+        bounded: { type: 'boolean', default: false },
+        check: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  const overrides: ConfigOverrides = {};
+  if (v.parallelism !== undefined) {
+    const n = Number(v.parallelism);
+    if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--parallelism: found "${v.parallelism}"; expected a whole number from 1 to 256`);
+    overrides.parallelism = n;
+  }
+  if (v['checkpoint-interval'] !== undefined) {
+    const ms = parseDuration(v['checkpoint-interval']);
+    if (ms === undefined || ms < 100) throw new UsageError(`--checkpoint-interval: found "${v['checkpoint-interval']}"; expected ${ACCEPTED_DURATION}, at least 100ms`);
+    overrides.checkpointIntervalMs = ms;
+  }
+  if (v['metrics-port'] !== undefined) {
+    const n = Number(v['metrics-port']);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--metrics-port: found "${v['metrics-port']}"; expected a port from 0 to 65535`);
+    overrides.metricsPort = n;
+  }
+  return { configDir: v.config ?? 'config', overrides, bounded: v.bounded, check: v.check, help: v.help };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${USAGE}`);
+      return EXIT.CONFIG;
+    }
+    throw err;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return EXIT.OK;
+  }
+  let loaded;
+  try {
+    loaded = loadConfig({ configDir: path.resolve(options.configDir), overrides: options.overrides });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.issues.length} configuration error${err.issues.length === 1 ? '' : 's'}:\n`);
+      for (const issue of err.issues) process.stderr.write(`  ${formatIssue(issue)}\n`);
+      return EXIT.CONFIG;
+    }
+    throw err;
+  }
+  for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (options.check) {
+    process.stdout.write(`${describeConfig(loaded.config)}\n`);
+    return EXIT.OK;
+  }
+  process.stderr.write(
+    'The configuration is valid, but the pipelines are not runnable yet: the actor runtime is not built.\n' +
+      'Use --check to validate a configuration, `npm run kafka:start` for a local broker and `npm run produce` for sample events.\n',
+  );
+  return EXIT.CANNOT_RUN;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+  );
+}

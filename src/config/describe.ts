@@ -1,0 +1,54 @@
+// The human-readable account of a resolved configuration that `--check` prints.
+
+import { formatSqlType } from './sql-types.js';
+import type { AppConfig, CatalogConfig, FieldConfig, PipelineConfig } from './types.js';
+import { formatDuration } from './units.js';
+
+function describeCatalog(c: CatalogConfig): string {
+  switch (c.type) {
+    case 'sql':
+      return `sql "${c.name}" (${c.uri}), warehouse ${c.warehouse}, namespace ${c.namespace}`;
+    case 's3tables':
+      return `s3tables "${c.name}" (${c.warehouse}, ${c.region}${c.endpoint ? `, endpoint ${c.endpoint}` : ''}), namespace ${c.namespace}`;
+    case 'rest':
+      return `rest "${c.name}" (${c.uri}), namespace ${c.namespace}`;
+  }
+}
+
+function columns(fields: FieldConfig[]): string[] {
+  const width = Math.max(...fields.map((f) => f.name.length));
+  return fields.map((f) => `      ${f.name.padEnd(width)}  ${formatSqlType(f.type)}`);
+}
+
+function describePipeline(p: PipelineConfig, config: AppConfig): string[] {
+  const t = config.transformations[p.transformation];
+  const table = `${config.catalog.namespace}.${p.sink.tableName}`;
+  const lines = [
+    `  ${p.topic} → ${p.transformation} → ${table}${p.enabled ? '' : '   (disabled)'}`,
+    `    group ${p.groupId}, scan ${p.scanMode}${p.scanTimestampMs !== undefined ? ` from ${new Date(p.scanTimestampMs).toISOString()}` : ''}, format ${p.format}`,
+    `    transformation: ${t ? `${t.className} from ${t.module} — ${t.description}` : '(unknown)'}`,
+    `    source schema:`,
+    ...columns(p.sourceSchema),
+    `    sink schema${p.sink.tableName !== p.sink.tableNameRaw ? ` (table_name ${p.sink.tableNameRaw} sanitized)` : ''}:`,
+    ...columns(p.sink.schema),
+  ];
+  if (p.sink.partitionBy.length > 0) lines.push(`    partitioned by: ${p.sink.partitionBy.map((f) => f.text).join(', ')}`);
+  const dl = p.deadLetter.kind === 'table' ? `table ${config.catalog.namespace}.${p.deadLetter.tableName}` : `topic ${p.deadLetter.topic}`;
+  lines.push(`    on error: ${p.onError}${p.onError === 'dlq' ? ` → ${dl}` : ''}; records over ${p.maxRecordBytes} bytes are rejected`);
+  return lines;
+}
+
+export function describeConfig(config: AppConfig): string {
+  const r = config.runtime;
+  const k = config.kafka;
+  const enabled = config.pipelines.filter((p) => p.enabled).length;
+  return [
+    `Configuration ${config.configDir}: OK`,
+    `  kafka: ${k.bootstrapServers.join(',')} (${k.security.protocol}${k.security.saslMechanism ? `, ${k.security.saslMechanism}` : ''})`,
+    `  catalog: ${describeCatalog(config.catalog)}`,
+    `  runtime: parallelism ${r.parallelism}, checkpoint every ${formatDuration(r.checkpointIntervalMs)} (${r.checkpointMode}), metrics on :${r.metricsPort}`,
+    '',
+    `Pipelines (${enabled} enabled of ${config.pipelines.length}):`,
+    ...config.pipelines.flatMap((p) => [...describePipeline(p, config), '']),
+  ].join('\n');
+}

@@ -1,0 +1,18 @@
+// Table and namespace names. The PyFlink job's sanitize_table_name replaced '-' and '.' with '_'
+// (`my-topic.v1` → `my_topic_v1`); the result must then be a plain identifier, which is what every
+// catalog here accepts. S3 Tables further allows only lowercase letters, digits and '_'
+// (AWS S3 Tables user guide, "Table naming rules").
+
+export function sanitizeTableName(name: string): string {
+  return name.replace(/[-.]/g, '_');
+}
+
+export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ACCEPTED_IDENTIFIER = "letters, digits and '_', not starting with a digit";
+
+export const S3TABLES_IDENTIFIER = /^[a-z0-9][a-z0-9_]*$/;
+export const ACCEPTED_S3TABLES_IDENTIFIER = "lowercase letters, digits and '_', starting with a letter or digit";
+
+export function isIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name);
+}

@@ -1,0 +1,472 @@
+// Checks that need more than one value, and the step from raw YAML to the resolved types:
+// SQL types parsed, partition specs checked against the sink schema, references between the two
+// files followed, paths made absolute, defaults applied. Each function records its problems on
+// the SourceFile and returns undefined when its part is unusable.
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ConfigPath } from './issues.js';
+import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, S3TABLES_IDENTIFIER, isIdentifier, sanitizeTableName } from './names.js';
+import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from './partition-spec.js';
+import { topicSchema, type RawTopicsFile, type RawTransformationsFile } from './schema.js';
+import type { SourceFile } from './source-file.js';
+import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from './sql-types.js';
+import type {
+  AppConfig,
+  CatalogConfig,
+  FieldConfig,
+  KafkaConfig,
+  PartitionFieldConfig,
+  PipelineConfig,
+  RuntimeConfig,
+  TransformationEntry,
+} from './types.js';
+import { ACCEPTED_DURATION, ACCEPTED_SIZE, parseDuration, parseSize } from './units.js';
+import type { ConfigOverrides } from './load.js';
+
+/** Table properties every sink gets unless it sets its own (the PyFlink job's ICEBERG_CONFIG). */
+export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
+  'format-version': '2',
+  'write.format.default': 'parquet',
+  'write.parquet.compression-codec': 'snappy',
+};
+
+export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+
+export function resolveKafka(file: SourceFile, raw: RawTopicsFile['kafka'], warnings: string[]): KafkaConfig | undefined {
+  const servers = (Array.isArray(raw.bootstrap_servers) ? raw.bootstrap_servers : raw.bootstrap_servers.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  let ok = true;
+  servers.forEach((server) => {
+    if (!/^[^\s:]+:\d{1,5}$/.test(server) && !/^\[[0-9a-f:]+\]:\d{1,5}$/i.test(server)) {
+      file.add(['kafka', 'bootstrap_servers'], `${JSON.stringify(server)} is not host:port`, {
+        accepted: 'host:port entries separated by commas, e.g. "b-1.msk.example:9098,b-2.msk.example:9098"',
+      });
+      ok = false;
+    }
+  });
+  const sec = raw.security ?? {};
+  const protocol = sec.protocol ?? 'PLAINTEXT';
+  const usesSasl = protocol === 'SASL_SSL' || protocol === 'SASL_PLAINTEXT';
+  if (usesSasl && sec.sasl_mechanism === undefined) {
+    file.add(['kafka', 'security', 'sasl_mechanism'], `required when protocol is ${protocol}`, {
+      accepted: 'AWS_MSK_IAM, PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512',
+    });
+    ok = false;
+  }
+  if (!usesSasl && sec.sasl_mechanism !== undefined) {
+    file.add(['kafka', 'security', 'sasl_mechanism'], `has no effect with protocol ${protocol}`, {
+      accepted: 'protocol SASL_SSL or SASL_PLAINTEXT with a SASL mechanism',
+    });
+    ok = false;
+  }
+  if (sec.sasl_mechanism === 'AWS_MSK_IAM' && protocol !== 'SASL_SSL') {
+    file.add(['kafka', 'security', 'protocol'], 'AWS_MSK_IAM needs TLS', { accepted: '"SASL_SSL"' });
+    ok = false;
+  }
+  const needsPassword = sec.sasl_mechanism === 'PLAIN' || sec.sasl_mechanism?.startsWith('SCRAM');
+  if (needsPassword && (sec.username === undefined || sec.password === undefined)) {
+    file.add(['kafka', 'security'], `${sec.sasl_mechanism} needs username and password`, {
+      accepted: 'username and password (e.g. "${KAFKA_PASSWORD}")',
+      showFound: false,
+    });
+    ok = false;
+  }
+  if (sec.sasl_jaas_config !== undefined || sec.sasl_client_callback_handler_class !== undefined) {
+    warnings.push(
+      `${file.displayName}: kafka.security.sasl_jaas_config and sasl_client_callback_handler_class are Java client settings and are ignored; IAM signing uses the AWS default credential chain`,
+    );
+  }
+  if (!ok) return undefined;
+  return {
+    bootstrapServers: servers,
+    clientId: raw.client_id ?? 'streamberg',
+    security: {
+      protocol,
+      saslMechanism: sec.sasl_mechanism,
+      region: sec.region,
+      username: sec.username,
+      password: sec.password,
+    },
+  };
+}
+
+function duration(file: SourceFile, p: ConfigPath, value: string | number | undefined, fallback: number, min = 1): number | undefined {
+  if (value === undefined) return fallback;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < min) {
+    file.add(p, ms === undefined ? 'not a duration' : 'too short', { accepted: ms === undefined ? ACCEPTED_DURATION : `at least ${min}ms` });
+    return undefined;
+  }
+  return ms;
+}
+
+function size(file: SourceFile, p: ConfigPath, value: string | number | undefined, fallback: number): number | undefined {
+  if (value === undefined) return fallback;
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes < 1) {
+    file.add(p, 'not a size', { accepted: ACCEPTED_SIZE });
+    return undefined;
+  }
+  return bytes;
+}
+
+export function resolveRuntime(
+  file: SourceFile,
+  raw: RawTopicsFile['runtime'],
+  overrides: ConfigOverrides,
+  cores: number,
+): RuntimeConfig | undefined {
+  const r = raw ?? {};
+  const interval = duration(file, ['runtime', 'checkpoint_interval'], r.checkpoint_interval, 60_000, 100);
+  const window = duration(file, ['runtime', 'restart', 'window'], r.restart?.window, 10 * 60_000);
+  const initialBackoff = duration(file, ['runtime', 'restart', 'initial_backoff'], r.restart?.initial_backoff, 1000);
+  const maxBackoff = duration(file, ['runtime', 'restart', 'max_backoff'], r.restart?.max_backoff, 60_000);
+  const budget = size(file, ['runtime', 'memory_budget'], r.memory_budget, 512 * 1024 * 1024);
+  if (interval === undefined || window === undefined || initialBackoff === undefined || maxBackoff === undefined || budget === undefined)
+    return undefined;
+  return {
+    parallelism: overrides.parallelism ?? r.parallelism ?? cores,
+    checkpointIntervalMs: overrides.checkpointIntervalMs ?? interval,
+    checkpointMode: r.checkpoint_mode ?? 'EXACTLY_ONCE',
+    metricsPort: overrides.metricsPort ?? r.metrics_port ?? 9464,
+    memoryBudgetBytes: budget,
+    restart: {
+      maxFailures: r.restart?.max_failures ?? 5,
+      windowMs: window,
+      initialBackoffMs: initialBackoff,
+      maxBackoffMs: maxBackoff,
+    },
+  };
+}
+
+/** A path or `file://` URI, made absolute against the config folder. */
+function localPath(value: string, base: string): string {
+  const stripped = value.startsWith('file://') ? value.slice('file://'.length) : value;
+  return path.resolve(base, stripped);
+}
+
+const S3TABLES_ARN = /^arn:aws[a-z-]*:s3tables:([a-z0-9-]+):(\d{12}):bucket\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])$/;
+
+export function resolveCatalog(file: SourceFile, raw: RawTopicsFile['catalog'], configDir: string): CatalogConfig | undefined {
+  const c = raw ?? {};
+  const type = c.type ?? 'sql';
+  const namespace = c.namespace ?? 'analytics';
+  const at = (key: string): ConfigPath => ['catalog', key];
+  let ok = true;
+  if (!isIdentifier(namespace)) {
+    file.add(at('namespace'), 'not a valid namespace', { accepted: ACCEPTED_IDENTIFIER });
+    ok = false;
+  }
+  switch (type) {
+    case 'sql': {
+      for (const key of ['region', 'endpoint', 's3_endpoint'] as const) {
+        if (c[key] !== undefined) {
+          file.add(at(key), 'applies only to type "s3tables"', { accepted: 'no such key with type "sql"' });
+          ok = false;
+        }
+      }
+      // Without a catalog section the warehouse lives in ./warehouse of the working directory.
+      const base = raw === undefined ? process.cwd() : configDir;
+      const warehouseText = c.warehouse ?? 'warehouse';
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(warehouseText) && !warehouseText.startsWith('file://')) {
+        file.add(at('warehouse'), 'the sql catalog stores files locally', { accepted: 'a path or a file:// URI' });
+        ok = false;
+      }
+      const warehouseDir = localPath(warehouseText, base);
+      let sqlitePath = path.join(warehouseDir, 'catalog.db');
+      if (c.uri !== undefined) {
+        if (!c.uri.startsWith('sqlite:///')) {
+          file.add(at('uri'), 'not a SQLite URI', { accepted: 'sqlite:///relative/path.db or sqlite:////absolute/path.db' });
+          ok = false;
+        } else {
+          // As SQLAlchemy reads it: three slashes then a relative path, four for an absolute one.
+          sqlitePath = path.resolve(base, c.uri.slice('sqlite:///'.length));
+        }
+      }
+      if (!ok) return undefined;
+      return {
+        type: 'sql',
+        name: c.name ?? 'local',
+        uri: `sqlite:///${sqlitePath}`,
+        sqlitePath,
+        warehouse: `file://${warehouseDir}`,
+        namespace,
+      };
+    }
+    case 's3tables': {
+      const arn = c.warehouse === undefined ? undefined : S3TABLES_ARN.exec(c.warehouse);
+      if (!arn) {
+        file.add(at('warehouse'), c.warehouse === undefined ? 'required for type "s3tables"' : 'not an S3 Tables bucket ARN', {
+          accepted: 'arn:aws:s3tables:<region>:<account-id>:bucket/<bucket-name>',
+        });
+        ok = false;
+      }
+      if (c.uri !== undefined) {
+        file.add(at('uri'), 'applies only to types "sql" and "rest"', { accepted: 'endpoint, to point at another S3 Tables endpoint' });
+        ok = false;
+      }
+      if (!S3TABLES_IDENTIFIER.test(namespace)) {
+        file.add(at('namespace'), 'not a valid S3 Tables namespace', { accepted: ACCEPTED_S3TABLES_IDENTIFIER });
+        ok = false;
+      }
+      const region = c.region ?? arn?.[1];
+      if (arn && c.region !== undefined && c.region !== arn[1]) {
+        file.add(at('region'), `differs from the region in the warehouse ARN (${arn[1]})`, { accepted: JSON.stringify(arn[1]) });
+        ok = false;
+      }
+      if (!ok || !arn || region === undefined) return undefined;
+      return { type: 's3tables', name: c.name ?? 's3_tables', warehouse: c.warehouse!, region, namespace, endpoint: c.endpoint, s3Endpoint: c.s3_endpoint };
+    }
+    case 'rest': {
+      if (c.uri === undefined || !/^https?:\/\//.test(c.uri)) {
+        file.add(at('uri'), c.uri === undefined ? 'required for type "rest"' : 'not an http(s) URL', { accepted: 'the REST catalog base URL, e.g. https://catalog.example/api/catalog' });
+        ok = false;
+      }
+      if (!ok) return undefined;
+      return { type: 'rest', name: c.name ?? 'rest', uri: c.uri!, warehouse: c.warehouse, namespace };
+    }
+  }
+}
+
+type Loose = Record<string, unknown>;
+const asObject = (v: unknown): Loose | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : undefined);
+const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * Parses the SQL types of a schema list. Works on unvalidated data, so that a structural mistake
+ * elsewhere in the same topic does not hide a bad type; entries that are not {name, type}
+ * mappings were already reported by the structural check.
+ */
+function resolveFields(file: SourceFile, p: ConfigPath, raw: unknown): FieldConfig[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  const out: FieldConfig[] = [];
+  const seen = new Map<string, number>();
+  let ok = true;
+  raw.forEach((entry: unknown, i) => {
+    const name = asString(asObject(entry)?.name);
+    const typeText = asString(asObject(entry)?.type);
+    if (name === undefined || typeText === undefined) {
+      ok = false;
+      return;
+    }
+    const prev = seen.get(name);
+    if (prev !== undefined) {
+      file.add([...p, i, 'name'], `duplicate column (also at ${String(p.at(-1))}[${prev}])`, { accepted: 'unique column names' });
+      ok = false;
+    }
+    seen.set(name, i);
+    try {
+      out.push({ name, type: parseSqlType(typeText), typeText });
+    } catch (err) {
+      const where = err instanceof SqlTypeParseError ? ` at character ${err.position + 1}: ${err.message}` : '';
+      file.add([...p, i, 'type'], `not a Flink SQL type${where}`, { accepted: ACCEPTED_TYPES });
+      ok = false;
+    }
+  });
+  return ok ? out : undefined;
+}
+
+function resolvePartitions(file: SourceFile, p: ConfigPath, raw: unknown, schema: FieldConfig[] | undefined): PartitionFieldConfig[] | undefined {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) return undefined;
+  const out: PartitionFieldConfig[] = [];
+  let ok = true;
+  raw.forEach((text: unknown, i) => {
+    if (typeof text !== 'string') {
+      ok = false;
+      return;
+    }
+    const parsed = parsePartitionField(text);
+    if (typeof parsed === 'string') {
+      file.add([...p, i], parsed, { accepted: ACCEPTED_PARTITION });
+      ok = false;
+      return;
+    }
+    if (schema) {
+      const column = schema.find((f) => f.name === parsed.source);
+      if (!column) {
+        file.add([...p, i], `column ${parsed.source} is not in sink.schema`, { accepted: schema.map((f) => f.name).join(', ') });
+        ok = false;
+        return;
+      }
+      const problem = partitionTypeProblem(parsed.transform, column.type);
+      if (problem) {
+        file.add([...p, i], `${problem} (${parsed.source} is ${column.typeText})`, { accepted: ACCEPTED_PARTITION });
+        ok = false;
+        return;
+      }
+    }
+    out.push(parsed);
+  });
+  return ok ? out : undefined;
+}
+
+export function resolvePipelines(
+  file: SourceFile,
+  topics: unknown,
+  transformations: Record<string, TransformationEntry> | undefined,
+  catalog: CatalogConfig | undefined,
+): PipelineConfig[] | undefined {
+  const entries = asObject(topics);
+  if (!entries) return undefined;
+  const out: PipelineConfig[] = [];
+  const tables = new Map<string, string>();
+  let ok = true;
+  for (const [topic, value] of Object.entries(entries)) {
+    const base: ConfigPath = ['topics', topic];
+    const loose = asObject(value);
+    if (!loose) {
+      ok = false;
+      continue;
+    }
+    if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+      file.add(base, `${JSON.stringify(topic)} is not a valid Kafka topic name`, { accepted: "letters, digits, '.', '_' and '-', at most 249 characters", showFound: false });
+      ok = false;
+    }
+    const sink = asObject(loose.sink);
+    const sourceSchema = resolveFields(file, [...base, 'source_schema'], loose.source_schema);
+    const sinkSchema = resolveFields(file, [...base, 'sink', 'schema'], sink?.schema);
+    const partitionBy = resolvePartitions(file, [...base, 'sink', 'partition_by'], sink?.partition_by, sinkSchema);
+    const enabled = loose.enabled !== false && loose.enabled !== 'false';
+
+    const rawTableName = asString(sink?.table_name);
+    const tableName = rawTableName === undefined ? undefined : sanitizeTableName(rawTableName);
+    if (tableName !== undefined) {
+      const identifierOk = catalog?.type === 's3tables' ? S3TABLES_IDENTIFIER.test(tableName) : isIdentifier(tableName);
+      if (!identifierOk) {
+        file.add([...base, 'sink', 'table_name'], `${JSON.stringify(tableName)} (after replacing '-' and '.' with '_') is not a valid table name`, {
+          accepted: catalog?.type === 's3tables' ? ACCEPTED_S3TABLES_IDENTIFIER : ACCEPTED_IDENTIFIER,
+        });
+        ok = false;
+      }
+      const other = tables.get(tableName);
+      if (other !== undefined && enabled) {
+        file.add([...base, 'sink', 'table_name'], `table ${tableName} is already the sink of topic ${other}`, { accepted: 'one topic per table' });
+        ok = false;
+      }
+      if (enabled) tables.set(tableName, topic);
+    }
+
+    const transformation = asString(loose.transformation);
+    if (transformations && transformation !== undefined && !(transformation in transformations)) {
+      const names = Object.keys(transformations);
+      file.add([...base, 'transformation'], 'no such entry in transformations.yaml', {
+        accepted: names.length > 0 ? `one of ${names.join(', ')}` : 'an entry defined in transformations.yaml',
+      });
+      ok = false;
+    }
+
+    const parsed = topicSchema.safeParse(value);
+    if (!parsed.success) {
+      ok = false; // reported by the structural check
+      continue;
+    }
+    const raw = parsed.data;
+    const scanMode = raw.scan_mode ?? 'group-offsets';
+    if (scanMode === 'timestamp' && raw.scan_timestamp_ms === undefined) {
+      file.add([...base, 'scan_timestamp_ms'], 'required when scan_mode is "timestamp"', { accepted: 'epoch milliseconds' });
+      ok = false;
+    }
+    if (scanMode !== 'timestamp' && raw.scan_timestamp_ms !== undefined) {
+      file.add([...base, 'scan_timestamp_ms'], `has no effect with scan_mode ${JSON.stringify(scanMode)}`, { accepted: 'scan_mode "timestamp"' });
+      ok = false;
+    }
+
+    const dl = raw.dead_letter;
+    if (dl && dl.table !== undefined && dl.topic !== undefined) {
+      file.add([...base, 'dead_letter'], 'names both a table and a topic', { accepted: 'either table or topic', showFound: false });
+      ok = false;
+    }
+    const dlqTable = sanitizeTableName(dl?.table ?? `${tableName ?? ''}_dlq`);
+    if (dl?.table !== undefined && !isIdentifier(dlqTable)) {
+      file.add([...base, 'dead_letter', 'table'], 'not a valid table name', { accepted: ACCEPTED_IDENTIFIER });
+      ok = false;
+    }
+
+    let maxRecordBytes = DEFAULT_MAX_RECORD_BYTES;
+    if (raw.max_record_bytes !== undefined) {
+      const bytes = parseSize(raw.max_record_bytes);
+      if (bytes === undefined || bytes < 1) {
+        file.add([...base, 'max_record_bytes'], 'not a size', { accepted: ACCEPTED_SIZE });
+        ok = false;
+      } else maxRecordBytes = bytes;
+    }
+
+    if (!sourceSchema || !sinkSchema || !partitionBy || tableName === undefined) {
+      ok = false;
+      continue;
+    }
+    out.push({
+      topic,
+      enabled,
+      groupId: raw.kafka_group_id ?? `streamberg-${topic}`,
+      scanMode,
+      scanTimestampMs: raw.scan_timestamp_ms,
+      format: 'json',
+      sourceSchema,
+      sink: {
+        tableNameRaw: raw.sink.table_name,
+        tableName,
+        schema: sinkSchema,
+        partitionBy,
+        properties: { ...DEFAULT_TABLE_PROPERTIES, ...(raw.sink.properties ?? {}) },
+      },
+      transformation: raw.transformation,
+      onError: raw.on_error ?? 'dlq',
+      deadLetter: dl?.topic !== undefined ? { kind: 'topic', topic: dl.topic } : { kind: 'table', tableName: dlqTable },
+      maxRecordBytes,
+    });
+  }
+  return ok ? out : undefined;
+}
+
+/**
+ * Resolves each registry entry's module to a source file under `<root>/transformations/`:
+ * `transformations.bid_events_raw` → `transformations/bid_events_raw.ts`, or a relative path
+ * (`transformations/x.ts`, `./x.ts` from inside transformations/). Modules outside that folder
+ * are refused: the registry must not be a way to load arbitrary code from elsewhere on disk.
+ */
+export function resolveTransformations(
+  file: SourceFile,
+  raw: RawTransformationsFile,
+  projectRoot: string,
+): Record<string, TransformationEntry> | undefined {
+  const dir = path.join(projectRoot, 'transformations');
+  const out: Record<string, TransformationEntry> = {};
+  let ok = true;
+  for (const [name, entry] of Object.entries(raw.transformations)) {
+    const p: ConfigPath = ['transformations', name, 'module'];
+    let candidate: string;
+    if (/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(entry.module)) {
+      candidate = path.join(projectRoot, ...entry.module.split('.'));
+    } else {
+      const rel = entry.module.startsWith('./') || entry.module.startsWith('../') ? path.resolve(dir, entry.module) : path.resolve(projectRoot, entry.module);
+      candidate = rel;
+    }
+    const inside = path.relative(dir, candidate);
+    if (inside.startsWith('..') || path.isAbsolute(inside)) {
+      file.add(p, 'module is outside the transformations/ folder', { accepted: 'transformations.<name> or a path inside transformations/' });
+      ok = false;
+      continue;
+    }
+    const resolved = [candidate, `${candidate}.ts`, `${candidate}.js`].find((c) => /\.(ts|js)$/.test(c) && existsSync(c));
+    if (resolved === undefined) {
+      file.add(p, `module file not found (looked for ${path.relative(process.cwd(), candidate)}.ts)`, {
+        accepted: 'a module under transformations/ that exists',
+      });
+      ok = false;
+      continue;
+    }
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(entry.class)) {
+      file.add(['transformations', name, 'class'], 'not a class name', { accepted: 'an exported class name such as BidEventsRawTransformer' });
+      ok = false;
+      continue;
+    }
+    out[name] = { name, className: entry.class, module: entry.module, modulePath: resolved, description: entry.description ?? entry.class };
+  }
+  return ok ? out : undefined;
+}
+
+export type { AppConfig };

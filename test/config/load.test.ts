@@ -1,0 +1,258 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, formatIssue, type ConfigIssue } from '../../src/config/issues.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ROOT } from '../helpers/build.js';
+
+const SEED = path.join(ROOT, 'test/fixtures/seed-config');
+
+/** A throw-away project: config/ with the given files, transformations/ with the given modules. */
+function project(files: { topics: string; transformations?: string; modules?: string[] }): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+  mkdirSync(path.join(dir, 'config'));
+  mkdirSync(path.join(dir, 'transformations'));
+  writeFileSync(path.join(dir, 'config/topics.yaml'), files.topics);
+  writeFileSync(
+    path.join(dir, 'config/transformations.yaml'),
+    files.transformations ?? readFileSync(path.join(ROOT, 'config/transformations.yaml'), 'utf8'),
+  );
+  for (const m of files.modules ?? ['bid_events_raw', 'user_events_enriched']) {
+    writeFileSync(path.join(dir, 'transformations', `${m}.ts`), 'export {};\n');
+  }
+  return path.join(dir, 'config');
+}
+
+function issuesOf(configDir: string, env: Record<string, string> = {}): ConfigIssue[] {
+  try {
+    loadConfig({ configDir, env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+const shippedTopics = readFileSync(path.join(ROOT, 'config/topics.yaml'), 'utf8');
+
+describe('the shipped configuration', () => {
+  it('resolves both seed pipelines with defaults applied', () => {
+    const dir = project({ topics: shippedTopics });
+    const { config } = loadConfig({ configDir: dir, env: {} });
+    expect(config.pipelines.map((p) => [p.topic, p.transformation, p.sink.tableName])).toEqual([
+      ['bid-events', 'bid_events_raw', 'parsed_events'],
+      ['user-events', 'user_events_enriched', 'user_events_enriched'],
+    ]);
+    const bid = config.pipelines[0]!;
+    expect(bid.sourceSchema.map((f) => f.type.kind)).toEqual(['string', 'bigint', 'bigint', 'string', 'string', 'bigint']);
+    expect(bid.sink.schema.at(-1)).toMatchObject({ name: 'ingestion_time', type: { kind: 'timestamp', precision: 3 } });
+    expect(bid.sink.properties).toMatchObject({ 'format-version': '2', 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'snappy' });
+    expect(bid.onError).toBe('dlq');
+    expect(bid.deadLetter).toEqual({ kind: 'table', tableName: 'parsed_events_dlq' });
+    expect(config.kafka.bootstrapServers).toEqual(['127.0.0.1:9092']);
+    expect(config.runtime).toMatchObject({ parallelism: 2, checkpointIntervalMs: 60_000, checkpointMode: 'EXACTLY_ONCE', metricsPort: 9464 });
+    // Relative paths resolve against the config folder: ../warehouse is beside config/.
+    const warehouse = path.resolve(dir, '..', 'warehouse');
+    expect(config.catalog).toEqual({
+      type: 'sql',
+      name: 'local',
+      uri: `sqlite:///${warehouse}/catalog.db`,
+      sqlitePath: `${warehouse}/catalog.db`,
+      warehouse: `file://${warehouse}`,
+      namespace: 'analytics',
+    });
+    expect(config.transformations.bid_events_raw!.modulePath).toBe(path.resolve(dir, '..', 'transformations/bid_events_raw.ts'));
+  });
+
+  it('takes overrides from the command line over the file', () => {
+    const dir = project({ topics: shippedTopics });
+    const { config } = loadConfig({ configDir: dir, env: {}, overrides: { parallelism: 7, checkpointIntervalMs: 5000, metricsPort: 0 } });
+    expect(config.runtime).toMatchObject({ parallelism: 7, checkpointIntervalMs: 5000, metricsPort: 0 });
+  });
+});
+
+describe("the PyFlink job's own files", () => {
+  it('are accepted unchanged, with the Java-only IAM settings noted as ignored', () => {
+    const { config, warnings } = loadConfig({ configDir: path.join(SEED, 'config'), env: {} });
+    expect(config.kafka).toMatchObject({
+      bootstrapServers: ['broker1:9098', 'broker2:9098'],
+      security: { protocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM' },
+    });
+    expect(config.pipelines.map((p) => [p.topic, p.enabled, p.scanMode])).toEqual([
+      ['bid-events', true, 'earliest-offset'],
+      ['new-topic', false, 'latest-offset'],
+    ]);
+    expect(config.pipelines[1]!.sink.schema[1]!.type).toEqual({ kind: 'timestamp', precision: 3, nullable: true });
+    expect(Object.keys(config.transformations)).toEqual(['bid_events_raw', 'user_events_enriched', 'new_transformation']);
+    expect(warnings.join('\n')).toMatch(/sasl_jaas_config .* ignored/);
+  });
+
+  it('defaults the catalog to a SQLite file in ./warehouse when the file has no catalog section', () => {
+    const { config } = loadConfig({ configDir: path.join(SEED, 'config'), env: {} });
+    expect(config.catalog).toMatchObject({ type: 'sql', warehouse: `file://${path.resolve('warehouse')}`, namespace: 'analytics' });
+  });
+});
+
+describe('interpolation', () => {
+  const topics = (bootstrap: string) => shippedTopics.replace('"${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:9092}"', () => bootstrap);
+
+  it('takes ${VAR} from the environment and ${VAR:-default} otherwise', () => {
+    const dir = project({ topics: topics('"${BROKERS}"') });
+    const { config } = loadConfig({ configDir: dir, env: { BROKERS: 'a:1,b:2', PARALLELISM: '5', CHECKPOINT_INTERVAL: '2min' } });
+    expect(config.kafka.bootstrapServers).toEqual(['a:1', 'b:2']);
+    // A number written as ${PARALLELISM:-2} becomes a number after interpolation.
+    expect(config.runtime.parallelism).toBe(5);
+    expect(config.runtime.checkpointIntervalMs).toBe(120_000);
+  });
+
+  it('names the variable and the path when a variable without default is unset', () => {
+    const issues = issuesOf(project({ topics: topics('"${BROKERS}"') }));
+    expect(issues).toHaveLength(1);
+    expect(formatIssue(issues[0]!)).toMatch(/topics\.yaml:\d+:\d+: kafka\.bootstrap_servers: environment variable BROKERS is not set/);
+  });
+
+  it('keeps $${ as a literal ${', () => {
+    const dir = project({ topics: shippedTopics.replace('kafka:\n', () => 'kafka:\n  client_id: "app-$${X}"\n') });
+    expect(loadConfig({ configDir: dir, env: {} }).config.kafka.clientId).toBe('app-${X}');
+  });
+});
+
+describe('table names', () => {
+  it('are sanitized as the PyFlink job did: my-topic.v1 → my_topic_v1', () => {
+    const dir = project({ topics: shippedTopics.replace('table_name: "parsed_events"', 'table_name: "my-topic.v1"') });
+    const { config } = loadConfig({ configDir: dir, env: {} });
+    expect(config.pipelines[0]!.sink).toMatchObject({ tableNameRaw: 'my-topic.v1', tableName: 'my_topic_v1' });
+    expect(config.pipelines[0]!.deadLetter).toEqual({ kind: 'table', tableName: 'my_topic_v1_dlq' });
+  });
+
+  it('must be identifiers after sanitizing', () => {
+    const dir = project({ topics: shippedTopics.replace('table_name: "parsed_events"', 'table_name: "9 lives"') });
+    const issues = issuesOf(dir);
+    expect(issues.map(formatIssue)).toEqual([
+      expect.stringMatching(/topics\.bid-events\.sink\.table_name: "9 lives" .* is not a valid table name; found "9 lives"; expected letters, digits and '_'/),
+    ]);
+  });
+
+  it('may feed only one topic each', () => {
+    const dir = project({ topics: shippedTopics.replace('table_name: "user_events_enriched"', 'table_name: "parsed-events"') });
+    expect(issuesOf(dir).map((i) => i.problem)).toEqual(['table parsed_events is already the sink of topic bid-events']);
+  });
+});
+
+describe('errors', () => {
+  it('reports five different mistakes at once, each with file, path, position, found and accepted', () => {
+    const broken = shippedTopics
+      .replace('scan_mode: "earliest-offset"', 'scan_mode: "earliest"') // 1: enum
+      .replace('        - name: "city_id"\n          type: "BIGINT"', '        - name: "city_id"\n          type: "BIGNT"') // 2: sink type
+      .replace('transformation: "user_events_enriched"', 'transformation: "user_events_enrich"') // 3: reference
+      .replace('checkpoint_interval: "${CHECKPOINT_INTERVAL:-60s}"', 'checkpoint_interval: "soon"') // 4: duration
+      .replace('    format: "json"\n\n    source_schema:\n      - name: "event_type"', '    formt: "json"\n\n    source_schema:\n      - name: "event_type"'); // 5: unknown key
+    const issues = issuesOf(project({ topics: broken }));
+    const lines = issues.map(formatIssue);
+    expect(lines).toHaveLength(5);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^.*topics\.yaml:\d+:\d+: topics\.bid-events\.scan_mode: not an accepted value; found "earliest"; expected one of "earliest-offset", "latest-offset", "group-offsets", "timestamp"$/),
+        expect.stringMatching(/^.*topics\.yaml:\d+:\d+: topics\.bid-events\.sink\.schema\[2\]\.type: not a Flink SQL type at character 1: unknown type BIGNT; found "BIGNT"; expected STRING, .*BIGINT/),
+        expect.stringMatching(/^.*topics\.yaml:\d+:\d+: topics\.user-events\.transformation: no such entry in transformations\.yaml; found "user_events_enrich"; expected one of bid_events_raw, user_events_enriched$/),
+        expect.stringMatching(/^.*topics\.yaml:\d+:\d+: runtime\.checkpoint_interval: not a duration; found "soon"; expected a duration such as 500ms/),
+        expect.stringMatching(/^.*topics\.yaml:\d+:\d+: topics\.user-events\.formt: unknown key "formt"; expected one of enabled, kafka_group_id, scan_mode, .*format/),
+      ]),
+    );
+  });
+
+  it('points at the line of the offending value', () => {
+    const broken = shippedTopics.replace('scan_mode: "earliest-offset"', 'scan_mode: "earliest"');
+    const [issue] = issuesOf(project({ topics: broken }));
+    const lineText = broken.split('\n')[issue!.line! - 1];
+    expect(lineText).toContain('scan_mode: "earliest"');
+  });
+
+  it('names a missing required key and what it should hold', () => {
+    const broken = shippedTopics.replace('    transformation: "bid_events_raw"\n', '');
+    expect(issuesOf(project({ topics: broken })).map(formatIssue)).toEqual([
+      expect.stringMatching(/topics\.bid-events\.transformation: required key is missing; expected a string$/),
+    ]);
+  });
+
+  it('rejects partition specs that name unknown columns or do not fit the column type', () => {
+    const broken = shippedTopics.replace(
+      '      table_name: "parsed_events"\n',
+      '      table_name: "parsed_events"\n      partition_by: ["day(event_time)", "bucket(16, user_id)", "hour(platform)", "month(nope)", "squash(user_id)"]\n',
+    );
+    const problems = issuesOf(project({ topics: broken })).map((i) => `${i.path.join('.')}: ${i.problem}`);
+    expect(problems).toEqual([
+      'topics.bid-events.sink.partition_by.2: hour needs a TIMESTAMP column (platform is STRING)',
+      'topics.bid-events.sink.partition_by.3: column nope is not in sink.schema',
+      'topics.bid-events.sink.partition_by.4: unknown partition transform squash',
+    ]);
+  });
+
+  it('accepts every partition transform the Iceberg spec defines', () => {
+    const topics = shippedTopics.replace(
+      '      table_name: "parsed_events"\n',
+      '      table_name: "parsed_events"\n      partition_by: ["day(event_time)", "bucket(16, user_id)", "identity(platform)", "truncate(4, session_id)", "hour(ingestion_time)", "city_id"]\n',
+    );
+    const { config } = loadConfig({ configDir: project({ topics }), env: {} });
+    expect(config.pipelines[0]!.sink.partitionBy.map((f) => [f.source, f.transform])).toEqual([
+      ['event_time', { kind: 'day' }],
+      ['user_id', { kind: 'bucket', n: 16 }],
+      ['platform', { kind: 'identity' }],
+      ['session_id', { kind: 'truncate', width: 4 }],
+      ['ingestion_time', { kind: 'hour' }],
+      ['city_id', { kind: 'identity' }],
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const issues = issuesOf(project({ topics: 'kafka:\n  bootstrap_servers: [unclosed\n' }));
+    expect(issues[0]).toMatchObject({ line: expect.any(Number), problem: expect.stringMatching(/^not valid YAML/) });
+  });
+
+  it('refuses transformation modules outside transformations/ and names missing ones', () => {
+    const transformations = `transformations:
+  bid_events_raw:
+    class: "BidEventsRawTransformer"
+    module: "../../etc/passwd"
+  user_events_enriched:
+    class: "UserEventsEnrichedTransformer"
+    module: "transformations.does_not_exist"
+`;
+    const issues = issuesOf(project({ topics: shippedTopics, transformations }));
+    expect(issues.map((i) => `${i.file.split('/').pop()} ${i.path.join('.')}: ${i.problem}`)).toEqual([
+      'transformations.yaml transformations.bid_events_raw.module: module is outside the transformations/ folder',
+      expect.stringMatching(/^transformations\.yaml transformations\.user_events_enriched\.module: module file not found/),
+    ]);
+  });
+
+  it('requires SASL settings that fit the protocol', () => {
+    const topics = shippedTopics.replace('protocol: "${KAFKA_SECURITY_PROTOCOL:-PLAINTEXT}"', 'protocol: "SASL_SSL"');
+    expect(issuesOf(project({ topics })).map(formatIssue)).toEqual([
+      expect.stringMatching(/kafka\.security\.sasl_mechanism: required when protocol is SASL_SSL; expected AWS_MSK_IAM, PLAIN/),
+    ]);
+  });
+
+  it('checks S3 Tables warehouse ARNs and derives the region from them', () => {
+    const s3 = (warehouse: string) =>
+      shippedTopics.replace(/catalog:\n(?:  .*\n)+/, `catalog:\n  type: "s3tables"\n  warehouse: "${warehouse}"\n  namespace: "analytics"\n`);
+    const { config } = loadConfig({ configDir: project({ topics: s3('arn:aws:s3tables:ap-south-1:508351649560:bucket/rt-testing-cdc-bucket') }), env: {} });
+    expect(config.catalog).toMatchObject({ type: 's3tables', region: 'ap-south-1', name: 's3_tables' });
+    expect(issuesOf(project({ topics: s3('s3://bucket/x') })).map((i) => i.problem)).toEqual(['not an S3 Tables bucket ARN']);
+  });
+
+  it('throws one ConfigError when the config folder is missing', () => {
+    expect(() => loadConfig({ configDir: '/nonexistent/config', env: {} })).toThrow(/config folder not found/);
+  });
+});
+
+describe('the repository config', () => {
+  it('is the one the tests copy', () => {
+    // The project() helper copies transformations.yaml; the shipped one must parse on its own.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+    cpSync(path.join(ROOT, 'config'), path.join(dir, 'config'), { recursive: true });
+    mkdirSync(path.join(dir, 'transformations'));
+    for (const m of ['bid_events_raw', 'user_events_enriched']) writeFileSync(path.join(dir, 'transformations', `${m}.ts`), '');
+    expect(() => loadConfig({ configDir: path.join(dir, 'config'), env: {} })).not.toThrow();
+  });
+});
