@@ -23,6 +23,8 @@ Options:
   --malformed-ratio R     fraction of malformed records, 0..1 (default 0)
   --seed S                PRNG seed (default 42)
   --start-index I         index of the first record, to continue an earlier run (default 0)
+  --fill                  top the topic up to --count records in all, continuing the index
+                          where the records already in it end (re-running adds nothing)
   --config DIR            config folder (default config)
 `;
 
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
         seed: { type: 'string', default: '42' },
         'start-index': { type: 'string', default: '0' },
         config: { type: 'string', default: 'config' },
+        fill: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -77,16 +80,16 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const count = Number(v.count);
-  if (v.count === undefined || !Number.isInteger(count) || count < 0) fail(`--count: found ${JSON.stringify(v.count ?? null)}; expected a whole number ≥ 0`);
+  const requested = Number(v.count);
+  if (v.count === undefined || !Number.isInteger(requested) || requested < 0) fail(`--count: found ${JSON.stringify(v.count ?? null)}; expected a whole number ≥ 0`);
   const partitions = Number(v.partitions);
   if (!Number.isInteger(partitions) || partitions < 1) fail(`--partitions: found "${v.partitions}"; expected a whole number ≥ 1`);
   const ratio = Number(v['malformed-ratio']);
   if (!(ratio >= 0 && ratio <= 1)) fail(`--malformed-ratio: found "${v['malformed-ratio']}"; expected a number from 0 to 1`);
   const seed = Number(v.seed);
   if (!Number.isInteger(seed)) fail(`--seed: found "${v.seed}"; expected a whole number`);
-  const startIndex = Number(v['start-index']);
-  if (!Number.isInteger(startIndex) || startIndex < 0) fail(`--start-index: found "${v['start-index']}"; expected a whole number ≥ 0`);
+  const firstIndex = Number(v['start-index']);
+  if (!Number.isInteger(firstIndex) || firstIndex < 0) fail(`--start-index: found "${v['start-index']}"; expected a whole number ≥ 0`);
 
   let config;
   try {
@@ -122,6 +125,14 @@ async function main(argv: string[]): Promise<void> {
   try {
     for (const p of pipelines) {
       const state = await ensureTopic(admin, p.topic, partitions);
+      let count = requested;
+      let startIndex = firstIndex;
+      if (v.fill) {
+        let existing = 0;
+        for (const o of (await endOffsets(admin, p.topic)).values()) existing += Number(o);
+        count = Math.max(0, requested - existing);
+        startIndex = existing;
+      }
       const byKind = Object.fromEntries(SAMPLE_KINDS.map((k) => [k, 0])) as Record<SampleKind, number>;
       const started = performance.now();
       let lastReport = started;

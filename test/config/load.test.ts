@@ -1,28 +1,15 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue, type ConfigIssue } from '../../src/config/issues.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ROOT } from '../helpers/build.js';
+import { SHIPPED_TOPICS, tempProject } from '../helpers/project.js';
 
 const SEED = path.join(ROOT, 'test/fixtures/seed-config');
 
-/** A throw-away project: config/ with the given files, transformations/ with the given modules. */
-function project(files: { topics: string; transformations?: string; modules?: string[] }): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
-  mkdirSync(path.join(dir, 'config'));
-  mkdirSync(path.join(dir, 'transformations'));
-  writeFileSync(path.join(dir, 'config/topics.yaml'), files.topics);
-  writeFileSync(
-    path.join(dir, 'config/transformations.yaml'),
-    files.transformations ?? readFileSync(path.join(ROOT, 'config/transformations.yaml'), 'utf8'),
-  );
-  for (const m of files.modules ?? ['bid_events_raw', 'user_events_enriched']) {
-    writeFileSync(path.join(dir, 'transformations', `${m}.ts`), 'export {};\n');
-  }
-  return path.join(dir, 'config');
-}
+const project = tempProject;
 
 function issuesOf(configDir: string, env: Record<string, string> = {}): ConfigIssue[] {
   try {
@@ -34,7 +21,7 @@ function issuesOf(configDir: string, env: Record<string, string> = {}): ConfigIs
   throw new Error('expected the configuration to be rejected');
 }
 
-const shippedTopics = readFileSync(path.join(ROOT, 'config/topics.yaml'), 'utf8');
+const shippedTopics = SHIPPED_TOPICS;
 
 describe('the shipped configuration', () => {
   it('resolves both seed pipelines with defaults applied', () => {

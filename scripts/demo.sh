@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `npm run demo`: the main job on the embedded defaults. Sets up the project, starts the local
+# Kafka broker, fills both seed topics with sample events (re-running adds none), and checks the
+# configuration, printing the pipelines that consume them.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+bash scripts/setup.sh
+npx tsc -p tsconfig.json
+bash scripts/kafka.sh start
+node dist/src/tools/produce.js --topic bid-events --count "${DEMO_BID_EVENTS:-100000}" --partitions 3 --malformed-ratio 0.01 --fill
+node dist/src/tools/produce.js --topic user-events --count "${DEMO_USER_EVENTS:-50000}" --partitions 3 --malformed-ratio 0.01 --fill
+node dist/src/cli.js --check
+echo "demo: the topics are filled and the configuration is valid; the broker keeps running (npm run kafka:stop stops it)." >&2

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Everything the project needs on a fresh machine of this kind (Node.js 20 + npm, Java 17 +
+# Maven, Python 3.11, Debian): npm packages, Kafka's jars, and with --test the peers the tests
+# read our output with (kcat; pyiceberg and moto in .venv). Idempotent and quick when done.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+say() { echo "setup: $*" >&2; }
+
+if [[ ! -f node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Kafka's jars, resolved by Maven into .cache/kafka/libs.
+if [[ ! -f .cache/kafka/libs/.complete ]]; then
+  say "fetching Apache Kafka jars with Maven"
+  rm -rf .cache/kafka/libs
+  mvn -q -B -f scripts/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$root/.cache/kafka/libs" -DincludeScope=runtime
+  touch .cache/kafka/libs/.complete
+fi
+
+if [[ "${1:-}" == "--test" ]]; then
+  if ! command -v kcat >/dev/null; then
+    say "installing kcat (Debian package) as an independent Kafka client for the tests"
+    if [[ $(id -u) -ne 0 ]]; then sudo_cmd=sudo; else sudo_cmd=; fi
+    $sudo_cmd apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq kcat >/dev/null
+  fi
+  if [[ -f scripts/setup-python.sh ]]; then bash scripts/setup-python.sh; fi
+fi
+say "ready"

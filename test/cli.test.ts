@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, ensureBuilt } from './helpers/build.js';
+import { SHIPPED_TOPICS, tempProject } from './helpers/project.js';
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...env },
+    timeout: 30_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => ensureBuilt());
+
+describe('streamberg --check', () => {
+  it('prints both seed pipelines of the shipped configuration and exits 0', () => {
+    const r = cli(['--check']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('bid-events → bid_events_raw → analytics.parsed_events');
+    expect(r.stdout).toContain('user-events → user_events_enriched → analytics.user_events_enriched');
+    expect(r.stdout).toMatch(/is_mobile\s+BOOLEAN/);
+    expect(r.stdout).toMatch(/event_time\s+TIMESTAMP\(3\)/);
+    expect(r.stdout).toContain(`catalog: sql "local" (sqlite:///${ROOT}/warehouse/catalog.db)`);
+    expect(r.stdout).toContain('parallelism 2, checkpoint every 1min');
+  });
+
+  it('applies command-line overrides', () => {
+    const r = cli(['--check', '--parallelism', '3', '--checkpoint-interval', '10s', '--metrics-port', '9999']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('parallelism 3, checkpoint every 10s (EXACTLY_ONCE), metrics on :9999');
+  });
+
+  it('prints five precise errors for five mistakes and exits 2', () => {
+    const broken = SHIPPED_TOPICS.replace('scan_mode: "earliest-offset"', 'scan_mode: "earliest"')
+      .replace('type: "TIMESTAMP(3)"', 'type: "TIMESTAMP(3"')
+      .replace('kafka_group_id: "flink-s3tables-user-events-v1"', 'kafka_group_id: 42.5x: y')
+      .replace('transformation: "user_events_enriched"', 'transformation: "enrich"')
+      .replace('namespace: "analytics"', 'namespace: "analytics-prod"');
+    const dir = tempProject({ topics: broken.replace('kafka_group_id: 42.5x: y', 'kafka_group_id: ""') });
+    const r = cli(['--check', '--config', dir]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('5 configuration errors:');
+    const errors = lines.slice(1).map((l) => l.trim());
+    expect(errors).toHaveLength(5);
+    for (const e of errors) expect(e).toMatch(/^\S*topics\.yaml:\d+:\d+: \S+: .+; expected .+$/);
+    expect(errors.map((e) => e.split(': ')[1])).toEqual(
+      expect.arrayContaining([
+        'topics.bid-events.scan_mode',
+        'topics.bid-events.sink.schema[5].type',
+        'topics.user-events.kafka_group_id',
+        'topics.user-events.transformation',
+        'catalog.namespace',
+      ]),
+    );
+  });
+
+  it('rejects a bad flag value with usage and exit 2', () => {
+    const r = cli(['--parallelism', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^--parallelism: found "many"; expected a whole number from 1 to 256/);
+    expect(r.stderr).toContain('Usage: npm start -- [options]');
+  });
+
+  it('says plainly that pipelines cannot run yet, and exits non-zero', () => {
+    const dir = tempProject({ topics: SHIPPED_TOPICS });
+    const r = cli(['--config', dir]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/not runnable yet/);
+  });
+});
