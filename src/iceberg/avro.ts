@@ -1,0 +1,66 @@
+// Avro object container files (Avro 1.11 spec, "Object Container Files") for manifests and
+// manifest lists. The header carries the schema JSON exactly as given: avsc's own encoder prints
+// the schema from its parsed Type, which drops the Iceberg field ids that readers resolve by.
+// Longs are BigInt: snapshot ids use all 63 bits and avsc's default long rejects values above 2^53.
+
+import avro from 'avsc';
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+
+const BigLong = avro.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (v: unknown) => BigInt(v as number),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint',
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+export function avroType(schema: unknown): avro.Type {
+  return avro.Type.forSchema(schema as avro.Schema, { registry: { long: BigLong } as never, wrapUnions: false });
+}
+
+const META_TYPE = avro.Type.forSchema({ type: 'map', values: 'bytes' });
+const COUNT_TYPE = avro.Type.forSchema('long');
+const MAGIC = Buffer.from([0x4f, 0x62, 0x6a, 0x01]);
+const BLOCK_RECORDS = 1000;
+
+/** A deflate-compressed container file of `records`, with `schemaJson` verbatim in its header. */
+export function encodeAvro(schemaJson: unknown, records: readonly unknown[], metadata: Record<string, string>): Uint8Array {
+  const type = avroType(schemaJson);
+  const meta: Record<string, Buffer> = { 'avro.schema': Buffer.from(JSON.stringify(schemaJson)), 'avro.codec': Buffer.from('deflate') };
+  for (const [k, v] of Object.entries(metadata)) meta[k] = Buffer.from(v, 'utf8');
+  const sync = randomBytes(16);
+  const parts: Buffer[] = [MAGIC, META_TYPE.toBuffer(meta), sync];
+  for (let i = 0; i < records.length; i += BLOCK_RECORDS) {
+    const chunk = records.slice(i, i + BLOCK_RECORDS);
+    const body = deflateRawSync(Buffer.concat(chunk.map((r) => type.toBuffer(r))));
+    parts.push(COUNT_TYPE.toBuffer(chunk.length), COUNT_TYPE.toBuffer(body.length), body, sync);
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+/** Decodes an Avro container file with its own writer schema; returns records and the field-id → name map of the top record. */
+export async function decodeAvro(bytes: Uint8Array): Promise<Array<{ record: Record<string, unknown>; idToName: Map<number, string> }>> {
+  let idToName = new Map<number, string>();
+  const decoder = new avro.streams.BlockDecoder({
+    parseHook: (schema: unknown) => {
+      const fields = (schema as { fields?: Array<{ name: string; 'field-id'?: number }> }).fields ?? [];
+      idToName = new Map(fields.filter((f) => f['field-id'] !== undefined).map((f) => [f['field-id']!, f.name]));
+      return avroType(schema);
+    },
+  } as never);
+  const out: Record<string, unknown>[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    decoder.on('data', (r: Record<string, unknown>) => out.push(r));
+    decoder.on('end', () => resolve());
+    decoder.on('error', reject);
+  });
+  decoder.end(Buffer.from(bytes));
+  await done;
+  return out.map((record) => ({ record, idToName }));
+}

@@ -1,0 +1,80 @@
+// The catalog interface: where a table's current metadata file is recorded, and the one atomic
+// step of every Iceberg write — swapping that pointer from the metadata file a writer read to
+// the one it wrote, only if nobody swapped it in between (compare-and-swap).
+//
+// Hazard: two writers that both read metadata version N and both write N+1 race on the swap;
+// exactly one wins, the other gets COMMIT_CONFLICT and must reload the table, rebuild its
+// change on top of the winner's metadata, and try again (see commit.ts). A writer must never
+// "force" its N+1 in: that would silently drop the winner's snapshot and the rows in it.
+
+import type { CatalogConfig } from '../config/types.js';
+import { StreamError } from '../errors.js';
+import type { FileIO } from './file-io.js';
+import type { TableMetadata } from './metadata.js';
+import { nextMetadataLocation, parseTableMetadata, serializeTableMetadata, withMetadataLog } from './metadata.js';
+
+export interface TableIdentifier {
+  namespace: string;
+  name: string;
+}
+
+export interface LoadedTable {
+  ident: TableIdentifier;
+  metadata: TableMetadata;
+  metadataLocation: string;
+  /** What the catalog compares on commit: the metadata location (SQL) or S3 Tables' version token. */
+  versionToken: string;
+}
+
+export interface Catalog {
+  readonly name: string;
+  /** Reads and writes the table's files (data, manifests, metadata). */
+  readonly io: FileIO;
+  /** Creates the namespace if it is missing; safe to call from several processes at once. */
+  createNamespace(namespace: string): Promise<void>;
+  /** The table's current metadata; TABLE_NOT_FOUND when there is no such table. */
+  loadTable(ident: TableIdentifier): Promise<LoadedTable>;
+  /**
+   * Creates the table with the metadata `build` returns for its location, unless it exists.
+   * Race-safe: when another process creates it first, that table is loaded and returned with
+   * `created: false`, and this process's metadata is discarded.
+   */
+  createTable(ident: TableIdentifier, build: (location: string) => TableMetadata): Promise<{ table: LoadedTable; created: boolean }>;
+  /**
+   * Writes `next` as a new metadata file and swaps the table's pointer to it if the table is
+   * still at `base`. Throws COMMIT_CONFLICT (retryable: reload, re-apply, retry) when it is not;
+   * CATALOG_UNAVAILABLE when the catalog could not be asked or did not answer — then the swap
+   * may or may not have happened, and the caller must reload to find out.
+   */
+  commit(base: LoadedTable, next: TableMetadata): Promise<LoadedTable>;
+  close(): Promise<void>;
+}
+
+export async function readMetadataFile(io: FileIO, location: string): Promise<TableMetadata> {
+  const bytes = await io.read(location);
+  return parseTableMetadata(new TextDecoder().decode(bytes), location);
+}
+
+/** Writes the metadata that follows `base` (with `base` in its metadata log); returns its location. */
+export async function writeNextMetadata(io: FileIO, next: TableMetadata, baseLocation: string | undefined): Promise<{ location: string; metadata: TableMetadata }> {
+  const metadata = withMetadataLog(next, baseLocation);
+  const location = nextMetadataLocation(metadata, baseLocation);
+  await io.write(location, new TextEncoder().encode(serializeTableMetadata(metadata)));
+  return { location, metadata };
+}
+
+/** Builds the catalog a config names. */
+export async function createCatalog(config: CatalogConfig): Promise<Catalog> {
+  switch (config.type) {
+    case 'sql': {
+      const { SqlCatalog } = await import('./catalog-sql.js');
+      return new SqlCatalog(config);
+    }
+    case 's3tables': {
+      const { S3TablesCatalog } = await import('./catalog-s3tables.js');
+      return new S3TablesCatalog(config);
+    }
+    case 'rest':
+      throw new StreamError('NOT_IMPLEMENTED', `catalog ${config.name}: the rest catalog type is not implemented yet`);
+  }
+}

@@ -1,0 +1,240 @@
+// Arrow record batches → Parquet data files of one table, split by partition and rolled at the
+// target file size, each described by a DataFile (path, partition tuple, counts, sizes,
+// bounds) ready to go into a manifest. Runs wherever the sink runs (a worker thread); the
+// DataFile descriptors it returns are plain structured-clone-able objects for the main thread.
+//
+// Hazard: files written here are invisible until a snapshot commits them. If the commit never
+// happens (crash, failed epoch) they are orphans: never hand them to a later commit, since the
+// rows they hold will be produced again from the last committed offsets.
+
+import * as arrow from 'apache-arrow';
+import { randomUUID } from 'node:crypto';
+import * as pq from 'parquet-wasm/node';
+import { parquetMetadata } from 'hyparquet';
+import { StreamError } from '../errors.js';
+import type { FileIO } from './file-io.js';
+import type { PartitionSpec, PartitionValue } from './partition.js';
+import { partitionPath } from './partition.js';
+import type { PartitionSource } from './partition-split.js';
+import { partitionKey, splitByPartition } from './partition-split.js';
+import type { IcebergSchema } from './schema.js';
+import { bindArrowSchema, indexFields, rebindBatch } from './schema.js';
+import { computeMetrics } from './stats.js';
+import { takeBatch } from './take.js';
+
+/** One data file as the manifest needs it. Numbers are safe integers; bounds are Appendix D bytes. */
+export interface DataFile {
+  content: 'data';
+  filePath: string;
+  fileFormat: 'PARQUET';
+  specId: number;
+  /** One value per field of the spec, in spec order. */
+  partition: PartitionValue[];
+  recordCount: number;
+  fileSizeInBytes: number;
+  columnSizes: Record<number, number>;
+  valueCounts: Record<number, number>;
+  nullValueCounts: Record<number, number>;
+  nanValueCounts: Record<number, number>;
+  lowerBounds: Record<number, Uint8Array>;
+  upperBounds: Record<number, Uint8Array>;
+  splitOffsets: number[];
+}
+
+export type ParquetCodec = 'snappy' | 'zstd' | 'gzip' | 'lz4' | 'brotli' | 'uncompressed';
+
+export interface DataFileWriterOptions {
+  /** Table location, e.g. `file:///…/db/t` or `s3://bucket/prefix`. Files go under `<location>/data/`. */
+  location: string;
+  schema: IcebergSchema;
+  spec: PartitionSpec;
+  /** Table properties: `write.parquet.compression-codec`, `write.target-file-size-bytes`, `write.parquet.row-group-limit`. */
+  properties: Record<string, string>;
+  /** Arrow schema of incoming batches (names and types as the transform workers produce). */
+  inputSchema: arrow.Schema;
+  io: FileIO;
+  /** Distinguishes files of concurrent writers; defaults to a random UUID. */
+  writerId?: string;
+}
+
+const CODECS: Record<ParquetCodec, pq.Compression> = {
+  snappy: pq.Compression.SNAPPY,
+  zstd: pq.Compression.ZSTD,
+  gzip: pq.Compression.GZIP,
+  lz4: pq.Compression.LZ4_RAW,
+  brotli: pq.Compression.BROTLI,
+  uncompressed: pq.Compression.UNCOMPRESSED,
+};
+
+export function parseCodec(value: string | undefined): ParquetCodec {
+  const v = (value ?? 'snappy').toLowerCase();
+  if (v === 'none') return 'uncompressed';
+  if (v in CODECS) return v as ParquetCodec;
+  throw new StreamError('CONFIG_INVALID', `write.parquet.compression-codec: ${value} is not one of ${Object.keys(CODECS).join(', ')}`);
+}
+
+interface PendingPartition {
+  values: PartitionValue[];
+  batches: arrow.RecordBatch[];
+  rows: number;
+  arrowBytes: number;
+}
+
+const DEFAULT_TARGET_FILE_SIZE = 512 * 1024 * 1024;
+
+export class DataFileWriter {
+  readonly targetSchema: arrow.Schema;
+  private readonly codec: ParquetCodec;
+  private readonly targetFileSize: number;
+  private readonly rowGroupLimit: number;
+  private readonly writerId: string;
+  private readonly pending = new Map<string, PendingPartition>();
+  private readonly written: DataFile[] = [];
+  private readonly sources: PartitionSource[];
+  private fileCount = 0;
+  /** Parquet bytes per Arrow byte, learnt from the files written so far (1 until then: rolls early, never late). */
+  private ratio = 1;
+
+  constructor(private readonly options: DataFileWriterOptions) {
+    this.targetSchema = bindArrowSchema(options.inputSchema, options.schema);
+    this.codec = parseCodec(options.properties['write.parquet.compression-codec']);
+    this.targetFileSize = Number(options.properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE);
+    this.rowGroupLimit = Number(options.properties['write.parquet.row-group-limit'] ?? 1_048_576);
+    this.writerId = options.writerId ?? randomUUID();
+    const fields = indexFields(options.schema);
+    this.sources = options.spec.fields.map((pf) => {
+      const column = options.schema.fields.findIndex((f) => f.id === pf['source-id']);
+      const type = fields.get(pf['source-id'])?.type;
+      if (column < 0 || typeof type !== 'string') {
+        throw new StreamError('SCHEMA_MISMATCH', `partition field ${pf.name}: source ${pf['source-id']} is not a top-level primitive column`);
+      }
+      return { column, type, transform: pf.transform };
+    });
+  }
+
+  /** Buffers a batch, split by partition; writes files for partitions that reached the target size. */
+  async write(batch: arrow.RecordBatch): Promise<void> {
+    if (batch.numRows === 0) return;
+    const bound = rebindBatch(batch, this.targetSchema);
+    for (const [key, part] of this.split(bound)) {
+      let p = this.pending.get(key);
+      if (!p) this.pending.set(key, (p = { values: part.values, batches: [], rows: 0, arrowBytes: 0 }));
+      p.batches.push(part.batch);
+      p.rows += part.batch.numRows;
+      p.arrowBytes += byteLength(part.batch.data);
+      if (p.arrowBytes * this.ratio >= this.targetFileSize) {
+        this.pending.delete(key);
+        await this.flush(p);
+      }
+    }
+  }
+
+  /** Bytes buffered and not yet in a file (Arrow, uncompressed). */
+  get bufferedBytes(): number {
+    let n = 0;
+    for (const p of this.pending.values()) n += p.arrowBytes;
+    return n;
+  }
+
+  /**
+   * Writes every buffered partition and returns the files written since the last close (rolled
+   * ones included); the writer can then take the next epoch's batches. If this throws, some
+   * buffered rows may be in no file: drop the writer and replay the epoch from its offsets.
+   */
+  async close(): Promise<DataFile[]> {
+    const parts = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of parts) await this.flush(p);
+    return this.written.splice(0);
+  }
+
+  private split(batch: arrow.RecordBatch): Map<string, { values: PartitionValue[]; batch: arrow.RecordBatch }> {
+    const out = new Map<string, { values: PartitionValue[]; batch: arrow.RecordBatch }>();
+    const groups = splitByPartition(batch, this.sources);
+    for (const g of groups) {
+      const key = partitionKey(g.values);
+      out.set(key, { values: g.values, batch: groups.length === 1 ? batch : takeBatch(batch, g.rows) });
+    }
+    return out;
+  }
+
+  private async flush(p: PendingPartition): Promise<void> {
+    const { schema, spec, location, io } = this.options;
+    const table = new arrow.Table(this.targetSchema, p.batches);
+    const props = new pq.WriterPropertiesBuilder()
+      .setCompression(CODECS[this.codec])
+      .setMaxRowGroupSize(this.rowGroupLimit)
+      .setCreatedBy('streamberg')
+      .build();
+    let bytes: Uint8Array;
+    try {
+      bytes = pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
+    } catch (err) {
+      throw new StreamError('STORAGE_FAILED', `encoding Parquet failed: ${String(err)}`, { cause: err, retryable: false });
+    }
+    const dir = spec.fields.length > 0 ? `${location}/data/${partitionPath(spec, p.values)}` : `${location}/data`;
+    const n = this.fileCount++;
+    const filePath = `${dir}/${String(n).padStart(5, '0')}-${this.writerId}.parquet`;
+    await io.write(filePath, bytes);
+    this.ratio = Math.max(0.01, bytes.length / Math.max(1, p.arrowBytes));
+
+    // Only the footer is parsed: hyparquet locates it from the end of the buffer it is given.
+    const footerLength = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 4).getUint32(0, true);
+    const tail = bytes.slice(bytes.length - footerLength - 8);
+    const footer = parquetMetadata(tail.buffer as ArrayBuffer);
+    const columnSizes: Record<number, number> = {};
+    const ids = leafFieldIds(footer.schema as FooterSchemaElement[]);
+    for (const rg of footer.row_groups) {
+      rg.columns.forEach((c, i) => {
+        const id = ids[i];
+        if (id === undefined || !c.meta_data) return;
+        columnSizes[id] = (columnSizes[id] ?? 0) + Number(c.meta_data.total_compressed_size);
+      });
+    }
+    const splitOffsets = footer.row_groups.map((rg) => Number(rg.columns[0]?.meta_data?.dictionary_page_offset ?? rg.columns[0]?.meta_data?.data_page_offset ?? 4));
+    const metrics = computeMetrics(schema, p.batches);
+    this.written.push({
+      content: 'data',
+      filePath,
+      fileFormat: 'PARQUET',
+      specId: spec['spec-id'],
+      partition: p.values,
+      recordCount: p.rows,
+      fileSizeInBytes: bytes.length,
+      columnSizes,
+      ...metrics,
+      splitOffsets,
+    });
+  }
+}
+
+interface FooterSchemaElement {
+  name: string;
+  num_children?: number;
+  field_id?: number;
+}
+
+/** Field ids of the Parquet leaf columns, in column-chunk order (depth-first over the schema tree). */
+function leafFieldIds(elements: FooterSchemaElement[]): Array<number | undefined> {
+  const out: Array<number | undefined> = [];
+  let i = 1;
+  const walk = (): void => {
+    const e = elements[i++]!;
+    if (!e.num_children) {
+      out.push(e.field_id);
+      return;
+    }
+    for (let c = 0; c < e.num_children; c++) walk();
+  };
+  const root = elements[0]!;
+  for (let c = 0; c < (root.num_children ?? 0); c++) walk();
+  return out;
+}
+
+function byteLength(data: arrow.Data): number {
+  let n = 0;
+  for (const b of [data.valueOffsets, data.values, data.nullBitmap, data.typeIds] as unknown[]) if (b) n += (b as ArrayBufferView).byteLength;
+  for (const c of data.children) n += byteLength(c);
+  return n;
+}
+

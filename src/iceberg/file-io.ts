@@ -1,0 +1,197 @@
+// Reading and writing table files by URI: `file://` on the local filesystem, `s3://` through
+// the AWS SDK (endpoint overridable for local S3 servers). Files are written whole and never
+// overwritten by design: every data, manifest and metadata file gets a fresh unique name, so a
+// retried write can never clobber a file that a committed snapshot points to.
+
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CatalogConfig } from '../config/types.js';
+import { StreamError } from '../errors.js';
+
+export interface FileIO {
+  write(uri: string, bytes: Uint8Array): Promise<void>;
+  read(uri: string): Promise<Uint8Array>;
+  /** Best effort: used to drop files of a commit attempt that lost; missing files are fine. */
+  delete(uri: string): Promise<void>;
+  /** Every file under a directory URI, recursively; an absent directory lists as empty. */
+  list(prefix: string): Promise<ListedFile[]>;
+}
+
+export interface ListedFile {
+  uri: string;
+  size: number;
+  lastModifiedMs: number;
+}
+
+function storageError(op: string, uri: string, cause: unknown): StreamError {
+  return new StreamError('STORAGE_FAILED', `${op} ${uri} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    cause,
+    details: { uri },
+  });
+}
+
+/**
+ * The filesystem path of a `file:` URI, taken literally: no percent-decoding. pyiceberg and
+ * pyarrow open `file:///a%20b` as the file named `a%20b`, so decoding here would make this
+ * runtime and those readers disagree about where a file is.
+ */
+export function localPath(uri: string): string {
+  if (uri.startsWith('file://')) return uri.slice('file://'.length);
+  if (uri.startsWith('file:')) return uri.slice('file:'.length);
+  throw new StreamError('STORAGE_FAILED', `not a file: URI: ${uri}`, { retryable: false, details: { uri } });
+}
+
+/** A `file://` URI for a warehouse given as a (possibly percent-encoded) file URL: decoded once, then kept literal. */
+export function literalFileUri(url: string): string {
+  return `file://${fileURLToPath(url)}`.replace(/\/+$/, '');
+}
+
+export class LocalFileIO implements FileIO {
+  async write(uri: string, bytes: Uint8Array): Promise<void> {
+    const path = localPath(uri);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      // `wx`: a name collision is a bug, never a silent overwrite.
+      await writeFile(path, bytes, { flag: 'wx' });
+    } catch (err) {
+      throw storageError('write', uri, err);
+    }
+  }
+
+  async read(uri: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await readFile(localPath(uri)));
+    } catch (err) {
+      throw storageError('read', uri, err);
+    }
+  }
+
+  async delete(uri: string): Promise<void> {
+    await rm(localPath(uri), { force: true });
+  }
+
+  async list(prefix: string): Promise<ListedFile[]> {
+    const root = localPath(prefix);
+    let names: string[];
+    try {
+      names = await readdir(root, { recursive: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw storageError('list', prefix, err);
+    }
+    const out: ListedFile[] = [];
+    for (const name of names) {
+      const path = `${root.replace(/\/+$/, '')}/${name}`;
+      const st = await stat(path);
+      if (st.isFile()) out.push({ uri: `file://${path}`, size: st.size, lastModifiedMs: st.mtimeMs });
+    }
+    return out;
+  }
+}
+
+export interface S3FileIOOptions {
+  region: string;
+  endpoint?: string | undefined;
+}
+
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3a?:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) throw new StreamError('STORAGE_FAILED', `not an s3:// URI: ${uri}`, { retryable: false, details: { uri } });
+  return { bucket: m[1]!, key: m[2]! };
+}
+
+export class S3FileIO implements FileIO {
+  readonly client: S3Client;
+
+  constructor(options: S3FileIOOptions) {
+    this.client = new S3Client({
+      region: options.region,
+      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+    });
+  }
+
+  async write(uri: string, bytes: Uint8Array): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
+    } catch (err) {
+      throw storageError('write', uri, err);
+    }
+  }
+
+  async read(uri: string): Promise<Uint8Array> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return await out.Body!.transformToByteArray();
+    } catch (err) {
+      throw storageError('read', uri, err);
+    }
+  }
+
+  async delete(uri: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch {
+      // Best effort: an orphan file is harmless, a failed cleanup must not fail a commit.
+    }
+  }
+
+  async list(prefix: string): Promise<ListedFile[]> {
+    const { bucket, key } = parseS3Uri(prefix.endsWith('/') ? prefix : `${prefix}/`);
+    const out: ListedFile[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+        for (const o of page.Contents ?? []) {
+          out.push({ uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0, lastModifiedMs: o.LastModified?.getTime() ?? 0 });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    } catch (err) {
+      throw storageError('list', prefix, err);
+    }
+    return out;
+  }
+}
+
+/** A FileIO for every scheme a table may use. */
+export class RoutingFileIO implements FileIO {
+  constructor(
+    private readonly local: FileIO,
+    private readonly s3: FileIO | undefined,
+  ) {}
+
+  private pick(uri: string): FileIO {
+    if (uri.startsWith('file:')) return this.local;
+    if (/^s3a?:/.test(uri) && this.s3) return this.s3;
+    throw new StreamError('STORAGE_FAILED', `no file IO for ${uri}`, { retryable: false, details: { uri } });
+  }
+
+  write(uri: string, bytes: Uint8Array): Promise<void> {
+    return this.pick(uri).write(uri, bytes);
+  }
+  read(uri: string): Promise<Uint8Array> {
+    return this.pick(uri).read(uri);
+  }
+  delete(uri: string): Promise<void> {
+    return this.pick(uri).delete(uri);
+  }
+  list(prefix: string): Promise<ListedFile[]> {
+    return this.pick(prefix).list(prefix);
+  }
+}
+
+/**
+ * The FileIO for a catalog's tables, without the catalog itself: what a sink on a worker thread
+ * needs to write data files while the catalog lives on the main thread.
+ */
+export function fileIOFor(config: CatalogConfig): FileIO {
+  if (config.type === 's3tables') return new RoutingFileIO(new LocalFileIO(), new S3FileIO({ region: config.region, endpoint: config.s3Endpoint }));
+  const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+  return new RoutingFileIO(new LocalFileIO(), new S3FileIO({ region }));
+}

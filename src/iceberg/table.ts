@@ -1,0 +1,77 @@
+// Opening the table a sink writes to: created from the sink config when missing, its schema
+// evolved when the sink schema gained columns, and the data-file writer bound to it.
+
+import type * as arrow from 'apache-arrow';
+import type { SinkConfig } from '../config/types.js';
+import { StreamError, isStreamError } from '../errors.js';
+import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
+import type { DataFileWriterOptions } from './data-file-writer.js';
+import { DataFileWriter } from './data-file-writer.js';
+import type { FileIO } from './file-io.js';
+import { currentSchema, defaultSpec, newTableMetadata } from './metadata.js';
+import { buildPartitionSpec, sameSpec } from './partition.js';
+import type { IcebergSchema } from './schema.js';
+import { buildSchema, evolveSchema } from './schema.js';
+
+/**
+ * Loads the sink's table, creating namespace and table when missing (race-safe: several
+ * processes may start at once). When the sink schema has new columns the table gets them
+ * (new field ids, a new schema version) in one metadata commit, retried on conflict.
+ * An incompatible schema change throws SCHEMA_INCOMPATIBLE_CHANGE naming the column; a
+ * partition_by that differs from the table's spec throws SCHEMA_INCOMPATIBLE_CHANGE too
+ * (partition spec evolution is not done here).
+ */
+export async function openTable(catalog: Catalog, namespace: string, sink: SinkConfig): Promise<LoadedTable> {
+  const ident: TableIdentifier = { namespace, name: sink.tableName };
+  await catalog.createNamespace(namespace);
+  const { table } = await catalog.createTable(ident, (location) => {
+    const { schema, lastColumnId } = buildSchema(sink.schema);
+    return newTableMetadata({ location, schema, lastColumnId, spec: buildPartitionSpec(schema, sink.partitionBy), properties: sink.properties });
+  });
+
+  for (let attempt = 0; ; attempt++) {
+    const base = attempt === 0 ? table : await catalog.loadTable(ident);
+    const m = base.metadata;
+    const evolved = evolveSchema(currentSchema(m), m['last-column-id'], sink.schema);
+    const wanted = buildPartitionSpec(evolved.schema, sink.partitionBy);
+    if (!sameSpec(wanted, defaultSpec(m))) {
+      throw new StreamError(
+        'SCHEMA_INCOMPATIBLE_CHANGE',
+        `table ${namespace}.${sink.tableName}: partition_by [${sink.partitionBy.map((p) => p.text).join(', ')}] differs from the table's partition spec; partition spec evolution is not supported`,
+        { details: { ...ident } },
+      );
+    }
+    if (!evolved.changed) return base;
+    const schemaId = Math.max(...m.schemas.map((s) => s['schema-id'])) + 1;
+    const schema: IcebergSchema = { ...evolved.schema, 'schema-id': schemaId };
+    try {
+      return await catalog.commit(base, {
+        ...m,
+        schemas: [...m.schemas, schema],
+        'current-schema-id': schemaId,
+        'last-column-id': evolved.lastColumnId,
+      });
+    } catch (err) {
+      if (!(isStreamError(err) && err.code === 'COMMIT_CONFLICT') || attempt >= 5) throw err;
+    }
+  }
+}
+
+/** A data-file writer for the table as loaded (its current schema and default spec). */
+export function newDataFileWriter(
+  table: LoadedTable,
+  io: FileIO,
+  inputSchema: arrow.Schema,
+  extra: Partial<Pick<DataFileWriterOptions, 'writerId' | 'properties'>> = {},
+): DataFileWriter {
+  const m = table.metadata;
+  return new DataFileWriter({
+    location: m.location,
+    schema: currentSchema(m),
+    spec: defaultSpec(m),
+    properties: { ...m.properties, ...extra.properties },
+    inputSchema,
+    io,
+    ...(extra.writerId ? { writerId: extra.writerId } : {}),
+  });
+}

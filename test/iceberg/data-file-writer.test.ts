@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { DataFileWriter, parseCodec } from '../../src/iceberg/data-file-writer.js';
+import type { FileIO } from '../../src/iceberg/file-io.js';
+import { buildPartitionSpec } from '../../src/iceberg/partition.js';
+import { buildSchema } from '../../src/iceberg/schema.js';
+import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
+import { batchOf, days, fields, micros } from '../helpers/iceberg-fixtures.js';
+
+class MemoryIO implements FileIO {
+  files = new Map<string, Uint8Array>();
+  async write(uri: string, bytes: Uint8Array): Promise<void> {
+    if (this.files.has(uri)) throw new Error(`overwrite ${uri}`);
+    this.files.set(uri, bytes);
+  }
+  async read(uri: string): Promise<Uint8Array> {
+    return this.files.get(uri)!;
+  }
+  async delete(uri: string): Promise<void> {
+    this.files.delete(uri);
+  }
+  async list(): Promise<never[]> {
+    return [];
+  }
+}
+
+const cols = fields({ ts: 'TIMESTAMP(3)', platform: 'STRING', n: 'INT' });
+const { schema } = buildSchema(cols);
+
+describe('DataFileWriter', () => {
+  it('writes one file per partition value, with plain descriptors keyed by field id', async () => {
+    const spec = buildPartitionSpec(schema, [
+      { source: 'ts', transform: { kind: 'day' }, text: 'day(ts)' },
+      { source: 'platform', transform: { kind: 'identity' }, text: 'platform' },
+    ]);
+    const io = new MemoryIO();
+    const w = new DataFileWriter({ location: 'file:///t', schema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io, writerId: 'w1' });
+    const rows = [
+      { ts: micros('2024-01-01T01:00:00Z'), platform: 'ios', n: 1 },
+      { ts: micros('2024-01-02T01:00:00Z'), platform: 'ios', n: 2 },
+      { ts: micros('2024-01-01T05:00:00Z'), platform: null, n: 3 },
+      { ts: micros('2024-01-01T09:00:00Z'), platform: 'ios', n: 4 },
+    ];
+    await w.write(batchOf(cols, rows.slice(0, 2)));
+    await w.write(batchOf(cols, rows.slice(2)));
+    const files = (await w.close()).sort((a, b) => a.filePath.localeCompare(b.filePath));
+    expect(files.map((f) => [f.partition, f.recordCount])).toEqual([
+      [[days('2024-01-01'), 'ios'], 2],
+      [[days('2024-01-01'), null], 1],
+      [[days('2024-01-02'), 'ios'], 1],
+    ]);
+    expect(files[0]!.filePath).toMatch(/^file:\/\/\/t\/data\/ts_day=2024-01-01\/platform=ios\/\d{5}-w1\.parquet$/);
+    expect(structuredClone(files)).toEqual(files);
+    for (const f of files) {
+      expect(Object.keys(f.columnSizes).map(Number).sort()).toEqual([1, 2, 3]);
+      expect(f.fileSizeInBytes).toBe(io.files.get(f.filePath)!.length);
+    }
+    const n = new DataView(files[0]!.upperBounds[3]!.buffer, files[0]!.upperBounds[3]!.byteOffset).getInt32(0, true);
+    expect(n).toBe(4);
+    expect(await w.close()).toEqual([]);
+  });
+
+  it('names unsupported codecs in its error', () => {
+    expect(parseCodec(undefined)).toBe('snappy');
+    expect(parseCodec('ZSTD')).toBe('zstd');
+    expect(() => parseCodec('lzo')).toThrow(/lzo is not one of/);
+  });
+});
