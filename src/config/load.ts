@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../project-root.js';
 import { ConfigError, type ConfigIssue } from './issues.js';
 import { resolveCatalog, resolveKafka, resolvePipelines, resolveRuntime, resolveTransformations } from './resolve.js';
 import type { z } from 'zod';
@@ -24,7 +25,10 @@ export interface LoadOptions {
   configDir: string;
   env?: Readonly<Record<string, string | undefined>>;
   overrides?: ConfigOverrides;
-  /** Root that `transformations.x` module names resolve against; default: the config folder's parent. */
+  /**
+   * Root that `transformations.x` module names resolve against; default: this checkout, whose
+   * transformations/ folder is compiled with the rest of the code.
+   */
   projectRoot?: string;
 }
 
@@ -41,7 +45,7 @@ export const TRANSFORMATIONS_FILE = 'transformations.yaml';
 export function loadConfig(options: LoadOptions): LoadedConfig {
   const env = options.env ?? process.env;
   const configDir = path.resolve(options.configDir);
-  const projectRoot = path.resolve(options.projectRoot ?? path.dirname(configDir));
+  const projectRoot = path.resolve(options.projectRoot ?? PROJECT_ROOT);
   if (!existsSync(configDir)) {
     throw new ConfigError([
       { file: options.configDir, path: [], problem: 'config folder not found', hasFound: false, accepted: `a folder holding ${TOPICS_FILE} and ${TRANSFORMATIONS_FILE}` },

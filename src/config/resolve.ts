@@ -128,6 +128,7 @@ export function resolveRuntime(
     return undefined;
   return {
     parallelism: overrides.parallelism ?? r.parallelism ?? cores,
+    batchRecords: r.batch_size ?? 4096,
     checkpointIntervalMs: overrides.checkpointIntervalMs ?? interval,
     checkpointMode: r.checkpoint_mode ?? 'EXACTLY_ONCE',
     metricsPort: overrides.metricsPort ?? r.metrics_port ?? 9464,

@@ -88,6 +88,7 @@ export const kafkaSchema = z
 export const runtimeSchema = z
   .object({
     parallelism: int(1, 256).optional(),
+    batch_size: int(1, 1_000_000).optional(),
     checkpoint_interval: durationLike.optional(),
     checkpoint_mode: z.enum(['EXACTLY_ONCE', 'AT_LEAST_ONCE']).optional(),
     metrics_port: int(0, 65535).optional(),

@@ -104,6 +104,8 @@ export interface RestartPolicy {
 export interface RuntimeConfig {
   /** Transform pool size. */
   parallelism: number;
+  /** Most records in one transform task; a larger fetch is split. */
+  batchRecords: number;
   checkpointIntervalMs: number;
   checkpointMode: CheckpointMode;
   metricsPort: number;

@@ -15,7 +15,7 @@ export function tempProject(files: { topics: string; transformations?: string; m
   mkdirSync(path.join(dir, 'transformations'));
   writeFileSync(path.join(dir, 'config/topics.yaml'), files.topics);
   writeFileSync(path.join(dir, 'config/transformations.yaml'), files.transformations ?? SHIPPED_TRANSFORMATIONS);
-  for (const m of files.modules ?? ['bid_events_raw', 'user_events_enriched']) {
+  for (const m of files.modules ?? ['bid_events_raw', 'user_events_enriched', 'new_transformation']) {
     writeFileSync(path.join(dir, 'transformations', `${m}.ts`), 'export {};\n');
   }
   return path.join(dir, 'config');
