@@ -1,0 +1,334 @@
+// Arrow columns built straight into typed arrays and wrapped with makeData: Arrow JS's generic
+// builders cost several times what JSON.parse does per row. Every batch gets fresh buffers, never
+// a slice of a shared one, because result batches are transferred to the sink thread and a
+// transfer detaches the whole underlying ArrayBuffer.
+//
+// Values arrive as JS arrays in the transform layer's representation (see time.ts): strings,
+// booleans, numbers (integers, floats, decimals, days, µs), Uint8Array for bytes, arrays and
+// plain objects for nested types; null is null.
+
+import * as arrow from 'apache-arrow';
+import type { SqlType } from '../config/sql-types.js';
+import { arrowTypeOf } from '../schema/type-mapping.js';
+
+/** Rows to take, as indices into the value array; null takes rows 0..count-1. */
+export type Selection = Int32Array | null;
+
+const NOT_POOLED_MIN = 64;
+
+/**
+ * Grows a byte buffer outside Node's shared Buffer pool: a pooled Buffer's ArrayBuffer holds other
+ * allocations too, and transferring it would detach them.
+ */
+function allocBytes(n: number): Buffer {
+  return Buffer.allocUnsafeSlow(Math.max(n, NOT_POOLED_MIN));
+}
+
+export class Utf8ColumnBuilder {
+  private bytes: Buffer;
+  private readonly offsets: Int32Array;
+  private valid: Uint8Array | null = null;
+  private pos = 0;
+  private i = 0;
+
+  constructor(private readonly capacity: number, bytesHint = capacity * 16) {
+    this.bytes = allocBytes(bytesHint);
+    this.offsets = new Int32Array(capacity + 1);
+  }
+
+  append(s: string | null): void {
+    if (s === null) {
+      this.markNull();
+    } else {
+      // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
+      const need = this.pos + s.length * 3;
+      if (need > this.bytes.length) this.grow(need);
+      this.pos += this.bytes.write(s, this.pos);
+    }
+    this.offsets[++this.i] = this.pos;
+  }
+
+  private markNull(): void {
+    if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
+    this.valid[this.i] = 0;
+  }
+
+  private grow(need: number): void {
+    const next = allocBytes(Math.max(need, this.bytes.length * 2));
+    this.bytes.copy(next, 0, 0, this.pos);
+    this.bytes = next;
+  }
+
+  finish(type: arrow.DataType = new arrow.Utf8()): arrow.Data {
+    const n = this.i;
+    // Shrink when more than a quarter would be wasted: the whole buffer travels with the batch.
+    const data = this.pos < this.bytes.length * 0.75 ? new Uint8Array(this.bytes.subarray(0, this.pos)) : this.bytes.subarray(0, this.pos);
+    return arrow.makeData({ type, length: n, valueOffsets: this.offsets.subarray(0, n + 1), data, ...validity(this.valid, n) } as any);
+  }
+}
+
+export class BinaryColumnBuilder {
+  private bytes: Uint8Array;
+  private readonly offsets: Int32Array;
+  private valid: Uint8Array | null = null;
+  private pos = 0;
+  private i = 0;
+
+  constructor(private readonly capacity: number, bytesHint = capacity * 64) {
+    this.bytes = new Uint8Array(Math.max(bytesHint, NOT_POOLED_MIN));
+    this.offsets = new Int32Array(capacity + 1);
+  }
+
+  append(b: Uint8Array | null): void {
+    if (b === null) {
+      if (this.valid === null) this.valid = new Uint8Array(this.capacity).fill(1);
+      this.valid[this.i] = 0;
+    } else {
+      if (this.pos + b.length > this.bytes.length) {
+        const next = new Uint8Array(Math.max(this.pos + b.length, this.bytes.length * 2));
+        next.set(this.bytes.subarray(0, this.pos));
+        this.bytes = next;
+      }
+      this.bytes.set(b, this.pos);
+      this.pos += b.length;
+    }
+    this.offsets[++this.i] = this.pos;
+  }
+
+  finish(type: arrow.DataType = new arrow.Binary()): arrow.Data {
+    const n = this.i;
+    return arrow.makeData({ type, length: n, valueOffsets: this.offsets.subarray(0, n + 1), data: this.bytes.slice(0, this.pos), ...validity(this.valid, n) } as any);
+  }
+}
+
+/** Arrow's validity bitmap (LSB first) from one byte per row; omitted when nothing is null. */
+export function validity(valid: Uint8Array | null, n: number): { nullCount: number; nullBitmap?: Uint8Array } {
+  if (valid === null) return { nullCount: 0 };
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (valid[i] === 1) bitmap[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  return nulls === 0 ? { nullCount: 0 } : { nullCount: nulls, nullBitmap: bitmap };
+}
+
+export function recordBatchOf(schema: arrow.Schema, length: number, children: arrow.Data[]): arrow.RecordBatch {
+  const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length, nullCount: 0, children });
+  return new arrow.RecordBatch(schema, struct);
+}
+
+const MASK_32 = 0xffffffffn;
+
+/** Two's-complement 128-bit little-endian words of an unscaled decimal, as Arrow's Decimal128 stores it. */
+function writeDecimal128(words: Uint32Array, at: number, unscaled: bigint): void {
+  let v = unscaled < 0n ? (1n << 128n) + unscaled : unscaled;
+  for (let w = 0; w < 4; w++) {
+    words[at + w] = Number(v & MASK_32);
+    v >>= 32n;
+  }
+}
+
+/**
+ * One Arrow column of `type` from values[sel[j]] (or values[j]). Callers have already checked
+ * NOT NULL columns; a null here becomes a null in the column.
+ */
+export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Selection, count: number): arrow.Data {
+  const at = (j: number): unknown => values[sel === null ? j : sel[j]!];
+  const arrowType = arrowTypeOf(type);
+  let valid: Uint8Array | null = null;
+  const setNull = (j: number) => {
+    if (valid === null) valid = new Uint8Array(count).fill(1);
+    valid[j] = 0;
+  };
+  const fixed = (data: ArrayBufferView) => arrow.makeData({ type: arrowType, length: count, data, ...validity(valid, count) } as any);
+
+  switch (type.kind) {
+    case 'string':
+      return buildUtf8(at, arrowType, count);
+    case 'bytes': {
+      const b = new BinaryColumnBuilder(count);
+      for (let j = 0; j < count; j++) b.append(at(j) as Uint8Array | null);
+      return b.finish(arrowType);
+    }
+    case 'boolean': {
+      const bits = new Uint8Array((count + 7) >> 3);
+      for (let j = 0; j < count; j++) {
+        const v = at(j);
+        if (v === null || v === undefined) setNull(j);
+        else if (v === true) bits[j >> 3]! |= 1 << (j & 7);
+      }
+      return fixed(bits);
+    }
+    case 'int':
+    case 'date': {
+      const data = new Int32Array(count);
+      for (let j = 0; j < count; j++) {
+        const v = at(j);
+        if (v === null || v === undefined) setNull(j);
+        else data[j] = v as number;
+      }
+      return fixed(data);
+    }
+    case 'float':
+    case 'double': {
+      const data = type.kind === 'float' ? new Float32Array(count) : new Float64Array(count);
+      for (let j = 0; j < count; j++) {
+        const v = at(j);
+        if (v === null || v === undefined) setNull(j);
+        else data[j] = typeof v === 'bigint' ? Number(v) : (v as number);
+      }
+      return fixed(data);
+    }
+    case 'bigint':
+    case 'time':
+    case 'timestamp':
+    case 'timestamp_ltz': {
+      // Written as two 32-bit halves: a BigInt per value costs more than the rest of the loop.
+      const words = new Int32Array(count * 2);
+      for (let j = 0; j < count; j++) {
+        const v = at(j);
+        if (v === null || v === undefined) setNull(j);
+        else if (typeof v === 'bigint') {
+          // BIGINTs beyond ±2^53 arrive as bigint (see json-decoder.ts).
+          words[2 * j] = Number(BigInt.asIntN(32, v));
+          words[2 * j + 1] = Number(BigInt.asIntN(32, v >> 32n));
+        } else {
+          const x = Math.trunc(v as number);
+          const hi = Math.floor(x / 4294967296);
+          words[2 * j] = x - hi * 4294967296;
+          words[2 * j + 1] = hi;
+        }
+      }
+      return fixed(new BigInt64Array(words.buffer));
+    }
+    case 'decimal': {
+      const words = new Uint32Array(count * 4);
+      const scale = type.scale;
+      for (let j = 0; j < count; j++) {
+        const v = at(j);
+        if (v === null || v === undefined) setNull(j);
+        else writeDecimal128(words, j * 4, typeof v === 'bigint' ? v * 10n ** BigInt(scale) : decimalUnscaled(v as number, scale));
+      }
+      return fixed(words);
+    }
+    case 'fixed': {
+      const width = type.length;
+      const data = new Uint8Array(count * width);
+      for (let j = 0; j < count; j++) {
+        const v = at(j) as Uint8Array | null | undefined;
+        if (v === null || v === undefined) setNull(j);
+        else data.set(v.subarray(0, width), j * width);
+      }
+      return fixed(data);
+    }
+    case 'array':
+    case 'map':
+    case 'row': {
+      const leaf = builderValue(type);
+      return buildNested(leaf === null ? at : (j) => leaf(at(j)), arrowType, count);
+    }
+  }
+}
+
+/**
+ * Strings of a column encoded with one native call: when the joined text is ASCII, its byte
+ * offsets are its character offsets. Other text falls back to one write per value.
+ */
+function buildUtf8(at: (j: number) => unknown, type: arrow.DataType, count: number): arrow.Data {
+  const parts: string[] = new Array(count);
+  const offsets = new Int32Array(count + 1);
+  let valid: Uint8Array | null = null;
+  let chars = 0;
+  for (let j = 0; j < count; j++) {
+    const v = at(j);
+    if (v === null || v === undefined) {
+      if (valid === null) valid = new Uint8Array(count).fill(1);
+      valid[j] = 0;
+      parts[j] = '';
+    } else {
+      parts[j] = v as string;
+      chars += (v as string).length;
+    }
+    offsets[j + 1] = chars;
+  }
+  const joined = parts.join('');
+  const bytes = Buffer.allocUnsafeSlow(Math.max(joined.length * 3, NOT_POOLED_MIN));
+  const written = bytes.write(joined, 0);
+  if (written === joined.length) {
+    return arrow.makeData({ type, length: count, valueOffsets: offsets, data: new Uint8Array(bytes.subarray(0, written)), ...validity(valid, count) } as any);
+  }
+  const b = new Utf8ColumnBuilder(count, written + 16);
+  for (let j = 0; j < count; j++) b.append(valid !== null && valid[j] === 0 ? null : parts[j]!);
+  return b.finish(type);
+}
+
+/**
+ * Unscaled integer of a decimal held as a double, rounded HALF_UP (as Java's BigDecimal) on the
+ * shortest decimal text of the double: 0.145 is 0.145 here, not the 0.14499… that `v * 100` sees.
+ */
+export function decimalUnscaled(v: number, scale: number): bigint {
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(Math.abs(v).toString());
+  if (m === null) throw new RangeError(`${v} is not a finite decimal`);
+  const frac = m[2] ?? '';
+  const digits = BigInt(m[1]! + frac);
+  const shift = Number(m[3] ?? 0) - frac.length + scale;
+  let r: bigint;
+  if (shift >= 0) r = digits * 10n ** BigInt(shift);
+  else {
+    const div = 10n ** BigInt(-shift);
+    r = digits / div;
+    if ((digits % div) * 2n >= div) r += 1n;
+  }
+  return v < 0 ? -r : r;
+}
+
+type Leaf = (v: unknown) => unknown;
+
+/** Arrow's Int64 builder takes bigint only: converts BIGINT leaves of a nested value; null when none. */
+function builderValue(t: SqlType): Leaf | null {
+  switch (t.kind) {
+    case 'bigint':
+      return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number)));
+    case 'array': {
+      const e = builderValue(t.element);
+      return e === null ? null : (v) => (Array.isArray(v) ? v.map(e) : v);
+    }
+    case 'map': {
+      const k = builderValue(t.key);
+      const val = builderValue(t.value);
+      if (k === null && val === null) return null;
+      return (v) => {
+        if (!(v instanceof Map)) return v;
+        const out = new Map<unknown, unknown>();
+        for (const [key, x] of v) out.set(k === null ? key : k(key), val === null ? x : val(x));
+        return out;
+      };
+    }
+    case 'row': {
+      const conv = t.fields.map((f) => [f.name, builderValue(f.type)] as const);
+      if (conv.every(([, c]) => c === null)) return null;
+      return (v) => {
+        if (v === null || typeof v !== 'object') return v;
+        const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+        for (const [name, c] of conv) if (c !== null) out[name] = c(out[name]);
+        return out;
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * Nested columns go through Arrow's generic builder: they are rare in the seed's pipelines, and
+ * their leaves are limited to types whose JS form the builder takes as is (see output-check.ts).
+ */
+function buildNested(at: (j: number) => unknown, type: arrow.DataType, count: number): arrow.Data {
+  const builder = arrow.makeBuilder({ type, nullValues: [null, undefined] });
+  for (let j = 0; j < count; j++) {
+    const v = at(j);
+    builder.append(type instanceof arrow.Map_ && v !== null && v !== undefined && !(v instanceof Map) ? new Map(Object.entries(v as object)) : v);
+  }
+  return builder.finish().flush();
+}

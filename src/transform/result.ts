@@ -1,0 +1,88 @@
+// What one transform task returns, and the step that applies a pipeline's on_error to the dead
+// letters of a batch. Shared by the SQL and TypeScript transform paths.
+
+import type * as arrow from 'apache-arrow';
+import type { PipelineConfig } from '../config/types.js';
+import { StreamError } from '../errors.js';
+import { buildDeadLetterBatch, type DeadLetter, type DeadLetterCode } from './dead-letter.js';
+import type { DecodedBatch } from './json-decoder.js';
+import type { RawBatch } from './raw-batch.js';
+import type { TransformerKind } from './transformer.js';
+
+export interface TransformStats {
+  records: number;
+  rows: number;
+  /** Records a WHERE / filter() / map() returning null dropped on purpose. */
+  filtered: number;
+  tombstones: number;
+  /** Dead letters by reason, counted whatever `onError` does with them. */
+  deadLetters: Record<DeadLetterCode, number>;
+}
+
+export interface TransformResult {
+  /** Good rows in sink-schema column order; fresh buffers, safe to transfer. */
+  rows: arrow.RecordBatch;
+  /** In DEAD_LETTER_SCHEMA; null when there are none or the pipeline's on_error is `skip`. */
+  deadLetters: arrow.RecordBatch | null;
+  stats: TransformStats;
+}
+
+export interface CompiledTransform {
+  readonly kind: TransformerKind;
+  readonly sinkSchema: arrow.Schema;
+  /**
+   * One batch → rows and dead letters. Synchronous, and it reuses per-transform scratch state,
+   * so calls must not interleave; a worker thread runs one task at a time, which guarantees it.
+   * `nowMs` is CURRENT_TIMESTAMP for the whole batch (default: now); a retry that passes the
+   * same value reproduces the same output.
+   */
+  run(raw: RawBatch, nowMs?: number): TransformResult;
+}
+
+export interface CompileOptions {
+  sessionTimeZone?: string;
+}
+
+/** Finishes a batch: dead letters by on_error, stats, and the rows batch. */
+export function finish(
+  pipeline: PipelineConfig,
+  raw: RawBatch,
+  decoded: DecodedBatch,
+  letters: DeadLetter[],
+  rows: arrow.RecordBatch,
+  filtered: number,
+  nowMs: number,
+): TransformResult {
+  const counts: Record<DeadLetterCode, number> = { RECORD_DECODE_FAILED: 0, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 0 };
+  for (const d of letters) counts[d.code]++;
+  if (letters.length > 0 && pipeline.onError === 'fail') {
+    const first = letters.reduce((a, b) => (a.index <= b.index ? a : b));
+    throw new StreamError(first.code, `topic ${raw.topic} partition ${raw.partition} offset ${raw.offsets[first.index]}: ${first.message} (on_error is fail)`, {
+      details: { topic: raw.topic, partition: raw.partition, offset: String(raw.offsets[first.index]), counts },
+    });
+  }
+  const deadLetters = letters.length > 0 && pipeline.onError === 'dlq' ? buildDeadLetterBatch(raw, letters, nowMs) : null;
+  return {
+    rows,
+    deadLetters,
+    stats: { records: raw.count, rows: rows.numRows, filtered, tombstones: decoded.tombstones, deadLetters: counts },
+  };
+}
+
+
+/**
+ * The distinct ArrayBuffers under a batch, for postMessage / piscina `Piscina.move`. Every column
+ * this layer builds has buffers of its own, so transferring them detaches nothing else; a columnar
+ * TypeScript transformer that returns views of longer-lived memory would lose that memory here.
+ */
+export function transferListOf(batch: arrow.RecordBatch | null): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  const visit = (d: arrow.Data) => {
+    for (const b of [d.values, d.valueOffsets, d.nullBitmap, (d as { typeIds?: ArrayBufferView }).typeIds]) {
+      if (b !== undefined && b !== null && (b as ArrayBufferView).buffer instanceof ArrayBuffer) seen.add((b as ArrayBufferView).buffer as ArrayBuffer);
+    }
+    for (const c of d.children) visit(c);
+  };
+  if (batch !== null) visit(batch.data);
+  return [...seen];
+}

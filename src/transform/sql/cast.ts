@@ -1,0 +1,213 @@
+// CAST and TRY_CAST between the types the transform layer represents, following Flink 1.19's
+// "Type Conversion" rules (dev/table/types#casting): a value that cannot be converted is a
+// per-record error for CAST (the record becomes a dead letter) and NULL for TRY_CAST.
+
+import type { SqlType } from '../../config/sql-types.js';
+import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText, parseTimeText, parseTimestampText, truncateToPrecision, type SessionZone } from '../time.js';
+import { ExpressionError, type Compiled, type Scope } from './compile.js';
+import { unsupported } from './parse.js';
+import { decimalUnscaled } from '../columns.js';
+import { isNumeric, typeName, withNullable, type ExprType } from './types.js';
+
+/** Java's Double.toString, which Flink uses for DOUBLE → STRING. */
+export function javaDoubleString(d: number): string {
+  if (Number.isNaN(d)) return 'NaN';
+  if (!Number.isFinite(d)) return d > 0 ? 'Infinity' : '-Infinity';
+  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
+  const a = Math.abs(d);
+  if (a >= 1e-3 && a < 1e7) {
+    const s = String(d);
+    return s.includes('.') ? s : s + '.0';
+  }
+  const [m, e] = d.toExponential().split('e') as [string, string];
+  return `${m.includes('.') ? m : m + '.0'}E${e.startsWith('+') ? e.slice(1) : e}`;
+}
+
+/** Java's Float.toString: the shortest decimal that reads back as the same float. */
+export function javaFloatString(f: number): string {
+  if (!Number.isFinite(f) || f === 0) return javaDoubleString(f);
+  for (let p = 1; p <= 9; p++) {
+    const candidate = Number(f.toPrecision(p));
+    if (Math.fround(candidate) === f) return javaDoubleString(candidate);
+  }
+  return javaDoubleString(f);
+}
+
+/** A value's text as CAST(x AS STRING) gives it. */
+export function toStringOf(v: unknown, type: ExprType, zone: SessionZone): string {
+  switch (type.kind) {
+    case 'string':
+      return v as string;
+    case 'boolean':
+      return v ? 'TRUE' : 'FALSE';
+    case 'int':
+    case 'bigint':
+      return String(v);
+    case 'double':
+      return javaDoubleString(v as number);
+    case 'float':
+      return javaFloatString(v as number);
+    case 'decimal':
+      return (v as number).toFixed(type.scale);
+    case 'date':
+      return formatDate(v as number);
+    case 'time':
+      return formatTime(v as number, type.precision);
+    case 'timestamp':
+      return formatTimestamp(v as number, type.precision);
+    case 'timestamp_ltz':
+      return formatTimestamp(zone.toWall(v as number), type.precision);
+    case 'bytes':
+    case 'fixed':
+      return Buffer.from(v as Uint8Array).toString('utf8');
+    default:
+      return JSON.stringify(v, (_k, x) => (x instanceof Map ? Object.fromEntries(x) : x));
+  }
+}
+
+const INTEGER_TEXT = /^[+-]?\d+(\.\d*)?$/;
+const NUMBER_TEXT = /^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?Infinity|NaN)$/;
+const TRUE_TEXT = new Set(['true', 't', 'yes', 'y', '1']);
+const FALSE_TEXT = new Set(['false', 'f', 'no', 'n', '0']);
+
+type Convert = (v: unknown) => unknown;
+
+function bad(v: unknown, to: SqlType): never {
+  throw new ExpressionError(`cannot CAST ${typeof v === 'string' ? `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'` : String(v)} AS ${typeName(to)}`);
+}
+
+function intRange(to: SqlType): [number, number] {
+  return to.kind === 'int' ? [-2147483648, 2147483647] : [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER];
+}
+
+function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | null {
+  const f = from.kind;
+  if (f === 'null') return (v) => v;
+  switch (to.kind) {
+    case 'string':
+      return (v) => toStringOf(v, from, zone);
+    case 'boolean':
+      if (f === 'boolean') return (v) => v;
+      if (isNumeric(from)) return (v) => Number(v) !== 0;
+      if (f === 'string')
+        return (v) => {
+          const t = (v as string).trim().toLowerCase();
+          return TRUE_TEXT.has(t) ? true : FALSE_TEXT.has(t) ? false : bad(v, to);
+        };
+      return null;
+    case 'int':
+    case 'bigint': {
+      const [min, max] = intRange(to);
+      const check = (n: number, v: unknown) => (Number.isFinite(n) && n >= min && n <= max ? n : bad(v, to));
+      if (isNumeric(from)) return (v) => check(Math.trunc(Number(v)), v);
+      if (f === 'boolean') return (v) => (v ? 1 : 0);
+      // Flink's BinaryStringDataUtil.toLong: surrounding blanks are ignored, a fraction is truncated.
+      if (f === 'string')
+        return (v) => {
+          const t = (v as string).trim();
+          return INTEGER_TEXT.test(t) ? check(Math.trunc(Number(t)), v) : bad(v, to);
+        };
+      return null;
+    }
+    case 'float':
+    case 'double': {
+      const round = to.kind === 'float' ? Math.fround : (x: number) => x;
+      if (isNumeric(from)) return (v) => round(Number(v));
+      if (f === 'boolean') return (v) => (v ? 1 : 0);
+      if (f === 'string')
+        return (v) => {
+          const t = (v as string).trim();
+          return NUMBER_TEXT.test(t) ? round(Number(t)) : bad(v, to);
+        };
+      return null;
+    }
+    case 'decimal': {
+      const limit = 10 ** (to.precision - to.scale);
+      const scale = 10 ** to.scale;
+      // Flink yields NULL when a value does not fit the target precision.
+      const fit = (n: number) => {
+        if (!Number.isFinite(n)) return null;
+        const r = Number(decimalUnscaled(n, to.scale)) / scale;
+        return Math.abs(r) < limit ? r : null;
+      };
+      if (isNumeric(from)) return (v) => fit(Number(v));
+      if (f === 'boolean') return (v) => fit(v ? 1 : 0);
+      if (f === 'string')
+        return (v) => {
+          const t = (v as string).trim();
+          return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? fit(Number(t)) : bad(v, to);
+        };
+      return null;
+    }
+    case 'date':
+      if (f === 'date') return (v) => v;
+      if (f === 'timestamp') return (v) => Math.floor((v as number) / MICROS_PER_DAY);
+      if (f === 'timestamp_ltz') return (v) => Math.floor(zone.toWall(v as number) / MICROS_PER_DAY);
+      if (f === 'string') return (v) => parseDateText(v as string) ?? parseDatePrefix(v as string) ?? bad(v, to);
+      return null;
+    case 'time':
+      if (f === 'time') return (v) => truncateToPrecision(v as number, to.precision);
+      if (f === 'timestamp') return (v) => truncateToPrecision(mod(v as number, MICROS_PER_DAY), to.precision);
+      if (f === 'string') return (v) => parseTimeText(v as string) ?? bad(v, to);
+      return null;
+    case 'timestamp':
+    case 'timestamp_ltz': {
+      const p = to.precision;
+      const ltz = to.kind === 'timestamp_ltz';
+      // Between the two timestamp kinds the session time zone decides the wall clock.
+      const fromWall = ltz ? (w: number) => zone.toInstant(w) : (w: number) => w;
+      if (f === 'timestamp') return (v) => truncateToPrecision(fromWall(v as number), p);
+      if (f === 'timestamp_ltz') return ltz ? (v) => truncateToPrecision(v as number, p) : (v) => truncateToPrecision(zone.toWall(v as number), p);
+      if (f === 'date') return (v) => fromWall((v as number) * MICROS_PER_DAY);
+      if (f === 'string')
+        return (v) => {
+          const w = parseTimestampText(v as string);
+          return w === null ? bad(v, to) : truncateToPrecision(fromWall(w), p);
+        };
+      return null;
+    }
+    case 'bytes':
+      if (f === 'bytes' || f === 'fixed') return (v) => v;
+      if (f === 'string') return (v) => new Uint8Array(Buffer.from(v as string, 'utf8'));
+      return null;
+    default:
+      return null;
+  }
+}
+
+function mod(a: number, b: number): number {
+  return ((a % b) + b) % b;
+}
+
+function parseDatePrefix(text: string): number | null {
+  const w = parseTimestampText(text);
+  return w === null ? null : Math.floor(w / MICROS_PER_DAY);
+}
+
+/** A compiled CAST of `from` to `to`; `tryCast` turns per-row failures into NULL. */
+export function castTo(from: Compiled, to: SqlType, scope: Scope, tryCast: boolean): Compiled {
+  if (from.type.kind === to.kind && (to.kind === 'string' || to.kind === 'boolean' || to.kind === 'int' || to.kind === 'bigint' || to.kind === 'double' || to.kind === 'date' || to.kind === 'bytes')) {
+    return { ...from, type: withNullable(to, from.type.nullable), column: undefined } as Compiled;
+  }
+  const conv = converter(from.type, to, scope.frame.zone);
+  if (conv === null) throw unsupported(`CAST from ${typeName(from.type)} to ${typeName(to)}`, null, 'Flink does not define this conversion, or it is not implemented');
+  const f = from.eval;
+  const canBeNull = from.type.nullable || tryCast || to.kind === 'decimal';
+  const type = withNullable(to, canBeNull);
+  if (tryCast) {
+    return { type, constant: from.constant, eval: (i) => {
+      const v = f(i);
+      if (v === null) return null;
+      try {
+        return conv(v);
+      } catch (e) {
+        if (e instanceof ExpressionError) return null;
+        throw e;
+      }
+    } };
+  }
+  return { type, constant: from.constant, eval: (i) => {
+    const v = f(i);
+    return v === null ? null : conv(v);
+  } };
+}

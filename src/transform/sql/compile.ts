@@ -1,0 +1,194 @@
+// SQL expressions → closures over the decoded columns, compiled once per pipeline. Each compiled
+// node knows its static type; evaluation is per row (`eval(i)`), which keeps Flink's lazy
+// semantics where they matter: a CASE branch or the right side of AND is only evaluated for rows
+// that reach it, so a CAST that would fail in an untaken branch does not dead-letter the record.
+//
+// NULL semantics follow Flink (SQL three-valued logic): comparisons and arithmetic with NULL are
+// NULL, AND/OR use Kleene logic, WHERE keeps only rows whose condition is TRUE.
+
+import type { SqlType } from '../../config/sql-types.js';
+import { parseSqlType } from '../../config/sql-types.js';
+import type { SessionZone } from '../time.js';
+import { parseDateText, parseTimestampText } from '../time.js';
+import { castTo } from './cast.js';
+import { compileFunction } from './functions.js';
+import { binary, caseWhen, not, unary } from './operators.js';
+import { LTZ_SURROGATE, functionName, invalid, positionAt, unsupported, type AstNode, type SqlPosition } from './parse.js';
+import {
+  NULL_TYPE,
+  decimalType,
+  ltzType,
+  simple,
+  timestampType,
+  typeName,
+  type ExprType,
+} from './types.js';
+
+/** Per-batch state the compiled closures read. */
+export interface Frame {
+  /** One array per source field, as the JSON decoder produced them. */
+  cols: unknown[][];
+  /** CURRENT_TIMESTAMP for this batch, µs since the epoch: evaluated once per batch, not per row. */
+  nowMicros: number;
+  zone: SessionZone;
+}
+
+export type Eval = (i: number) => unknown;
+
+export interface Compiled {
+  type: ExprType;
+  eval: Eval;
+  /** Same value for every row of every batch: the compiler may fold it. */
+  constant: boolean;
+  /** Set when the expression is a bare reference to source column `column`. */
+  column?: number;
+}
+
+/** A per-row failure (a CAST of bad text, division by zero): the record becomes a dead letter. */
+export class ExpressionError extends Error {}
+
+export interface Scope {
+  sql: string;
+  table: string;
+  fields: ReadonlyArray<{ name: string; type: SqlType }>;
+  frame: Frame;
+}
+
+export function pos(scope: Scope, node: AstNode): SqlPosition | null {
+  const off = node.loc?.start?.offset;
+  return typeof off === 'number' ? positionAt(scope.sql, off) : null;
+}
+
+export function constant(type: ExprType, value: unknown): Compiled {
+  return { type, eval: () => value, constant: true };
+}
+
+/** Folds a node whose inputs are all constant; a failure is left to each row. */
+export function fold(c: Compiled): Compiled {
+  if (!c.constant) return c;
+  try {
+    return constant(c.type, c.eval(0));
+  } catch {
+    return c;
+  }
+}
+
+function unquote(s: string): string {
+  return s.replace(/''/g, "'");
+}
+
+export function compileExpr(node: AstNode, scope: Scope): Compiled {
+  switch (node.type) {
+    case 'column_ref':
+      return columnRef(node, scope);
+    case 'number':
+    case 'bigint':
+      return numberLiteral(node.value, node.type === 'bigint');
+    case 'single_quote_string':
+    case 'double_quote_string':
+    case 'string':
+      return constant(simple('string', false), unquote(String(node.value)));
+    case 'bool':
+      return constant(simple('boolean', false), Boolean(node.value));
+    case 'null':
+      return constant(NULL_TYPE, null);
+    case 'date': {
+      const d = parseDateText(unquote(String(node.value)));
+      if (d === null) throw invalid(`invalid DATE literal '${node.value}'`);
+      return constant(simple('date', false), d);
+    }
+    case 'timestamp':
+    case 'datetime': {
+      const text = unquote(String(node.value));
+      const t = parseTimestampText(text);
+      if (t === null) throw invalid(`invalid TIMESTAMP literal '${text}'`);
+      const frac = /\.(\d+)/.exec(text)?.[1]?.length ?? 0;
+      return constant(timestampType(Math.max(frac, 0), false), t);
+    }
+    case 'interval':
+      throw unsupported('INTERVAL', null, 'interval arithmetic is not implemented; compute on epoch values instead');
+    case 'unary_expr':
+      return unary(node, scope);
+    case 'binary_expr':
+      return binary(node, scope);
+    case 'case':
+      return caseWhen(node, scope);
+    case 'cast':
+      return cast(node, scope);
+    case 'extract':
+      return compileFunction('EXTRACT', [constant(simple('string', false), String(node.args.field).toUpperCase()), compileExpr(node.args.source, scope)], scope, node);
+    case 'function': {
+      const name = functionName(node);
+      if (name === 'NOT') return not(compileExpr(argNodes(node)[0]!, scope), scope, node);
+      return compileFunction(name, compileArgs(node, scope), scope, node);
+    }
+    case 'expr_list':
+      throw invalid('a parenthesized list is only allowed after IN');
+    default:
+      throw unsupported(`expression of kind ${String(node.type)}`, pos(scope, node), 'not implemented');
+  }
+}
+
+export function argNodes(node: AstNode): AstNode[] {
+  return ((node.args?.value ?? []) as AstNode[]);
+}
+
+/**
+ * Arguments of a function call. The grammar spells keyword-separated forms (`SUBSTRING(s FROM 2
+ * FOR 3)`, `TRIM(BOTH 'x' FROM s)`) as a list with `origin` marker nodes; they are kept as
+ * string constants for the function to interpret.
+ */
+function compileArgs(node: AstNode, scope: Scope): Compiled[] {
+  return argNodes(node).map((a) => (a.type === 'origin' ? constant(simple('string', false), `#${String(a.value).toUpperCase()}`) : compileExpr(a, scope)));
+}
+
+function columnRef(node: AstNode, scope: Scope): Compiled {
+  const name = String(node.column);
+  if (name === '*') throw invalid('* is only allowed as a whole select item');
+  if (node.table && node.table !== scope.table) throw invalid(`column ${node.table}.${name} names a table other than the source ${scope.table}`);
+  const index = scope.fields.findIndex((f) => f.name === name);
+  if (index < 0) {
+    const near = scope.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    const hint = near === undefined ? `; source columns are ${scope.fields.map((f) => f.name).join(', ')}` : `; did you mean ${near.name}? (names are case-sensitive)`;
+    throw invalid(`unknown column ${name}${hint}`);
+  }
+  const frame = scope.frame;
+  return { type: scope.fields[index]!.type, eval: (i) => frame.cols[index]![i], constant: false, column: index };
+}
+
+function numberLiteral(value: unknown, exponent: boolean): Compiled {
+  const text = String(value);
+  const n = Number(text);
+  if (exponent || /e/i.test(text)) return constant(simple('double', false), n);
+  const frac = /\.(\d*)/.exec(text)?.[1];
+  if (frac !== undefined) {
+    const digits = text.replace(/[-+.]/g, '').replace(/^0+(?=\d)/, '').length;
+    return constant(decimalType(Math.max(digits, frac.length, 1), frac.length, false), n);
+  }
+  if (Number.isInteger(n) && n >= -2147483648 && n <= 2147483647) return constant(simple('int', false), n);
+  return constant(simple('bigint', false), n);
+}
+
+export function requireBoolean(c: Compiled, scope: Scope, what: string): void {
+  if (c.type.kind !== 'boolean' && c.type.kind !== 'null') throw invalid(`${what} must be BOOLEAN, found ${typeName(c.type)}`);
+}
+
+/** Cast target as the grammar gives it → SqlType. */
+function castTarget(target: AstNode, scope: Scope): SqlType {
+  const name = String(target.dataType).toUpperCase();
+  const args = [target.length, target.scale].filter((x) => x !== undefined && x !== null);
+  const params = args.length > 0 ? `(${args.join(', ')})` : '';
+  if (name === LTZ_SURROGATE) return ltzType(args.length > 0 ? Number(args[0]) : 6, true);
+  try {
+    return { ...parseSqlType(`${name}${params}`), nullable: true };
+  } catch {
+    throw unsupported(`CAST to ${name}${params}`, null, 'not a type this runtime can produce');
+  }
+}
+
+function cast(node: AstNode, scope: Scope): Compiled {
+  const target = (node.target as AstNode[])[0]!;
+  const to = castTarget(target, scope);
+  const from = compileExpr(node.expr, scope);
+  return fold(castTo(from, to, scope, String(node.keyword).toLowerCase() === 'try_cast'));
+}

@@ -1,0 +1,345 @@
+// Operators: NOT, unary minus, comparisons, AND / OR, IS tests, IN, BETWEEN, arithmetic and
+// CASE, each with SQL's NULL rules (three-valued logic, NULL in → NULL out).
+
+import type { SqlType } from '../../config/sql-types.js';
+import { castTo } from './cast.js';
+import { compileExpr, ExpressionError, fold, requireBoolean, type Compiled, type Scope } from './compile.js';
+import { compileFunction } from './functions.js';
+import { invalid, unsupported, type AstNode } from './parse.js';
+import {
+  NULL_TYPE,
+  commonType,
+  decimalType,
+  isIntegral,
+  isNumeric,
+  simple,
+  typeName,
+  widerNumeric,
+  withNullable,
+  type ExprType,
+} from './types.js';
+
+export function not(a: Compiled, scope: Scope, node: AstNode): Compiled {
+  requireBoolean(a, scope, 'the operand of NOT');
+  const f = a.eval;
+  void node;
+  return fold({ type: withNullable(simple('boolean'), a.type.nullable), eval: (i) => { const v = f(i); return v === null ? null : !v; }, constant: a.constant });
+}
+
+export function unary(node: AstNode, scope: Scope): Compiled {
+  const a = compileExpr(node.expr, scope);
+  const op = String(node.operator).toUpperCase();
+  if (op === 'NOT') return not(a, scope, node);
+  if (!isNumeric(a.type) && a.type.kind !== 'null') throw invalid(`unary ${op} needs a number, found ${typeName(a.type)}`);
+  if (op === '+') return a;
+  const f = a.eval;
+  const int = a.type.kind === 'int';
+  return fold({ type: a.type, eval: (i) => { const v = f(i) as number | null; return v === null ? null : int ? -v | 0 : -v; }, constant: a.constant });
+}
+
+/**
+ * Brings a string literal compared with a DATE or TIMESTAMP to that type, as Flink's implicit
+ * coercion does (`ts > '2024-01-01 00:00:00'`).
+ */
+function coerceLiteral(c: Compiled, to: ExprType, scope: Scope): Compiled {
+  if (!c.constant || c.type.kind !== 'string') return c;
+  if (to.kind === 'date' || to.kind === 'timestamp' || to.kind === 'timestamp_ltz') return fold(castTo(c, withNullable(to, false) as SqlType, scope, false));
+  return c;
+}
+
+function comparable(a: Compiled, b: Compiled, scope: Scope, op: string): [Compiled, Compiled] {
+  a = coerceLiteral(a, b.type, scope);
+  b = coerceLiteral(b, a.type, scope);
+  if (commonType([a.type, b.type]) === null) throw invalid(`cannot compare ${typeName(a.type)} with ${typeName(b.type)} (${op}); CAST one side`);
+  return [a, b];
+}
+
+function cmp(a: unknown, b: unknown): number {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b);
+  return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+}
+
+const COMPARE: Record<string, (c: number) => boolean> = {
+  '=': (c) => c === 0,
+  '<>': (c) => c !== 0,
+  '!=': (c) => c !== 0,
+  '<': (c) => c < 0,
+  '<=': (c) => c <= 0,
+  '>': (c) => c > 0,
+  '>=': (c) => c >= 0,
+};
+
+export function binary(node: AstNode, scope: Scope): Compiled {
+  const op = String(node.operator).toUpperCase();
+  if (op === 'IN' || op === 'NOT IN') return inList(node, scope, op === 'NOT IN');
+  if (op === 'BETWEEN' || op === 'NOT BETWEEN') return between(node, scope, op === 'NOT BETWEEN');
+  const a = compileExpr(node.left, scope);
+  if (op === 'IS' || op === 'IS NOT') return isTest(a, node.right, scope, op === 'IS NOT');
+  const b = compileExpr(node.right, scope);
+  const k = a.constant && b.constant;
+  const fa = a.eval;
+  const fb = b.eval;
+  const nullable = a.type.nullable || b.type.nullable;
+  switch (op) {
+    case 'AND':
+    case 'OR': {
+      requireBoolean(a, scope, `the left side of ${op}`);
+      requireBoolean(b, scope, `the right side of ${op}`);
+      const type = withNullable(simple('boolean'), nullable);
+      if (op === 'AND') {
+        return fold({ type, constant: k, eval: (i) => {
+          const x = fa(i);
+          if (x === false) return false;
+          const y = fb(i);
+          if (y === false) return false;
+          return x === null || y === null ? null : true;
+        } });
+      }
+      return fold({ type, constant: k, eval: (i) => {
+        const x = fa(i);
+        if (x === true) return true;
+        const y = fb(i);
+        if (y === true) return true;
+        return x === null || y === null ? null : false;
+      } });
+    }
+    case 'IS DISTINCT FROM':
+    case 'IS NOT DISTINCT FROM': {
+      const [x, y] = comparable(a, b, scope, op);
+      const distinct = op === 'IS DISTINCT FROM';
+      const gx = x.eval;
+      const gy = y.eval;
+      return fold({ type: simple('boolean', false), constant: k, eval: (i) => {
+        const u = gx(i);
+        const v = gy(i);
+        const same = u === null || v === null ? u === v : cmp(u, v) === 0;
+        return distinct ? !same : same;
+      } });
+    }
+    case 'LIKE':
+    case 'NOT LIKE':
+      return compileFunction(op === 'LIKE' ? 'LIKE' : 'NOT LIKE', node.right.escape ? [a, b, compileExpr(node.right.escape.value, scope)] : [a, b], scope, node);
+    case '||':
+      return compileFunction('||', [a, b], scope, node);
+    case '+':
+    case '-':
+    case '*':
+    case '/':
+    case '%':
+      return arithmetic(op, a, b, scope);
+    default: {
+      const test = COMPARE[op];
+      if (test === undefined) throw unsupported(`operator ${op}`, null, 'not implemented');
+      const [x, y] = comparable(a, b, scope, op);
+      const gx = x.eval;
+      const gy = y.eval;
+      return fold({ type: withNullable(simple('boolean'), nullable), constant: k, eval: (i) => {
+        const u = gx(i);
+        if (u === null) return null;
+        const v = gy(i);
+        if (v === null) return null;
+        return test(cmp(u, v));
+      } });
+    }
+  }
+}
+
+function isTest(a: Compiled, right: AstNode, scope: Scope, negate: boolean): Compiled {
+  const f = a.eval;
+  const type = simple('boolean', false);
+  if (right.type === 'null') return fold({ type, constant: a.constant, eval: (i) => (f(i) === null) !== negate });
+  if (right.type === 'bool') {
+    requireBoolean(a, scope, 'the operand of IS TRUE / IS FALSE');
+    const want = Boolean(right.value);
+    return fold({ type, constant: a.constant, eval: (i) => (f(i) === want) !== negate });
+  }
+  throw unsupported(`IS ${negate ? 'NOT ' : ''}${String(right.type).toUpperCase()}`, null, 'not implemented');
+}
+
+function inList(node: AstNode, scope: Scope, negate: boolean): Compiled {
+  const x = compileExpr(node.left, scope);
+  const list = ((node.right?.value ?? []) as AstNode[]).map((n) => compileExpr(n, scope));
+  const items = list.map((c) => coerceLiteral(c, x.type, scope));
+  for (const c of items) comparable(x, c, scope, negate ? 'NOT IN' : 'IN');
+  const fx = x.eval;
+  const nullable = x.type.nullable || items.some((c) => c.type.nullable);
+  const type = withNullable(simple('boolean'), nullable);
+  if (items.every((c) => c.constant) && x.type.kind !== 'bytes') {
+    const values = items.map((c) => c.eval(0));
+    const hasNull = values.includes(null);
+    const set = new Set(values.filter((v) => v !== null));
+    return fold({ type, constant: x.constant, eval: (i) => {
+      const v = fx(i);
+      if (v === null) return null;
+      if (set.has(v)) return !negate;
+      return hasNull ? null : negate;
+    } });
+  }
+  const fs = items.map((c) => c.eval);
+  return fold({ type, constant: x.constant && items.every((c) => c.constant), eval: (i) => {
+    const v = fx(i);
+    if (v === null) return null;
+    let sawNull = false;
+    for (const f of fs) {
+      const w = f(i);
+      if (w === null) sawNull = true;
+      else if (cmp(v, w) === 0) return !negate;
+    }
+    return sawNull ? null : negate;
+  } });
+}
+
+function between(node: AstNode, scope: Scope, negate: boolean): Compiled {
+  const x = compileExpr(node.left, scope);
+  const [lowNode, highNode] = node.right.value as AstNode[];
+  const low = coerceLiteral(compileExpr(lowNode!, scope), x.type, scope);
+  const high = coerceLiteral(compileExpr(highNode!, scope), x.type, scope);
+  comparable(x, low, scope, 'BETWEEN');
+  comparable(x, high, scope, 'BETWEEN');
+  const fx = x.eval;
+  const fl = low.eval;
+  const fh = high.eval;
+  const nullable = x.type.nullable || low.type.nullable || high.type.nullable;
+  // x BETWEEN a AND b ≡ x >= a AND x <= b, with Kleene AND over the two NULL-able comparisons.
+  return fold({ type: withNullable(simple('boolean'), nullable), constant: x.constant && low.constant && high.constant, eval: (i) => {
+    const v = fx(i);
+    if (v === null) return null;
+    const l = fl(i);
+    const h = fh(i);
+    const ge = l === null ? null : cmp(v, l) >= 0;
+    const le = h === null ? null : cmp(v, h) <= 0;
+    const r = ge === false || le === false ? false : ge === null || le === null ? null : true;
+    return r === null ? null : r !== negate;
+  } });
+}
+
+/** Result type of arithmetic (Flink's rules for integers; decimals computed in doubles). */
+/** Flink's LogicalTypeMerging.adjustPrecisionScale: past 38 digits, keep integer digits, cut scale (not below 6). */
+function boundedDecimal(precision: number, scale: number, nullable: boolean): SqlType {
+  if (precision <= 38) return decimalType(precision, scale, nullable);
+  const intDigits = precision - scale;
+  return decimalType(38, Math.max(38 - intDigits, Math.min(scale, 6)), nullable);
+}
+
+/**
+ * Result type of arithmetic: integers widen, anything with FLOAT/DOUBLE is DOUBLE, decimals follow
+ * Flink's LogicalTypeMerging (find{Addition,Multiplication,Division,Modulo}DecimalType). Decimal
+ * values are computed in doubles, so results beyond 15 significant digits are approximate.
+ */
+function arithmeticType(op: string, a: SqlType, b: SqlType, nullable: boolean): SqlType {
+  if (a.kind === 'decimal' || b.kind === 'decimal') {
+    if (a.kind === 'double' || b.kind === 'double' || a.kind === 'float' || b.kind === 'float') return simple('double', nullable);
+    const [p1, s1] = a.kind === 'decimal' ? [a.precision, a.scale] : [a.kind === 'int' ? 10 : 19, 0];
+    const [p2, s2] = b.kind === 'decimal' ? [b.precision, b.scale] : [b.kind === 'int' ? 10 : 19, 0];
+    switch (op) {
+      case '*':
+        return boundedDecimal(p1 + p2, s1 + s2, nullable);
+      case '/': {
+        const scale = Math.max(6, s1 + p2 + 1);
+        const precision = p1 - s1 + s2 + scale;
+        return precision > 38 ? decimalType(38, Math.max(6, 38 - (precision - scale)), nullable) : decimalType(precision, scale, nullable);
+      }
+      case '%': {
+        const scale = Math.max(s1, s2);
+        return boundedDecimal(Math.min(p1 - s1, p2 - s2) + scale, scale, nullable);
+      }
+      default: {
+        const scale = Math.max(s1, s2);
+        return boundedDecimal(Math.max(p1 - s1, p2 - s2) + scale + 1, scale, nullable);
+      }
+    }
+  }
+  return widerNumeric(a, b, nullable);
+}
+
+function arithmetic(op: string, a: Compiled, b: Compiled, scope: Scope): Compiled {
+  for (const c of [a, b]) if (!isNumeric(c.type) && c.type.kind !== 'null') throw invalid(`${op} needs numbers, found ${typeName(a.type)} ${op} ${typeName(b.type)}`);
+  const type = a.type.kind === 'null' || b.type.kind === 'null' ? NULL_TYPE : arithmeticType(op, a.type as SqlType, b.type as SqlType, a.type.nullable || b.type.nullable);
+  const fa = a.eval;
+  const fb = b.eval;
+  const kind = type.kind;
+  const integral = isIntegral(type);
+  let f: (x: number, y: number) => number;
+  switch (op) {
+    case '+': f = kind === 'int' ? (x, y) => (x + y) | 0 : (x, y) => x + y; break;
+    case '-': f = kind === 'int' ? (x, y) => (x - y) | 0 : (x, y) => x - y; break;
+    case '*': f = kind === 'int' ? (x, y) => Math.imul(x, y) : (x, y) => x * y; break;
+    case '/':
+      f = integral || kind === 'decimal'
+        ? (x, y) => { if (y === 0) throw new ExpressionError('division by zero'); return integral ? Math.trunc(x / y) : x / y; }
+        : (x, y) => x / y;
+      break;
+    default:
+      f = integral || kind === 'decimal'
+        ? (x, y) => { if (y === 0) throw new ExpressionError('division by zero'); return x % y; }
+        : (x, y) => x % y;
+  }
+  const bigint = kind === 'bigint';
+  const float = kind === 'float';
+  return fold({ type, constant: a.constant && b.constant, eval: (i) => {
+    const x = fa(i) as number | bigint | null;
+    if (x === null) return null;
+    const y = fb(i) as number | bigint | null;
+    if (y === null) return null;
+    if (typeof x === 'bigint' || typeof y === 'bigint') {
+      return bigint ? exactLong(op, x, y) : f(Number(x), Number(y));
+    }
+    const r = f(x, y);
+    // Doubles lose integers past 2^53: redo such a BIGINT result exactly, with Java's long overflow.
+    if (bigint && !Number.isSafeInteger(r)) return exactLong(op, x, y);
+    return float ? Math.fround(r) : r;
+  } });
+}
+
+/** BIGINT arithmetic in 64 bits exactly, wrapping on overflow as Java's long does. */
+function exactLong(op: string, x: number | bigint, y: number | bigint): number | bigint {
+  const a = BigInt(x);
+  const b = BigInt(y);
+  let r: bigint;
+  switch (op) {
+    case '+': r = a + b; break;
+    case '-': r = a - b; break;
+    case '*': r = a * b; break;
+    default:
+      if (b === 0n) throw new ExpressionError('division by zero');
+      r = op === '/' ? a / b : a % b;
+  }
+  r = BigInt.asIntN(64, r);
+  return r >= -9007199254740991n && r <= 9007199254740991n ? Number(r) : r;
+}
+
+export function caseWhen(node: AstNode, scope: Scope): Compiled {
+  const subject = node.expr ? compileExpr(node.expr, scope) : null;
+  const whens: Array<{ cond: Compiled; result: Compiled }> = [];
+  let otherwise: Compiled | null = null;
+  for (const arm of node.args as AstNode[]) {
+    if (arm.type === 'when') {
+      let cond = compileExpr(arm.cond, scope);
+      if (subject !== null) {
+        const [x, y] = comparable(subject, coerceLiteral(cond, subject.type, scope), scope, 'CASE');
+        const gx = x.eval;
+        const gy = y.eval;
+        cond = { type: simple('boolean'), constant: false, eval: (i) => { const u = gx(i); const v = gy(i); return u === null || v === null ? null : cmp(u, v) === 0; } };
+      } else requireBoolean(cond, scope, 'a WHEN condition');
+      whens.push({ cond, result: compileExpr(arm.result, scope) });
+    } else otherwise = compileExpr(arm.result, scope);
+  }
+  const results = [...whens.map((w) => w.result), ...(otherwise === null ? [] : [otherwise])];
+  const common = commonType(results.map((r) => r.type));
+  if (common === null) throw invalid(`CASE branches have incompatible types ${results.map((r) => typeName(r.type)).join(', ')}`);
+  const type = withNullable(common, common.nullable || otherwise === null);
+  const conds = whens.map((w) => w.cond.eval);
+  const vals = whens.map((w) => w.result.eval);
+  const other = otherwise?.eval ?? (() => null);
+  const n = conds.length;
+  if (n === 1) {
+    const c0 = conds[0]!;
+    const v0 = vals[0]!;
+    return { type, constant: false, eval: (i) => (c0(i) === true ? v0(i) : other(i)) };
+  }
+  return { type, constant: false, eval: (i) => {
+    for (let k = 0; k < n; k++) if (conds[k]!(i) === true) return vals[k]!(i);
+    return other(i);
+  } };
+}
+

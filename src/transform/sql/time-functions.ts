@@ -1,0 +1,148 @@
+// Date and time functions. TIMESTAMP_LTZ values are instants; where a function needs a wall
+// clock (formatting, EXTRACT) it reads it in the session time zone, as Flink does.
+
+import { compileDatePattern, DatePatternError, type DatePattern } from '../date-format.js';
+import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf } from '../time.js';
+import { constant, pos, type Compiled, type Scope } from './compile.js';
+import { arity, constantArg, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';
+import { invalid, unsupported, type AstNode } from './parse.js';
+import { ltzType, simple, timestampType, typeName, withNullable } from './types.js';
+
+/** TIMESTAMP / TIMESTAMP_LTZ / DATE / STRING argument → wall-clock micros in the session zone. */
+function wallOf(name: string, c: Compiled, scope: Scope, node: AstNode): (v: unknown) => number | null {
+  const zone = scope.frame.zone;
+  switch (c.type.kind) {
+    case 'timestamp':
+      return (v) => v as number;
+    case 'timestamp_ltz':
+      return (v) => zone.toWall(v as number);
+    case 'date':
+      return (v) => (v as number) * MICROS_PER_DAY;
+    case 'string':
+      return (v) => parseTimestampText(v as string);
+    case 'null':
+      return () => null;
+    default:
+      throw invalid(`${name}: expected a TIMESTAMP, DATE or STRING, found ${typeName(c.type)}`, pos(scope, node));
+  }
+}
+
+function datePattern(name: string, c: Compiled | undefined, scope: Scope, node: AstNode, fallback: string): DatePattern | null {
+  const text = c === undefined ? fallback : (constantArg(name, c, scope, node, 'the format') as string | null);
+  if (text === null) return null;
+  try {
+    return compileDatePattern(text);
+  } catch (e) {
+    if (e instanceof DatePatternError) throw invalid(`${name}: ${e.message}`, pos(scope, node));
+    throw e;
+  }
+}
+
+const DEFAULT_FORMAT = 'yyyy-MM-dd HH:mm:ss';
+
+/** ISO-8601 week number (Monday first; week 1 holds January 4th), as Flink's EXTRACT(WEEK …). */
+function isoWeek(epochDay: number): number {
+  const dow = (((epochDay + 3) % 7) + 7) % 7; // 0 = Monday
+  const thursday = epochDay - dow + 3;
+  const year = wallClockOf(thursday * MICROS_PER_DAY).year;
+  return Math.floor((thursday - daysFromCivil(year, 1, 1)) / 7) + 1;
+}
+
+const EXTRACT: Record<string, (micros: number) => number> = {
+  YEAR: (m) => wallClockOf(m).year,
+  QUARTER: (m) => Math.floor((wallClockOf(m).month - 1) / 3) + 1,
+  MONTH: (m) => wallClockOf(m).month,
+  WEEK: (m) => isoWeek(Math.floor(m / MICROS_PER_DAY)),
+  DAY: (m) => wallClockOf(m).day,
+  DOY: (m) => { const w = wallClockOf(m); return w.epochDay - daysFromCivil(w.year, 1, 1) + 1; },
+  // Flink (Calcite): Sunday = 1 … Saturday = 7.
+  DOW: (m) => ((((Math.floor(m / MICROS_PER_DAY) + 4) % 7) + 7) % 7) + 1,
+  HOUR: (m) => wallClockOf(m).hour,
+  MINUTE: (m) => wallClockOf(m).minute,
+  SECOND: (m) => wallClockOf(m).second,
+  MILLISECOND: (m) => { const w = wallClockOf(m); return w.second * 1000 + Math.floor(w.micro / 1000); },
+  MICROSECOND: (m) => { const w = wallClockOf(m); return w.second * 1_000_000 + w.micro; },
+};
+
+export const TIME_FUNCTIONS: Record<string, Impl> = {
+  TO_TIMESTAMP_LTZ: (args, scope, node) => {
+    arity('TO_TIMESTAMP_LTZ', args, 2, 2, scope, node);
+    requireKind('TO_TIMESTAMP_LTZ', args[0]!, ['int', 'bigint', 'decimal', 'double', 'float'], scope, node);
+    const precision = constantArg('TO_TIMESTAMP_LTZ', args[1]!, scope, node, 'the precision');
+    if (precision !== 0 && precision !== 3) throw invalid(`TO_TIMESTAMP_LTZ: precision must be 0 (seconds) or 3 (milliseconds), found ${String(precision)}`, pos(scope, node));
+    const scale = precision === 0 ? 1_000_000 : 1000;
+    return strict(withNullable(ltzType(3), args[0]!.type.nullable), [args[0]!], (n: number | bigint) => truncateToPrecision(Math.round(Number(n) * scale), 3));
+  },
+  TO_TIMESTAMP: (args, scope, node) => {
+    arity('TO_TIMESTAMP', args, 1, 2, scope, node);
+    requireKind('TO_TIMESTAMP', args[0]!, STRING, scope, node);
+    const fmt = datePattern('TO_TIMESTAMP', args[1], scope, node, DEFAULT_FORMAT);
+    if (fmt === null) return constant(timestampType(3), null);
+    // Flink returns NULL for text that does not match; the default format also takes fractions.
+    const parse = args[1] === undefined ? (s: string) => parseTimestampText(s) : (s: string) => fmt.parse(s);
+    return strict(timestampType(3, true), [args[0]!], (s: string) => {
+      const w = parse(s);
+      return w === null ? null : truncateToPrecision(w, 3);
+    });
+  },
+  FROM_UNIXTIME: (args, scope, node) => {
+    arity('FROM_UNIXTIME', args, 1, 2, scope, node);
+    requireKind('FROM_UNIXTIME', args[0]!, ['int', 'bigint', 'decimal', 'double', 'float'], scope, node);
+    const fmt = datePattern('FROM_UNIXTIME', args[1], scope, node, DEFAULT_FORMAT);
+    if (fmt === null) return constant(simple('string'), null);
+    const zone = scope.frame.zone;
+    return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (sec: number | bigint) => fmt.format(zone.toWall(Math.trunc(Number(sec)) * 1_000_000)));
+  },
+  UNIX_TIMESTAMP: (args, scope, node) => {
+    arity('UNIX_TIMESTAMP', args, 0, 2, scope, node);
+    const frame = scope.frame;
+    if (args.length === 0) return { type: simple('bigint', false), constant: false, eval: () => Math.floor(frame.nowMicros / 1_000_000) };
+    requireKind('UNIX_TIMESTAMP', args[0]!, STRING, scope, node);
+    const fmt = datePattern('UNIX_TIMESTAMP', args[1], scope, node, DEFAULT_FORMAT);
+    if (fmt === null) return constant(simple('bigint'), null);
+    const zone = frame.zone;
+    // Flink returns Long.MIN_VALUE for text that does not parse; NULL is returned here instead.
+    return strict(simple('bigint', true), [args[0]!], (s: string) => {
+      const w = fmt.parse(s);
+      return w === null ? null : Math.floor(zone.toInstant(w) / 1_000_000);
+    });
+  },
+  CURRENT_TIMESTAMP: (args, scope, node) => {
+    arity('CURRENT_TIMESTAMP', args, 0, 0, scope, node);
+    const frame = scope.frame;
+    return { type: ltzType(3, false), constant: false, eval: () => truncateToPrecision(frame.nowMicros, 3) };
+  },
+  NOW: (args, scope, node) => TIME_FUNCTIONS.CURRENT_TIMESTAMP!(args, scope, node),
+  LOCALTIMESTAMP: (args, scope, node) => {
+    arity('LOCALTIMESTAMP', args, 0, 0, scope, node);
+    const frame = scope.frame;
+    return { type: timestampType(3, false), constant: false, eval: () => truncateToPrecision(frame.zone.toWall(frame.nowMicros), 3) };
+  },
+  CURRENT_DATE: (args, scope, node) => {
+    arity('CURRENT_DATE', args, 0, 0, scope, node);
+    const frame = scope.frame;
+    return { type: simple('date', false), constant: false, eval: () => Math.floor(frame.zone.toWall(frame.nowMicros) / MICROS_PER_DAY) };
+  },
+  DATE_FORMAT: (args, scope, node) => {
+    arity('DATE_FORMAT', args, 2, 2, scope, node);
+    requireKind('DATE_FORMAT', args[0]!, [...TEMPORAL, 'string'], scope, node);
+    const wall = wallOf('DATE_FORMAT', args[0]!, scope, node);
+    const fmt = datePattern('DATE_FORMAT', args[1], scope, node, DEFAULT_FORMAT);
+    if (fmt === null) return constant(simple('string'), null);
+    return strict(simple('string', true), [args[0]!], (v: unknown) => {
+      const w = wall(v);
+      return w === null ? null : fmt.format(w);
+    });
+  },
+  EXTRACT: (args, scope, node) => {
+    const unit = String(args[0]!.eval(0)).toUpperCase();
+    const f = EXTRACT[unit];
+    if (f === undefined) throw unsupported(`EXTRACT(${unit} FROM …)`, pos(scope, node), `units are ${Object.keys(EXTRACT).join(', ')}`);
+    requireKind('EXTRACT', args[1]!, TEMPORAL, scope, node);
+    if (args[1]!.type.kind === 'date' && ['HOUR', 'MINUTE', 'SECOND', 'MILLISECOND', 'MICROSECOND'].includes(unit)) {
+      throw invalid(`EXTRACT(${unit} FROM …) needs a TIMESTAMP, found DATE`, pos(scope, node));
+    }
+    const wall = wallOf('EXTRACT', args[1]!, scope, node);
+    return strict(withNullable(simple('bigint'), args[1]!.type.nullable), [args[1]!], (v: unknown) => f(wall(v)!));
+  },
+};

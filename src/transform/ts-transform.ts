@@ -1,0 +1,205 @@
+// Running TypeScript transformers: columnar ones get the decoded batch as Arrow in the source
+// schema and return Arrow in the sink schema; row-wise ones get one plain object per record.
+// A user function that throws costs the records it was given, as dead letters, not the pipeline.
+
+import * as arrow from 'apache-arrow';
+import type { SqlType } from '../config/sql-types.js';
+import { formatSqlType } from '../config/sql-types.js';
+import type { PipelineConfig } from '../config/types.js';
+import { StreamError } from '../errors.js';
+import { arrowSchemaOf } from '../schema/type-mapping.js';
+import { buildColumn, recordBatchOf } from './columns.js';
+import type { DeadLetter } from './dead-letter.js';
+import { createJsonDecoder } from './json-decoder.js';
+import { checkArrowOutput } from './output-check.js';
+import { finish, type CompileOptions, type TransformResult } from './result.js';
+import type { RawBatch } from './raw-batch.js';
+import { ExpressionError } from './sql/compile.js';
+import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
+import type { Row, TransformContext, Transformer } from './transformer.js';
+
+export type TsRunner = (raw: RawBatch, nowMs?: number) => TransformResult;
+
+function describe(v: unknown): string {
+  if (v instanceof Date) return 'a Date';
+  if (v instanceof Uint8Array) return 'bytes';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'string' ? `'${v.length > 30 ? v.slice(0, 30) + '…' : v}'` : `${typeof v} ${String(v)}`;
+}
+
+/** Source value (transform representation) → what `map` / `filter` see. */
+function toRowValue(type: SqlType): ((v: unknown) => unknown) | null {
+  switch (type.kind) {
+    case 'timestamp':
+    case 'timestamp_ltz':
+      return (v) => new Date(Math.floor((v as number) / 1000));
+    case 'date':
+      return (v) => formatDate(v as number);
+    default:
+      return null;
+  }
+}
+
+/** What `map` returned for a column → the transform representation of the sink type. */
+function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unknown) => unknown {
+  const wrong = (v: unknown): never => {
+    throw new ExpressionError(`map() returned ${describe(v)} for column ${name}, which is ${formatSqlType(type)}`);
+  };
+  switch (type.kind) {
+    case 'string':
+      return (v) => (typeof v === 'string' ? v : wrong(v));
+    case 'boolean':
+      return (v) => (typeof v === 'boolean' ? v : wrong(v));
+    case 'int':
+    case 'bigint': {
+      const max = type.kind === 'int' ? 2147483647 : Number.MAX_SAFE_INTEGER;
+      return (v) => {
+        if (typeof v === 'bigint' && type.kind === 'bigint') {
+          if (BigInt.asIntN(64, v) !== v) wrong(v);
+          return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+        }
+        return typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= max ? v : wrong(v);
+      };
+    }
+    case 'float':
+    case 'double':
+    case 'decimal':
+      return (v) => (typeof v === 'number' ? (type.kind === 'float' ? Math.fround(v) : v) : wrong(v));
+    case 'date':
+      return (v) => {
+        if (v instanceof Date) return Math.floor(v.getTime() / 86_400_000);
+        return typeof v === 'string' ? parseDateText(v) ?? wrong(v) : wrong(v);
+      };
+    case 'timestamp':
+    case 'timestamp_ltz': {
+      const ltz = type.kind === 'timestamp_ltz';
+      const p = type.precision;
+      // Dates and epoch numbers are instants; text is a wall clock in the session time zone.
+      const instant = (us: number) => truncateToPrecision(ltz ? us : zone.toWall(us), p);
+      return (v) => {
+        if (v instanceof Date) return Number.isNaN(v.getTime()) ? wrong(v) : instant(v.getTime() * 1000);
+        if (typeof v === 'number') return Number.isFinite(v) ? instant(Math.trunc(v * 1000)) : wrong(v);
+        if (typeof v === 'string') {
+          const w = parseTimestampText(v);
+          return w === null ? wrong(v) : truncateToPrecision(ltz ? zone.toInstant(w) : w, p);
+        }
+        return wrong(v);
+      };
+    }
+    case 'bytes':
+    case 'fixed':
+      return (v) => (v instanceof Uint8Array ? v : typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'utf8')) : wrong(v));
+    default:
+      return (v) => (typeof v === 'object' ? v : wrong(v));
+  }
+}
+
+function contextOf(raw: RawBatch, nowMs: number): TransformContext {
+  return { topic: raw.topic, partition: raw.partition, nowMs };
+}
+
+export function runRows(pipeline: PipelineConfig, t: Transformer, options: CompileOptions): TsRunner {
+  const zone = new SessionZone(options.sessionTimeZone ?? 'UTC');
+  const decoder = createJsonDecoder(pipeline.sourceSchema, { maxRecordBytes: pipeline.maxRecordBytes });
+  const source = pipeline.sourceSchema.map((f) => ({ name: f.name, conv: toRowValue(f.type) }));
+  const sink = pipeline.sink.schema.map((f) => ({ f, conv: fromRowValue(f.name, f.type, zone) }));
+  const sinkNames = new Set(pipeline.sink.schema.map((f) => f.name));
+  const sinkSchema = arrowSchemaOf(pipeline.sink.schema);
+  const map = typeof t.map === 'function' ? t.map.bind(t) : null;
+  const filter = typeof t.filter === 'function' ? t.filter.bind(t) : null;
+  return (raw, nowMs = Date.now()) => {
+    const decoded = decoder.decode(raw);
+    const n = decoded.count;
+    const ctx = contextOf(raw, nowMs);
+    const letters: DeadLetter[] = decoded.deadLetters;
+    const values = sink.map(() => new Array<unknown>(n));
+    const keep = new Int32Array(n);
+    let m = 0;
+    let filtered = 0;
+    for (let j = 0; j < n; j++) {
+      const row: Row = {};
+      for (let f = 0; f < source.length; f++) {
+        const v = decoded.columns[f]![j];
+        const conv = source[f]!.conv;
+        row[source[f]!.name] = v === null || conv === null ? v : conv(v);
+      }
+      try {
+        if (filter !== null && filter(row, ctx) !== true) {
+          filtered++;
+          continue;
+        }
+        const out = map === null ? row : map(row, ctx);
+        if (out === null || out === undefined) {
+          filtered++;
+          continue;
+        }
+        if (map !== null) {
+          for (const key of Object.keys(out)) if (!sinkNames.has(key)) throw new ExpressionError(`map() returned column ${key}, which is not in the sink schema`);
+        }
+        for (let c = 0; c < sink.length; c++) {
+          const { f, conv } = sink[c]!;
+          const v = out[f.name];
+          if (v === null || v === undefined) {
+            if (!f.type.nullable) throw new ExpressionError(`column ${f.name} is NOT NULL but the value is null`);
+            values[c]![j] = null;
+          } else values[c]![j] = conv(v);
+        }
+      } catch (e) {
+        const message = e instanceof ExpressionError ? e.message : `${map !== null ? 'map' : 'filter'}() threw: ${(e as Error)?.message ?? String(e)}`;
+        letters.push({ index: decoded.recordIndex[j]!, code: 'EXPRESSION_FAILED', message });
+        continue;
+      }
+      keep[m++] = j;
+    }
+    const selection = keep.subarray(0, m);
+    const rows = recordBatchOf(sinkSchema, m, sink.map(({ f }, c) => buildColumn(values[c]!, f.type, selection, m)));
+    return finish(pipeline, raw, decoded, letters, rows, filtered, nowMs);
+  };
+}
+
+export function runColumnar(pipeline: PipelineConfig, t: Transformer, options: CompileOptions): TsRunner {
+  void options;
+  const decoder = createJsonDecoder(pipeline.sourceSchema, { maxRecordBytes: pipeline.maxRecordBytes });
+  const sourceSchema = arrowSchemaOf(pipeline.sourceSchema);
+  const sinkSchema = arrowSchemaOf(pipeline.sink.schema);
+  const transform = t.transform!.bind(t);
+  // The start-up output check: an empty batch shows the result schema before any data flows.
+  // A transformer that cannot take an empty batch is checked on its first real one instead.
+  let probe: arrow.RecordBatch | arrow.Table | null = null;
+  try {
+    probe = transform(recordBatchOf(sourceSchema, 0, pipeline.sourceSchema.map((f) => buildColumn([], f.type, null, 0))), { topic: pipeline.topic, partition: -1, nowMs: 0 });
+  } catch {
+    probe = null;
+  }
+  if (probe !== null) checkArrowOutput(pipeline.sink.tableName, asOneBatch(probe).schema, pipeline.sink.schema);
+  return (raw, nowMs = Date.now()) => {
+    const decoded = decoder.decode(raw);
+    const n = decoded.count;
+    const input = recordBatchOf(sourceSchema, n, pipeline.sourceSchema.map((f, k) => buildColumn(decoded.columns[k]!, f.type, null, n)));
+    let out: arrow.RecordBatch | arrow.Table;
+    try {
+      out = transform(input, contextOf(raw, nowMs));
+    } catch (e) {
+      // No record can be blamed, so the whole batch is dead-lettered; the source bytes are kept.
+      const message = `transform() threw: ${(e as Error)?.message ?? String(e)}`;
+      const letters = [...decoded.deadLetters];
+      for (let j = 0; j < n; j++) letters.push({ index: decoded.recordIndex[j]!, code: 'EXPRESSION_FAILED', message });
+      return finish(pipeline, raw, decoded, letters, recordBatchOf(sinkSchema, 0, pipeline.sink.schema.map((f) => buildColumn([], f.type, null, 0))), 0, nowMs);
+    }
+    const batch = asOneBatch(out);
+    checkArrowOutput(pipeline.sink.tableName, batch.schema, pipeline.sink.schema);
+    const children = pipeline.sink.schema.map((f) => batch.getChild(f.name)!.data[0]!);
+    const rows = recordBatchOf(sinkSchema, batch.numRows, children);
+    return finish(pipeline, raw, decoded, decoded.deadLetters, rows, n - batch.numRows, nowMs);
+  };
+}
+
+function asOneBatch(out: arrow.RecordBatch | arrow.Table): arrow.RecordBatch {
+  if (out instanceof arrow.RecordBatch) return out;
+  if (out instanceof arrow.Table) {
+    if (out.batches.length === 1) return out.batches[0]!;
+    if (out.batches.length === 0) return new arrow.RecordBatch(out.schema, arrow.makeData({ type: new arrow.Struct(out.schema.fields), length: 0, nullCount: 0, children: out.schema.fields.map((f) => arrow.makeData({ type: f.type, length: 0 } as any)) }));
+    throw new StreamError('EXPRESSION_FAILED', `transform() returned a table of ${out.batches.length} batches; return one RecordBatch`);
+  }
+  throw new StreamError('EXPRESSION_FAILED', 'transform() must return an apache-arrow RecordBatch or Table');
+}

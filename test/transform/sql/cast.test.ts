@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { javaDoubleString, javaFloatString } from '../../../src/transform/sql/cast.js';
+import { compileError, evalSql, one } from './eval.js';
+
+const T = (iso: string) => Date.parse(iso + 'Z') * 1000;
+
+describe('CAST', () => {
+  it('STRING → INT / BIGINT: blanks trimmed, fraction truncated, bad text fails the row, NULL stays NULL', () => {
+    expect(evalSql('CAST(s AS INT)', [{ s: ' 42 ' }, { s: '-7.9' }, { s: 'x1' }, { s: '3000000000' }, {}]).values).toEqual([
+      42, -7, { error: "cannot CAST 'x1' AS INT" }, { error: "cannot CAST '3000000000' AS INT" }, null,
+    ]);
+    expect(one('CAST(s AS BIGINT)', { s: '3000000000' })).toBe(3000000000);
+  });
+  it('TRY_CAST gives NULL instead of failing', () => {
+    expect(evalSql('TRY_CAST(s AS INT)', [{ s: 'x' }, { s: '5' }]).values).toEqual([null, 5]);
+  });
+  it('numbers ↔ numbers and booleans', () => {
+    expect(one('CAST(d AS INT)', { d: -2.7 })).toBe(-2);
+    expect(one('CAST(i AS DOUBLE)', { i: 3 })).toBe(3);
+    expect(one('CAST(d AS DECIMAL(4, 1))', { d: 12.349 })).toBe(12.3);
+    expect(one('CAST(d AS DECIMAL(4, 1))', { d: 12345 })).toBeNull(); // overflow is NULL in Flink
+    expect(one('CAST(d AS FLOAT)', { d: 0.1 })).toBe(Math.fround(0.1));
+    expect(one('CAST(i AS BOOLEAN)', { i: 0 })).toBe(false);
+    expect(one('CAST(f AS INT)', { f: true })).toBe(1);
+  });
+  it('STRING → BOOLEAN', () => {
+    expect(evalSql('CAST(s AS BOOLEAN)', [{ s: 'TRUE' }, { s: 'no' }, { s: 'maybe' }]).values).toEqual([true, false, { error: "cannot CAST 'maybe' AS BOOLEAN" }]);
+  });
+  it('to STRING as Flink prints values', () => {
+    expect(one('CAST(i AS STRING)', { i: -5 })).toBe('-5');
+    expect(one('CAST(d AS STRING)', { d: 1 })).toBe('1.0');
+    expect(one('CAST(d AS VARCHAR)', { d: 1e20 })).toBe('1.0E20');
+    expect(one('CAST(f AS STRING)', { f: true })).toBe('TRUE');
+    expect(one('CAST(`dec` AS STRING)', { dec: 1.5 })).toBe('1.50');
+    expect(one('CAST(ts AS STRING)', { ts: T('2024-02-03T15:50:00.120') })).toBe('2024-02-03 15:50:00.120');
+    expect(one('CAST(dt AS STRING)', { dt: 19756 })).toBe('2024-02-03');
+    expect(one('CAST(lt AS STRING)', { lt: T('2024-02-03T15:50:00') }, 'Asia/Kolkata')).toBe('2024-02-03 21:20:00.000');
+  });
+  it('STRING → DATE / TIMESTAMP / TIMESTAMP_LTZ', () => {
+    expect(one('CAST(s AS DATE)', { s: '2024-02-03' })).toBe(19756);
+    expect(one('CAST(s AS TIMESTAMP(3))', { s: '2024-02-03 15:50:00.123456' })).toBe(T('2024-02-03T15:50:00.123'));
+    expect(one('CAST(s AS TIMESTAMP)', { s: '2024-02-03T15:50:00.123456' })).toBe(T('2024-02-03T15:50:00.123') + 456);
+    expect(one('CAST(s AS TIMESTAMP_LTZ(3))', { s: '2024-02-03 21:20:00' }, 'Asia/Kolkata')).toBe(T('2024-02-03T15:50:00'));
+    expect(one('CAST(s AS DATE)', { s: '2024-02-30' })).toEqual({ error: "cannot CAST '2024-02-30' AS DATE" });
+  });
+  it('between timestamp kinds through the session time zone', () => {
+    expect(one('CAST(lt AS TIMESTAMP(3))', { lt: T('2024-02-03T15:50:00') }, 'America/New_York')).toBe(T('2024-02-03T10:50:00'));
+    expect(one('CAST(ts AS TIMESTAMP_LTZ(3))', { ts: T('2024-02-03T10:50:00') }, 'America/New_York')).toBe(T('2024-02-03T15:50:00'));
+    expect(one('CAST(ts AS DATE)', { ts: T('2024-02-03T23:59:59') })).toBe(19756);
+  });
+  it('refuses conversions Flink does not define', () => {
+    const e = compileError('CAST(dt AS INT)');
+    expect(e.code).toBe('SQL_UNSUPPORTED');
+    expect(e.message).toMatch(/CAST from DATE to INT/);
+  });
+});
+
+describe('Java number text', () => {
+  it('matches Double.toString and Float.toString', () => {
+    expect(javaDoubleString(0.001)).toBe('0.001');
+    expect(javaDoubleString(0.0001)).toBe('1.0E-4');
+    expect(javaDoubleString(1234567.5)).toBe('1234567.5');
+    expect(javaDoubleString(12345678)).toBe('1.2345678E7');
+    expect(javaDoubleString(-0)).toBe('-0.0');
+    expect(javaDoubleString(NaN)).toBe('NaN');
+    expect(javaFloatString(Math.fround(0.1))).toBe('0.1');
+  });
+});

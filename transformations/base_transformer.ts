@@ -1,0 +1,3 @@
+// The base class transformer files extend, as the seed's transformations/base_transformer.py:
+// `import { BaseTransformer } from './base_transformer.js';`
+export { BaseTransformer, type Row, type TransformContext, type Transformer } from '../src/transform/transformer.js';
