@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start -- [options]`: loads the configuration, and either checks it (--check) or runs the
-// pipelines. Exit codes: 0 done, 2 configuration or usage error, 3 cannot run.
+// pipelines. Exit codes: 0 done, 1 a pipeline failed for good, 2 configuration or usage error.
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,7 @@ Options:
   --help                     show this text
 `;
 
-export const EXIT = { OK: 0, CONFIG: 2, CANNOT_RUN: 3 } as const;
+export const EXIT = { OK: 0, FAILED: 1, CONFIG: 2 } as const;
 
 export interface CliOptions {
   configDir: string;
@@ -107,11 +107,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${describeConfig(loaded.config)}\n`);
     return EXIT.OK;
   }
-  process.stderr.write(
-    'The configuration is valid, but the pipelines are not runnable yet: the actor runtime is not built.\n' +
-      'Use --check to validate a configuration, `npm run kafka:start` for a local broker and `npm run produce` for sample events.\n',
-  );
-  return EXIT.CANNOT_RUN;
+  const { runPipelines } = await import('./runtime/run.js');
+  return runPipelines(loaded.config, { bounded: options.bounded });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

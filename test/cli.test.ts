@@ -66,11 +66,4 @@ describe('streamberg --check', () => {
     expect(r.stderr).toMatch(/^--parallelism: found "many"; expected a whole number from 1 to 256/);
     expect(r.stderr).toContain('Usage: npm start -- [options]');
   });
-
-  it('says plainly that pipelines cannot run yet, and exits non-zero', () => {
-    const dir = tempProject({ topics: SHIPPED_TOPICS });
-    const r = cli(['--config', dir]);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/not runnable yet/);
-  });
 });

@@ -111,3 +111,27 @@ export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
   for (const a of arrays) if (a !== null && a.buffer instanceof ArrayBuffer) seen.add(a.buffer);
   return [...seen];
 }
+
+/** Records [from, to) of a batch, in fresh buffers (a task's buffers may be transferred). */
+export function sliceRawBatch(raw: RawBatch, from: number, to: number): RawBatch {
+  const v0 = raw.valueOffsets[from]!;
+  const k0 = raw.keyOffsets[from]!;
+  const rebase = (offsets: Int32Array | Uint32Array, base: number) => {
+    const out = new Int32Array(to - from + 1);
+    for (let i = 0; i <= to - from; i++) out[i] = offsets[from + i]! - base;
+    return out;
+  };
+  return {
+    topic: raw.topic,
+    partition: raw.partition,
+    count: to - from,
+    values: raw.values.slice(v0, raw.valueOffsets[to]!),
+    valueOffsets: rebase(raw.valueOffsets, v0),
+    valueNulls: raw.valueNulls ? raw.valueNulls.slice(from, to) : null,
+    offsets: raw.offsets.slice(from, to),
+    timestamps: raw.timestamps.slice(from, to),
+    keys: raw.keys.slice(k0, raw.keyOffsets[to]!),
+    keyOffsets: rebase(raw.keyOffsets, k0),
+    keyNulls: raw.keyNulls ? raw.keyNulls.slice(from, to) : null,
+  };
+}

@@ -1,0 +1,167 @@
+// A topic's partitions as the runtime reads them: start at given offsets, hand over packed raw
+// batches, pause and resume partitions, commit offsets to the consumer group. The runtime sees
+// only this interface; `KafkajsTopicSource` implements it on kafkajs.
+//
+// kafkajs decodes each fetched record into an object; this file packs a fetched batch into one
+// RawBatch (values and keys in one buffer each) at once, so nothing downstream of it holds
+// per-message objects.
+
+import type { Consumer, Kafka, Admin } from 'kafkajs';
+import type { ScanMode } from '../config/types.js';
+import { StreamError } from '../errors.js';
+import { packRawBatch, type RawBatch } from '../transform/raw-batch.js';
+
+export interface FetchedBatch {
+  partition: number;
+  raw: RawBatch;
+  /** Next offset the broker will write to this partition, as of this fetch. */
+  highWatermark: bigint;
+  /** Bytes of record values in the batch. */
+  bytes: number;
+}
+
+export interface TopicSource {
+  readonly topic: string;
+  partitions(): Promise<number[]>;
+  /** Where to start each partition when no checkpoint says otherwise. */
+  initialOffsets(mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>>;
+  /** Next offset to be written, per partition (the high watermark). */
+  endOffsets(): Promise<Map<number, bigint>>;
+  /**
+   * Starts fetching every partition from `start`; `onBatch` is awaited before the partition's
+   * next batch is handed over. Records below a partition's start offset are never delivered.
+   */
+  run(start: Map<number, bigint>, onBatch: (batch: FetchedBatch) => Promise<void>): Promise<void>;
+  pause(partitions: number[]): void;
+  resume(partitions: number[]): void;
+  /** The consumer group's committed offsets: informational for lag tooling. */
+  commit(offsets: Map<number, bigint>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class KafkajsTopicSource implements TopicSource {
+  private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+  /** Next offset to deliver per partition: guards against a fetch that raced a seek. */
+  private readonly next = new Map<number, bigint>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+    private readonly groupId: string,
+  ) {}
+
+  private async adminClient(): Promise<Admin> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+
+  async partitions(): Promise<number[]> {
+    const admin = await this.adminClient();
+    const meta = await admin.fetchTopicMetadata({ topics: [this.topic] }).catch((err: unknown) => {
+      throw new StreamError('KAFKA_TOPIC_MISSING', `topic ${this.topic} could not be described: ${(err as Error).message}`, { cause: err, retryable: true });
+    });
+    const parts = meta.topics[0]?.partitions.map((p) => p.partitionId).sort((a, b) => a - b) ?? [];
+    if (parts.length === 0) throw new StreamError('KAFKA_TOPIC_MISSING', `topic ${this.topic} has no partitions`, { retryable: true });
+    return parts;
+  }
+
+  async endOffsets(): Promise<Map<number, bigint>> {
+    const admin = await this.adminClient();
+    const offsets = await admin.fetchTopicOffsets(this.topic);
+    return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+  }
+
+  async initialOffsets(mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>> {
+    const admin = await this.adminClient();
+    const topicOffsets = await admin.fetchTopicOffsets(this.topic);
+    const low = new Map(topicOffsets.map((o) => [o.partition, BigInt(o.low)]));
+    const high = new Map(topicOffsets.map((o) => [o.partition, BigInt(o.high)]));
+    switch (mode) {
+      case 'earliest-offset':
+        return low;
+      case 'latest-offset':
+        return high;
+      case 'timestamp': {
+        const byTime = await admin.fetchTopicOffsetsByTimestamp(this.topic, timestampMs);
+        // -1: no record at or after the timestamp; start at the end, as Flink does.
+        return new Map(byTime.map((o) => [o.partition, o.offset === '-1' ? high.get(o.partition)! : BigInt(o.offset)]));
+      }
+      case 'group-offsets': {
+        // Committed offsets of the group; a partition without one starts at the earliest offset.
+        const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] });
+        const out = new Map(low);
+        for (const p of committed[0]?.partitions ?? []) {
+          if (p.offset !== '-1') out.set(p.partition, BigInt(p.offset));
+        }
+        return out;
+      }
+    }
+  }
+
+  async run(start: Map<number, bigint>, onBatch: (batch: FetchedBatch) => Promise<void>): Promise<void> {
+    for (const [p, o] of start) this.next.set(p, o);
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      // One process owns every partition of its topics; a short session keeps restarts quick.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 10_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      // Long polls end this soon on an idle partition; shutdown waits for the poll in flight.
+      maxWaitTimeInMs: 500,
+      allowAutoTopicCreation: false,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }) => {
+        const partition = batch.partition;
+        const from = this.next.get(partition);
+        if (from === undefined || batch.messages.length === 0) return;
+        const records = [];
+        let bytes = 0;
+        for (const m of batch.messages) {
+          const offset = BigInt(m.offset);
+          if (offset < from) continue;
+          bytes += m.value?.length ?? 0;
+          records.push({ offset, timestamp: Number(m.timestamp), key: m.key, value: m.value });
+        }
+        if (records.length === 0) return;
+        this.next.set(partition, records[records.length - 1]!.offset + 1n);
+        const raw = packRawBatch(this.topic, partition, records);
+        await onBatch({ partition, raw, highWatermark: BigInt(batch.highWatermark), bytes });
+      },
+    });
+    // kafkajs applies a seek once the partition is assigned; it overrides the group's offset.
+    for (const [partition, offset] of start) consumer.seek({ topic: this.topic, partition, offset: offset.toString() });
+  }
+
+  pause(partitions: number[]): void {
+    if (partitions.length > 0) this.consumer?.pause([{ topic: this.topic, partitions }]);
+  }
+
+  resume(partitions: number[]): void {
+    if (partitions.length > 0) this.consumer?.resume([{ topic: this.topic, partitions }]);
+  }
+
+  async commit(offsets: Map<number, bigint>): Promise<void> {
+    if (!this.consumer || offsets.size === 0) return;
+    await this.consumer.commitOffsets([...offsets].map(([partition, offset]) => ({ topic: this.topic, partition, offset: offset.toString() })));
+  }
+
+  async close(): Promise<void> {
+    const consumer = this.consumer;
+    const admin = this.admin;
+    this.consumer = undefined;
+    this.admin = undefined;
+    await Promise.allSettled([consumer?.disconnect(), admin?.disconnect()]);
+  }
+}

@@ -1,0 +1,73 @@
+// Dead letters to a Kafka topic (`dead_letter: { topic: ... }`): each keeps its original key and
+// value, with the reason and its source position in headers. They are held per epoch and sent
+// just before that epoch's table commit, so they are never lost; a crash between the send and
+// the commit replays the epoch and sends them again (at least once, unlike the dead-letter
+// table, which is exactly once).
+
+import * as arrow from 'apache-arrow';
+import type { Kafka, Producer } from 'kafkajs';
+
+interface Letter {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+export class DeadLetterTopic {
+  private producer: Producer | undefined;
+  private readonly byEpoch = new Map<number, Letter[]>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+  ) {}
+
+  /** Holds the dead letters of one IPC batch for `epoch`. */
+  add(epoch: number, ipc: Uint8Array): number {
+    const letters = this.byEpoch.get(epoch) ?? [];
+    this.byEpoch.set(epoch, letters);
+    let n = 0;
+    for (const batch of arrow.tableFromIPC(ipc).batches) {
+      const col = (name: string) => batch.getChild(name)!;
+      const [topic, partition, offset, ts, key, value, code, message] = [
+        'source_topic', 'source_partition', 'source_offset', 'source_timestamp', 'record_key', 'record_value', 'error_code', 'error_message',
+      ].map(col) as arrow.Vector[];
+      for (let i = 0; i < batch.numRows; i++, n++) {
+        const k = key!.get(i) as Uint8Array | null;
+        const v = value!.get(i) as Uint8Array | null;
+        const t = ts!.get(i) as number | bigint | null;
+        letters.push({
+          key: k === null ? null : Buffer.from(k),
+          value: v === null ? null : Buffer.from(v),
+          headers: {
+            'dlq-source-topic': String(topic!.get(i)),
+            'dlq-source-partition': String(partition!.get(i)),
+            'dlq-source-offset': String(offset!.get(i)),
+            ...(t === null ? {} : { 'dlq-source-timestamp-ms': String(Number(t) / 1000) }),
+            'dlq-error-code': String(code!.get(i)),
+            'dlq-error-message': String(message!.get(i)),
+          },
+        });
+      }
+    }
+    return n;
+  }
+
+  /** Sends every held dead letter of epochs up to `epoch`. */
+  async flush(epoch: number): Promise<void> {
+    const due = [...this.byEpoch.keys()].filter((e) => e <= epoch).sort((a, b) => a - b);
+    const messages = due.flatMap((e) => this.byEpoch.get(e)!);
+    if (messages.length > 0) {
+      if (!this.producer) {
+        this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+        await this.producer.connect();
+      }
+      await this.producer.send({ topic: this.topic, messages, acks: -1 });
+    }
+    for (const e of due) this.byEpoch.delete(e);
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+}

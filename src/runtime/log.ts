@@ -1,0 +1,35 @@
+// Structured logs: one JSON object per line on stderr, or a short human line on a terminal.
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  /** True when lines are JSON (not a terminal); human lines then carry no field list. */
+  readonly json: boolean;
+  log(level: Level, msg: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+const jsonSafe = (_: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v);
+
+export function createLogger(options: { json?: boolean; fields?: Record<string, unknown>; minLevel?: Level } = {}): Logger {
+  const json = options.json ?? !process.stderr.isTTY;
+  const base = options.fields ?? {};
+  const order: Level[] = ['debug', 'info', 'warn', 'error'];
+  const min = order.indexOf(options.minLevel ?? (process.env.LOG_LEVEL as Level | undefined) ?? 'info');
+  return {
+    json,
+    log(level, msg, fields = {}) {
+      if (order.indexOf(level) < min) return;
+      const all = { ...base, ...fields };
+      if (json) {
+        process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }, jsonSafe)}\n`);
+      } else {
+        const extra = Object.entries(all).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v, jsonSafe)}`).join(' ');
+        process.stderr.write(`${level === 'info' ? '' : `${level.toUpperCase()} `}${msg}${extra ? `  ${extra}` : ''}\n`);
+      }
+    },
+    child(fields) {
+      return createLogger({ ...options, json, fields: { ...base, ...fields } });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Messages between actors, declared once and imported by both sides of every MessagePort. Each is
+// a discriminated union on `kind`: data apart from signals on the data path (source → sink), and
+// the checkpoint conversation on the control path (sink → coordinator).
+
+import type { DataFile } from '../iceberg/data-file-writer.js';
+import type { SerializedError } from '../errors.js';
+import type { TransformStats } from '../transform/pipeline.js';
+
+/** Main thread → sink actor (worker thread). */
+export type SinkCommand =
+  | {
+      kind: 'data';
+      partition: number;
+      /** The transformed rows as one Arrow IPC stream, transferred, not copied. */
+      rows: Uint8Array;
+      /** Dead letters of the same records, as an Arrow IPC stream; null when there are none. */
+      deadLetters: Uint8Array | null;
+      /** Size accounted against the pipeline's buffer budget until the sink reports it consumed. */
+      bytes: number;
+    }
+  | {
+      kind: 'barrier';
+      epoch: number;
+      partition: number;
+      /** One past the last offset of `partition` whose records came before this barrier. */
+      nextOffset: bigint;
+    }
+  /** Close and hand over everything still buffered as the last epoch, then stop. */
+  | { kind: 'stop' };
+
+/** Sink actor → main thread. */
+export type SinkEvent =
+  | { kind: 'ready' }
+  /** Data messages were taken off the queue; their bytes no longer count against the budget. */
+  | { kind: 'consumed'; bytes: number }
+  /**
+   * Every input partition delivered its barrier for `epoch`: these files hold exactly the rows
+   * before those barriers. They are not yet visible; the coordinator commits them.
+   */
+  | {
+      kind: 'checkpoint-ack';
+      epoch: number;
+      files: DataFile[];
+      deadLetterFiles: DataFile[];
+      rows: number;
+      deadLetters: number;
+      bytes: number;
+      /** Each partition's offset as of the barrier. */
+      offsets: Array<[partition: number, nextOffset: bigint]>;
+    }
+  | { kind: 'failed'; error: SerializedError }
+  | { kind: 'stopped' };
+
+/** What the sink worker is started with (workerData): plain data, no class instances. */
+export interface SinkInit {
+  pipelineId: string;
+  partitions: number[];
+  /** Table location, current schema JSON and spec of the sink table and the dead-letter table. */
+  table: SinkTableInit;
+  deadLetterTable: SinkTableInit | null;
+  catalog: import('../config/types.js').CatalogConfig;
+  /** Epochs before this one were committed; data arriving first belongs to it. */
+  firstEpoch: number;
+  /** Per partition, dead letters below this offset are already in the dead-letter table. */
+  deadLetterFloor: Array<[partition: number, offset: bigint]>;
+}
+
+export interface SinkTableInit {
+  location: string;
+  schema: import('../iceberg/schema.js').IcebergSchema;
+  spec: import('../iceberg/partition.js').PartitionSpec;
+  properties: Record<string, string>;
+}
+
+/** Transform pool task: one raw batch of one pipeline. */
+export interface TransformTask {
+  pipelineId: string;
+  raw: import('../transform/raw-batch.js').RawBatch;
+  /** CURRENT_TIMESTAMP for the batch, fixed by the caller so a retried task gives the same rows. */
+  nowMs: number;
+}
+
+export interface TransformTaskResult {
+  rows: Uint8Array;
+  deadLetters: Uint8Array | null;
+  stats: TransformStats;
+}

@@ -1,0 +1,405 @@
+// One pipeline (topic → transformation → table) while it runs: its source actors (one per
+// partition), its sink actor (a worker thread), and its checkpoints. Built and torn down whole by
+// the supervisor: a failure anywhere in it rejects `failed`, and the supervisor replaces the
+// runner with a new one that starts again from the table's last committed offsets.
+//
+// Checkpoint N, for this pipeline (DESIGN §3):
+//   1. every source actor puts barrier N into its ordered output, at its current offset;
+//   2. the sink closes epoch N's files once barrier N arrived from every partition, and acks;
+//   3. the dead-letter table is committed, then the table, each one snapshot whose summary holds
+//      the next offset of every partition and the epoch; the catalog's compare-and-swap makes
+//      files and offsets land together or not at all;
+//   4. the same offsets go to the Kafka consumer group, for lag tooling only.
+// The dead-letter table goes first: a crash between the two commits replays the epoch, and the
+// sink drops the dead letters below the dead-letter table's own offsets (its "floor").
+
+import { Worker } from 'node:worker_threads';
+import type { Kafka } from 'kafkajs';
+import { formatSqlType } from '../config/sql-types.js';
+import type { AppConfig, PipelineConfig, SinkConfig } from '../config/types.js';
+import { StreamError, deserializeError, toStreamError } from '../errors.js';
+import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
+import { commitAppend, latestSnapshotWithSummaryKey } from '../iceberg/commit.js';
+import { openTable } from '../iceberg/table.js';
+import { KafkajsTopicSource, type FetchedBatch, type TopicSource } from '../kafka/source.js';
+import type { RuntimeMetrics } from '../metrics/metrics.js';
+import { DEAD_LETTER_COLUMNS } from '../transform/dead-letter.js';
+import { sliceRawBatch } from '../transform/raw-batch.js';
+import type { Logger } from './log.js';
+import type { SinkCommand, SinkEvent } from './messages.js';
+import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from './offsets.js';
+import { workerFile } from './paths.js';
+import type { SinkActorInit } from './sink-actor.js';
+import { DeadLetterTopic } from './dead-letter-topic.js';
+import { SourceActor, type SourceOutput } from './source-actor.js';
+import type { TransformPool } from './transform-pool.js';
+
+export interface PipelineDeps {
+  app: AppConfig;
+  pipeline: PipelineConfig;
+  catalog: Catalog;
+  kafka: Kafka;
+  pool: TransformPool;
+  metrics: RuntimeMetrics;
+  log: Logger;
+  /** Stop each partition at the end offset seen at start. */
+  bounded: boolean;
+  /** Transform tasks in flight per partition before it is paused. */
+  maxInFlightPerPartition?: number;
+  /** Bytes sent to the sink and not yet consumed before every partition is paused. */
+  sinkBufferBytes?: number;
+  /** With `bounded`: the end offsets a previous run of this pipeline saw at its start. */
+  boundedEnds?: PartitionOffsets | undefined;
+}
+
+interface Ack extends Extract<SinkEvent, { kind: 'checkpoint-ack' }> {}
+
+export function deadLetterSink(pipeline: PipelineConfig): SinkConfig | null {
+  if (pipeline.onError !== 'dlq' || pipeline.deadLetter.kind !== 'table') return null;
+  return {
+    tableNameRaw: pipeline.deadLetter.tableName,
+    tableName: pipeline.deadLetter.tableName,
+    schema: DEAD_LETTER_COLUMNS.map((c) => ({ name: c.name, type: c.type, typeText: formatSqlType(c.type) })),
+    partitionBy: [],
+    properties: pipeline.sink.properties,
+  };
+}
+
+export class PipelineRunner {
+  readonly id: string;
+  /** Rejects when any part of the pipeline fails; never resolves. */
+  readonly failed: Promise<never>;
+  /** With `bounded`: resolves when every partition has reached its end offset. */
+  readonly drained: Promise<void>;
+  lastCommittedEpoch = 0;
+  readonly lag = new Map<number, bigint>();
+
+  private fail!: (err: StreamError) => void;
+  private resolveDrained!: () => void;
+  private readonly source: TopicSource;
+  private sink: Worker | undefined;
+  private table!: LoadedTable;
+  private deadLetterTable: LoadedTable | undefined;
+  private readonly actors = new Map<number, SourceActor>();
+  private nextEpoch = 1;
+  private committedOffsets: PartitionOffsets = new Map();
+  private pendingCheckpoint: Promise<void> | undefined;
+  private readonly acks = new Map<number, { resolve: (a: Ack) => void; reject: (e: StreamError) => void }>();
+  private ends: PartitionOffsets | undefined;
+  private readonly done = new Set<number>();
+  private readonly pausedByFlow = new Set<number>();
+  private pausedBySink = false;
+  private buffered = 0;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly deadLetterTopic: DeadLetterTopic | undefined;
+  /** Epoch each partition's rows belong to, as forwarded (for dead letters held on this thread). */
+  private readonly forwardEpoch = new Map<number, number>();
+
+  constructor(private readonly d: PipelineDeps) {
+    this.id = d.pipeline.topic;
+    this.log = d.log.child({ pipeline: this.id });
+    this.source = new KafkajsTopicSource(d.kafka, d.pipeline.topic, d.pipeline.groupId);
+    const dl = d.pipeline.deadLetter;
+    if (d.pipeline.onError === 'dlq' && dl.kind === 'topic') this.deadLetterTopic = new DeadLetterTopic(d.kafka, dl.topic);
+    this.failed = new Promise<never>((_, reject) => {
+      this.fail = (err) => {
+        if (this.closed) return;
+        reject(err);
+      };
+    });
+    this.failed.catch(() => {});
+    this.drained = new Promise((resolve) => (this.resolveDrained = resolve));
+  }
+
+  private get maxInFlight(): number {
+    return this.d.maxInFlightPerPartition ?? 16;
+  }
+
+  private get sinkBudget(): number {
+    return this.d.sinkBufferBytes ?? 64 * 1024 * 1024;
+  }
+
+  async start(): Promise<void> {
+    const { pipeline, catalog, app } = this.d;
+    const ns = app.catalog.namespace;
+    this.table = await openTable(catalog, ns, pipeline.sink);
+    const dlqSink = deadLetterSink(pipeline);
+    if (dlqSink) this.deadLetterTable = await openTable(catalog, ns, dlqSink);
+
+    // Recovery: the newest snapshot this pipeline committed says where the table ends.
+    const key = offsetsKey(pipeline.groupId);
+    const last = latestSnapshotWithSummaryKey(this.table.metadata, key);
+    const recovered = last ? decodeOffsets(pipeline.topic, last.summary[key]!) : new Map<number, bigint>();
+    if (last) this.lastCommittedEpoch = Number(last.summary[EPOCH_KEY] ?? 0);
+    this.nextEpoch = this.lastCommittedEpoch + 1;
+    const dlqLast = this.deadLetterTable ? latestSnapshotWithSummaryKey(this.deadLetterTable.metadata, key) : undefined;
+    const floor = dlqLast ? decodeOffsets(pipeline.topic, dlqLast.summary[key]!) : new Map<number, bigint>();
+
+    const partitions = await this.source.partitions();
+    const initial = await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
+    const start = new Map<number, bigint>();
+    for (const p of partitions) {
+      start.set(p, recovered.get(p) ?? initial.get(p) ?? 0n);
+      this.forwardEpoch.set(p, this.nextEpoch);
+    }
+    this.committedOffsets = new Map(start);
+    this.log.log('info', last ? 'resuming from the last committed checkpoint' : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`, {
+      epoch: this.lastCommittedEpoch,
+      offsets: Object.fromEntries(start),
+    });
+
+    if (this.d.bounded) {
+      this.ends = this.d.boundedEnds ?? (await this.source.endOffsets());
+      for (const p of partitions) if ((this.ends.get(p) ?? 0n) <= start.get(p)!) this.done.add(p);
+    }
+
+    await this.startSink({
+      pipelineId: this.id,
+      catalog: app.catalog,
+      namespace: ns,
+      table: pipeline.sink.tableName,
+      deadLetterTable: dlqSink?.tableName ?? null,
+      partitions,
+      firstEpoch: this.nextEpoch,
+      deadLetterFloor: [...floor],
+      maxBufferedBytes: this.sinkBudget,
+    });
+
+    for (const p of partitions) {
+      this.actors.set(
+        p,
+        new SourceActor({
+          partition: p,
+          startOffset: start.get(p)!,
+          maxInFlight: this.maxInFlight,
+          maxTaskAttempts: 3,
+          transform: (batch, nowMs) => this.d.pool.run({ pipelineId: this.id, raw: batch.raw, nowMs }),
+          forward: (out) => this.forward(out),
+          backpressure: (paused) => this.flow(p, paused),
+          fail: (err) => this.fail(err),
+          retried: (err, attempt) => {
+            this.d.metrics.actorRestarts.inc({ pipeline: this.id, actor: 'transform' });
+            this.log.log('warn', 'transform task failed; retrying it', { partition: p, attempt, code: err.code, error: err.message });
+          },
+        }),
+      );
+    }
+    await this.source.run(start, (batch) => this.onBatch(batch));
+    const finished = [...this.done];
+    if (finished.length > 0) this.source.pause(finished);
+    this.checkDrained();
+  }
+
+  private startSink(init: SinkActorInit): Promise<void> {
+    const worker = new Worker(workerFile('sink-worker'), { workerData: init, name: `sink ${init.table}` });
+    this.sink = worker;
+    worker.on('error', (err) => this.fail(new StreamError('ACTOR_FAILED', `sink actor of ${init.table} crashed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.fail(new StreamError('ACTOR_FAILED', `sink actor of ${init.table} exited with code ${code}`));
+    });
+    return new Promise((resolve, reject) => {
+      worker.on('message', (event: SinkEvent) => {
+        switch (event.kind) {
+          case 'ready':
+            resolve();
+            return;
+          case 'consumed':
+            this.buffered -= event.bytes;
+            this.d.metrics.bufferedBytes.set({ pipeline: this.id }, this.buffered);
+            if (this.pausedBySink && this.buffered <= this.sinkBudget / 2) {
+              this.pausedBySink = false;
+              this.applyPauses();
+            }
+            return;
+          case 'checkpoint-ack':
+            this.acks.get(event.epoch)?.resolve(event);
+            return;
+          case 'failed': {
+            const err = deserializeError(event.error);
+            reject(err);
+            this.fail(err);
+            return;
+          }
+          case 'stopped':
+            return;
+        }
+      });
+    });
+  }
+
+  private async onBatch(batch: FetchedBatch): Promise<void> {
+    const actor = this.actors.get(batch.partition);
+    if (!actor || this.closed) return;
+    const labels = { pipeline: this.id, partition: String(batch.partition) };
+    let raw = batch.raw;
+    const end = this.ends?.get(batch.partition);
+    if (end !== undefined) {
+      if (this.done.has(batch.partition)) return;
+      // Bounded: records at or past the end seen at start are left for the next run.
+      const keep = countBelow(raw.offsets, end);
+      if (keep < raw.count) raw = sliceRawBatch(raw, 0, keep);
+    }
+    if (raw.count > 0) {
+      this.d.metrics.recordsIn.inc(labels, raw.count);
+      this.d.metrics.bytesIn.inc(labels, raw.valueOffsets[raw.count]! - raw.valueOffsets[0]!);
+      // A fetch can hold tens of thousands of records; tasks of at most batchRecords spread one
+      // partition's fetch over the whole pool and bound a worker's memory.
+      const size = this.d.app.runtime.batchRecords;
+      for (let from = 0; from < raw.count; from += size) {
+        const part = raw.count <= size ? raw : sliceRawBatch(raw, from, Math.min(raw.count, from + size));
+        actor.accept({ ...batch, raw: part });
+      }
+    }
+    const lag = batch.highWatermark - actor.nextOffset;
+    this.lag.set(batch.partition, lag > 0n ? lag : 0n);
+    this.d.metrics.consumerLag.set(labels, Number(lag > 0n ? lag : 0n));
+    if (end !== undefined && actor.nextOffset >= end) {
+      this.done.add(batch.partition);
+      this.source.pause([batch.partition]);
+      this.checkDrained();
+    }
+  }
+
+  /** The end offsets of a bounded run, once started. */
+  get boundedEnds(): PartitionOffsets | undefined {
+    return this.ends;
+  }
+
+  /** Records consumed so far per partition (next offset to read). */
+  positions(): Map<number, bigint> {
+    return new Map([...this.actors].map(([p, a]) => [p, a.nextOffset]));
+  }
+
+  private checkDrained(): void {
+    if (this.ends && this.done.size === this.actors.size) this.resolveDrained();
+  }
+
+  private flow(partition: number, paused: boolean): void {
+    if (paused) this.pausedByFlow.add(partition);
+    else this.pausedByFlow.delete(partition);
+    this.applyPauses();
+  }
+
+  /** A partition fetches only if neither its own in-flight bound nor the sink's buffer holds it. */
+  private applyPauses(): void {
+    if (this.closed) return;
+    const pause: number[] = [];
+    const resume: number[] = [];
+    for (const p of this.actors.keys()) {
+      if (this.done.has(p)) continue;
+      if (this.pausedBySink || this.pausedByFlow.has(p)) pause.push(p);
+      else resume.push(p);
+    }
+    this.source.pause(pause);
+    this.source.resume(resume);
+  }
+
+  private forward(out: SourceOutput): void {
+    const sink = this.sink;
+    if (!sink || this.closed) return;
+    if (out.kind === 'barrier') {
+      this.forwardEpoch.set(out.partition, out.epoch + 1);
+      sink.postMessage({ kind: 'barrier', epoch: out.epoch, partition: out.partition, nextOffset: out.nextOffset } satisfies SinkCommand);
+      return;
+    }
+    const { result } = out;
+    if (result.deadLetters && this.deadLetterTopic) {
+      this.deadLetterTopic.add(this.forwardEpoch.get(out.partition)!, result.deadLetters);
+      result.deadLetters = null;
+    }
+    const bytes = result.rows.byteLength + (result.deadLetters?.byteLength ?? 0);
+    const m = this.d.metrics;
+    m.recordsFiltered.inc({ pipeline: this.id }, result.stats.filtered);
+    for (const [reason, n] of Object.entries(result.stats.deadLetters)) if (n > 0) m.deadLetters.inc({ pipeline: this.id, reason }, n);
+    m.batchLatency.observe({ pipeline: this.id }, (Date.now() - out.fetchedAt) / 1000);
+    const transfer = [result.rows.buffer as ArrayBuffer];
+    if (result.deadLetters) transfer.push(result.deadLetters.buffer as ArrayBuffer);
+    sink.postMessage({ kind: 'data', partition: out.partition, rows: result.rows, deadLetters: result.deadLetters, bytes } satisfies SinkCommand, transfer);
+    this.buffered += bytes;
+    m.bufferedBytes.set({ pipeline: this.id }, this.buffered);
+    if (!this.pausedBySink && this.buffered > this.sinkBudget) {
+      this.pausedBySink = true;
+      this.applyPauses();
+    }
+  }
+
+  /**
+   * Takes checkpoint N: barriers, alignment at the sink, commit. One at a time: a trigger while
+   * one is pending returns that one (Flink's max-concurrent-checkpoints = 1).
+   */
+  checkpoint(): Promise<void> {
+    if (this.pendingCheckpoint) return this.pendingCheckpoint;
+    const epoch = this.nextEpoch++;
+    const started = performance.now();
+    const ack = new Promise<Ack>((resolve, reject) => this.acks.set(epoch, { resolve, reject }));
+    for (const actor of this.actors.values()) actor.barrier(epoch);
+    this.pendingCheckpoint = Promise.race([ack, this.failed])
+      .then((a) => this.commit(a))
+      .then(() => {
+        this.d.metrics.checkpointDuration.observe({ pipeline: this.id }, (performance.now() - started) / 1000);
+      })
+      .finally(() => {
+        this.acks.delete(epoch);
+        this.pendingCheckpoint = undefined;
+      });
+    return this.pendingCheckpoint;
+  }
+
+  private async commit(ack: Ack): Promise<void> {
+    const { pipeline, catalog, metrics } = this.d;
+    const offsets: PartitionOffsets = new Map(ack.offsets);
+    const summary = { [offsetsKey(pipeline.groupId)]: encodeOffsets(pipeline.topic, offsets), [EPOCH_KEY]: String(ack.epoch) };
+    const moved = [...offsets].some(([p, o]) => this.committedOffsets.get(p) !== o);
+    try {
+      await this.deadLetterTopic?.flush(ack.epoch);
+      if (this.deadLetterTable && ack.deadLetterFiles.length > 0) {
+        const r = await commitAppend(catalog, this.deadLetterTable.ident, ack.deadLetterFiles, summary);
+        this.deadLetterTable = r.table;
+        metrics.recordsOut.inc({ pipeline: this.id, table: this.deadLetterTable.ident.name }, ack.deadLetters);
+      }
+      // An epoch that moved no offset and wrote no file needs no snapshot.
+      if (ack.files.length > 0 || moved) {
+        const r = await commitAppend(catalog, this.table.ident, ack.files, summary);
+        this.table = r.table;
+        metrics.recordsOut.inc({ pipeline: this.id, table: this.table.ident.name }, ack.rows);
+      }
+    } catch (err) {
+      metrics.commitFailures.inc({ pipeline: this.id, table: pipeline.sink.tableName });
+      throw toStreamError(err, 'COMMIT_FAILED');
+    }
+    this.committedOffsets = offsets;
+    this.lastCommittedEpoch = ack.epoch;
+    metrics.lastCompletedEpoch.set({ pipeline: this.id }, ack.epoch);
+    metrics.checkpointSize.set({ pipeline: this.id }, ack.bytes);
+    this.log.log('debug', 'checkpoint committed', { epoch: ack.epoch, rows: ack.rows, deadLetters: ack.deadLetters, files: ack.files.length });
+    // Kafka's copy of the offsets is informational; failing to write it loses nothing.
+    await this.source.commit(offsets).catch((err: unknown) => this.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
+  }
+
+  /** Stops fetching, takes a final checkpoint, and shuts the pipeline down. */
+  async stop(): Promise<void> {
+    this.source.pause([...this.actors.keys()]);
+    // A checkpoint already under way has its barriers before records accepted since: the final
+    // one must come after it, or those records would be left out of the last commit.
+    if (this.pendingCheckpoint) await this.pendingCheckpoint;
+    await this.checkpoint();
+    await this.close();
+  }
+
+  /** Tears everything down without committing; buffered rows are dropped (they will be re-read). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const { reject } of this.acks.values()) reject(new StreamError('CHECKPOINT_FAILED', `pipeline ${this.id} closed`));
+    await this.source.close();
+    await this.deadLetterTopic?.close().catch(() => {});
+    await this.sink?.terminate();
+  }
+}
+
+function countBelow(offsets: BigInt64Array, end: bigint): number {
+  let n = 0;
+  while (n < offsets.length && offsets[n]! < end) n++;
+  return n;
+}

@@ -1,0 +1,138 @@
+// The source actor of one topic-partition: hands each raw batch to the transform pool, keeps the
+// results in partition order, forwards them to the table's sink actor, and puts a barrier into
+// that ordered stream when the coordinator asks — right after the last record it accepted, so
+// the barrier's offset and the rows before it describe the same records.
+//
+// Ordering hazard: transform tasks of one partition run concurrently on different workers and
+// finish in any order. Results are forwarded strictly in submission order (a queue drained from
+// its head only), otherwise a barrier could overtake rows that belong before it.
+
+import { StreamError, isStreamError, toStreamError } from '../errors.js';
+import type { FetchedBatch } from '../kafka/source.js';
+import type { TransformTaskResult } from './messages.js';
+
+export type SourceOutput =
+  | { kind: 'data'; partition: number; result: TransformTaskResult; fetchedAt: number }
+  | { kind: 'barrier'; epoch: number; partition: number; nextOffset: bigint };
+
+type Entry =
+  | { kind: 'batch'; done: boolean; result?: TransformTaskResult; fetchedAt: number }
+  | { kind: 'barrier'; epoch: number; nextOffset: bigint };
+
+export interface SourceActorOptions {
+  partition: number;
+  /** Offset of the first record this actor will accept. */
+  startOffset: bigint;
+  /** Transform tasks in flight before the partition is paused. */
+  maxInFlight: number;
+  /** Retries of a task whose worker died or threw a retryable error. */
+  maxTaskAttempts: number;
+  /** `nowMs` is fixed per batch, so a retried task computes CURRENT_TIMESTAMP the same way. */
+  transform: (batch: FetchedBatch, nowMs: number) => Promise<TransformTaskResult>;
+  forward: (out: SourceOutput) => void;
+  /** Called with true when the actor wants its partition paused, false to resume. */
+  backpressure: (paused: boolean) => void;
+  fail: (err: StreamError) => void;
+  /** A task failed and is being run again (on a fresh worker if its worker died). */
+  retried: (err: StreamError, attempt: number) => void;
+}
+
+export class SourceActor {
+  readonly partition: number;
+  /** One past the last offset accepted (handed to the transform pool). */
+  nextOffset: bigint;
+  private readonly queue: Entry[] = [];
+  private inFlight = 0;
+  private paused = false;
+  private failed = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly o: SourceActorOptions) {
+    this.partition = o.partition;
+    this.nextOffset = o.startOffset;
+  }
+
+  accept(batch: FetchedBatch): void {
+    if (this.failed || batch.raw.count === 0) return;
+    const last = batch.raw.offsets[batch.raw.count - 1]!;
+    this.nextOffset = last + 1n;
+    const entry: Entry = { kind: 'batch', done: false, fetchedAt: Date.now() };
+    this.queue.push(entry);
+    this.inFlight++;
+    if (!this.paused && this.inFlight >= this.o.maxInFlight) {
+      this.paused = true;
+      this.o.backpressure(true);
+    }
+    void this.run(batch).then(
+      (result) => {
+        entry.done = true;
+        entry.result = result;
+        this.inFlight--;
+        if (this.paused && this.inFlight <= this.o.maxInFlight / 2) {
+          this.paused = false;
+          this.o.backpressure(false);
+        }
+        this.drain();
+      },
+      (err: unknown) => {
+        this.failed = true;
+        this.o.fail(toStreamError(err, 'ACTOR_FAILED'));
+      },
+    );
+  }
+
+  /** A barrier after everything accepted so far; it reaches the sink after those rows. */
+  barrier(epoch: number): void {
+    if (this.failed) return;
+    this.queue.push({ kind: 'barrier', epoch, nextOffset: this.nextOffset });
+    this.drain();
+  }
+
+  /** Resolves when no task is in flight and everything queued has been forwarded. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private async run(batch: FetchedBatch): Promise<TransformTaskResult> {
+    const nowMs = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.o.transform(batch, nowMs);
+      } catch (err) {
+        const e = toStreamError(err, 'WORKER_CRASHED');
+        // A task is a pure function of its batch: running it again cannot duplicate rows, since
+        // only the one result that arrives is forwarded.
+        if (!e.retryable || attempt >= this.o.maxTaskAttempts) {
+          throw isStreamError(err)
+            ? err
+            : new StreamError('WORKER_CRASHED', `transform of partition ${this.partition} failed ${attempt} time(s): ${e.message}`, { cause: err });
+        }
+        this.o.retried(e, attempt);
+      }
+    }
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && !this.failed) {
+      const head = this.queue[0]!;
+      if (head.kind === 'batch') {
+        if (!head.done) return;
+        this.queue.shift();
+        this.o.forward({ kind: 'data', partition: this.partition, result: head.result!, fetchedAt: head.fetchedAt });
+      } else {
+        this.queue.shift();
+        this.o.forward({ kind: 'barrier', epoch: head.epoch, partition: this.partition, nextOffset: head.nextOffset });
+      }
+    }
+    if (this.queue.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

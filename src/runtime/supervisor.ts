@@ -1,0 +1,271 @@
+// The supervisor: builds every enabled pipeline from the configuration, drives the checkpoint
+// clock, restarts a failed pipeline by the restart policy while the others go on, reports
+// progress, and on SIGTERM/SIGINT (or, bounded, when every partition reached its end) stops each
+// pipeline with a final checkpoint.
+
+import type { Kafka } from 'kafkajs';
+import { Registry } from 'prom-client';
+import type { AppConfig, PipelineConfig } from '../config/types.js';
+import { StreamError, toStreamError } from '../errors.js';
+import { createCatalog, type Catalog } from '../iceberg/catalog.js';
+import { createKafka } from '../kafka/client.js';
+import { RuntimeMetrics } from '../metrics/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { buildTransform, type TransformSpec } from '../transform/pipeline.js';
+import type { Logger } from './log.js';
+import type { PartitionOffsets } from './offsets.js';
+import { PipelineRunner } from './pipeline.js';
+import { RestartTracker } from './restart-policy.js';
+import { TransformPool } from './transform-pool.js';
+
+export interface SupervisorOptions {
+  config: AppConfig;
+  bounded: boolean;
+  log: Logger;
+  registry?: Registry;
+  /** Print progress lines this often (0: never). */
+  progressIntervalMs?: number;
+}
+
+interface Slot {
+  pipeline: PipelineConfig;
+  tracker: RestartTracker;
+  runner: PipelineRunner | undefined;
+  state: 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
+  boundedEnds: PartitionOffsets | undefined;
+  restartTimer: NodeJS.Timeout | undefined;
+  lastRecords: number;
+}
+
+export class Supervisor {
+  readonly metrics: RuntimeMetrics;
+  private catalog!: Catalog;
+  private kafka!: Kafka;
+  private pool!: TransformPool;
+  private server: MetricsServer | undefined;
+  private readonly slots = new Map<string, Slot>();
+  private stopping = false;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private finish!: () => void;
+  private readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
+
+  constructor(private readonly o: SupervisorOptions) {
+    this.metrics = new RuntimeMetrics(o.registry ?? new Registry());
+  }
+
+  get metricsPort(): number | undefined {
+    return this.server?.port;
+  }
+
+  /** Checks every transformation compiles against its schemas; throws the first user error. */
+  static async compileAll(config: AppConfig): Promise<Map<string, TransformSpec>> {
+    const specs = new Map<string, TransformSpec>();
+    for (const p of config.pipelines.filter((x) => x.enabled)) {
+      const entry = config.transformations[p.transformation]!;
+      const spec: TransformSpec = { pipeline: p, entry };
+      await buildTransform(spec);
+      specs.set(p.topic, spec);
+    }
+    return specs;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.o;
+    const specs = await Supervisor.compileAll(config);
+    this.catalog = await createCatalog(config.catalog);
+    this.kafka = createKafka(config.kafka);
+    this.pool = new TransformPool(specs, config.runtime.parallelism);
+    if (config.runtime.metricsPort !== 0 || process.env.STREAMBERG_METRICS_EPHEMERAL === '1') {
+      const port = process.env.STREAMBERG_METRICS_EPHEMERAL === '1' ? 0 : config.runtime.metricsPort;
+      this.server = await startMetricsServer(this.metrics.registry, port);
+      log.log('info', `metrics on http://127.0.0.1:${this.server.port}/metrics`, { metricsPort: this.server.port });
+    }
+    for (const p of config.pipelines.filter((x) => x.enabled)) {
+      const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, state: 'starting', boundedEnds: undefined, restartTimer: undefined, lastRecords: 0 };
+      this.slots.set(p.topic, slot);
+    }
+    await Promise.all([...this.slots.values()].map((s) => this.launch(s)));
+    this.checkpointTimer = setInterval(() => this.triggerCheckpoints(), config.runtime.checkpointIntervalMs);
+    const every = this.o.progressIntervalMs ?? 5000;
+    if (every > 0) this.progressTimer = setInterval(() => this.progress(every), every);
+    this.checkFinished();
+  }
+
+  /** Resolves when every pipeline has stopped or failed for good. */
+  wait(): Promise<void> {
+    return this.finished;
+  }
+
+  /** Whether any pipeline ended failed. */
+  get anyFailed(): boolean {
+    return [...this.slots.values()].some((s) => s.state === 'failed');
+  }
+
+  private async launch(slot: Slot): Promise<void> {
+    if (this.stopping) return;
+    const { config, log } = this.o;
+    const id = slot.pipeline.topic;
+    slot.state = 'starting';
+    this.metrics.setState(id, 'starting');
+    const runner = new PipelineRunner({
+      app: config,
+      pipeline: slot.pipeline,
+      catalog: this.catalog,
+      kafka: this.kafka,
+      pool: this.pool,
+      metrics: this.metrics,
+      log,
+      bounded: this.o.bounded,
+      boundedEnds: slot.boundedEnds,
+      sinkBufferBytes: Math.max(8 * 1024 * 1024, Math.floor(config.runtime.memoryBudgetBytes / Math.max(1, this.slots.size) / 2)),
+    });
+    slot.runner = runner;
+    try {
+      await Promise.race([runner.start(), runner.failed]);
+    } catch (err) {
+      await this.onFailure(slot, runner, err);
+      return;
+    }
+    slot.boundedEnds = runner.boundedEnds;
+    slot.state = 'running';
+    this.metrics.setState(id, 'running');
+    log.log('info', 'pipeline running', { pipeline: id, table: slot.pipeline.sink.tableName, epoch: runner.lastCommittedEpoch });
+    runner.failed.catch((err: unknown) => void this.onFailure(slot, runner, err));
+    if (this.o.bounded) {
+      void runner.drained.then(async () => {
+        if (slot.runner !== runner || this.stopping) return;
+        try {
+          await runner.stop();
+          slot.state = 'stopped';
+          this.metrics.setState(id, 'stopped');
+          log.log('info', 'pipeline reached the end offsets and committed', { pipeline: id, epoch: runner.lastCommittedEpoch });
+          this.checkFinished();
+        } catch (err) {
+          await this.onFailure(slot, runner, err);
+        }
+      });
+    }
+  }
+
+  private async onFailure(slot: Slot, runner: PipelineRunner, err: unknown): Promise<void> {
+    // Claim the failure: a runner can report more than once (its failed promise, a final
+    // checkpoint that then rejects); only the first report may schedule a restart.
+    if (slot.runner !== runner || slot.state === 'failed') return;
+    slot.runner = undefined;
+    const e = toStreamError(err);
+    const id = slot.pipeline.topic;
+    await runner.close().catch(() => {});
+    if (this.stopping) return;
+    this.metrics.actorRestarts.inc({ pipeline: id, actor: actorOf(e) });
+    const decision = slot.tracker.onFailure(e);
+    if (decision.action === 'give-up') {
+      slot.state = 'failed';
+      this.metrics.setState(id, 'failed');
+      this.o.log.log('error', `pipeline failed for good: ${decision.reason}`, { pipeline: id, code: e.code, error: e.message });
+      this.checkFinished();
+      return;
+    }
+    slot.state = 'restarting';
+    this.metrics.setState(id, 'restarting');
+    this.o.log.log('warn', `pipeline failed; restarting from its last checkpoint in ${decision.delayMs} ms`, {
+      pipeline: id,
+      attempt: decision.attempt,
+      code: e.code,
+      error: e.message,
+    });
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = undefined;
+      void this.launch(slot);
+    }, decision.delayMs);
+  }
+
+  private triggerCheckpoints(): void {
+    for (const slot of this.slots.values()) {
+      if (slot.state === 'running' && slot.runner) slot.runner.checkpoint().catch(() => {}); // failures arrive through runner.failed
+    }
+  }
+
+  private progress(everyMs: number): void {
+    for (const slot of this.slots.values()) {
+      const r = slot.runner;
+      const id = slot.pipeline.topic;
+      let records = 0;
+      for (const p of r?.positions().values() ?? []) records += Number(p);
+      const rate = Math.max(0, Math.round(((records - slot.lastRecords) * 1000) / everyMs));
+      slot.lastRecords = records;
+      let lag = 0n;
+      for (const l of r?.lag.values() ?? []) lag += l;
+      const line = `${id}: ${slot.state}, ${rate} records/s, lag ${lag}, last committed epoch ${r?.lastCommittedEpoch ?? 0}`;
+      // On a terminal the sentence says it all; in JSON logs the fields are what tools read.
+      this.o.log.log('info', line, this.o.log.json ? { pipeline: id, state: slot.state, recordsPerSecond: rate, lag: Number(lag), epoch: r?.lastCommittedEpoch ?? 0 } : {});
+    }
+    this.metrics.poolUtilization.set(this.pool.utilization);
+    this.metrics.poolQueueSize.set(this.pool.queueSize);
+  }
+
+  private checkFinished(): void {
+    if ([...this.slots.values()].every((s) => s.state === 'stopped' || s.state === 'failed')) this.finish();
+  }
+
+  /** Stops fetching everywhere, takes a final checkpoint per pipeline, and releases everything. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.finished;
+    this.stopping = true;
+    clearInterval(this.checkpointTimer);
+    clearInterval(this.progressTimer);
+    await Promise.all(
+      [...this.slots.values()].map(async (slot) => {
+        if (slot.restartTimer) clearTimeout(slot.restartTimer);
+        const r = slot.runner;
+        if (r && slot.state === 'running') {
+          try {
+            await r.stop();
+            this.o.log.log('info', 'pipeline stopped after its final checkpoint', { pipeline: slot.pipeline.topic, epoch: r.lastCommittedEpoch });
+            slot.state = 'stopped';
+          } catch (err) {
+            const e = toStreamError(err);
+            this.o.log.log('error', 'final checkpoint failed; the next start resumes from the previous one', { pipeline: slot.pipeline.topic, code: e.code, error: e.message });
+            await r.close().catch(() => {});
+            slot.state = 'failed';
+          }
+        } else if (r) {
+          await r.close().catch(() => {});
+          if (slot.state !== 'failed') slot.state = 'stopped';
+        } else if (slot.state !== 'failed') slot.state = 'stopped';
+        this.metrics.setState(slot.pipeline.topic, slot.state === 'failed' ? 'failed' : 'stopped');
+      }),
+    );
+    await this.release();
+    this.finish();
+  }
+
+  /** After a bounded run has finished on its own. */
+  async release(): Promise<void> {
+    clearInterval(this.checkpointTimer);
+    clearInterval(this.progressTimer);
+    await this.pool?.close().catch(() => {});
+    await this.catalog?.close().catch(() => {});
+    await this.server?.close();
+  }
+}
+
+function actorOf(e: StreamError): string {
+  switch (e.code) {
+    case 'WORKER_CRASHED':
+      return 'transform';
+    case 'COMMIT_CONFLICT':
+    case 'COMMIT_FAILED':
+    case 'COMMIT_RETRIES_EXHAUSTED':
+    case 'CATALOG_UNAVAILABLE':
+      return 'commit';
+    case 'KAFKA_UNAVAILABLE':
+    case 'KAFKA_PROTOCOL':
+    case 'KAFKA_TOPIC_MISSING':
+      return 'source';
+    default:
+      return typeof e.details.actor === 'string' ? e.details.actor : 'pipeline';
+  }
+}
+
+export { StreamError };

@@ -1,0 +1,54 @@
+// The transform actors: a piscina pool of worker threads shared by every pipeline, sized by
+// --parallelism. A task that fails because its worker died is rejected here and retried by the
+// source actor on a fresh worker (piscina replaces dead workers by itself).
+
+import { Piscina } from 'piscina';
+import { StreamError, toStreamError } from '../errors.js';
+import type { TransformSpec } from '../transform/pipeline.js';
+import type { TransformTask, TransformTaskResult } from './messages.js';
+import { workerFile } from './paths.js';
+
+export class TransformPool {
+  private readonly piscina: Piscina;
+
+  constructor(specs: Map<string, TransformSpec>, threads: number) {
+    this.piscina = new Piscina({
+      filename: workerFile('transform-worker'),
+      minThreads: threads,
+      maxThreads: threads,
+      // The bound is the per-partition in-flight limit of the source actors, not this queue:
+      // a full queue would reject tasks instead of slowing the sources down.
+      maxQueue: Infinity,
+      idleTimeout: 60_000,
+      workerData: { specs: [...specs] },
+    });
+  }
+
+  async run(task: TransformTask): Promise<TransformTaskResult> {
+    try {
+      return (await this.piscina.run(task)) as TransformTaskResult;
+    } catch (err) {
+      const e = toStreamError(err, 'WORKER_CRASHED');
+      // A user error thrown by the transformation (on_error: fail) is final; anything else —
+      // a worker that died or threw unexpectedly — is worth a retry on another worker.
+      if (e.domain === 'user') throw e;
+      throw new StreamError('WORKER_CRASHED', `transform task failed: ${e.message}`, { cause: err, retryable: true });
+    }
+  }
+
+  get utilization(): number {
+    return this.piscina.utilization;
+  }
+
+  get queueSize(): number {
+    return this.piscina.queueSize;
+  }
+
+  get threads(): number {
+    return this.piscina.threads.length;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.destroy();
+  }
+}

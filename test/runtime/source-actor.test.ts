@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { StreamError } from '../../src/errors.js';
+import type { FetchedBatch } from '../../src/kafka/source.js';
+import type { TransformTaskResult } from '../../src/runtime/messages.js';
+import { SourceActor, type SourceOutput } from '../../src/runtime/source-actor.js';
+import { packRawBatch } from '../../src/transform/raw-batch.js';
+
+function batch(first: number, n: number): FetchedBatch {
+  const raw = packRawBatch('t', 0, Array.from({ length: n }, (_, i) => ({ offset: first + i, timestamp: 0, value: `{"i":${first + i}}` })));
+  return { partition: 0, raw, highWatermark: BigInt(first + n), bytes: 0 };
+}
+
+function result(tag: number): TransformTaskResult {
+  return { rows: new Uint8Array([tag]), deadLetters: null, stats: { records: 0, rows: 0, filtered: 0, tombstones: 0, deadLetters: { RECORD_DECODE_FAILED: 0, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 0 } } };
+}
+
+/** Transform tasks that finish when the test says so, in any order. */
+function controlledTransform() {
+  const pending: Array<{ first: bigint; resolve: (r: TransformTaskResult) => void; reject: (e: unknown) => void }> = [];
+  return {
+    pending,
+    transform: (b: FetchedBatch) =>
+      new Promise<TransformTaskResult>((resolve, reject) => pending.push({ first: b.raw.offsets[0]!, resolve, reject })),
+  };
+}
+
+function actor(transform: (b: FetchedBatch) => Promise<TransformTaskResult>, out: SourceOutput[], extra: { maxInFlight?: number; events?: string[] } = {}) {
+  return new SourceActor({
+    partition: 0,
+    startOffset: 0n,
+    maxInFlight: extra.maxInFlight ?? 10,
+    maxTaskAttempts: 3,
+    transform,
+    forward: (o) => out.push(o),
+    backpressure: (p) => extra.events?.push(p ? 'pause' : 'resume'),
+    fail: (e) => extra.events?.push(`fail:${e.code}`),
+    retried: (e, n) => extra.events?.push(`retry:${n}`),
+  });
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const describeOut = (o: SourceOutput) => (o.kind === 'data' ? `data:${o.result.rows[0]}` : `barrier:${o.epoch}@${o.nextOffset}`);
+
+describe('SourceActor', () => {
+  it('forwards results in submission order even when tasks finish out of order, and barriers in place', async () => {
+    const c = controlledTransform();
+    const out: SourceOutput[] = [];
+    const a = actor(c.transform, out);
+    a.accept(batch(0, 10));
+    a.accept(batch(10, 5));
+    a.barrier(1);
+    a.accept(batch(15, 5));
+    c.pending[2]!.resolve(result(3));
+    c.pending[1]!.resolve(result(2));
+    await tick();
+    expect(out).toEqual([]); // the head (first batch) is still running: nothing may overtake it
+    c.pending[0]!.resolve(result(1));
+    await tick();
+    expect(out.map(describeOut)).toEqual(['data:1', 'data:2', 'barrier:1@15', 'data:3']);
+    await a.idle();
+  });
+
+  it('puts a barrier at the current offset even with nothing in flight', async () => {
+    const out: SourceOutput[] = [];
+    const a = actor(async () => result(0), out);
+    a.barrier(7);
+    expect(out.map(describeOut)).toEqual(['barrier:7@0']);
+  });
+
+  it('asks for a pause at maxInFlight and for a resume once half have finished', async () => {
+    const c = controlledTransform();
+    const events: string[] = [];
+    const a = actor(c.transform, [], { maxInFlight: 4, events });
+    for (let i = 0; i < 4; i++) a.accept(batch(i * 10, 10));
+    expect(events).toEqual(['pause']);
+    c.pending[0]!.resolve(result(0));
+    await tick();
+    expect(events).toEqual(['pause']);
+    c.pending[1]!.resolve(result(0));
+    await tick();
+    expect(events).toEqual(['pause', 'resume']);
+  });
+
+  it('retries a task whose worker crashed, forwarding one result only', async () => {
+    let calls = 0;
+    const out: SourceOutput[] = [];
+    const events: string[] = [];
+    const a = actor(async () => {
+      calls++;
+      if (calls < 3) throw new StreamError('WORKER_CRASHED', 'worker exited');
+      return result(9);
+    }, out, { events });
+    a.accept(batch(0, 3));
+    await a.idle();
+    expect(calls).toBe(3);
+    expect(events).toEqual(['retry:1', 'retry:2']);
+    expect(out.map(describeOut)).toEqual(['data:9']);
+  });
+
+  it('fails, without retrying, on a user error, and forwards nothing after it', async () => {
+    const out: SourceOutput[] = [];
+    const events: string[] = [];
+    const a = actor(async (b) => {
+      if (b.raw.offsets[0] === 0n) throw new StreamError('RECORD_DECODE_FAILED', 'bad record (on_error is fail)');
+      return result(1);
+    }, out, { events });
+    a.accept(batch(0, 1));
+    a.accept(batch(1, 1));
+    await tick();
+    await tick();
+    expect(events).toEqual(['fail:RECORD_DECODE_FAILED']);
+    a.barrier(1);
+    expect(out).toEqual([]);
+  });
+});

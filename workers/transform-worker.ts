@@ -1,0 +1,40 @@
+// Thread entry of the transform pool (piscina): one task turns one raw batch of one pipeline into
+// Arrow IPC bytes for the sink. Each pipeline's transform is compiled once per worker, on first use.
+
+import * as arrow from 'apache-arrow';
+import { Piscina } from 'piscina';
+import { workerData } from 'node:worker_threads';
+import { shouldFail } from '../src/runtime/faults.js';
+import type { TransformTask, TransformTaskResult } from '../src/runtime/messages.js';
+import { buildTransform, type CompiledTransform, type TransformSpec } from '../src/transform/pipeline.js';
+
+const specs = new Map<string, TransformSpec>((workerData as { specs: Array<[string, TransformSpec]> }).specs);
+const compiled = new Map<string, Promise<CompiledTransform>>();
+
+function transformOf(pipelineId: string): Promise<CompiledTransform> {
+  let t = compiled.get(pipelineId);
+  if (!t) {
+    const spec = specs.get(pipelineId);
+    if (!spec) throw new Error(`no transform spec for pipeline ${pipelineId}`);
+    t = buildTransform(spec);
+    compiled.set(pipelineId, t);
+  }
+  return t;
+}
+
+function ipc(batch: arrow.RecordBatch): Uint8Array {
+  return arrow.tableToIPC(new arrow.Table(batch), 'stream');
+}
+
+export default async function run(task: TransformTask): Promise<TransformTaskResult> {
+  if (shouldFail('transform-exit', task.pipelineId)) process.exit(70);
+  const transform = await transformOf(task.pipelineId);
+  const out = transform.run(task.raw, task.nowMs);
+  const rows = ipc(out.rows);
+  const deadLetters = out.deadLetters && out.deadLetters.numRows > 0 ? ipc(out.deadLetters) : null;
+  const result: TransformTaskResult = { rows, deadLetters, stats: out.stats };
+  // Moved, not copied, back to the main thread.
+  const transfer = deadLetters ? [rows.buffer as ArrayBuffer, deadLetters.buffer as ArrayBuffer] : [rows.buffer as ArrayBuffer];
+  const movable = { [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result };
+  return Piscina.move(movable as never) as unknown as TransformTaskResult;
+}
