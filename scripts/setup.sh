@@ -21,11 +21,16 @@ if [[ ! -f .cache/kafka/libs/.complete ]]; then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
-  if ! command -v kcat >/dev/null; then
-    say "installing kcat (Debian package) as an independent Kafka client for the tests"
+  # Debian packages the tests check our output with: kcat, an independent Kafka client, and
+  # promtool (in the prometheus package), Prometheus' own lint for the /metrics exposition.
+  missing=()
+  command -v kcat >/dev/null || missing+=(kcat)
+  command -v promtool >/dev/null || missing+=(prometheus)
+  if ((${#missing[@]} > 0)); then
+    say "installing ${missing[*]} (Debian packages)"
     if [[ $(id -u) -ne 0 ]]; then sudo_cmd=sudo; else sudo_cmd=; fi
     $sudo_cmd apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq kcat >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   if [[ -f scripts/setup-python.sh ]]; then bash scripts/setup-python.sh; fi
 fi
