@@ -18,6 +18,8 @@ function transformOf(pipelineId: string): Promise<CompiledTransform> {
     if (!spec) throw new Error(`no transform spec for pipeline ${pipelineId}`);
     t = buildTransform(spec);
     compiled.set(pipelineId, t);
+    // A failed build is not cached: the next task of this pipeline tries again.
+    t.catch(() => compiled.delete(pipelineId));
   }
   return t;
 }

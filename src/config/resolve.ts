@@ -314,6 +314,7 @@ export function resolvePipelines(
   if (!entries) return undefined;
   const out: PipelineConfig[] = [];
   const tables = new Map<string, string>();
+  const groups = new Map<string, string>();
   let ok = true;
   for (const [topic, value] of Object.entries(entries)) {
     const base: ConfigPath = ['topics', topic];
@@ -349,6 +350,16 @@ export function resolvePipelines(
       }
       if (enabled) tables.set(tableName, topic);
     }
+
+    // One consumer group per pipeline: a group's members share its partitions, so two pipelines
+    // in one group would each miss part of their topic.
+    const groupId = asString(loose.kafka_group_id) ?? `streamberg-${topic}`;
+    const sharing = groups.get(groupId);
+    if (sharing !== undefined && enabled) {
+      file.add([...base, 'kafka_group_id'], `consumer group ${groupId} is already used by topic ${sharing}`, { accepted: 'a group id of its own for each enabled topic' });
+      ok = false;
+    }
+    if (enabled) groups.set(groupId, topic);
 
     const transformation = asString(loose.transformation);
     if (transformations && transformation !== undefined && !(transformation in transformations)) {

@@ -27,6 +27,8 @@ export interface CommitOptions {
   /** First backoff; doubles per attempt with jitter, capped by maxBackoffMs. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Called before each retry, with the conflict (or lost answer) that caused it. */
+  onRetry?: (err: StreamError, attempt: number) => void;
 }
 
 /** A positive 63-bit id, as Iceberg's writers make them. */
@@ -94,6 +96,7 @@ export async function commitAppend(
       if (isStreamError(err) && err.code === 'COMMIT_CONFLICT') await catalog.io.delete(next.snapshot['manifest-list']);
       const retry = isStreamError(err) && (err.code === 'COMMIT_CONFLICT' || err.code === 'CATALOG_UNAVAILABLE');
       if (!retry || attempt === maxAttempts) break;
+      options.onRetry?.(err, attempt);
       const backoff = Math.min(cap, initial * 2 ** (attempt - 1));
       await sleep(backoff / 2 + Math.random() * (backoff / 2));
     }

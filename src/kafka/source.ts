@@ -20,6 +20,17 @@ export interface FetchedBatch {
   bytes: number;
 }
 
+export interface SourceHandlers {
+  onBatch(batch: FetchedBatch): Promise<void>;
+  /**
+   * The next offset the consumer will fetch from a partition. It moves past transaction markers
+   * and aborted records that never reach `onBatch`, so a bounded run can see its end.
+   */
+  onPosition(partition: number, next: bigint): void;
+  /** The client gave up (a crash it will not recover from by itself). */
+  onError(err: StreamError): void;
+}
+
 export interface TopicSource {
   readonly topic: string;
   partitions(): Promise<number[]>;
@@ -31,7 +42,7 @@ export interface TopicSource {
    * Starts fetching every partition from `start`; `onBatch` is awaited before the partition's
    * next batch is handed over. Records below a partition's start offset are never delivered.
    */
-  run(start: Map<number, bigint>, onBatch: (batch: FetchedBatch) => Promise<void>): Promise<void>;
+  run(start: Map<number, bigint>, handlers: SourceHandlers): Promise<void>;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;
   /** The consumer group's committed offsets: informational for lag tooling. */
@@ -44,6 +55,8 @@ export class KafkajsTopicSource implements TopicSource {
   private admin: Admin | undefined;
   /** Next offset to deliver per partition: guards against a fetch that raced a seek. */
   private readonly next = new Map<number, bigint>();
+  /** Partitions the runtime wants paused; re-applied after the consumer rejoins its group. */
+  private readonly paused = new Set<number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -102,7 +115,7 @@ export class KafkajsTopicSource implements TopicSource {
     }
   }
 
-  async run(start: Map<number, bigint>, onBatch: (batch: FetchedBatch) => Promise<void>): Promise<void> {
+  async run(start: Map<number, bigint>, handlers: SourceHandlers): Promise<void> {
     for (const [p, o] of start) this.next.set(p, o);
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
@@ -116,6 +129,19 @@ export class KafkajsTopicSource implements TopicSource {
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    // Every (re)join builds a new offset manager that would resume from the group's committed
+    // offset, which may be ahead of the table (loss) or behind it: seek back to our own position,
+    // and re-apply the pauses, which a rejoin after a crash forgets.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [partition, offset] of this.next) consumer.seek({ topic: this.topic, partition, offset: offset.toString() });
+      this.applyPause([...this.paused], true);
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.topic === this.topic) handlers.onPosition(payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      handlers.onError(new StreamError('KAFKA_UNAVAILABLE', `consumer of ${this.topic} crashed: ${payload.error.message}`, { cause: payload.error }));
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
@@ -135,9 +161,9 @@ export class KafkajsTopicSource implements TopicSource {
           records.push({ offset, timestamp: Number(m.timestamp), key: m.key, value: m.value });
         }
         if (records.length === 0) return;
-        this.next.set(partition, records[records.length - 1]!.offset + 1n);
         const raw = packRawBatch(this.topic, partition, records);
-        await onBatch({ partition, raw, highWatermark: BigInt(batch.highWatermark), bytes });
+        await handlers.onBatch({ partition, raw, highWatermark: BigInt(batch.highWatermark), bytes });
+        this.next.set(partition, records[records.length - 1]!.offset + 1n);
       },
     });
     // kafkajs applies a seek once the partition is assigned; it overrides the group's offset.
@@ -145,11 +171,27 @@ export class KafkajsTopicSource implements TopicSource {
   }
 
   pause(partitions: number[]): void {
-    if (partitions.length > 0) this.consumer?.pause([{ topic: this.topic, partitions }]);
+    for (const p of partitions) this.paused.add(p);
+    this.applyPause(partitions, true);
   }
 
   resume(partitions: number[]): void {
-    if (partitions.length > 0) this.consumer?.resume([{ topic: this.topic, partitions }]);
+    for (const p of partitions) this.paused.delete(p);
+    this.applyPause(partitions, false);
+  }
+
+  /**
+   * kafkajs throws from pause/resume while its consumer group is being rebuilt after a crash;
+   * the wanted state is kept in `paused` and re-applied on the next group join.
+   */
+  private applyPause(partitions: number[], pause: boolean): void {
+    if (partitions.length === 0 || !this.consumer) return;
+    try {
+      if (pause) this.consumer.pause([{ topic: this.topic, partitions }]);
+      else this.consumer.resume([{ topic: this.topic, partitions }]);
+    } catch {
+      // Re-applied on GROUP_JOIN.
+    }
   }
 
   async commit(offsets: Map<number, bigint>): Promise<void> {

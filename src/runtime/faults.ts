@@ -1,17 +1,18 @@
 // Failure injection for the recovery tests: STREAMBERG_FAULTS="transform-exit:<pipeline>:<n>,
-// sink-exit:<pipeline>:<n>" makes the n-th transform task / sink data message of that pipeline
-// end its worker thread abruptly, once per marker directory (STREAMBERG_FAULT_DIR), so the
-// restarted actor runs clean. Unset, this costs one Map lookup per task.
+// sink-exit:<pipeline>:<n>,commit-fail:<pipeline>:<n>" makes the n-th transform task / sink data
+// message of that pipeline end its worker thread abruptly, or its n-th table commit fail, once
+// per marker directory (STREAMBERG_FAULT_DIR), so the restarted actor runs clean. Unset, this
+// costs one Map lookup per task.
 
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
-export type FaultKind = 'transform-exit' | 'sink-exit';
+export type FaultKind = 'transform-exit' | 'sink-exit' | 'commit-fail';
 
 const specs = new Map<string, number>();
 for (const part of (process.env.STREAMBERG_FAULTS ?? '').split(',').filter((p) => p !== '')) {
   const [kind, pipeline, n] = part.split(':');
-  if ((kind === 'transform-exit' || kind === 'sink-exit') && pipeline && Number(n) > 0) specs.set(`${kind}:${pipeline}`, Number(n));
+  if ((kind === 'transform-exit' || kind === 'sink-exit' || kind === 'commit-fail') && pipeline && Number(n) > 0) specs.set(`${kind}:${pipeline}`, Number(n));
 }
 const counts = new Map<string, number>();
 

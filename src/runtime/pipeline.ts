@@ -19,7 +19,8 @@ import { formatSqlType } from '../config/sql-types.js';
 import type { AppConfig, PipelineConfig, SinkConfig } from '../config/types.js';
 import { StreamError, deserializeError, toStreamError } from '../errors.js';
 import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
-import { commitAppend, latestSnapshotWithSummaryKey } from '../iceberg/commit.js';
+import type { TableMetadata } from '../iceberg/metadata.js';
+import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions } from '../iceberg/commit.js';
 import { openTable } from '../iceberg/table.js';
 import { KafkajsTopicSource, type FetchedBatch, type TopicSource } from '../kafka/source.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
@@ -31,6 +32,7 @@ import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffs
 import { workerFile } from './paths.js';
 import type { SinkActorInit } from './sink-actor.js';
 import { DeadLetterTopic } from './dead-letter-topic.js';
+import { shouldFail } from './faults.js';
 import { SourceActor, type SourceOutput } from './source-actor.js';
 import type { TransformPool } from './transform-pool.js';
 
@@ -95,6 +97,12 @@ export class PipelineRunner {
   private readonly deadLetterTopic: DeadLetterTopic | undefined;
   /** Epoch each partition's rows belong to, as forwarded (for dead letters held on this thread). */
   private readonly forwardEpoch = new Map<number, number>();
+  /** Epoch of the newest snapshot of ours in the dead-letter table (its commit fence). */
+  private deadLetterEpoch: number | undefined;
+  /** Next offset the consumer fetches per partition; past transaction markers, unlike nextOffset. */
+  private readonly position = new Map<number, bigint>();
+  private stopping: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly d: PipelineDeps) {
     this.id = d.pipeline.topic;
@@ -120,7 +128,18 @@ export class PipelineRunner {
     return this.d.sinkBufferBytes ?? 64 * 1024 * 1024;
   }
 
-  async start(): Promise<void> {
+  /** Opens the tables, recovers the offsets, starts the sink and the sources. */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  /** Throws once close() was called, so a start cut short creates nothing more. */
+  private checkOpen(): void {
+    if (this.closed) throw new StreamError('PIPELINE_FAILED', `pipeline ${this.id} was closed while starting`, { retryable: true });
+  }
+
+  private async doStart(): Promise<void> {
     const { pipeline, catalog, app } = this.d;
     const ns = app.catalog.namespace;
     this.table = await openTable(catalog, ns, pipeline.sink);
@@ -135,15 +154,27 @@ export class PipelineRunner {
     this.nextEpoch = this.lastCommittedEpoch + 1;
     const dlqLast = this.deadLetterTable ? latestSnapshotWithSummaryKey(this.deadLetterTable.metadata, key) : undefined;
     const floor = dlqLast ? decodeOffsets(pipeline.topic, dlqLast.summary[key]!) : new Map<number, bigint>();
+    this.deadLetterEpoch = dlqLast ? Number(dlqLast.summary[EPOCH_KEY] ?? 0) : undefined;
 
+    this.checkOpen();
     const partitions = await this.source.partitions();
     const initial = await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
+    this.checkOpen();
     const start = new Map<number, bigint>();
     for (const p of partitions) {
       start.set(p, recovered.get(p) ?? initial.get(p) ?? 0n);
       this.forwardEpoch.set(p, this.nextEpoch);
     }
     this.committedOffsets = new Map(start);
+    if (!last) {
+      // The first start's position goes into the table before anything is read: with
+      // latest-offset (or a timestamp) a restart would otherwise start again from a later
+      // "latest" and skip what arrived in between.
+      const fence = this.fence(pipeline.sink.tableName, undefined);
+      const summary = this.summary(0, start);
+      const r = await commitAppend(catalog, this.table.ident, [], (base) => ({ ...fence(base), ...summary }));
+      this.table = r.table;
+    }
     this.log.log('info', last ? 'resuming from the last committed checkpoint' : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`, {
       epoch: this.lastCommittedEpoch,
       offsets: Object.fromEntries(start),
@@ -153,6 +184,7 @@ export class PipelineRunner {
       this.ends = this.d.boundedEnds ?? (await this.source.endOffsets());
       for (const p of partitions) if ((this.ends.get(p) ?? 0n) <= start.get(p)!) this.done.add(p);
     }
+    this.checkOpen();
 
     await this.startSink({
       pipelineId: this.id,
@@ -185,7 +217,13 @@ export class PipelineRunner {
         }),
       );
     }
-    await this.source.run(start, (batch) => this.onBatch(batch));
+    this.checkOpen();
+    await this.source.run(start, {
+      onBatch: (batch) => this.onBatch(batch),
+      onPosition: (partition, next) => this.onPosition(partition, next),
+      onError: (err) => this.fail(err),
+    });
+    this.checkOpen();
     const finished = [...this.done];
     if (finished.length > 0) this.source.pause(finished);
     this.checkDrained();
@@ -194,11 +232,18 @@ export class PipelineRunner {
   private startSink(init: SinkActorInit): Promise<void> {
     const worker = new Worker(workerFile('sink-worker'), { workerData: init, name: `sink ${init.table}` });
     this.sink = worker;
-    worker.on('error', (err) => this.fail(new StreamError('ACTOR_FAILED', `sink actor of ${init.table} crashed: ${err.message}`, { cause: err })));
-    worker.on('exit', (code) => {
-      if (!this.closed) this.fail(new StreamError('ACTOR_FAILED', `sink actor of ${init.table} exited with code ${code}`));
-    });
     return new Promise((resolve, reject) => {
+      // Before 'ready' a dead worker must reject the start too, or the start would never settle.
+      worker.on('error', (err) => {
+        const e = new StreamError('ACTOR_FAILED', `sink actor of ${init.table} crashed: ${err.message}`, { cause: err });
+        reject(e);
+        this.fail(e);
+      });
+      worker.on('exit', (code) => {
+        const e = new StreamError('ACTOR_FAILED', `sink actor of ${init.table} exited with code ${code}`);
+        reject(e);
+        if (!this.closed) this.fail(e);
+      });
       worker.on('message', (event: SinkEvent) => {
         switch (event.kind) {
           case 'ready':
@@ -254,9 +299,23 @@ export class PipelineRunner {
     const lag = batch.highWatermark - actor.nextOffset;
     this.lag.set(batch.partition, lag > 0n ? lag : 0n);
     this.d.metrics.consumerLag.set(labels, Number(lag > 0n ? lag : 0n));
-    if (end !== undefined && actor.nextOffset >= end) {
-      this.done.add(batch.partition);
-      this.source.pause([batch.partition]);
+    this.checkEnd(batch.partition);
+  }
+
+  private onPosition(partition: number, next: bigint): void {
+    if (next > (this.position.get(partition) ?? -1n)) this.position.set(partition, next);
+    this.checkEnd(partition);
+  }
+
+  /** Bounded: a partition is done once the consumer is past its end (markers included). */
+  private checkEnd(partition: number): void {
+    const end = this.ends?.get(partition);
+    const actor = this.actors.get(partition);
+    if (end === undefined || !actor || this.done.has(partition)) return;
+    const at = this.position.get(partition) ?? 0n;
+    if (actor.nextOffset >= end || at >= end) {
+      this.done.add(partition);
+      this.source.pause([partition]);
       this.checkDrained();
     }
   }
@@ -283,7 +342,8 @@ export class PipelineRunner {
 
   /** A partition fetches only if neither its own in-flight bound nor the sink's buffer holds it. */
   private applyPauses(): void {
-    if (this.closed) return;
+    // While stopping every partition stays paused: the final checkpoint is being taken.
+    if (this.closed || this.stopping) return;
     const pause: number[] = [];
     const resume: number[] = [];
     for (const p of this.actors.keys()) {
@@ -329,39 +389,96 @@ export class PipelineRunner {
    * one is pending returns that one (Flink's max-concurrent-checkpoints = 1).
    */
   checkpoint(): Promise<void> {
+    if (this.closed) return Promise.reject(new StreamError('CHECKPOINT_FAILED', `pipeline ${this.id} is closed`));
     if (this.pendingCheckpoint) return this.pendingCheckpoint;
     const epoch = this.nextEpoch++;
     const started = performance.now();
     const ack = new Promise<Ack>((resolve, reject) => this.acks.set(epoch, { resolve, reject }));
     for (const actor of this.actors.values()) actor.barrier(epoch);
+    // A barrier held up forever (a transformation that never returns) must not hold the
+    // pipeline forever: past the timeout the pipeline fails and restarts from its last commit.
+    const timeoutMs = Math.max(60_000, 5 * this.d.app.runtime.checkpointIntervalMs);
+    const timer = setTimeout(
+      () => this.acks.get(epoch)?.reject(new StreamError('CHECKPOINT_FAILED', `checkpoint ${epoch} of ${this.id} did not complete within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
     this.pendingCheckpoint = Promise.race([ack, this.failed])
       .then((a) => this.commit(a))
       .then(() => {
         this.d.metrics.checkpointDuration.observe({ pipeline: this.id }, (performance.now() - started) / 1000);
       })
+      .catch((err: unknown) => {
+        // The sink has already handed over and forgotten this epoch's files: going on would
+        // commit the next epoch without them. Restart from the table instead.
+        const e = toStreamError(err, 'CHECKPOINT_FAILED');
+        this.fail(e);
+        throw e;
+      })
       .finally(() => {
+        clearTimeout(timer);
         this.acks.delete(epoch);
         this.pendingCheckpoint = undefined;
       });
     return this.pendingCheckpoint;
   }
 
+  private commitOptions(table: string): CommitOptions {
+    return {
+      onRetry: (err, attempt) => {
+        this.d.metrics.commitRetries.inc({ pipeline: this.id, table });
+        this.log.log('info', 'commit conflict; retrying on the new table head', { table, attempt, code: err.code });
+      },
+    };
+  }
+
+  private summary(epoch: number, offsets: PartitionOffsets): Record<string, string> {
+    return { [offsetsKey(this.d.pipeline.groupId)]: encodeOffsets(this.d.pipeline.topic, offsets), [EPOCH_KEY]: String(epoch) };
+  }
+
+  /**
+   * The commit fence: the newest snapshot of ours in the table we commit on top of must be the
+   * one this runner last committed (or recovered from). Otherwise another runner of this
+   * pipeline — a restart that overlapped a slow commit, a second process — has committed since,
+   * and committing now would duplicate rows or move the offsets backwards. Not retryable: the
+   * pipeline restarts and recovers from the table.
+   */
+  private fence(table: string, expectedEpoch: number | undefined): (base: TableMetadata) => Record<string, string> {
+    const key = offsetsKey(this.d.pipeline.groupId);
+    return (base) => {
+      const last = latestSnapshotWithSummaryKey(base, key);
+      const epoch = last ? Number(last.summary[EPOCH_KEY] ?? 0) : undefined;
+      if (epoch !== expectedEpoch) {
+        throw new StreamError('COMMIT_FAILED', `${table}: another writer committed epoch ${String(epoch)} of ${this.id} (this one expected ${String(expectedEpoch)}); restarting from the table`, {
+          retryable: true,
+          details: { actor: 'commit' },
+        });
+      }
+      return {};
+    };
+  }
+
   private async commit(ack: Ack): Promise<void> {
     const { pipeline, catalog, metrics } = this.d;
     const offsets: PartitionOffsets = new Map(ack.offsets);
-    const summary = { [offsetsKey(pipeline.groupId)]: encodeOffsets(pipeline.topic, offsets), [EPOCH_KEY]: String(ack.epoch) };
+    const summary = this.summary(ack.epoch, offsets);
     const moved = [...offsets].some(([p, o]) => this.committedOffsets.get(p) !== o);
     try {
       await this.deadLetterTopic?.flush(ack.epoch);
       if (this.deadLetterTable && ack.deadLetterFiles.length > 0) {
-        const r = await commitAppend(catalog, this.deadLetterTable.ident, ack.deadLetterFiles, summary);
+        const dlq = this.deadLetterTable;
+        const fence = this.fence(dlq.ident.name, this.deadLetterEpoch);
+        const r = await commitAppend(catalog, dlq.ident, ack.deadLetterFiles, (base) => ({ ...fence(base), ...summary }), this.commitOptions(dlq.ident.name));
         this.deadLetterTable = r.table;
-        metrics.recordsOut.inc({ pipeline: this.id, table: this.deadLetterTable.ident.name }, ack.deadLetters);
+        this.deadLetterEpoch = ack.epoch;
+        metrics.recordsOut.inc({ pipeline: this.id, table: dlq.ident.name }, ack.deadLetters);
       }
       // An epoch that moved no offset and wrote no file needs no snapshot.
       if (ack.files.length > 0 || moved) {
-        const r = await commitAppend(catalog, this.table.ident, ack.files, summary);
+        if (shouldFail('commit-fail', this.id)) throw new StreamError('COMMIT_FAILED', `injected commit failure of epoch ${ack.epoch}`);
+        const fence = this.fence(this.table.ident.name, this.lastCommittedEpoch);
+        const r = await commitAppend(catalog, this.table.ident, ack.files, (base) => ({ ...fence(base), ...summary }), this.commitOptions(this.table.ident.name));
         this.table = r.table;
+        this.lastCommittedEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: this.id, table: this.table.ident.name }, ack.rows);
       }
     } catch (err) {
@@ -369,22 +486,25 @@ export class PipelineRunner {
       throw toStreamError(err, 'COMMIT_FAILED');
     }
     this.committedOffsets = offsets;
-    this.lastCommittedEpoch = ack.epoch;
     metrics.lastCompletedEpoch.set({ pipeline: this.id }, ack.epoch);
     metrics.checkpointSize.set({ pipeline: this.id }, ack.bytes);
     this.log.log('debug', 'checkpoint committed', { epoch: ack.epoch, rows: ack.rows, deadLetters: ack.deadLetters, files: ack.files.length });
-    // Kafka's copy of the offsets is informational; failing to write it loses nothing.
-    await this.source.commit(offsets).catch((err: unknown) => this.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
+    // Kafka's copy of the offsets is informational; failing to write it loses nothing, and a
+    // checkpoint does not wait for it (kafkajs retries it for long during a rebalance).
+    void this.source.commit(offsets).catch((err: unknown) => this.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
   }
 
   /** Stops fetching, takes a final checkpoint, and shuts the pipeline down. */
-  async stop(): Promise<void> {
-    this.source.pause([...this.actors.keys()]);
-    // A checkpoint already under way has its barriers before records accepted since: the final
-    // one must come after it, or those records would be left out of the last commit.
-    if (this.pendingCheckpoint) await this.pendingCheckpoint;
-    await this.checkpoint();
-    await this.close();
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.source.pause([...this.actors.keys()]);
+      // A checkpoint already under way has its barriers before records accepted since: the
+      // final one must come after it, or those records would be left out of the last commit.
+      if (this.pendingCheckpoint) await this.pendingCheckpoint;
+      await this.checkpoint();
+      await this.close();
+    })();
+    return this.stopping;
   }
 
   /** Tears everything down without committing; buffered rows are dropped (they will be re-read). */
@@ -392,6 +512,10 @@ export class PipelineRunner {
     if (this.closed) return;
     this.closed = true;
     for (const { reject } of this.acks.values()) reject(new StreamError('CHECKPOINT_FAILED', `pipeline ${this.id} closed`));
+    // A commit under way must finish (or fail) before a new runner reads the table; the fence
+    // catches the rest.
+    await this.pendingCheckpoint?.catch(() => {});
+    await this.starting?.catch(() => {});
     await this.source.close();
     await this.deadLetterTopic?.close().catch(() => {});
     await this.sink?.terminate();

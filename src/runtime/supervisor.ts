@@ -127,6 +127,8 @@ export class Supervisor {
       await this.onFailure(slot, runner, err);
       return;
     }
+    // stop() may have run while this runner was starting: it owns the slot's state now.
+    if (slot.runner !== runner || this.stopping) return;
     slot.boundedEnds = runner.boundedEnds;
     slot.state = 'running';
     this.metrics.setState(id, 'running');

@@ -122,6 +122,13 @@ describe('table names', () => {
     ]);
   });
 
+  it('are not shared between enabled topics, and neither are consumer groups', () => {
+    const dir = project({ topics: shippedTopics.replace('"flink-s3tables-user-events-v1"', '"flink-s3tables-json-v1"') });
+    expect(issuesOf(dir).map(formatIssue)).toEqual([
+      expect.stringMatching(/topics\.user-events\.kafka_group_id: consumer group flink-s3tables-json-v1 is already used by topic bid-events; found "flink-s3tables-json-v1"/),
+    ]);
+  });
+
   it('may feed only one topic each', () => {
     const dir = project({ topics: shippedTopics.replace('table_name: "user_events_enriched"', 'table_name: "parsed-events"') });
     expect(issuesOf(dir).map((i) => i.problem)).toEqual(['table parsed_events is already the sink of topic bid-events']);

@@ -1,0 +1,75 @@
+// Recovery paths found in review: a failed commit, a first start by latest-offset killed before
+// its first checkpoint, and a bounded run over a transactional topic whose last offset is a
+// commit marker that never reaches the consumer as a record.
+
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../src/kafka/client.js';
+import { ensureTopic } from '../../src/kafka/topics.js';
+import { ensureBuilt } from '../helpers/build.js';
+import { expectExactlyOnce } from '../helpers/expectations.js';
+import { ensureKafka } from '../helpers/kafka.js';
+import { ensurePythonEnv } from '../helpers/python.js';
+import { expectedRecords, produce, readTable, runToExit, runtimeProject, startRuntime } from '../helpers/runtime.js';
+
+beforeAll(() => {
+  ensureBuilt();
+  ensureKafka();
+  ensurePythonEnv();
+}, 900_000);
+
+describe('recovery', () => {
+  it('restarts the pipeline when a commit fails, and loses nothing of that epoch', async () => {
+    const p = runtimeProject({ batchSize: 500 });
+    produce(p, p.bid, ['--count', '6000', '--partitions', '2', '--seed', '21']);
+    produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '22']);
+    const run = await runToExit(p, ['--bounded', '--checkpoint-interval', '200ms', '--metrics-port', '0'], {
+      STREAMBERG_FAULTS: `commit-fail:${p.bid}:1`,
+      STREAMBERG_FAULT_DIR: mkdtempSync(path.join(os.tmpdir(), 'faults-')),
+    });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toMatch(new RegExp(`pipeline failed; restarting from its last checkpoint.*"pipeline":"${p.bid}".*injected commit failure`));
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 6000, 21, 0));
+  }, 300_000);
+
+  it('keeps the start position of a latest-offset pipeline even when killed before its first checkpoint', async () => {
+    const p = runtimeProject({ bidScanMode: 'latest-offset' });
+    produce(p, p.bid, ['--count', '100', '--partitions', '2', '--seed', '23']);
+    produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '24']);
+    const run = startRuntime(p, ['--checkpoint-interval', '10min', '--metrics-port', '0']);
+    await run.waitFor(new RegExp(`pipeline running","pipeline":"${p.bid}"`));
+    // Records 100..599 arrive after the start; the runtime dies before any checkpoint.
+    produce(p, p.bid, ['--count', '500', '--start-index', '100', '--seed', '23']);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const rest = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+    expect(rest.code, rest.output).toBe(0);
+    const all = expectedRecords(p, p.bid, 600, 23, 0);
+    const { rows } = await readTable(p, 'parsed_events', ['session_id', 'event_time']);
+    expect(rows.length).toBe(500);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', all.slice(100));
+  }, 300_000);
+
+  it('finishes a bounded run over a transactional topic, whose end is a commit marker', async () => {
+    const p = runtimeProject();
+    const kafka = createKafka(p.config.kafka);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopic(admin, p.bid, 1);
+    await admin.disconnect();
+    produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '26']);
+    const records = expectedRecords(p, p.bid, 300, 25, 0);
+    const producer = kafka.producer({ transactionalId: `tx-${p.bid}`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const tx = await producer.transaction();
+    await tx.send({ topic: p.bid, messages: records.map((r) => ({ key: r.key, value: r.value })) });
+    await tx.commit();
+    await producer.disconnect();
+
+    const run = await runToExit(p, ['--bounded', '--metrics-port', '0'], {}, 120_000);
+    expect(run.code, run.output).toBe(0);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', records);
+  }, 300_000);
+});
