@@ -1,15 +1,16 @@
-// Benchmark: encode and commit 1 M rows of the seed's `parsed_events` sink schema
-// (event_name STRING, user_id BIGINT, event_time TIMESTAMP(3), ingestion_time TIMESTAMP(3))
-// to an Iceberg table in a local SQLite catalog, per Parquet codec. Prints figures and writes
-// them as JSON to benchmarks/results/iceberg-write.json.
+// Benchmark: encode and commit 1 M rows of the shipped `parsed_events` sink schema
+// (event_name STRING, user_id BIGINT, city_id BIGINT, platform STRING, session_id STRING,
+// event_time TIMESTAMP(3), ingestion_time TIMESTAMP(3)) to an Iceberg table in a local SQLite
+// catalog, per Parquet codec. Prints figures and writes them as JSON to
+// benchmarks/results/iceberg-write.json.
 //
-//   npx vite-node benchmarks/iceberg-write.ts [rows] [runs]
+//   npm run build && node dist/benchmarks/iceberg-write.js [rows] [runs]
 
 import * as arrow from 'apache-arrow';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseSqlType } from '../src/config/sql-types.js';
 import type { FieldConfig } from '../src/config/types.js';
 import { SqlCatalog } from '../src/iceberg/catalog-sql.js';
@@ -17,6 +18,7 @@ import { commitAppend } from '../src/iceberg/commit.js';
 import type { ParquetCodec } from '../src/iceberg/data-file-writer.js';
 import { newDataFileWriter, openTable } from '../src/iceberg/table.js';
 import { arrowSchemaOf } from '../src/schema/type-mapping.js';
+import { PROJECT_ROOT } from '../src/project-root.js';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const RUNS = Number(process.argv[3] ?? 3);
@@ -26,6 +28,9 @@ const CODECS: ParquetCodec[] = ['snappy', 'zstd', 'gzip', 'lz4', 'uncompressed']
 const schema: FieldConfig[] = [
   ['event_name', 'STRING'],
   ['user_id', 'BIGINT'],
+  ['city_id', 'BIGINT'],
+  ['platform', 'STRING'],
+  ['session_id', 'STRING'],
   ['event_time', 'TIMESTAMP(3)'],
   ['ingestion_time', 'TIMESTAMP(3)'],
 ].map(([name, typeText]) => ({ name: name!, typeText: typeText!, type: parseSqlType(typeText!) }));
@@ -33,32 +38,44 @@ const schema: FieldConfig[] = [
 /** Batches built as the transform workers build them: typed arrays wrapped with makeData. */
 function makeBatches(): arrow.RecordBatch[] {
   const arrowSchema = arrowSchemaOf(schema);
-  const names = ['page_view', 'click', 'bid_request', 'bid_won', 'impression', 'add_to_cart', 'purchase', 'signup'].map((s) => new TextEncoder().encode(s));
+  const enc = new TextEncoder();
+  const names = ['bid_placed', 'bid_won', 'bid_lost', 'auction_view', 'bid_retracted'].map((x) => enc.encode(x));
+  const platforms = ['ios', 'android', 'web', 'mobile', 'desktop'].map((x) => enc.encode(x));
   const out: arrow.RecordBatch[] = [];
   let seed = 42;
   const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
   const t0 = BigInt(Date.parse('2025-01-01T00:00:00Z')) * 1000n;
+  /** A UTF-8 column from n picks: value bytes back to back plus Int32 offsets. */
+  const strings = (n: number, pick: (i: number) => Uint8Array) => {
+    const picks = Array.from({ length: n }, (_, i) => pick(i));
+    const offs = new Int32Array(n + 1);
+    picks.forEach((v, i) => (offs[i + 1] = offs[i]! + v.length));
+    const bytes = new Uint8Array(offs[n]!);
+    picks.forEach((v, i) => bytes.set(v, offs[i]!));
+    return { valueOffsets: offs, data: bytes };
+  };
   for (let start = 0; start < ROWS; start += BATCH) {
     const n = Math.min(BATCH, ROWS - start);
-    const offs = new Int32Array(n + 1);
-    const picks = Array.from({ length: n }, () => names[rnd() % names.length]!);
-    picks.forEach((p, i) => (offs[i + 1] = offs[i]! + p.length));
-    const bytes = new Uint8Array(offs[n]!);
-    picks.forEach((p, i) => bytes.set(p, offs[i]!));
     const users = new BigInt64Array(n);
+    const cities = new BigInt64Array(n);
     const evt = new BigInt64Array(n);
     const ing = new BigInt64Array(n);
     for (let i = 0; i < n; i++) {
-      users[i] = BigInt(rnd() % 5_000_000);
-      evt[i] = t0 + BigInt(start + i) * 1000n;
+      users[i] = BigInt(rnd() % 100_000);
+      cities[i] = BigInt(1 + (rnd() % 500));
+      evt[i] = t0 + BigInt(start + i) * 37_000n;
       ing[i] = evt[i]! + BigInt(rnd() % 2_000_000);
     }
-    const [f0, f1, f2, f3] = arrowSchema.fields as [arrow.Field, arrow.Field, arrow.Field, arrow.Field];
+    const f = arrowSchema.fields;
+    const data = (i: number, parts: object) => arrow.makeData({ type: f[i]!.type, length: n, nullCount: 0, ...parts } as never);
     const children = [
-      arrow.makeData({ type: f0.type, length: n, nullCount: 0, valueOffsets: offs, data: bytes } as never),
-      arrow.makeData({ type: f1.type, length: n, nullCount: 0, data: users } as never),
-      arrow.makeData({ type: f2.type, length: n, nullCount: 0, data: evt } as never),
-      arrow.makeData({ type: f3.type, length: n, nullCount: 0, data: ing } as never),
+      data(0, strings(n, () => names[rnd() % names.length]!)),
+      data(1, { data: users }),
+      data(2, { data: cities }),
+      data(3, strings(n, () => platforms[rnd() % platforms.length]!)),
+      data(4, strings(n, () => enc.encode(`s-${(rnd() % 0xffffff).toString(16).padStart(6, '0')}`))),
+      data(5, { data: evt }),
+      data(6, { data: ing }),
     ];
     out.push(new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: n, nullCount: 0, children })));
   }
@@ -132,7 +149,7 @@ async function main(): Promise<void> {
         `encode ${result.medianEncodeMs} ms, commit ${result.medianCommitMs} ms (median of ${RUNS})`,
     );
   }
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const root = PROJECT_ROOT;
   const outDir = join(root, 'benchmarks', 'results');
   mkdirSync(outDir, { recursive: true });
   const out = { benchmark: 'iceberg-write', rows: ROWS, inputArrowBytes: inputBytes, node: process.version, date: new Date().toISOString(), results };

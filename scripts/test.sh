@@ -17,4 +17,12 @@ fi
 cleanup() { if [[ $started_kafka == 1 ]]; then bash scripts/kafka.sh stop || true; fi; }
 trap cleanup EXIT
 
-STREAMBERG_PREBUILT=1 npx vitest run "$@"
+mkdir -p .run
+status=0
+STREAMBERG_PREBUILT=1 npx vitest run --reporter=default --reporter=json --outputFile.json=.run/vitest.json "$@" || status=$?
+# One plain closing line for tools that read it: "N passed, N failed, N skipped".
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(".run/vitest.json", "utf8"));
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit $status
