@@ -1,8 +1,9 @@
 // The whole runtime against the real broker, read back by pyiceberg: exactly once through normal
 // runs, kill -9, injected actor crashes and SIGTERM; metrics checked by promtool.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -165,4 +166,50 @@ describe('the runtime, end to end', () => {
     expect(body).toMatch(/^streamberg_process_resident_memory_bytes \d+/m);
     expect(body).toMatch(/^streamberg_nodejs_eventloop_lag_seconds \S+/m);
   }, 300_000);
+
+  it('is scraped by a real Prometheus, whose queries see the records produced', async () => {
+    const p = runtimeProject();
+    produce(p, p.bid, ['--count', '1200', '--partitions', '2', '--seed', '15']);
+    produce(p, p.user, ['--count', '300', '--partitions', '1', '--seed', '16']);
+    const run = startRuntime(p, ['--checkpoint-interval', '300ms'], { STREAMBERG_METRICS_EPHEMERAL: '1' });
+    const line = await run.waitFor(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    const target = /127\.0\.0\.1:\d+/.exec(line)![0];
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'prometheus-'));
+    writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: streamberg\n    static_configs:\n      - targets: ["${target}"]\n`);
+    const port = await freePort();
+    const prometheus = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    try {
+      const query = async (q: string): Promise<number | undefined> => {
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`).catch(() => undefined);
+        if (!r?.ok) return undefined;
+        const body = (await r.json()) as { data: { result: Array<{ value: [number, string] }> } };
+        return body.data.result[0] ? Number(body.data.result[0].value[1]) : undefined;
+      };
+      let seen: number | undefined;
+      const deadline = Date.now() + 90_000;
+      while (Date.now() < deadline) {
+        seen = await query(`sum(streamberg_records_in_total{pipeline="${p.bid}"})`);
+        if (seen === 1200) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(seen).toBe(1200);
+      expect(await query('up{job="streamberg"}')).toBe(1);
+      expect(await query(`sum(streamberg_records_out_total{pipeline="${p.user}"})`)).toBe(300);
+    } finally {
+      prometheus.kill('SIGTERM');
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  }, 300_000);
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
