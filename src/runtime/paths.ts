@@ -7,7 +7,7 @@ import path from 'node:path';
 import { StreamError } from '../errors.js';
 import { PROJECT_ROOT } from '../project-root.js';
 
-export function workerFile(name: 'sink-worker' | 'transform-worker'): string {
+export function workerFile(name: 'sink-worker' | 'transform-worker' | 'source-worker'): string {
   const file = path.join(PROJECT_ROOT, 'dist', 'workers', `${name}.js`);
   if (!existsSync(file)) throw new StreamError('NOT_IMPLEMENTED', `${file} is missing: run npm run build`);
   return file;

@@ -22,7 +22,8 @@ import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
 import type { TableMetadata } from '../iceberg/metadata.js';
 import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions } from '../iceberg/commit.js';
 import { openTable } from '../iceberg/table.js';
-import { KafkajsTopicSource, type FetchedBatch, type TopicSource } from '../kafka/source.js';
+import type { FetchedBatch, TopicSource } from '../kafka/source.js';
+import { ThreadedTopicSource } from '../kafka/threaded-source.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { DEAD_LETTER_COLUMNS } from '../transform/dead-letter.js';
 import { sliceRawBatch } from '../transform/raw-batch.js';
@@ -107,7 +108,7 @@ export class PipelineRunner {
   constructor(private readonly d: PipelineDeps) {
     this.id = d.pipeline.topic;
     this.log = d.log.child({ pipeline: this.id });
-    this.source = new KafkajsTopicSource(d.kafka, d.pipeline.topic, d.pipeline.groupId);
+    this.source = new ThreadedTopicSource(d.kafka, d.app.kafka, d.pipeline.topic, d.pipeline.groupId);
     const dl = d.pipeline.deadLetter;
     if (d.pipeline.onError === 'dlq' && dl.kind === 'topic') this.deadLetterTopic = new DeadLetterTopic(d.kafka, dl.topic);
     this.failed = new Promise<never>((_, reject) => {

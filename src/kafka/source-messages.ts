@@ -1,0 +1,29 @@
+// Messages between a pipeline (main thread) and its Kafka source thread, shared by both sides.
+
+import type { SerializedError } from '../errors.js';
+import type { KafkaConfig } from '../config/types.js';
+import type { FetchedBatch } from './source.js';
+
+export interface SourceThreadInit {
+  kafka: KafkaConfig;
+  topic: string;
+  groupId: string;
+  start: Array<[partition: number, offset: bigint]>;
+}
+
+/** Main thread → source thread. */
+export type SourceCommand =
+  | { kind: 'pause'; partitions: number[] }
+  | { kind: 'resume'; partitions: number[] }
+  | { kind: 'commit'; id: number; offsets: Array<[partition: number, offset: bigint]> }
+  | { kind: 'stop' };
+
+/** Source thread → main thread. */
+export type SourceEvent =
+  | { kind: 'running' }
+  /** A fetched batch, its buffers transferred. */
+  | { kind: 'batch'; batch: FetchedBatch }
+  | { kind: 'position'; partition: number; next: bigint }
+  | { kind: 'committed'; id: number; error: SerializedError | null }
+  | { kind: 'failed'; error: SerializedError }
+  | { kind: 'stopped' };

@@ -1,0 +1,124 @@
+// A TopicSource whose consumer runs on its own worker thread (workers/source-worker.ts); admin
+// requests (partitions, offsets) stay on the calling thread, they are few and small.
+
+import { Worker } from 'node:worker_threads';
+import type { Kafka } from 'kafkajs';
+import type { KafkaConfig, ScanMode } from '../config/types.js';
+import { StreamError, deserializeError } from '../errors.js';
+import { workerFile } from '../runtime/paths.js';
+import { KafkajsTopicSource, type SourceHandlers, type TopicSource } from './source.js';
+import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
+
+export class ThreadedTopicSource implements TopicSource {
+  private worker: Worker | undefined;
+  private readonly admin: KafkajsTopicSource;
+  private readonly commits = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
+  private commitSeq = 0;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: KafkaConfig,
+    readonly topic: string,
+    private readonly groupId: string,
+  ) {
+    this.admin = new KafkajsTopicSource(kafka, topic, groupId);
+  }
+
+  partitions(): Promise<number[]> {
+    return this.admin.partitions();
+  }
+
+  initialOffsets(mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>> {
+    return this.admin.initialOffsets(mode, timestampMs);
+  }
+
+  endOffsets(): Promise<Map<number, bigint>> {
+    return this.admin.endOffsets();
+  }
+
+  run(start: Map<number, bigint>, handlers: SourceHandlers): Promise<void> {
+    const init: SourceThreadInit = { kafka: this.config, topic: this.topic, groupId: this.groupId, start: [...start] };
+    const worker = new Worker(workerFile('source-worker'), { workerData: init, name: `source ${this.topic}` });
+    this.worker = worker;
+    return new Promise<void>((resolve, reject) => {
+      const fail = (err: StreamError) => {
+        reject(err);
+        handlers.onError(err);
+      };
+      worker.on('error', (err) => fail(new StreamError('KAFKA_UNAVAILABLE', `source thread of ${this.topic} crashed: ${err.message}`, { cause: err })));
+      worker.on('exit', (code) => {
+        if (!this.stopped) fail(new StreamError('ACTOR_FAILED', `source thread of ${this.topic} exited with code ${code}`));
+      });
+      worker.on('message', (event: SourceEvent) => {
+        switch (event.kind) {
+          case 'running':
+            resolve();
+            return;
+          case 'batch':
+            // Batches are handed over in arrival order; the handler does not wait.
+            void handlers.onBatch(event.batch).catch((err: unknown) => fail(err instanceof StreamError ? err : new StreamError('ACTOR_FAILED', String(err))));
+            return;
+          case 'position':
+            handlers.onPosition(event.partition, event.next);
+            return;
+          case 'committed': {
+            const c = this.commits.get(event.id);
+            this.commits.delete(event.id);
+            if (event.error) c?.reject(deserializeError(event.error));
+            else c?.resolve();
+            return;
+          }
+          case 'failed':
+            fail(deserializeError(event.error));
+            return;
+          case 'stopped':
+            return;
+        }
+      });
+    });
+  }
+
+  private send(cmd: SourceCommand): void {
+    this.worker?.postMessage(cmd);
+  }
+
+  pause(partitions: number[]): void {
+    if (partitions.length > 0) this.send({ kind: 'pause', partitions });
+  }
+
+  resume(partitions: number[]): void {
+    if (partitions.length > 0) this.send({ kind: 'resume', partitions });
+  }
+
+  commit(offsets: Map<number, bigint>): Promise<void> {
+    if (!this.worker || offsets.size === 0) return Promise.resolve();
+    const id = ++this.commitSeq;
+    return new Promise((resolve, reject) => {
+      this.commits.set(id, { resolve, reject });
+      this.send({ kind: 'commit', id, offsets: [...offsets] });
+    });
+  }
+
+  close(): Promise<void> {
+    this.stopped ??= (async () => {
+      const worker = this.worker;
+      if (worker) {
+        // Let the consumer leave its group cleanly, but never wait on it for long.
+        const left = new Promise<void>((resolve) => {
+          worker.on('message', (e: SourceEvent) => e.kind === 'stopped' && resolve());
+          worker.on('exit', () => resolve());
+        });
+        worker.postMessage({ kind: 'stop' } satisfies SourceCommand);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([left, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        clearTimeout(timer);
+        await worker.terminate();
+      }
+      for (const c of this.commits.values()) c.reject(new StreamError('KAFKA_UNAVAILABLE', `source of ${this.topic} closed`));
+      this.commits.clear();
+      await this.admin.close();
+    })();
+    return this.stopped;
+  }
+}
