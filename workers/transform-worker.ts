@@ -5,7 +5,8 @@ import * as arrow from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { workerData } from 'node:worker_threads';
 import { shouldFail } from '../src/runtime/faults.js';
-import type { TransformTask, TransformTaskResult } from '../src/runtime/messages.js';
+import { serializeError } from '../src/errors.js';
+import type { TransformTask, TransformTaskOutcome } from '../src/runtime/messages.js';
 import { buildTransform, type CompiledTransform, type TransformSpec } from '../src/transform/pipeline.js';
 
 const specs = new Map<string, TransformSpec>((workerData as { specs: Array<[string, TransformSpec]> }).specs);
@@ -28,15 +29,20 @@ function ipc(batch: arrow.RecordBatch): Uint8Array {
   return arrow.tableToIPC(new arrow.Table(batch), 'stream');
 }
 
-export default async function run(task: TransformTask): Promise<TransformTaskResult> {
+export default async function run(task: TransformTask): Promise<TransformTaskOutcome> {
   if (shouldFail('transform-exit', task.pipelineId)) process.exit(70);
-  const transform = await transformOf(task.pipelineId);
-  const out = transform.run(task.raw, task.nowMs);
+  let out;
+  try {
+    const transform = await transformOf(task.pipelineId);
+    out = transform.run(task.raw, task.nowMs);
+  } catch (err) {
+    return { kind: 'failed', error: serializeError(err) };
+  }
   const rows = ipc(out.rows);
   const deadLetters = out.deadLetters && out.deadLetters.numRows > 0 ? ipc(out.deadLetters) : null;
-  const result: TransformTaskResult = { rows, deadLetters, stats: out.stats };
+  const result: TransformTaskOutcome = { kind: 'done', rows, deadLetters, stats: out.stats };
   // Moved, not copied, back to the main thread.
   const transfer = deadLetters ? [rows.buffer as ArrayBuffer, deadLetters.buffer as ArrayBuffer] : [rows.buffer as ArrayBuffer];
   const movable = { [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result };
-  return Piscina.move(movable as never) as unknown as TransformTaskResult;
+  return Piscina.move(movable as never) as unknown as TransformTaskOutcome;
 }

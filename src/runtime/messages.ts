@@ -85,3 +85,10 @@ export interface TransformTaskResult {
   deadLetters: Uint8Array | null;
   stats: TransformStats;
 }
+
+/**
+ * What a transform task sends back. A coded error travels as data: an Error thrown across
+ * piscina is structured-cloned, which keeps its message but drops `code`, `domain` and
+ * `retryable`, and the source actor would then retry a user error as if the worker had died.
+ */
+export type TransformTaskOutcome = ({ kind: 'done' } & TransformTaskResult) | { kind: 'failed'; error: SerializedError };

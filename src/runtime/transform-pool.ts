@@ -3,9 +3,9 @@
 // source actor on a fresh worker (piscina replaces dead workers by itself).
 
 import { Piscina } from 'piscina';
-import { StreamError, toStreamError } from '../errors.js';
+import { StreamError, deserializeError, toStreamError } from '../errors.js';
 import type { TransformSpec } from '../transform/pipeline.js';
-import type { TransformTask, TransformTaskResult } from './messages.js';
+import type { TransformTask, TransformTaskOutcome, TransformTaskResult } from './messages.js';
 import { workerFile } from './paths.js';
 
 export class TransformPool {
@@ -25,8 +25,9 @@ export class TransformPool {
   }
 
   async run(task: TransformTask): Promise<TransformTaskResult> {
+    let outcome: TransformTaskOutcome;
     try {
-      return (await this.piscina.run(task)) as TransformTaskResult;
+      outcome = (await this.piscina.run(task)) as TransformTaskOutcome;
     } catch (err) {
       const e = toStreamError(err, 'WORKER_CRASHED');
       // A user error thrown by the transformation (on_error: fail) is final; anything else —
@@ -34,6 +35,8 @@ export class TransformPool {
       if (e.domain === 'user') throw e;
       throw new StreamError('WORKER_CRASHED', `transform task failed: ${e.message}`, { cause: err, retryable: true });
     }
+    if (outcome.kind === 'failed') throw deserializeError(outcome.error);
+    return outcome;
   }
 
   get utilization(): number {

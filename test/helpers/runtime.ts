@@ -24,7 +24,7 @@ export interface RuntimeProject {
 }
 
 /** The shipped configuration with unique topic names, group ids and warehouse. */
-export function runtimeProject(options: { batchSize?: number; bidDeadLetterTopic?: string; bidScanMode?: string } = {}): RuntimeProject {
+export function runtimeProject(options: { batchSize?: number; bidDeadLetterTopic?: string; bidScanMode?: string; bidOnError?: string } = {}): RuntimeProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-rt-'));
   const bid = uniqueTopic('bid');
   const user = uniqueTopic('user');
@@ -34,7 +34,10 @@ export function runtimeProject(options: { batchSize?: number; bidDeadLetterTopic
     .replace('"flink-s3tables-user-events-v1"', `"g-${user}"`)
     .replace('runtime:\n', `runtime:\n${options.batchSize ? `  batch_size: ${options.batchSize}\n` : ''}`)
     .replace('scan_mode: "earliest-offset"', `scan_mode: "${options.bidScanMode ?? 'earliest-offset'}"`)
-    .replace('    transformation: "bid_events_raw"\n', `    transformation: "bid_events_raw"\n${options.bidDeadLetterTopic ? `    dead_letter: { topic: "${options.bidDeadLetterTopic}" }\n` : ''}`);
+    .replace(
+      '    transformation: "bid_events_raw"\n',
+      `    transformation: "bid_events_raw"\n${options.bidDeadLetterTopic ? `    dead_letter: { topic: "${options.bidDeadLetterTopic}" }\n` : ''}${options.bidOnError ? `    on_error: "${options.bidOnError}"\n` : ''}`,
+    );
   mkdirSync(path.join(dir, 'config'));
   writeFileSync(path.join(dir, 'config/topics.yaml'), topics);
   writeFileSync(path.join(dir, 'config/transformations.yaml'), SHIPPED_TRANSFORMATIONS);

@@ -72,4 +72,17 @@ describe('recovery', () => {
     expect(run.code, run.output).toBe(0);
     await expectExactlyOnce(p, p.bid, 'parsed_events', records);
   }, 300_000);
+
+  it('marks a pipeline failed for good on a user error (on_error: fail), and the other pipeline finishes', async () => {
+    const p = runtimeProject({ bidOnError: 'fail' });
+    produce(p, p.bid, ['--count', '400', '--partitions', '1', '--malformed-ratio', '0.2', '--seed', '27']);
+    produce(p, p.user, ['--count', '3000', '--partitions', '2', '--seed', '28']);
+    const run = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(new RegExp(`"pipeline failed for good: RECORD_DECODE_FAILED is not retryable \\(user error\\)","pipeline":"${p.bid}"`));
+    expect(run.output).toMatch(new RegExp(`"pipeline reached the end offsets and committed","pipeline":"${p.user}"`));
+    // No restart was attempted for a user error, and nothing of the failed epoch was committed.
+    expect(run.output).not.toMatch(new RegExp(`restarting from its last checkpoint[^\\n]*"pipeline":"${p.bid}"`));
+    await expectExactlyOnce(p, p.user, 'user_events_enriched', expectedRecords(p, p.user, 3000, 28, 0));
+  }, 300_000);
 });
