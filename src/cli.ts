@@ -9,6 +9,7 @@ import { describeConfig } from './config/describe.js';
 import { ConfigError, formatIssue } from './config/issues.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { ACCEPTED_DURATION, parseDuration } from './config/units.js';
+import { isStreamError } from './errors.js';
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -104,6 +105,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
   if (options.check) {
+    // Transformers are loaded and compiled against their schemas too: a missing class, SQL the
+    // compiler refuses, or output that does not fit the sink is a configuration error.
+    const { Supervisor } = await import('./runtime/supervisor.js');
+    try {
+      await Supervisor.compileAll(loaded.config);
+    } catch (err) {
+      if (isStreamError(err) && err.domain === 'user') {
+        process.stderr.write(`transformation error: ${err.message}\n`);
+        return EXIT.CONFIG;
+      }
+      throw err;
+    }
     process.stdout.write(`${describeConfig(loaded.config)}\n`);
     return EXIT.OK;
   }

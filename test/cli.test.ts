@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ensureBuilt } from './helpers/build.js';
-import { SHIPPED_TOPICS, tempProject } from './helpers/project.js';
+import { SHIPPED_TOPICS, SHIPPED_TRANSFORMATIONS, tempProject } from './helpers/project.js';
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), ...args], {
@@ -58,6 +58,13 @@ describe('streamberg --check', () => {
         'catalog.namespace',
       ]),
     );
+  });
+
+  it('loads and compiles the transformers too, naming the registry entry that fails', () => {
+    const transformations = SHIPPED_TRANSFORMATIONS.replace('class: "UserEventsEnrichedTransformer"', 'class: "UserEventsTransformer"');
+    const r = cli(['--check', '--config', tempProject({ topics: SHIPPED_TOPICS, transformations })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^transformation error: transformation 'user_events_enriched' \(class UserEventsTransformer, module transformations\.user_events_enriched\): /);
   });
 
   it('rejects a bad flag value with usage and exit 2', () => {
