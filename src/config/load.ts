@@ -93,7 +93,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     }
   }
 
-  const issues: ConfigIssue[] = [...topicsFile.issues, ...transformationsFile.issues];
+  // In file order, as an editor would walk them; structural and semantic checks run apart.
+  const byPlace = (a: ConfigIssue, b: ConfigIssue) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+  const issues: ConfigIssue[] = [...topicsFile.issues.sort(byPlace), ...transformationsFile.issues.sort(byPlace)];
   if (issues.length > 0 || !config) throw new ConfigError(issues);
   if (!config.pipelines.some((p) => p.enabled)) warnings.push(`${topicsFile.displayName}: no topic is enabled`);
   return { config, warnings };
