@@ -1,5 +1,5 @@
 // Transform throughput on one thread (one transform worker): JSON decode + transformation +
-// Arrow output for each seed transformer, the compiled SQL against hand-written TypeScript doing
+// Arrow output for each shipped transformer, the compiled SQL against hand-written TypeScript doing
 // the same work. Prints a table and writes benchmarks/results/transform.json.
 //
 //   npm run build && node dist/benchmarks/transform.js [--records 200000] [--batch 10000] [--runs 5]
@@ -67,7 +67,7 @@ const bidData = batches((i) => ({ event_name: i % 3 === 0 ? 'bid' : 'view', user
 const userData = batches((i) => ({ event_type: 'page_view', user_id: 100000 + i, page_url: `/p/${i % 1000}`, device_type: PLATFORMS[i % 5], session_id: `sess-${i % 9973}`, timestamp_ms: 1706975400000 + i }));
 const filterData = batches((i) => ({ field1: `f-${i}`, field2: i % 200 }));
 
-// Hand-written TypeScript equivalents of the seed SQL, through the same public contracts.
+// Hand-written TypeScript equivalents of the shipped SQL, through the same public contracts.
 class BidRows extends BaseTransformer {
   map(row: Row, ctx: TransformContext): Row {
     return {

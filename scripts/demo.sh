@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run demo`: the main job on the embedded defaults. Sets up the project, starts the local
-# Kafka broker, fills both seed topics with sample events (re-running adds none), runs both seed
+# Kafka broker, fills both example topics with sample events (re-running adds none), runs both example
 # pipelines into the local Iceberg warehouse (./warehouse) until they have consumed everything,
 # and shows what landed.
 set -euo pipefail

@@ -17,7 +17,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 beforeAll(() => ensureBuilt());
 
 describe('streamberg --check', () => {
-  it('prints both seed pipelines of the shipped configuration and exits 0', () => {
+  it('prints both example pipelines of the shipped configuration and exits 0', () => {
     const r = cli(['--check']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -1,6 +1,6 @@
 import { BaseTransformer } from './base_transformer.js';
 
-/** The seed's "Adding a New Transformation" example: keeps records whose field2 exceeds 100. */
+/** The PyFlink job's "Adding a New Transformation" example: keeps records whose field2 exceeds 100. */
 export class NewTransformer extends BaseTransformer {
   getTransformationSql(sourceTable: string): string {
     return `

@@ -35,7 +35,7 @@ export interface PartitionFieldConfig {
 export interface SinkConfig {
   /** As written in the YAML. */
   tableNameRaw: string;
-  /** Sanitized as the seed does (`my-topic.v1` → `my_topic_v1`); a valid identifier. */
+  /** Sanitized as the PyFlink job did (`my-topic.v1` → `my_topic_v1`); a valid identifier. */
   tableName: string;
   schema: FieldConfig[];
   partitionBy: PartitionFieldConfig[];

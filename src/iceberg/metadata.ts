@@ -47,7 +47,7 @@ export interface TableMetadata {
   [key: string]: unknown;
 }
 
-/** Defaults that every table this runtime creates carries (the seed's: v2, Parquet, Snappy). */
+/** Defaults that every table this runtime creates carries (the PyFlink job's: v2, Parquet, Snappy). */
 export const DEFAULT_TABLE_PROPERTIES: Record<string, string> = {
   'write.format.default': 'parquet',
   'write.parquet.compression-codec': 'snappy',

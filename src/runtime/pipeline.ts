@@ -3,7 +3,7 @@
 // the supervisor: a failure anywhere in it rejects `failed`, and the supervisor replaces the
 // runner with a new one that starts again from the table's last committed offsets.
 //
-// Checkpoint N, for this pipeline (DESIGN §3):
+// Checkpoint N, for this pipeline:
 //   1. every source actor puts barrier N into its ordered output, at its current offset;
 //   2. the sink closes epoch N's files once barrier N arrived from every partition, and acks;
 //   3. the dead-letter table is committed, then the table, each one snapshot whose summary holds

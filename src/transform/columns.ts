@@ -321,7 +321,7 @@ function builderValue(t: SqlType): Leaf | null {
 }
 
 /**
- * Nested columns go through Arrow's generic builder: they are rare in the seed's pipelines, and
+ * Nested columns go through Arrow's generic builder: they are rare in Kafka event pipelines, and
  * their leaves are limited to types whose JS form the builder takes as is (see output-check.ts).
  */
 function buildNested(at: (j: number) => unknown, type: arrow.DataType, count: number): arrow.Data {

@@ -1,6 +1,6 @@
 // JSON message values → one JS array per source_schema field, with the semantics of Flink's JSON
-// format as the seed configured it (`json.fail-on-missing-field = false`): an absent field is null.
-// Where the seed set `json.ignore-parse-errors = true` and lost bad records without a trace, a
+// format as the PyFlink job configured it (`json.fail-on-missing-field = false`): an absent field is null.
+// Where that job set `json.ignore-parse-errors = true` and lost bad records without a trace, a
 // record that cannot be parsed or typed here becomes a dead letter that keeps its bytes.
 //
 // Conversions follow Flink's JsonToRowDataConverters (flink-json 1.19), with these differences:

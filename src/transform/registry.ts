@@ -1,5 +1,5 @@
 // Loads the transformer class a transformations.yaml entry names and instantiates it with its
-// topic's configuration, as the seed's load_and_instantiate_transformer does. Every failure is a
+// topic's configuration, as the PyFlink job's load_and_instantiate_transformer did. Every failure is a
 // TRANSFORMER_LOAD_FAILED naming the entry, because the operator has to find it in the YAML.
 //
 // Module resolution works both where the code runs: from TypeScript sources (vitest, tsx) the

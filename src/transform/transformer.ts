@@ -1,4 +1,4 @@
-// The contract a transformer class fulfils, mirroring the seed's BaseTransformer: constructed with
+// The contract a transformer class fulfils, mirroring the PyFlink job's BaseTransformer: constructed with
 // its topic's configuration, it either returns Flink SQL (`getTransformationSql`) or transforms
 // data in TypeScript, columnar (`transform`) or row by row (`map` / `filter`). User files in
 // transformations/ import it through transformations/base_transformer.ts.
@@ -58,7 +58,7 @@ export function transformerKind(t: Transformer): TransformerKind | null {
   return null;
 }
 
-/** The source table name the seed passes to getTransformationSql: `kafka_<topic with - as _>`. */
+/** The source table name the PyFlink job passed to getTransformationSql: `kafka_<topic with - as _>`. */
 export function sourceTableName(topic: string): string {
   return `kafka_${topic.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }

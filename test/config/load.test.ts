@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { ROOT } from '../helpers/build.js';
 import { SHIPPED_TOPICS, tempProject } from '../helpers/project.js';
 
-const SEED = path.join(ROOT, 'test/fixtures/seed-config');
+const PYFLINK = path.join(ROOT, 'test/fixtures/pyflink-config');
 
 const project = tempProject;
 const own = (configDir: string) => ({ configDir, projectRoot: path.dirname(configDir) });
@@ -25,7 +25,7 @@ function issuesOf(configDir: string, env: Record<string, string> = {}): ConfigIs
 const shippedTopics = SHIPPED_TOPICS;
 
 describe('the shipped configuration', () => {
-  it('resolves both seed pipelines with defaults applied', () => {
+  it('resolves both example pipelines with defaults applied', () => {
     const dir = project({ topics: shippedTopics });
     const { config } = loadConfig({ ...own(dir), env: {} });
     expect(config.pipelines.map((p) => [p.topic, p.transformation, p.sink.tableName])).toEqual([
@@ -62,7 +62,7 @@ describe('the shipped configuration', () => {
 
 describe("the PyFlink job's own files", () => {
   it('are accepted unchanged, with the Java-only IAM settings noted as ignored', () => {
-    const { config, warnings } = loadConfig({ ...own(path.join(SEED, 'config')), env: {} });
+    const { config, warnings } = loadConfig({ ...own(path.join(PYFLINK, 'config')), env: {} });
     expect(config.kafka).toMatchObject({
       bootstrapServers: ['broker1:9098', 'broker2:9098'],
       security: { protocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM' },
@@ -77,7 +77,7 @@ describe("the PyFlink job's own files", () => {
   });
 
   it('defaults the catalog to a SQLite file in ./warehouse when the file has no catalog section', () => {
-    const { config } = loadConfig({ ...own(path.join(SEED, 'config')), env: {} });
+    const { config } = loadConfig({ ...own(path.join(PYFLINK, 'config')), env: {} });
     expect(config.catalog).toMatchObject({ type: 'sql', warehouse: `file://${path.resolve('warehouse')}`, namespace: 'analytics' });
   });
 });

@@ -1,4 +1,4 @@
-// What the seed pipelines must have written for a stream of sample records: every good record
+// What the example pipelines must have written for a stream of sample records: every good record
 // once in the table, every undecodable one once in the dead-letter table, nothing else.
 
 import { expect } from 'vitest';
@@ -18,7 +18,7 @@ function sortedJson(values: unknown[]): string[] {
   return values.map((v) => JSON.stringify(v)).sort();
 }
 
-/** Checks a seed pipeline's table and dead-letter table against the produced records. */
+/** Checks an example pipeline's table and dead-letter table against the produced records. */
 export async function expectExactlyOnce(project: RuntimeProject, topic: string, table: string, records: SampleRecord[]): Promise<{ rows: number; deadLetters: number }> {
   const isBid = table === 'parsed_events';
   const columns = isBid ? BID_COLUMNS : USER_COLUMNS;

@@ -22,7 +22,7 @@ beforeAll(() => {
 }, 900_000);
 
 describe('the runtime, end to end', () => {
-  it('writes every record of both seed pipelines exactly once, with the right values', async () => {
+  it('writes every record of both example pipelines exactly once, with the right values', async () => {
     const p = runtimeProject();
     produce(p, p.bid, ['--count', '3000', '--partitions', '3', '--malformed-ratio', '0.05', '--seed', '3']);
     produce(p, p.user, ['--count', '2000', '--partitions', '2', '--malformed-ratio', '0.02', '--seed', '4']);

@@ -22,7 +22,7 @@ async function loadError(className: string, module: string): Promise<StreamError
 }
 
 describe('transformer registry', () => {
-  it('loads the shipped seed transformer by its dotted module and instantiates it with the topic config', async () => {
+  it('loads the shipped transformer by its dotted module and instantiates it with the topic config', async () => {
     const loaded = await loadTransformer(entry('bid_events_raw', 'BidEventsRawTransformer', 'transformations.bid_events_raw'), config);
     expect(loaded.kind).toBe('sql');
     expect(loaded.instance.getDescription()).toBe('BidEventsRawTransformer');

@@ -1,4 +1,4 @@
-// The seed's three transformers, loaded through the registry from transformations/, on batches
+// The PyFlink job's three transformers, loaded through the registry from transformations/, on batches
 // whose expected rows are worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
 import { buildTransform } from '../../src/transform/pipeline.js';
@@ -84,7 +84,7 @@ describe('user_events_enriched', () => {
   });
 });
 
-describe('new_transformation (the seed filter example)', () => {
+describe('new_transformation (the PyFlink job's filter example)', () => {
   const config = pipeline({
     topic: 'new-topic',
     source: { field1: 'STRING', field2: 'BIGINT' },
