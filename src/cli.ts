@@ -112,7 +112,8 @@ export async function main(argv: string[]): Promise<number> {
       await Supervisor.compileAll(loaded.config);
     } catch (err) {
       if (isStreamError(err) && err.domain === 'user') {
-        process.stderr.write(`transformation error: ${err.message}\n`);
+        const lines = err.message.split('\n');
+        process.stderr.write(`${lines.length} transformation error${lines.length === 1 ? '' : 's'}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
         return EXIT.CONFIG;
       }
       throw err;

@@ -64,7 +64,7 @@ describe('streamberg --check', () => {
     const transformations = SHIPPED_TRANSFORMATIONS.replace('class: "UserEventsEnrichedTransformer"', 'class: "UserEventsTransformer"');
     const r = cli(['--check', '--config', tempProject({ topics: SHIPPED_TOPICS, transformations })]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^transformation error: transformation 'user_events_enriched' \(class UserEventsTransformer, module transformations\.user_events_enriched\): /);
+    expect(r.stderr).toMatch(/^1 transformation error:\n  topics\.user-events \(transformation user_events_enriched\): transformation 'user_events_enriched' \(class UserEventsTransformer, module transformations\.user_events_enriched\): /);
   });
 
   it('rejects a bad flag value with usage and exit 2', () => {

@@ -98,5 +98,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const issues: ConfigIssue[] = [...topicsFile.issues.sort(byPlace), ...transformationsFile.issues.sort(byPlace)];
   if (issues.length > 0 || !config) throw new ConfigError(issues);
   if (!config.pipelines.some((p) => p.enabled)) warnings.push(`${topicsFile.displayName}: no topic is enabled`);
+  if (config.runtime.checkpointMode === 'AT_LEAST_ONCE') {
+    warnings.push(`${topicsFile.displayName}: runtime.checkpoint_mode AT_LEAST_ONCE has no effect: every pipeline commits exactly once`);
+  }
   return { config, warnings };
 }

@@ -221,6 +221,10 @@ export function resolveCatalog(file: SourceFile, raw: RawTopicsFile['catalog'], 
       return { type: 's3tables', name: c.name ?? 's3_tables', warehouse: c.warehouse!, region, namespace, endpoint: c.endpoint, s3Endpoint: c.s3_endpoint };
     }
     case 'rest': {
+      // The REST catalog protocol is not built yet: refusing it here says so before a deploy,
+      // rather than at the first start.
+      file.add(at('type'), 'the rest catalog is not supported yet', { accepted: '"sql" or "s3tables"' });
+      ok = false;
       if (c.uri === undefined || !/^https?:\/\//.test(c.uri)) {
         file.add(at('uri'), c.uri === undefined ? 'required for type "rest"' : 'not an http(s) URL', { accepted: 'the REST catalog base URL, e.g. https://catalog.example/api/catalog' });
         ok = false;

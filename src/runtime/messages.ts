@@ -24,9 +24,7 @@ export type SinkCommand =
       partition: number;
       /** One past the last offset of `partition` whose records came before this barrier. */
       nextOffset: bigint;
-    }
-  /** Close and hand over everything still buffered as the last epoch, then stop. */
-  | { kind: 'stop' };
+    };
 
 /** Sink actor → main thread. */
 export type SinkEvent =
@@ -48,8 +46,7 @@ export type SinkEvent =
       /** Each partition's offset as of the barrier. */
       offsets: Array<[partition: number, nextOffset: bigint]>;
     }
-  | { kind: 'failed'; error: SerializedError }
-  | { kind: 'stopped' };
+  | { kind: 'failed'; error: SerializedError };
 
 /** What the sink worker is started with (workerData): plain data, no class instances. */
 export interface SinkInit {

@@ -267,8 +267,6 @@ export class PipelineRunner {
             this.fail(err);
             return;
           }
-          case 'stopped':
-            return;
         }
       });
     });

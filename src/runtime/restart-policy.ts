@@ -23,7 +23,7 @@ export class RestartTracker {
     this.failures.push(t);
     if (!error.retryable) return { action: 'give-up', reason: `${error.code} is not retryable (${error.domain} error)` };
     const attempt = this.failures.length;
-    if (attempt > this.policy.maxFailures) {
+    if (attempt >= this.policy.maxFailures) {
       return { action: 'give-up', reason: `failed ${attempt} times within ${Math.round(this.policy.windowMs / 1000)} s` };
     }
     const delayMs = Math.min(this.policy.maxBackoffMs, this.policy.initialBackoffMs * 2 ** (attempt - 1));

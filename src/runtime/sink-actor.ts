@@ -41,6 +41,7 @@ interface EpochState {
   deadLetters: DataFileWriter | undefined;
   /** Files already written for this epoch (early, to stay within the memory budget). */
   written: DataFile[];
+  writtenDeadLetters: DataFile[];
   rowCount: number;
   deadLetterCount: number;
   bytes: number;
@@ -90,7 +91,7 @@ export class SinkActor {
   private epochState(epoch: number): EpochState {
     let s = this.epochs.get(epoch);
     if (!s) {
-      s = { rows: undefined, deadLetters: undefined, written: [], rowCount: 0, deadLetterCount: 0, bytes: 0, offsets: new Map() };
+      s = { rows: undefined, deadLetters: undefined, written: [], writtenDeadLetters: [], rowCount: 0, deadLetterCount: 0, bytes: 0, offsets: new Map() };
       this.epochs.set(epoch, s);
     }
     return s;
@@ -120,6 +121,7 @@ export class SinkActor {
             s.deadLetters ??= newDataFileWriter(this.deadLetterTable, this.catalog.io, batch.schema, { writerId: this.writerId(epoch) });
             await s.deadLetters.write(batch);
             s.deadLetterCount += batch.numRows;
+            if (s.deadLetters.bufferedBytes > this.init.maxBufferedBytes) s.writtenDeadLetters.push(...(await s.deadLetters.close()));
           }
         }
         s.bytes += cmd.bytes;
@@ -137,9 +139,6 @@ export class SinkActor {
         if (aligned) await this.closeEpoch(cmd.epoch);
         return;
       }
-      case 'stop':
-        this.emit({ kind: 'stopped' });
-        return;
     }
   }
 
@@ -147,7 +146,7 @@ export class SinkActor {
     const s = this.epochState(epoch);
     this.epochs.delete(epoch);
     const files: DataFile[] = [...s.written, ...(s.rows ? await s.rows.close() : [])];
-    const deadLetterFiles: DataFile[] = s.deadLetters ? await s.deadLetters.close() : [];
+    const deadLetterFiles: DataFile[] = [...s.writtenDeadLetters, ...(s.deadLetters ? await s.deadLetters.close() : [])];
     this.emit({
       kind: 'checkpoint-ack',
       epoch,

@@ -58,14 +58,27 @@ export class Supervisor {
     return this.server?.port;
   }
 
-  /** Checks every transformation compiles against its schemas; throws the first user error. */
+  /**
+   * Loads and compiles every enabled pipeline's transformation against its schemas. Throws one
+   * TRANSFORMER_LOAD_FAILED listing every pipeline that fails, each named by topic.
+   */
   static async compileAll(config: AppConfig): Promise<Map<string, TransformSpec>> {
     const specs = new Map<string, TransformSpec>();
+    const problems: string[] = [];
     for (const p of config.pipelines.filter((x) => x.enabled)) {
       const entry = config.transformations[p.transformation]!;
       const spec: TransformSpec = { pipeline: p, entry };
-      await buildTransform(spec);
-      specs.set(p.topic, spec);
+      try {
+        await buildTransform(spec);
+        specs.set(p.topic, spec);
+      } catch (err) {
+        const e = toStreamError(err);
+        if (e.domain !== 'user') throw err;
+        problems.push(`topics.${p.topic} (transformation ${p.transformation}): ${e.message}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new StreamError('TRANSFORMER_LOAD_FAILED', problems.join('\n'), { details: { problems } });
     }
     return specs;
   }

@@ -236,6 +236,18 @@ describe('errors', () => {
     expect(issuesOf(project({ topics: s3('s3://bucket/x') })).map((i) => i.problem)).toEqual(['not an S3 Tables bucket ARN']);
   });
 
+  it('refuses the rest catalog, which is not built yet, before anything runs', () => {
+    const topics = shippedTopics.replace(/catalog:\n(?:  .*\n)+/, 'catalog:\n  type: "rest"\n  uri: "https://catalog.example/api"\n');
+    expect(issuesOf(project({ topics })).map(formatIssue)).toEqual([
+      expect.stringMatching(/catalog\.type: the rest catalog is not supported yet; found "rest"; expected "sql" or "s3tables"$/),
+    ]);
+  });
+
+  it('warns that AT_LEAST_ONCE changes nothing', () => {
+    const topics = shippedTopics.replace('checkpoint_mode: "EXACTLY_ONCE"', 'checkpoint_mode: "AT_LEAST_ONCE"');
+    expect(loadConfig({ ...own(project({ topics })), env: {} }).warnings.join('\n')).toMatch(/AT_LEAST_ONCE has no effect/);
+  });
+
   it('throws one ConfigError when the config folder is missing', () => {
     expect(() => loadConfig({ configDir: '/nonexistent/config', env: {} })).toThrow(/config folder not found/);
   });

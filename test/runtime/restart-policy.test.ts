@@ -5,9 +5,9 @@ import { RestartTracker } from '../../src/runtime/restart-policy.js';
 const policy = { maxFailures: 3, windowMs: 60_000, initialBackoffMs: 1000, maxBackoffMs: 3000 };
 
 describe('RestartTracker', () => {
-  it('backs off exponentially up to the cap, then gives up after maxFailures within the window', () => {
+  it('backs off exponentially up to the cap, and marks the pipeline failed at the maxFailures-th failure within the window', () => {
     let now = 0;
-    const t = new RestartTracker(policy, () => now);
+    const t = new RestartTracker({ ...policy, maxFailures: 4 }, () => now);
     const crash = new StreamError('ACTOR_FAILED', 'sink died');
     expect(t.onFailure(crash)).toEqual({ action: 'restart', delayMs: 1000, attempt: 1 });
     now += 5000;
@@ -22,11 +22,11 @@ describe('RestartTracker', () => {
     let now = 0;
     const t = new RestartTracker(policy, () => now);
     const crash = new StreamError('COMMIT_FAILED', 'catalog away');
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       expect(t.onFailure(crash).action).toBe('restart');
       now += 30_000;
     }
-    // The first two are now outside the 60 s window.
+    // The first is now outside the 60 s window.
     expect(t.recentFailures()).toBe(1);
     expect(t.onFailure(crash)).toEqual({ action: 'restart', delayMs: 2000, attempt: 2 });
   });
