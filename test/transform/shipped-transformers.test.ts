@@ -84,7 +84,7 @@ describe('user_events_enriched', () => {
   });
 });
 
-describe('new_transformation (the PyFlink job's filter example)', () => {
+describe("new_transformation (the PyFlink job's filter example)", () => {
   const config = pipeline({
     topic: 'new-topic',
     source: { field1: 'STRING', field2: 'BIGINT' },

@@ -61,7 +61,7 @@ describe('unsupported SQL is refused with the construct and its position', () =>
     expect(plan.items[1]!.expr.loc.start.offset).toBe(41);
   });
 
-  it('accepts the PyFlink job's SQL shapes', () => {
+  it("accepts the PyFlink job's SQL shapes", () => {
     const plan = parseSelect('SELECT `a`, b AS c FROM default_catalog.default_database.src WHERE b > 100', ['src', 'default_catalog.default_database.src']);
     expect(plan.items.map((i) => i.alias)).toEqual([null, 'c']);
     expect(plan.where).not.toBeNull();
