@@ -8,6 +8,8 @@ cd "$root"
 bash scripts/setup.sh --test
 echo "test: type-checking and building" >&2
 npx tsc -p tsconfig.json
+# The tests are type-checked too (vitest only strips their types).
+npx tsc -p tsconfig.test.json
 
 started_kafka=0
 if ! bash scripts/kafka.sh status >/dev/null 2>&1; then
