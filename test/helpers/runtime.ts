@@ -24,7 +24,9 @@ export interface RuntimeProject {
 }
 
 /** The shipped configuration with unique topic names, group ids and warehouse. */
-export function runtimeProject(options: { batchSize?: number; bidDeadLetterTopic?: string; bidScanMode?: string; bidOnError?: string } = {}): RuntimeProject {
+export function runtimeProject(
+  options: { batchSize?: number; bidDeadLetterTopic?: string; bidScanMode?: string; bidScanTimestampMs?: number; bidOnError?: string } = {},
+): RuntimeProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-rt-'));
   const bid = uniqueTopic('bid');
   const user = uniqueTopic('user');
@@ -33,7 +35,10 @@ export function runtimeProject(options: { batchSize?: number; bidDeadLetterTopic
     .replace('"flink-s3tables-json-v1"', `"g-${bid}"`)
     .replace('"flink-s3tables-user-events-v1"', `"g-${user}"`)
     .replace('runtime:\n', `runtime:\n${options.batchSize ? `  batch_size: ${options.batchSize}\n` : ''}`)
-    .replace('scan_mode: "earliest-offset"', `scan_mode: "${options.bidScanMode ?? 'earliest-offset'}"`)
+    .replace(
+      'scan_mode: "earliest-offset"',
+      `scan_mode: "${options.bidScanMode ?? 'earliest-offset'}"${options.bidScanTimestampMs !== undefined ? `\n    scan_timestamp_ms: ${options.bidScanTimestampMs}` : ''}`,
+    )
     .replace(
       '    transformation: "bid_events_raw"\n',
       `    transformation: "bid_events_raw"\n${options.bidDeadLetterTopic ? `    dead_letter: { topic: "${options.bidDeadLetterTopic}" }\n` : ''}${options.bidOnError ? `    on_error: "${options.bidOnError}"\n` : ''}`,

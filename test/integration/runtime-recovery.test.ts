@@ -2,11 +2,12 @@
 // its first checkpoint, and a bounded run over a transactional topic whose last offset is a
 // commit marker that never reaches the consumer as a record.
 
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/client.js';
+import { sampleRecord } from '../../src/tools/sample-events.js';
 import { ensureTopic } from '../../src/kafka/topics.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { expectExactlyOnce } from '../helpers/expectations.js';
@@ -84,5 +85,38 @@ describe('recovery', () => {
     // No restart was attempted for a user error, and nothing of the failed epoch was committed.
     expect(run.output).not.toMatch(new RegExp(`restarting from its last checkpoint[^\\n]*"pipeline":"${p.bid}"`));
     await expectExactlyOnce(p, p.user, 'user_events_enriched', expectedRecords(p, p.user, 3000, 28, 0));
+  }, 300_000);
+
+  it('starts a new pipeline at the first record at or after scan_timestamp_ms with scan_mode timestamp', async () => {
+    const early = runtimeProject();
+    produce(early, early.bid, ['--count', '200', '--partitions', '2', '--seed', '29']);
+    await new Promise((r) => setTimeout(r, 50));
+    const from = Date.now();
+    await new Promise((r) => setTimeout(r, 50));
+    produce(early, early.bid, ['--count', '300', '--start-index', '200', '--seed', '29']);
+    // The same topics, read by a pipeline configured to start at `from`.
+    const p = { ...runtimeProject({ bidScanMode: 'timestamp', bidScanTimestampMs: from }) };
+    const topics = readFileSync(path.join(p.configDir, 'topics.yaml'), 'utf8').replaceAll(p.bid, early.bid).replaceAll(p.user, early.user);
+    writeFileSync(path.join(p.configDir, 'topics.yaml'), topics);
+    produce(early, early.user, ['--count', '5', '--partitions', '1', '--seed', '30']);
+    const run = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+    expect(run.code, run.output).toBe(0);
+    const schema = early.pipeline(early.bid).sourceSchema;
+    const later = Array.from({ length: 300 }, (_, i) => sampleRecord(schema, 200 + i, { seed: 29, malformedRatio: 0 }));
+    await expectExactlyOnce({ ...p, pipeline: early.pipeline }, early.bid, 'parsed_events', later);
+  }, 300_000);
+
+  it("starts a new pipeline at the consumer group's committed offsets with scan_mode group-offsets", async () => {
+    const p = runtimeProject({ bidScanMode: 'group-offsets' });
+    produce(p, p.bid, ['--count', '400', '--partitions', '1', '--seed', '31']);
+    produce(p, p.user, ['--count', '5', '--partitions', '1', '--seed', '32']);
+    const admin = createKafka(p.config.kafka).admin();
+    await admin.connect();
+    await admin.setOffsets({ groupId: p.pipeline(p.bid).groupId, topic: p.bid, partitions: [{ partition: 0, offset: '150' }] });
+    await admin.disconnect();
+    const run = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+    expect(run.code, run.output).toBe(0);
+    // One partition: offsets are the sample indexes, so the group's 150 means records 150..399.
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 400, 31, 0).slice(150));
   }, 300_000);
 });
