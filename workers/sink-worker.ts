@@ -13,4 +13,8 @@ port.on('message', (cmd: SinkCommand) => {
   if (cmd.kind === 'data' && shouldFail('sink-exit', init.pipelineId)) process.exit(70);
   actor.handle(cmd);
 });
-actor.start().catch((err: unknown) => port.postMessage({ kind: 'failed', error: serializeError(err) } satisfies SinkEvent));
+try {
+  actor.start();
+} catch (err) {
+  port.postMessage({ kind: 'failed', error: serializeError(err) } satisfies SinkEvent);
+}

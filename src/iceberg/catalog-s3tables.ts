@@ -19,7 +19,7 @@ import { StreamError } from '../errors.js';
 import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
 import { readMetadataFile, writeNextMetadata } from './catalog.js';
 import type { FileIO } from './file-io.js';
-import { LocalFileIO, RoutingFileIO, S3FileIO } from './file-io.js';
+import { fileIOFor } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
 
 type S3TablesCatalogConfig = Extract<CatalogConfig, { type: 's3tables' }>;
@@ -45,7 +45,7 @@ export class S3TablesCatalog implements Catalog {
     this.name = config.name;
     this.bucketArn = config.warehouse;
     this.client = new S3TablesClient({ region: config.region, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
-    this.io = io ?? new RoutingFileIO(new LocalFileIO(), new S3FileIO({ region: config.region, endpoint: config.s3Endpoint }));
+    this.io = io ?? fileIOFor(config);
   }
 
   async createNamespace(namespace: string): Promise<void> {

@@ -12,7 +12,7 @@ import { StreamError } from '../errors.js';
 import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
 import { readMetadataFile, writeNextMetadata } from './catalog.js';
 import type { FileIO } from './file-io.js';
-import { LocalFileIO, RoutingFileIO, literalFileUri, localPath } from './file-io.js';
+import { fileIOFor, literalFileUri, localPath } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
 
 type SqlCatalogConfig = Extract<CatalogConfig, { type: 'sql' }>;
@@ -51,7 +51,7 @@ export class SqlCatalog implements Catalog {
   constructor(config: SqlCatalogConfig, io?: FileIO) {
     this.name = config.name;
     this.warehouse = config.warehouse.startsWith('file:') ? literalFileUri(config.warehouse) : config.warehouse.replace(/\/+$/, '');
-    this.io = io ?? new RoutingFileIO(new LocalFileIO(), undefined);
+    this.io = io ?? fileIOFor(config);
     if (this.warehouse.startsWith('file:')) mkdirSync(localPath(this.warehouse), { recursive: true });
     mkdirSync(dirname(config.sqlitePath), { recursive: true });
     try {

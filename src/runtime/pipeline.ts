@@ -190,9 +190,8 @@ export class PipelineRunner {
     await this.startSink({
       pipelineId: this.id,
       catalog: app.catalog,
-      namespace: ns,
-      table: pipeline.sink.tableName,
-      deadLetterTable: dlqSink?.tableName ?? null,
+      table: this.table,
+      deadLetterTable: this.deadLetterTable ?? null,
       partitions,
       firstEpoch: this.nextEpoch,
       deadLetterFloor: [...floor],
@@ -231,17 +230,17 @@ export class PipelineRunner {
   }
 
   private startSink(init: SinkActorInit): Promise<void> {
-    const worker = new Worker(workerFile('sink-worker'), { workerData: init, name: `sink ${init.table}` });
+    const worker = new Worker(workerFile('sink-worker'), { workerData: init, name: `sink ${init.table.ident.name}` });
     this.sink = worker;
     return new Promise((resolve, reject) => {
       // Before 'ready' a dead worker must reject the start too, or the start would never settle.
       worker.on('error', (err) => {
-        const e = new StreamError('ACTOR_FAILED', `sink actor of ${init.table} crashed: ${err.message}`, { cause: err });
+        const e = new StreamError('ACTOR_FAILED', `sink actor of ${init.table.ident.name} crashed: ${err.message}`, { cause: err });
         reject(e);
         this.fail(e);
       });
       worker.on('exit', (code) => {
-        const e = new StreamError('ACTOR_FAILED', `sink actor of ${init.table} exited with code ${code}`);
+        const e = new StreamError('ACTOR_FAILED', `sink actor of ${init.table.ident.name} exited with code ${code}`);
         reject(e);
         if (!this.closed) this.fail(e);
       });

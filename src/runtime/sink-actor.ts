@@ -9,11 +9,11 @@
 // simply never committed (they are orphans, left for cleanup).
 
 import * as arrow from 'apache-arrow';
-import { createCatalog, type Catalog } from '../iceberg/catalog.js';
 import type { DataFile, DataFileWriter } from '../iceberg/data-file-writer.js';
 import { newDataFileWriter } from '../iceberg/table.js';
 import { takeBatch } from '../iceberg/take.js';
 import type { LoadedTable } from '../iceberg/catalog.js';
+import { fileIOFor, type FileIO } from '../iceberg/file-io.js';
 import { StreamError } from '../errors.js';
 import type { SinkCommand, SinkEvent } from './messages.js';
 import type { CatalogConfig } from '../config/types.js';
@@ -21,10 +21,13 @@ import type { CatalogConfig } from '../config/types.js';
 export interface SinkActorInit {
   pipelineId: string;
   catalog: CatalogConfig;
-  namespace: string;
-  table: string;
+  /**
+   * The tables as the pipeline opened them on the main thread (plain data): files are written
+   * for their current schema and spec. The catalog itself stays on the main thread, which commits.
+   */
+  table: LoadedTable;
   /** Null when dead letters are not written to a table. */
-  deadLetterTable: string | null;
+  deadLetterTable: LoadedTable | null;
   partitions: number[];
   firstEpoch: number;
   /** Per partition: dead letters below this offset are already committed to the dead-letter table. */
@@ -49,9 +52,10 @@ interface EpochState {
 }
 
 export class SinkActor {
-  private catalog!: Catalog;
-  private table!: LoadedTable;
-  private deadLetterTable: LoadedTable | undefined;
+  private readonly io: FileIO;
+  private readonly table: LoadedTable;
+  private readonly deadLetterTable: LoadedTable | null;
+  private readonly name: string;
   /** The epoch each partition's next rows belong to. */
   private readonly partitionEpoch = new Map<number, number>();
   private readonly epochs = new Map<number, EpochState>();
@@ -65,15 +69,14 @@ export class SinkActor {
     private readonly emit: (event: SinkEvent, transfer?: ArrayBuffer[]) => void,
   ) {
     for (const p of init.partitions) this.partitionEpoch.set(p, init.firstEpoch);
+    this.io = fileIOFor(init.catalog);
+    this.table = init.table;
+    this.deadLetterTable = init.deadLetterTable;
+    this.name = init.table.ident.name;
     this.floor = new Map(init.deadLetterFloor);
   }
 
-  async start(): Promise<void> {
-    this.catalog = await createCatalog(this.init.catalog);
-    this.table = await this.catalog.loadTable({ namespace: this.init.namespace, name: this.init.table });
-    if (this.init.deadLetterTable !== null) {
-      this.deadLetterTable = await this.catalog.loadTable({ namespace: this.init.namespace, name: this.init.deadLetterTable });
-    }
+  start(): void {
     this.emit({ kind: 'ready' });
   }
 
@@ -81,7 +84,7 @@ export class SinkActor {
   handle(cmd: SinkCommand): void {
     this.chain = this.chain.then(() => this.apply(cmd));
     this.chain.catch((err: unknown) => {
-      const e = err instanceof StreamError ? err : new StreamError('ACTOR_FAILED', `sink ${this.init.table}: ${(err as Error).message}`, { cause: err });
+      const e = err instanceof StreamError ? err : new StreamError('ACTOR_FAILED', `sink ${this.name}: ${(err as Error).message}`, { cause: err });
       this.emit({ kind: 'failed', error: e.toJSON() });
       // Nothing after a failure may be written: the pipeline restarts from its last commit.
       this.chain = new Promise(() => {});
@@ -105,11 +108,11 @@ export class SinkActor {
     switch (cmd.kind) {
       case 'data': {
         const epoch = this.partitionEpoch.get(cmd.partition);
-        if (epoch === undefined) throw new StreamError('ACTOR_FAILED', `sink ${this.init.table}: data from unknown partition ${cmd.partition}`);
+        if (epoch === undefined) throw new StreamError('ACTOR_FAILED', `sink ${this.name}: data from unknown partition ${cmd.partition}`);
         const s = this.epochState(epoch);
         for (const batch of arrow.tableFromIPC(cmd.rows).batches) {
           if (batch.numRows === 0) continue;
-          s.rows ??= newDataFileWriter(this.table, this.catalog.io, batch.schema, { writerId: this.writerId(epoch) });
+          s.rows ??= newDataFileWriter(this.table, this.io, batch.schema, { writerId: this.writerId(epoch) });
           await s.rows.write(batch);
           s.rowCount += batch.numRows;
           if (s.rows.bufferedBytes > this.init.maxBufferedBytes) s.written.push(...(await s.rows.close()));
@@ -118,7 +121,7 @@ export class SinkActor {
           for (const raw of arrow.tableFromIPC(cmd.deadLetters).batches) {
             const batch = this.aboveFloor(cmd.partition, raw);
             if (batch.numRows === 0) continue;
-            s.deadLetters ??= newDataFileWriter(this.deadLetterTable, this.catalog.io, batch.schema, { writerId: this.writerId(epoch) });
+            s.deadLetters ??= newDataFileWriter(this.deadLetterTable, this.io, batch.schema, { writerId: this.writerId(epoch) });
             await s.deadLetters.write(batch);
             s.deadLetterCount += batch.numRows;
             if (s.deadLetters.bufferedBytes > this.init.maxBufferedBytes) s.writtenDeadLetters.push(...(await s.deadLetters.close()));
@@ -131,7 +134,7 @@ export class SinkActor {
       case 'barrier': {
         const current = this.partitionEpoch.get(cmd.partition);
         if (current !== cmd.epoch) {
-          throw new StreamError('CHECKPOINT_FAILED', `sink ${this.init.table}: barrier ${cmd.epoch} from partition ${cmd.partition}, which is at epoch ${String(current)}`);
+          throw new StreamError('CHECKPOINT_FAILED', `sink ${this.name}: barrier ${cmd.epoch} from partition ${cmd.partition}, which is at epoch ${String(current)}`);
         }
         this.epochState(cmd.epoch).offsets.set(cmd.partition, cmd.nextOffset);
         this.partitionEpoch.set(cmd.partition, cmd.epoch + 1);
