@@ -13,6 +13,11 @@ export const ACCEPTED_IDENTIFIER = "letters, digits and '_', not starting with a
 export const S3TABLES_IDENTIFIER = /^[a-z0-9][a-z0-9_]*$/;
 export const ACCEPTED_S3TABLES_IDENTIFIER = "lowercase letters, digits and '_', starting with a letter or digit";
 
+/** The dead-letter table of a sink table, unless `dead_letter.table` names another. */
+export function deadLetterTableName(sinkTable: string): string {
+  return `${sinkTable}_dlq`;
+}
+
 export function isIdentifier(name: string): boolean {
   return IDENTIFIER.test(name);
 }

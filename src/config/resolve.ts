@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ConfigPath } from './issues.js';
-import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, S3TABLES_IDENTIFIER, isIdentifier, sanitizeTableName } from './names.js';
+import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, S3TABLES_IDENTIFIER, deadLetterTableName, isIdentifier, sanitizeTableName } from './names.js';
 import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from './partition-spec.js';
 import { topicSchema, type RawTopicsFile, type RawTransformationsFile } from './schema.js';
 import type { SourceFile } from './source-file.js';
@@ -395,7 +395,7 @@ export function resolvePipelines(
       file.add([...base, 'dead_letter'], 'names both a table and a topic', { accepted: 'either table or topic', showFound: false });
       ok = false;
     }
-    const dlqTable = sanitizeTableName(dl?.table ?? `${tableName ?? ''}_dlq`);
+    const dlqTable = sanitizeTableName(dl?.table ?? deadLetterTableName(tableName ?? ''));
     if (dl?.table !== undefined && !isIdentifier(dlqTable)) {
       file.add([...base, 'dead_letter', 'table'], 'not a valid table name', { accepted: ACCEPTED_IDENTIFIER });
       ok = false;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
 import type { z } from 'zod';
-import { describeValue, type ConfigIssue, type ConfigPath } from './issues.js';
+import type { ConfigIssue, ConfigPath } from './issues.js';
 import { interpolateEnv } from './interpolate.js';
 
 export class SourceFile {
@@ -218,4 +218,3 @@ function knownKeys(schema: z.ZodType, p: ConfigPath): string[] | undefined {
   return def.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }
 
-export { describeValue };

@@ -35,13 +35,8 @@ export function takeData(data: arrow.Data, indices: Int32Array): arrow.Data {
 
   if (arrow.DataType.isList(type) || arrow.DataType.isMap(type)) {
     const offs = data.valueOffsets as Int32Array;
-    const newOffs = new Int32Array(n + 1);
-    let total = 0;
-    for (let j = 0; j < n; j++) {
-      const i = indices[j]!;
-      total += offs[i + 1]! - offs[i]!;
-      newOffs[j + 1] = total;
-    }
+    const newOffs = gatherOffsets(offs, indices);
+    const total = newOffs[n]!;
     const childIdx = new Int32Array(total);
     let k = 0;
     for (let j = 0; j < n; j++) {
@@ -55,13 +50,8 @@ export function takeData(data: arrow.Data, indices: Int32Array): arrow.Data {
   if (arrow.DataType.isUtf8(type) || arrow.DataType.isBinary(type)) {
     const offs = data.valueOffsets as Int32Array;
     const bytes = data.values as Uint8Array;
-    const newOffs = new Int32Array(n + 1);
-    let total = 0;
-    for (let j = 0; j < n; j++) {
-      const i = indices[j]!;
-      total += offs[i + 1]! - offs[i]!;
-      newOffs[j + 1] = total;
-    }
+    const newOffs = gatherOffsets(offs, indices);
+    const total = newOffs[n]!;
     const out = new Uint8Array(total);
     for (let j = 0; j < n; j++) {
       const i = indices[j]!;
@@ -94,4 +84,16 @@ export function takeBatch(batch: arrow.RecordBatch, indices: Int32Array): arrow.
   const children = batch.data.children.map((c) => takeData(c, indices));
   const struct = arrow.makeData({ type: batch.data.type, length: indices.length, nullCount: 0, children });
   return new arrow.RecordBatch(batch.schema, struct);
+}
+
+/** The picked rows' value offsets, packed: entry j+1 minus entry j is row indices[j]'s length. */
+function gatherOffsets(offs: Int32Array, indices: Int32Array): Int32Array {
+  const out = new Int32Array(indices.length + 1);
+  let total = 0;
+  for (let j = 0; j < indices.length; j++) {
+    const i = indices[j]!;
+    total += offs[i + 1]! - offs[i]!;
+    out[j + 1] = total;
+  }
+  return out;
 }

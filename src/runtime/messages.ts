@@ -48,27 +48,6 @@ export type SinkEvent =
     }
   | { kind: 'failed'; error: SerializedError };
 
-/** What the sink worker is started with (workerData): plain data, no class instances. */
-export interface SinkInit {
-  pipelineId: string;
-  partitions: number[];
-  /** Table location, current schema JSON and spec of the sink table and the dead-letter table. */
-  table: SinkTableInit;
-  deadLetterTable: SinkTableInit | null;
-  catalog: import('../config/types.js').CatalogConfig;
-  /** Epochs before this one were committed; data arriving first belongs to it. */
-  firstEpoch: number;
-  /** Per partition, dead letters below this offset are already in the dead-letter table. */
-  deadLetterFloor: Array<[partition: number, offset: bigint]>;
-}
-
-export interface SinkTableInit {
-  location: string;
-  schema: import('../iceberg/schema.js').IcebergSchema;
-  spec: import('../iceberg/partition.js').PartitionSpec;
-  properties: Record<string, string>;
-}
-
 /** Transform pool task: one raw batch of one pipeline. */
 export interface TransformTask {
   pipelineId: string;

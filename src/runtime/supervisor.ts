@@ -283,4 +283,3 @@ function actorOf(e: StreamError): string {
   }
 }
 
-export { StreamError };

@@ -47,10 +47,6 @@ export class TransformPool {
     return this.piscina.queueSize;
   }
 
-  get threads(): number {
-    return this.piscina.threads.length;
-  }
-
   async close(): Promise<void> {
     await this.piscina.destroy();
   }

@@ -36,10 +36,6 @@ export const DEAD_LETTER_COLUMNS: ReadonlyArray<{ name: string; type: SqlType }>
 
 export const DEAD_LETTER_SCHEMA: arrow.Schema = arrowSchemaOf(DEAD_LETTER_COLUMNS);
 
-export function deadLetterTableName(sinkTable: string): string {
-  return `${sinkTable}_dlq`;
-}
-
 /**
  * One Arrow batch of dead letters in DEAD_LETTER_SCHEMA, ordered by source offset. `failedAtMs`
  * is one time for the whole batch: the moment the transform ran.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildDeadLetterBatch, DEAD_LETTER_SCHEMA, deadLetterTableName } from '../../src/transform/dead-letter.js';
+import { deadLetterTableName } from '../../src/config/names.js';
+import { buildDeadLetterBatch, DEAD_LETTER_SCHEMA } from '../../src/transform/dead-letter.js';
 import { packRawBatch } from '../../src/transform/raw-batch.js';
 
 describe('dead-letter batch', () => {
