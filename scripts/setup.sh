@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Everything the project needs on a fresh machine of this kind (Node.js 20 + npm, Java 17 +
-# Maven, Python 3.11, Debian): npm packages, Kafka's jars, and with --test the peers the tests
-# read our output with (kcat; pyiceberg and moto in .venv). Idempotent and quick when done.
+# Everything the project needs on a fresh machine of this kind (npm, Java 17 + Maven, Python 3.11,
+# Debian): Node.js 22 where the machine's node is older (scripts/node-env.sh), npm packages built
+# for that node, Kafka's jars, and with --test the peers the tests read our output with (kcat;
+# pyiceberg and moto in .venv). Idempotent and quick when done.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 say() { echo "setup: $*" >&2; }
 
-if [[ ! -f node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "installing npm packages (npm ci)"
+# shellcheck source=scripts/node-env.sh
+[[ -n "${STREAMBERG_NODE_READY:-}" ]] || source scripts/node-env.sh
+
+# Native addons (better-sqlite3) are built for one Node ABI: reinstall when the node changed.
+abi="$(node -p 'process.versions.modules + "-" + process.arch')"
+if [[ ! -f node_modules/.package-lock.json ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]] \
+  || [[ "$(cat node_modules/.streamberg-abi 2>/dev/null)" != "$abi" ]]; then
+  say "installing npm packages (npm ci) for node $(node -v)"
   npm ci --no-audit --no-fund --loglevel=error
+  echo "$abi" >node_modules/.streamberg-abi
 fi
 
 # Kafka's jars, resolved by Maven into .cache/kafka/libs.

@@ -5,6 +5,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+# shellcheck source=scripts/node-env.sh
+source scripts/node-env.sh
+export STREAMBERG_NODE_READY=1
 bash scripts/setup.sh --test
 echo "test: type-checking and building" >&2
 npx tsc -p tsconfig.json
