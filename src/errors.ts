@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   KAFKA_UNAVAILABLE: { domain: 'external', retryable: true },
   KAFKA_TOPIC_MISSING: { domain: 'user', retryable: false },
   KAFKA_PROTOCOL: { domain: 'external', retryable: true },
+  KAFKA_BATCH_CORRUPT: { domain: 'external', retryable: false },
+  KAFKA_CODEC_UNSUPPORTED: { domain: 'user', retryable: false },
   // Iceberg and catalogs
   COMMIT_CONFLICT: { domain: 'external', retryable: true },
   COMMIT_FAILED: { domain: 'external', retryable: true },
