@@ -1,0 +1,428 @@
+// Decoder of Kafka RecordBatch v2 (magic 2): the `records` bytes of one partition of a Fetch
+// response, turned straight into a RawBatch for the transform pool. It runs on worker threads for
+// every record, so the record walk makes no object per record: index arithmetic over the bytes,
+// writes into preallocated typed arrays, key and value bytes copied with `set`.
+//
+// Hazards handled here: the broker cuts a response at its byte limit, so the last batch may be
+// partial (ignored, and nextOffset stops before it); a fetch returns whole batches, so the first
+// one may start before the fetch offset (records below it are skipped); control batches and, under
+// read_committed, aborted transactions occupy offsets but are never delivered.
+
+import { endianness } from 'node:os';
+import { StreamError, isStreamError } from '../errors.js';
+import type { RawBatch } from '../transform/raw-batch.js';
+import { CODEC_NONE, codecName, decompress } from './codecs.js';
+import { crc32c } from './crc32c.js';
+
+export interface AbortedTransaction {
+  producerId: bigint;
+  firstOffset: bigint;
+}
+
+export interface DecodeRecordsOptions {
+  topic: string;
+  partition: number;
+  /** Records below this offset are skipped: a fetch may return a batch that starts before the fetch offset. */
+  fromOffset: bigint;
+  /** Records at or past this offset are skipped (a bounded run's end); undefined: no bound. */
+  endOffset?: bigint | undefined;
+  /** read_committed: the Fetch response's aborted transactions for this partition (possibly empty). null: read_uncommitted (every data record is delivered, control batches still skipped). */
+  abortedTransactions: AbortedTransaction[] | null;
+}
+
+export interface DecodedRecords {
+  /** The data records kept, packed as the transform pool's decoder takes them (offsets, timestamps, keys, values; headers dropped). */
+  raw: RawBatch;
+  /** One past the last offset covered by the complete batches in the input, control and aborted records included; equals fromOffset when no batch was complete. */
+  nextOffset: bigint;
+  /** Records not delivered, by reason. */
+  skipped: { control: number; aborted: number; belowFrom: number; pastEnd: number };
+}
+
+export interface BatchSpan {
+  start: number;
+  end: number;
+  baseOffset: bigint;
+  lastOffset: bigint;
+  recordCount: number;
+}
+
+// Byte positions inside a batch, from its first byte.
+const BATCH_LENGTH = 8;
+const MAGIC = 16;
+const CRC = 17;
+const ATTRIBUTES = 21;
+const LAST_OFFSET_DELTA = 23;
+const BASE_TIMESTAMP = 27;
+const MAX_TIMESTAMP = 35;
+const PRODUCER_ID = 43;
+const RECORD_COUNT = 57;
+const RECORDS = 61;
+/** baseOffset and batchLength precede what batchLength counts. */
+const LOG_OVERHEAD = 12;
+
+const ATTR_CODEC_MASK = 0x07;
+const ATTR_LOG_APPEND_TIME = 0x08;
+const ATTR_TRANSACTIONAL = 0x10;
+const ATTR_CONTROL = 0x20;
+
+const CONTROL_TYPE_ABORT = 0;
+const TWO_POW_32 = 4294967296;
+/** Offsets are stored as two int32 words when the platform is little-endian (every Node target today). */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+function where(topic: string, partition: number, offset: bigint): string {
+  return `the record batch at offset ${offset} of topic-partition ${topic}-${partition}`;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+function corrupt(topic: string, partition: number, offset: bigint, what: string, cause?: unknown): StreamError {
+  return new StreamError('KAFKA_BATCH_CORRUPT', `${what} in ${where(topic, partition, offset)}`, {
+    cause,
+    details: { topic, partition, offset },
+  });
+}
+
+/**
+ * The byte length of the complete batch at `pos`, or -1 when the bytes stop inside it (the
+ * broker's cut). Throws on a length no batch can have and on message formats before v2.
+ */
+function completeBatchLength(view: DataView, pos: number, topic: string, partition: number): number {
+  const left = view.byteLength - pos;
+  if (left < LOG_OVERHEAD) return -1;
+  const batchLength = view.getInt32(pos + BATCH_LENGTH);
+  if (batchLength < RECORDS - LOG_OVERHEAD) {
+    throw corrupt(topic, partition, view.getBigInt64(pos), `batch length ${batchLength} is below the v2 header's size`);
+  }
+  const total = LOG_OVERHEAD + batchLength;
+  if (left < total) return -1;
+  const magic = view.getInt8(pos + MAGIC);
+  if (magic !== 2) {
+    const offset = view.getBigInt64(pos);
+    if (magic === 0 || magic === 1) {
+      throw new StreamError(
+        'KAFKA_CODEC_UNSUPPORTED',
+        `${where(topic, partition, offset)} uses message format v${magic} (magic ${magic}); only record batch v2 (Kafka 0.11+) is supported`,
+        { details: { topic, partition, offset, magic } },
+      );
+    }
+    throw corrupt(topic, partition, offset, `magic byte ${magic}`);
+  }
+  return total;
+}
+
+/** Header walk only (no CRC, no decompression): the complete batches in `bytes`, for splitting a fetch into tasks at batch boundaries without decoding. `complete` = bytes covered by complete batches. */
+export function scanRecordBatches(bytes: Uint8Array): { spans: BatchSpan[]; complete: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const spans: BatchSpan[] = [];
+  let pos = 0;
+  for (;;) {
+    const total = completeBatchLength(view, pos, '?', -1);
+    if (total < 0) break;
+    const baseOffset = view.getBigInt64(pos);
+    spans.push({
+      start: pos,
+      end: pos + total,
+      baseOffset,
+      lastOffset: baseOffset + BigInt(view.getInt32(pos + LAST_OFFSET_DELTA)),
+      recordCount: view.getInt32(pos + RECORD_COUNT),
+    });
+    pos += total;
+  }
+  return { spans, complete: pos };
+}
+
+/** A data batch that passed the checks, waiting for its records to be copied out. */
+interface PendingBatch {
+  baseOffset: bigint;
+  records: Uint8Array;
+  recordCount: number;
+  baseTimestamp: number;
+  /** Every record's timestamp under LogAppendTime; NaN for CreateTime. */
+  appendTime: number;
+  /** Offset deltas below this are under fromOffset; at or past `maxDelta` are at or past endOffset. */
+  minDelta: number;
+  maxDelta: number;
+}
+
+/** A bigint offset difference clamped into the int32 range that offset deltas live in. */
+function clampDelta(d: bigint): number {
+  if (d <= 0n) return 0;
+  if (d > 0x7fffffffn) return 0x7fffffff + 1;
+  return Number(d);
+}
+
+/** Decodes back-to-back record batches (the `records` field of one partition of a Fetch response). A truncated last batch (the broker cuts responses at the byte limit) is ignored, not an error. */
+export function decodeRecordBatches(bytes: Uint8Array, options: DecodeRecordsOptions): DecodedRecords {
+  const { topic, partition, fromOffset, endOffset } = options;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const skipped = { control: 0, aborted: 0, belowFrom: 0, pastEnd: 0 };
+  const aborted = options.abortedTransactions === null ? null : [...options.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+  const abortOngoing = new Set<bigint>();
+  let nextAborted = 0;
+  let nextOffset = fromOffset;
+  const pending: PendingBatch[] = [];
+  let recordCapacity = 0;
+  let byteCapacity = 0;
+
+  let pos = 0;
+  for (;;) {
+    const total = completeBatchLength(view, pos, topic, partition);
+    if (total < 0) break;
+    const start = pos;
+    pos += total;
+    const baseOffset = view.getBigInt64(start);
+    const lastOffset = baseOffset + BigInt(view.getInt32(start + LAST_OFFSET_DELTA));
+    if (lastOffset + 1n > nextOffset) nextOffset = lastOffset + 1n;
+    const attributes = view.getInt16(start + ATTRIBUTES);
+    const recordCount = view.getInt32(start + RECORD_COUNT);
+    if (recordCount < 0) throw corrupt(topic, partition, baseOffset, `negative record count ${recordCount}`);
+    const producerId = view.getBigInt64(start + PRODUCER_ID);
+    const isControl = (attributes & ATTR_CONTROL) !== 0;
+
+    // The consumer's read_committed walk: an aborted transaction's producer turns "ongoing" at the
+    // first batch reaching its first offset and stays so until that producer's ABORT marker.
+    if (aborted !== null) {
+      while (nextAborted < aborted.length && aborted[nextAborted]!.firstOffset <= lastOffset) {
+        abortOngoing.add(aborted[nextAborted]!.producerId);
+        nextAborted++;
+      }
+    }
+    if (isControl && aborted === null) {
+      skipped.control += recordCount;
+      continue;
+    }
+    if (!isControl && aborted !== null && (attributes & ATTR_TRANSACTIONAL) !== 0 && abortOngoing.has(producerId)) {
+      skipped.aborted += recordCount;
+      continue;
+    }
+    if (!isControl && (lastOffset < fromOffset || (endOffset !== undefined && baseOffset >= endOffset))) {
+      if (lastOffset < fromOffset) skipped.belowFrom += recordCount;
+      else skipped.pastEnd += recordCount;
+      continue;
+    }
+
+    const stored = view.getUint32(start + CRC);
+    const computed = crc32c(bytes.subarray(start + ATTRIBUTES, start + total));
+    if (stored !== computed) {
+      throw new StreamError('KAFKA_BATCH_CORRUPT', `CRC-32C mismatch in ${where(topic, partition, baseOffset)}: stored ${hex(stored)}, computed ${hex(computed)}`, {
+        details: { topic, partition, offset: baseOffset },
+      });
+    }
+    const codec = attributes & ATTR_CODEC_MASK;
+    const body = bytes.subarray(start + RECORDS, start + total);
+    let records: Uint8Array;
+    if (codec === CODEC_NONE) records = body;
+    else {
+      const name = codecName(codec);
+      if (name === undefined) {
+        throw new StreamError('KAFKA_CODEC_UNSUPPORTED', `unknown compression codec id ${codec} in ${where(topic, partition, baseOffset)}`, {
+          details: { topic, partition, offset: baseOffset, codec },
+        });
+      }
+      try {
+        records = decompress(codec, body);
+      } catch (err) {
+        if (isStreamError(err)) {
+          throw new StreamError(err.code, `${err.message} (${where(topic, partition, baseOffset)})`, { cause: err, details: { ...err.details, topic, partition, offset: baseOffset } });
+        }
+        throw corrupt(topic, partition, baseOffset, `${name} decompression failed: ${(err as Error).message}`, err);
+      }
+    }
+
+    if (isControl) {
+      skipped.control += recordCount;
+      if (aborted !== null && recordCount > 0 && controlType(records, topic, partition, baseOffset) === CONTROL_TYPE_ABORT) abortOngoing.delete(producerId);
+      continue;
+    }
+    const appendTime = (attributes & ATTR_LOG_APPEND_TIME) !== 0 ? Number(view.getBigInt64(start + MAX_TIMESTAMP)) : NaN;
+    pending.push({
+      baseOffset,
+      records,
+      recordCount,
+      baseTimestamp: Number(view.getBigInt64(start + BASE_TIMESTAMP)),
+      appendTime,
+      minDelta: clampDelta(fromOffset - baseOffset),
+      maxDelta: endOffset === undefined ? 0x7fffffff + 1 : clampDelta(endOffset - baseOffset),
+    });
+    recordCapacity += recordCount;
+    byteCapacity += records.length;
+  }
+
+  const out = new RecordWriter(recordCapacity, byteCapacity);
+  for (const batch of pending) out.writeBatch(batch, topic, partition, skipped);
+  return { raw: out.finish(topic, partition), nextOffset, skipped };
+}
+
+/** The type of a control batch's marker: its record key is int16 version, int16 type. */
+function controlType(records: Uint8Array, topic: string, partition: number, baseOffset: bigint): number {
+  readVarint(records, 0); // record length
+  readVarlong(records, vpos + 1); // the attributes byte, then timestampDelta
+  readVarint(records, vpos); // offsetDelta
+  const keyLength = readVarint(records, vpos);
+  const p = vpos;
+  if (keyLength < 4 || p + keyLength > records.length) throw corrupt(topic, partition, baseOffset, `control record key of ${keyLength} bytes`);
+  return (records[p + 2]! << 8) | records[p + 3]!;
+}
+
+// Varint readers return the value and leave the position after it in `vpos`: a module-level
+// out-parameter keeps the hot loop free of result objects.
+let vpos = 0;
+
+/** Zigzag varint of at most 5 bytes (int32). */
+function readVarint(b: Uint8Array, p: number): number {
+  let x = b[p++]!;
+  if (x >= 0x80) {
+    x &= 0x7f;
+    let shift = 7;
+    let c: number;
+    do {
+      c = b[p++]!;
+      x |= (c & 0x7f) << shift;
+      shift += 7;
+    } while (c >= 0x80 && shift < 35);
+  }
+  vpos = p;
+  return (x >>> 1) ^ -(x & 1);
+}
+
+/** Zigzag varint of at most 10 bytes (int64), as a Number: exact within ±2^53. */
+function readVarlong(b: Uint8Array, p: number): number {
+  let c = b[p++]!;
+  let x = c & 0x7f;
+  let scale = 128;
+  while (c >= 0x80 && scale < 2 ** 70) {
+    c = b[p++]!;
+    x += (c & 0x7f) * scale;
+    scale *= 128;
+  }
+  vpos = p;
+  return x % 2 === 0 ? x / 2 : -(x + 1) / 2;
+}
+
+/** Packs records into the RawBatch arrays, sized for every pending record and byte. */
+class RecordWriter {
+  private count = 0;
+  private readonly offsets: BigInt64Array;
+  private readonly offsetWords: Int32Array;
+  private readonly timestamps: Float64Array;
+  private readonly values: Uint8Array;
+  private readonly valueOffsets: Int32Array;
+  private valueNulls: Uint8Array | null = null;
+  private keys: Uint8Array;
+  private readonly keyOffsets: Int32Array;
+  private keyNulls: Uint8Array | null = null;
+  private valueEnd = 0;
+  private keyEnd = 0;
+
+  constructor(private readonly capacity: number, byteCapacity: number) {
+    this.offsets = new BigInt64Array(capacity);
+    this.offsetWords = new Int32Array(this.offsets.buffer);
+    this.timestamps = new Float64Array(capacity);
+    // Keys and values together fit in the record bytes, so values need no growth; keys are often
+    // null or short, so their buffer starts small and grows.
+    this.values = new Uint8Array(byteCapacity);
+    this.valueOffsets = new Int32Array(capacity + 1);
+    this.keys = new Uint8Array(Math.min(byteCapacity, 4096 + capacity * 16));
+    this.keyOffsets = new Int32Array(capacity + 1);
+  }
+
+  writeBatch(batch: PendingBatch, topic: string, partition: number, skipped: DecodedRecords['skipped']): void {
+    const b = batch.records;
+    const end = b.length;
+    const { minDelta, maxDelta, baseTimestamp, appendTime, recordCount } = batch;
+    const useAppendTime = appendTime === appendTime;
+    const baseNumber = Number(batch.baseOffset);
+    const wordsSafe = LITTLE_ENDIAN && baseNumber + 0x7fffffff < Number.MAX_SAFE_INTEGER;
+    const { offsets, offsetWords, timestamps, values, valueOffsets, keyOffsets } = this;
+    let i = this.count;
+    let valueEnd = this.valueEnd;
+    let keyEnd = this.keyEnd;
+    let p = 0;
+    let seen = 0;
+    while (p < end) {
+      if (seen === recordCount) throw corrupt(topic, partition, batch.baseOffset, `more records than the ${recordCount} the header counts`);
+      seen++;
+      const length = readVarint(b, p);
+      p = vpos;
+      const recordEnd = p + length;
+      if (length < 0 || recordEnd > end) throw corrupt(topic, partition, batch.baseOffset, `record of ${length} bytes running past the batch`);
+      const timestampDelta = readVarlong(b, p + 1);
+      const offsetDelta = readVarint(b, vpos);
+      if (offsetDelta < minDelta) {
+        skipped.belowFrom++;
+        p = recordEnd;
+        continue;
+      }
+      if (offsetDelta >= maxDelta) {
+        skipped.pastEnd++;
+        p = recordEnd;
+        continue;
+      }
+      const keyLength = readVarint(b, vpos);
+      p = vpos;
+      if (keyLength < 0) {
+        (this.keyNulls ??= new Uint8Array(this.capacity))[i] = 1;
+      } else {
+        if (p + keyLength > recordEnd) throw corrupt(topic, partition, batch.baseOffset, `record key of ${keyLength} bytes running past its record`);
+        if (keyEnd + keyLength > this.keys.length) this.growKeys(keyEnd + keyLength);
+        this.keys.set(b.subarray(p, p + keyLength), keyEnd);
+        keyEnd += keyLength;
+        p += keyLength;
+      }
+      keyOffsets[i + 1] = keyEnd;
+      const valueLength = readVarint(b, p);
+      p = vpos;
+      if (valueLength < 0) {
+        (this.valueNulls ??= new Uint8Array(this.capacity))[i] = 1;
+      } else {
+        if (p + valueLength > recordEnd) throw corrupt(topic, partition, batch.baseOffset, `record value of ${valueLength} bytes running past its record`);
+        values.set(b.subarray(p, p + valueLength), valueEnd);
+        valueEnd += valueLength;
+      }
+      valueOffsets[i + 1] = valueEnd;
+      if (wordsSafe) {
+        const offset = baseNumber + offsetDelta;
+        const lo = offset >>> 0;
+        offsetWords[2 * i] = lo;
+        offsetWords[2 * i + 1] = (offset - lo) / TWO_POW_32;
+      } else {
+        offsets[i] = batch.baseOffset + BigInt(offsetDelta);
+      }
+      timestamps[i] = useAppendTime ? appendTime : baseTimestamp + timestampDelta;
+      i++;
+      // Headers are dropped: the record length lets the walk step over them unread.
+      p = recordEnd;
+    }
+    if (seen !== recordCount) throw corrupt(topic, partition, batch.baseOffset, `${seen} records where the header counts ${recordCount}`);
+    this.count = i;
+    this.valueEnd = valueEnd;
+    this.keyEnd = keyEnd;
+  }
+
+  private growKeys(needed: number): void {
+    const grown = new Uint8Array(Math.max(needed, this.keys.length * 2));
+    grown.set(this.keys.subarray(0, this.keyEnd));
+    this.keys = grown;
+  }
+
+  finish(topic: string, partition: number): RawBatch {
+    const n = this.count;
+    return {
+      topic,
+      partition,
+      count: n,
+      values: this.values.subarray(0, this.valueEnd),
+      valueOffsets: this.valueOffsets.subarray(0, n + 1),
+      valueNulls: this.valueNulls === null ? null : this.valueNulls.subarray(0, n),
+      offsets: this.offsets.subarray(0, n),
+      timestamps: this.timestamps.subarray(0, n),
+      keys: this.keys.subarray(0, this.keyEnd),
+      keyOffsets: this.keyOffsets.subarray(0, n + 1),
+      keyNulls: this.keyNulls === null ? null : this.keyNulls.subarray(0, n),
+    };
+  }
+}
