@@ -2,12 +2,42 @@ import { createRequire } from 'node:module';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { StreamError } from '../../src/errors.js';
-import { codecName, decompress, decompressSnappy } from '../../src/kafka/codecs.js';
+import { codecName, decompress, decompressLz4Frame, decompressSnappy } from '../../src/kafka/codecs.js';
 import { xerialSnappy } from '../helpers/record-batch-builder.js';
 
 const require = createRequire(import.meta.url);
 const snappy = require('snappy') as { compressSync(input: Uint8Array): Buffer };
-const lz4 = require('lz4js') as { compress(src: Uint8Array): Uint8Array };
+const lz4 = require('lz4js') as {
+  compress(src: Uint8Array): Uint8Array;
+  compressBound(n: number): number;
+  compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
+};
+
+/**
+ * An LZ4 frame laid out as the Java client writes it (64 kB blocks), with the optional content
+ * size and block checksums present, and its second block stored uncompressed.
+ */
+function lz4Frame64k(data: Uint8Array): Uint8Array {
+  const parts: number[] = [0x04, 0x22, 0x4d, 0x18, 0x40 | 0x10 | 0x08, 4 << 4];
+  for (let i = 0; i < 8; i++) parts.push(i < 4 ? (data.length >>> (8 * i)) & 0xff : 0);
+  parts.push(0); // header checksum, not verified by the decoder
+  const word = (n: number) => parts.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, (n >>> 24) & 0xff);
+  for (let at = 0, b = 0; at < data.length; at += 65536, b++) {
+    const chunk = data.subarray(at, Math.min(data.length, at + 65536));
+    if (b === 1) {
+      word((chunk.length | 0x80000000) >>> 0);
+      parts.push(...chunk);
+    } else {
+      const dst = new Uint8Array(lz4.compressBound(chunk.length));
+      const n = lz4.compressBlock(chunk, dst, 0, chunk.length, new Uint32Array(1 << 16));
+      word(n);
+      parts.push(...dst.subarray(0, n));
+    }
+    word(0); // block checksum
+  }
+  word(0);
+  return Uint8Array.from(parts);
+}
 
 /** ~100 kB of JSON-like text: compressible, and longer than one 32 kB snappy-java block. */
 const sample = new TextEncoder().encode(
@@ -29,6 +59,16 @@ describe('decompress', () => {
     const compressed = make();
     expect(compressed.length).toBeLessThan(sample.length);
     expect(Buffer.from(decompress(codec, compressed)).equals(Buffer.from(sample))).toBe(true);
+  });
+
+  it('walks LZ4 frames with 64 kB blocks, content size, block checksums and a stored block', () => {
+    const big = new Uint8Array(sample.length * 2);
+    big.set(sample);
+    big.set(sample, sample.length);
+    const frame = lz4Frame64k(big);
+    expect(Buffer.from(decompressLz4Frame(frame)).equals(Buffer.from(big))).toBe(true);
+    expect(() => decompressLz4Frame(frame.subarray(0, frame.length - 2))).toThrow(/end mark/);
+    expect(() => decompressLz4Frame(sample)).toThrow(/magic/);
   });
 
   it('joins several snappy-java blocks in order', () => {
