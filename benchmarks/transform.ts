@@ -34,6 +34,7 @@ function pipelineOf(topic: string, source: Record<string, string>, sink: Record<
     sourceSchema: fields(source),
     sink: { tableNameRaw: table, tableName: table, schema: fields(sink), partitionBy: [], properties: {} },
     transformation: table, onError: 'dlq', deadLetter: { kind: 'table', tableName: `${table}_dlq` }, maxRecordBytes: 1 << 20,
+    isolationLevel: 'read_committed',
   };
 }
 

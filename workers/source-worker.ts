@@ -1,17 +1,18 @@
-// Thread entry of a pipeline's Kafka consumer: kafkajs decodes every fetched record into an
-// object; here, off the main thread, they are packed into RawBatches whose buffers are then
-// transferred, so the main thread never holds one object per message.
+// Thread entry of a pipeline's Kafka source: the fetch loop (src/kafka/fetch-loop.ts) runs here,
+// off the main thread, and transfers each chunk of record batches to it as one buffer.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../src/errors.js';
 import { createKafka } from '../src/kafka/client.js';
-import { KafkajsTopicSource } from '../src/kafka/source.js';
+import { FetchLoop } from '../src/kafka/fetch-loop.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from '../src/kafka/source-messages.js';
-import { rawBatchTransferList } from '../src/transform/raw-batch.js';
 
 const port = parentPort!;
 const init = workerData as SourceThreadInit;
-const source = new KafkajsTopicSource(createKafka(init.kafka), init.topic, init.groupId);
+const source = new FetchLoop(createKafka(init.kafka), init.topic, init.groupId, {
+  isolationLevel: init.isolationLevel,
+  maxChunkRecords: init.maxChunkRecords,
+});
 const post = (event: SourceEvent, transfer: ArrayBuffer[] = []) => port.postMessage(event, transfer);
 
 port.on('message', (cmd: SourceCommand) => {
@@ -37,9 +38,11 @@ port.on('message', (cmd: SourceCommand) => {
 source
   .run(new Map(init.start), {
     // Never waits: flow control is the main thread's pause/resume.
-    onBatch: async (batch) => post({ kind: 'batch', batch }, rawBatchTransferList(batch.raw)),
+    onChunk: (chunk, highWatermark) =>
+      post({ kind: 'chunk', fetched: { partition: chunk.partition, chunk, highWatermark } }, [chunk.bytes.buffer as ArrayBuffer]),
     onPosition: (partition, next) => post({ kind: 'position', partition, next }),
-    onError: (err) => post({ kind: 'failed', error: err.toJSON() }),
+    onError: (err) => post({ kind: 'failed', error: serializeError(err) }),
+    log: (level, msg, fields = {}) => post({ kind: 'log', level, msg, fields }),
   })
   .then(
     () => post({ kind: 'running' }),

@@ -1,5 +1,6 @@
-// Thread entry of the transform pool (piscina): one task turns one raw batch of one pipeline into
-// Arrow IPC bytes for the sink. Each pipeline's transform is compiled once per worker, on first use.
+// Thread entry of the transform pool (piscina): one task decodes one chunk of Kafka record batches
+// of one pipeline (decompress, check CRCs, walk the records into one RawBatch) and transforms it
+// into Arrow IPC bytes for the sink. Each pipeline's transform is compiled once per worker, on first use.
 
 import * as arrow from 'apache-arrow';
 import { Piscina } from 'piscina';
@@ -8,6 +9,7 @@ import { shouldFail } from '../src/runtime/faults.js';
 import { serializeError } from '../src/errors.js';
 import type { TransformTask, TransformTaskOutcome } from '../src/runtime/messages.js';
 import { buildTransform, type CompiledTransform, type TransformSpec } from '../src/transform/pipeline.js';
+import { decodeRecordBatches } from '../src/kafka/record-batch.js';
 
 const specs = new Map<string, TransformSpec>((workerData as { specs: Array<[string, TransformSpec]> }).specs);
 const compiled = new Map<string, Promise<CompiledTransform>>();
@@ -32,15 +34,25 @@ function ipc(batch: arrow.RecordBatch): Uint8Array {
 export default async function run(task: TransformTask): Promise<TransformTaskOutcome> {
   if (shouldFail('transform-exit', task.pipelineId)) process.exit(70);
   let out;
+  let decoded;
   try {
     const transform = await transformOf(task.pipelineId);
-    out = transform.run(task.raw, task.nowMs);
+    const { chunk } = task;
+    decoded = decodeRecordBatches(chunk.bytes, {
+      topic: chunk.topic,
+      partition: chunk.partition,
+      fromOffset: chunk.fromOffset,
+      endOffset: task.endOffset,
+      abortedTransactions: chunk.abortedTransactions,
+    });
+    out = transform.run(decoded.raw, task.nowMs);
   } catch (err) {
     return { kind: 'failed', error: serializeError(err) };
   }
   const rows = ipc(out.rows);
   const deadLetters = out.deadLetters && out.deadLetters.numRows > 0 ? ipc(out.deadLetters) : null;
-  const result: TransformTaskOutcome = { kind: 'done', rows, deadLetters, stats: out.stats };
+  const valueBytes = decoded.raw.valueOffsets[decoded.raw.count]! - decoded.raw.valueOffsets[0]!;
+  const result: TransformTaskOutcome = { kind: 'done', rows, deadLetters, stats: out.stats, valueBytes };
   // Moved, not copied, back to the main thread.
   const transfer = deadLetters ? [rows.buffer as ArrayBuffer, deadLetters.buffer as ArrayBuffer] : [rows.buffer as ArrayBuffer];
   const movable = { [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result };

@@ -433,6 +433,7 @@ export function resolvePipelines(
       onError: raw.on_error ?? 'dlq',
       deadLetter: dl?.topic !== undefined ? { kind: 'topic', topic: dl.topic } : { kind: 'table', tableName: dlqTable },
       maxRecordBytes,
+      isolationLevel: raw.isolation_level ?? 'read_committed',
     });
   }
   return ok ? out : undefined;

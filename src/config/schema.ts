@@ -44,6 +44,8 @@ export const deadLetterSchema = z
 
 export const SCAN_MODES = ['earliest-offset', 'latest-offset', 'group-offsets', 'timestamp'] as const;
 export const ON_ERROR = ['dlq', 'skip', 'fail'] as const;
+/** Kafka's isolation.level: read_committed hides records of aborted transactions. */
+export const ISOLATION_LEVELS = ['read_committed', 'read_uncommitted'] as const;
 
 export const topicSchema = z
   .object({
@@ -58,6 +60,7 @@ export const topicSchema = z
     on_error: z.enum(ON_ERROR).optional(),
     dead_letter: deadLetterSchema.optional(),
     max_record_bytes: z.union([z.string(), z.number()]).optional(),
+    isolation_level: z.enum(ISOLATION_LEVELS).optional(),
   })
   .strict();
 

@@ -63,6 +63,8 @@ export interface PipelineConfig {
   deadLetter: DeadLetterConfig;
   /** A record value larger than this is a dead letter (RECORD_TOO_LARGE). */
   maxRecordBytes: number;
+  /** Kafka's isolation.level, as Flink's `properties.isolation.level`; default read_committed. */
+  isolationLevel: 'read_committed' | 'read_uncommitted';
 }
 
 export interface TransformationEntry {

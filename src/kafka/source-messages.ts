@@ -2,13 +2,17 @@
 
 import type { SerializedError } from '../errors.js';
 import type { KafkaConfig } from '../config/types.js';
-import type { FetchedBatch } from './source.js';
+import type { IsolationLevel } from './fetch-loop.js';
+import type { FetchedChunk } from './source.js';
 
 export interface SourceThreadInit {
   kafka: KafkaConfig;
   topic: string;
   groupId: string;
   start: Array<[partition: number, offset: bigint]>;
+  isolationLevel: IsolationLevel;
+  /** Most records per chunk (one transform task). */
+  maxChunkRecords: number;
 }
 
 /** Main thread → source thread. */
@@ -21,8 +25,9 @@ export type SourceCommand =
 /** Source thread → main thread. */
 export type SourceEvent =
   | { kind: 'running' }
-  /** A fetched batch, its buffers transferred. */
-  | { kind: 'batch'; batch: FetchedBatch }
+  /** A chunk of fetched record batches, its buffer transferred. */
+  | { kind: 'chunk'; fetched: FetchedChunk }
+  | { kind: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
   | { kind: 'position'; partition: number; next: bigint }
   | { kind: 'committed'; id: number; error: SerializedError | null }
   | { kind: 'failed'; error: SerializedError }

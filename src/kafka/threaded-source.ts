@@ -1,4 +1,4 @@
-// A TopicSource whose consumer runs on its own worker thread (workers/source-worker.ts); admin
+// A TopicSource whose fetch loop runs on its own worker thread (workers/source-worker.ts); admin
 // requests (partitions, offsets) stay on the calling thread, they are few and small.
 
 import { Worker } from 'node:worker_threads';
@@ -6,12 +6,13 @@ import type { Kafka } from 'kafkajs';
 import type { KafkaConfig, ScanMode } from '../config/types.js';
 import { StreamError, deserializeError } from '../errors.js';
 import { workerFile } from '../runtime/paths.js';
-import { KafkajsTopicSource, type SourceHandlers, type TopicSource } from './source.js';
+import type { IsolationLevel } from './fetch-loop.js';
+import { TopicAdmin, type SourceHandlers, type TopicSource } from './source.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
 
 export class ThreadedTopicSource implements TopicSource {
   private worker: Worker | undefined;
-  private readonly admin: KafkajsTopicSource;
+  private readonly admin: TopicAdmin;
   private readonly commits = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
   private commitSeq = 0;
   private stopped: Promise<void> | undefined;
@@ -21,8 +22,13 @@ export class ThreadedTopicSource implements TopicSource {
     private readonly config: KafkaConfig,
     readonly topic: string,
     private readonly groupId: string,
+    private readonly options: {
+      isolationLevel: IsolationLevel;
+      maxChunkRecords: number;
+      log: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
+    },
   ) {
-    this.admin = new KafkajsTopicSource(kafka, topic, groupId);
+    this.admin = new TopicAdmin(kafka, topic, groupId);
   }
 
   partitions(): Promise<number[]> {
@@ -38,7 +44,14 @@ export class ThreadedTopicSource implements TopicSource {
   }
 
   run(start: Map<number, bigint>, handlers: SourceHandlers): Promise<void> {
-    const init: SourceThreadInit = { kafka: this.config, topic: this.topic, groupId: this.groupId, start: [...start] };
+    const init: SourceThreadInit = {
+      kafka: this.config,
+      topic: this.topic,
+      groupId: this.groupId,
+      start: [...start],
+      isolationLevel: this.options.isolationLevel,
+      maxChunkRecords: this.options.maxChunkRecords,
+    };
     const worker = new Worker(workerFile('source-worker'), { workerData: init, name: `source ${this.topic}` });
     this.worker = worker;
     return new Promise<void>((resolve, reject) => {
@@ -55,9 +68,11 @@ export class ThreadedTopicSource implements TopicSource {
           case 'running':
             resolve();
             return;
-          case 'batch':
-            // Batches are handed over in arrival order; the handler does not wait.
-            void handlers.onBatch(event.batch).catch((err: unknown) => fail(err instanceof StreamError ? err : new StreamError('ACTOR_FAILED', String(err))));
+          case 'chunk':
+            handlers.onChunk(event.fetched);
+            return;
+          case 'log':
+            this.options.log(event.level, event.msg, event.fields);
             return;
           case 'position':
             handlers.onPosition(event.partition, event.next);

@@ -4,6 +4,7 @@
 
 import type { DataFile } from '../iceberg/data-file-writer.js';
 import type { SerializedError } from '../errors.js';
+import type { RecordChunk } from '../kafka/record-chunks.js';
 import type { TransformStats } from '../transform/pipeline.js';
 
 /** Main thread → sink actor (worker thread). */
@@ -48,10 +49,12 @@ export type SinkEvent =
     }
   | { kind: 'failed'; error: SerializedError };
 
-/** Transform pool task: one raw batch of one pipeline. */
+/** Transform pool task: one chunk of Kafka record batches of one pipeline, as fetched. */
 export interface TransformTask {
   pipelineId: string;
-  raw: import('../transform/raw-batch.js').RawBatch;
+  chunk: RecordChunk;
+  /** A bounded run's end for the chunk's partition: records at or past it are left out. */
+  endOffset: bigint | undefined;
   /** CURRENT_TIMESTAMP for the batch, fixed by the caller so a retried task gives the same rows. */
   nowMs: number;
 }
@@ -60,6 +63,8 @@ export interface TransformTaskResult {
   rows: Uint8Array;
   deadLetters: Uint8Array | null;
   stats: TransformStats;
+  /** Bytes of the record values decoded (Kafka payload, uncompressed). */
+  valueBytes: number;
 }
 
 /**

@@ -22,11 +22,10 @@ import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
 import type { TableMetadata } from '../iceberg/metadata.js';
 import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions } from '../iceberg/commit.js';
 import { openTable } from '../iceberg/table.js';
-import type { FetchedBatch, TopicSource } from '../kafka/source.js';
+import type { FetchedChunk, TopicSource } from '../kafka/source.js';
 import { ThreadedTopicSource } from '../kafka/threaded-source.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { DEAD_LETTER_COLUMNS } from '../transform/dead-letter.js';
-import { sliceRawBatch } from '../transform/raw-batch.js';
 import type { Logger } from './log.js';
 import type { SinkCommand, SinkEvent } from './messages.js';
 import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from './offsets.js';
@@ -108,7 +107,11 @@ export class PipelineRunner {
   constructor(private readonly d: PipelineDeps) {
     this.id = d.pipeline.topic;
     this.log = d.log.child({ pipeline: this.id });
-    this.source = new ThreadedTopicSource(d.kafka, d.app.kafka, d.pipeline.topic, d.pipeline.groupId);
+    this.source = new ThreadedTopicSource(d.kafka, d.app.kafka, d.pipeline.topic, d.pipeline.groupId, {
+      isolationLevel: d.pipeline.isolationLevel,
+      maxChunkRecords: d.app.runtime.batchRecords,
+      log: (level, msg, fields) => this.log.log(level, msg, fields),
+    });
     const dl = d.pipeline.deadLetter;
     if (d.pipeline.onError === 'dlq' && dl.kind === 'topic') this.deadLetterTopic = new DeadLetterTopic(d.kafka, dl.topic);
     this.failed = new Promise<never>((_, reject) => {
@@ -206,7 +209,8 @@ export class PipelineRunner {
           startOffset: start.get(p)!,
           maxInFlight: this.maxInFlight,
           maxTaskAttempts: 3,
-          transform: (batch, nowMs) => this.d.pool.run({ pipelineId: this.id, raw: batch.raw, nowMs }),
+          endOffset: this.ends?.get(p),
+          transform: (fetched, nowMs) => this.d.pool.run({ pipelineId: this.id, chunk: fetched.chunk, endOffset: this.ends?.get(p), nowMs }),
           forward: (out) => this.forward(out),
           backpressure: (paused) => this.flow(p, paused),
           fail: (err) => this.fail(err),
@@ -219,7 +223,7 @@ export class PipelineRunner {
     }
     this.checkOpen();
     await this.source.run(start, {
-      onBatch: (batch) => this.onBatch(batch),
+      onChunk: (fetched) => this.onChunk(fetched),
       onPosition: (partition, next) => this.onPosition(partition, next),
       onError: (err) => this.fail(err),
     });
@@ -271,33 +275,20 @@ export class PipelineRunner {
     });
   }
 
-  private async onBatch(batch: FetchedBatch): Promise<void> {
-    const actor = this.actors.get(batch.partition);
-    if (!actor || this.closed) return;
-    const labels = { pipeline: this.id, partition: String(batch.partition) };
-    let raw = batch.raw;
-    const end = this.ends?.get(batch.partition);
-    if (end !== undefined) {
-      if (this.done.has(batch.partition)) return;
-      // Bounded: records at or past the end seen at start are left for the next run.
-      const keep = countBelow(raw.offsets, end);
-      if (keep < raw.count) raw = sliceRawBatch(raw, 0, keep);
-    }
-    if (raw.count > 0) {
-      this.d.metrics.recordsIn.inc(labels, raw.count);
-      this.d.metrics.bytesIn.inc(labels, raw.valueOffsets[raw.count]! - raw.valueOffsets[0]!);
-      // A fetch can hold tens of thousands of records; tasks of at most batchRecords spread one
-      // partition's fetch over the whole pool and bound a worker's memory.
-      const size = this.d.app.runtime.batchRecords;
-      for (let from = 0; from < raw.count; from += size) {
-        const part = raw.count <= size ? raw : sliceRawBatch(raw, from, Math.min(raw.count, from + size));
-        actor.accept({ ...batch, raw: part });
-      }
-    }
-    const lag = batch.highWatermark - actor.nextOffset;
-    this.lag.set(batch.partition, lag > 0n ? lag : 0n);
-    this.d.metrics.consumerLag.set(labels, Number(lag > 0n ? lag : 0n));
-    this.checkEnd(batch.partition);
+  /**
+   * A chunk of one partition's record batches (at most batchRecords records, cut by the source at
+   * batch boundaries so one fetch spreads over the whole pool). Bounded runs: the transform task
+   * leaves out records at or past the partition's end, for the next run.
+   */
+  private onChunk(fetched: FetchedChunk): void {
+    const p = fetched.partition;
+    const actor = this.actors.get(p);
+    if (!actor || this.closed || this.done.has(p)) return;
+    actor.accept(fetched);
+    const lag = fetched.highWatermark - actor.nextOffset;
+    this.lag.set(p, lag > 0n ? lag : 0n);
+    this.d.metrics.consumerLag.set({ pipeline: this.id, partition: String(p) }, Number(lag > 0n ? lag : 0n));
+    this.checkEnd(p);
   }
 
   private onPosition(partition: number, next: bigint): void {
@@ -368,6 +359,9 @@ export class PipelineRunner {
     }
     const bytes = result.rows.byteLength + (result.deadLetters?.byteLength ?? 0);
     const m = this.d.metrics;
+    const labels = { pipeline: this.id, partition: String(out.partition) };
+    m.recordsIn.inc(labels, result.stats.records);
+    m.bytesIn.inc(labels, result.valueBytes);
     m.recordsFiltered.inc({ pipeline: this.id }, result.stats.filtered);
     for (const [reason, n] of Object.entries(result.stats.deadLetters)) if (n > 0) m.deadLetters.inc({ pipeline: this.id, reason }, n);
     m.batchLatency.observe({ pipeline: this.id }, (Date.now() - out.fetchedAt) / 1000);
@@ -520,8 +514,3 @@ export class PipelineRunner {
   }
 }
 
-function countBelow(offsets: BigInt64Array, end: bigint): number {
-  let n = 0;
-  while (n < offsets.length && offsets[n]! < end) n++;
-  return n;
-}

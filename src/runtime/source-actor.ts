@@ -1,4 +1,4 @@
-// The source actor of one topic-partition: hands each raw batch to the transform pool, keeps the
+// The source actor of one topic-partition: hands each chunk of record batches to the transform pool, keeps the
 // results in partition order, forwards them to the table's sink actor, and puts a barrier into
 // that ordered stream when the coordinator asks — right after the last record it accepted, so
 // the barrier's offset and the rows before it describe the same records.
@@ -8,7 +8,7 @@
 // its head only), otherwise a barrier could overtake rows that belong before it.
 
 import { StreamError, isStreamError, toStreamError } from '../errors.js';
-import type { FetchedBatch } from '../kafka/source.js';
+import type { FetchedChunk } from '../kafka/source.js';
 import type { TransformTaskResult } from './messages.js';
 
 export type SourceOutput =
@@ -27,8 +27,10 @@ export interface SourceActorOptions {
   maxInFlight: number;
   /** Retries of a task whose worker died or threw a retryable error. */
   maxTaskAttempts: number;
+  /** A bounded run's end: records at or past it are not this run's. */
+  endOffset?: bigint | undefined;
   /** `nowMs` is fixed per batch, so a retried task computes CURRENT_TIMESTAMP the same way. */
-  transform: (batch: FetchedBatch, nowMs: number) => Promise<TransformTaskResult>;
+  transform: (fetched: FetchedChunk, nowMs: number) => Promise<TransformTaskResult>;
   forward: (out: SourceOutput) => void;
   /** Called with true when the actor wants its partition paused, false to resume. */
   backpressure: (paused: boolean) => void;
@@ -52,10 +54,11 @@ export class SourceActor {
     this.nextOffset = o.startOffset;
   }
 
-  accept(batch: FetchedBatch): void {
-    if (this.failed || batch.raw.count === 0) return;
-    const last = batch.raw.offsets[batch.raw.count - 1]!;
-    this.nextOffset = last + 1n;
+  accept(fetched: FetchedChunk): void {
+    if (this.failed) return;
+    const next = fetched.chunk.nextOffset;
+    const end = this.o.endOffset;
+    this.nextOffset = end !== undefined && next > end ? end : next;
     const entry: Entry = { kind: 'batch', done: false, fetchedAt: Date.now() };
     this.queue.push(entry);
     this.inFlight++;
@@ -63,7 +66,7 @@ export class SourceActor {
       this.paused = true;
       this.o.backpressure(true);
     }
-    void this.run(batch).then(
+    void this.run(fetched).then(
       (result) => {
         entry.done = true;
         entry.result = result;
@@ -98,11 +101,11 @@ export class SourceActor {
     return this.queue.length;
   }
 
-  private async run(batch: FetchedBatch): Promise<TransformTaskResult> {
+  private async run(fetched: FetchedChunk): Promise<TransformTaskResult> {
     const nowMs = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.o.transform(batch, nowMs);
+        return await this.o.transform(fetched, nowMs);
       } catch (err) {
         const e = toStreamError(err, 'WORKER_CRASHED');
         // A task is a pure function of its batch: running it again cannot duplicate rows, since
@@ -110,7 +113,10 @@ export class SourceActor {
         if (!e.retryable || attempt >= this.o.maxTaskAttempts) {
           throw isStreamError(err)
             ? err
-            : new StreamError('WORKER_CRASHED', `transform of partition ${this.partition} failed ${attempt} time(s): ${e.message}`, { cause: err });
+            : new StreamError('WORKER_CRASHED', `transform of ${fetched.chunk.topic}-${this.partition} offsets ${fetched.chunk.fromOffset}..${fetched.chunk.nextOffset - 1n} failed ${attempt} time(s): ${e.message}`, {
+                cause: err,
+                details: { topic: fetched.chunk.topic, partition: this.partition, offset: String(fetched.chunk.fromOffset) },
+              });
         }
         this.o.retried(e, attempt);
       }

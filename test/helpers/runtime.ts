@@ -25,7 +25,16 @@ export interface RuntimeProject {
 
 /** The shipped configuration with unique topic names, group ids and warehouse. */
 export function runtimeProject(
-  options: { batchSize?: number; bidDeadLetterTopic?: string; bidScanMode?: string; bidScanTimestampMs?: number; bidOnError?: string } = {},
+  options: {
+    batchSize?: number;
+    bidDeadLetterTopic?: string;
+    bidScanMode?: string;
+    bidScanTimestampMs?: number;
+    bidOnError?: string;
+    bidIsolationLevel?: 'read_committed' | 'read_uncommitted';
+    /** Extra lines for the `runtime:` section, e.g. `  restart: { max_failures: 1 }`. */
+    runtimeExtra?: string;
+  } = {},
 ): RuntimeProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-rt-'));
   const bid = uniqueTopic('bid');
@@ -34,14 +43,14 @@ export function runtimeProject(
     .replace('  user-events:\n', `  ${user}:\n`)
     .replace('"flink-s3tables-json-v1"', `"g-${bid}"`)
     .replace('"flink-s3tables-user-events-v1"', `"g-${user}"`)
-    .replace('runtime:\n', `runtime:\n${options.batchSize ? `  batch_size: ${options.batchSize}\n` : ''}`)
+    .replace('runtime:\n', `runtime:\n${options.batchSize ? `  batch_size: ${options.batchSize}\n` : ''}${options.runtimeExtra ? `${options.runtimeExtra}\n` : ''}`)
     .replace(
       'scan_mode: "earliest-offset"',
       `scan_mode: "${options.bidScanMode ?? 'earliest-offset'}"${options.bidScanTimestampMs !== undefined ? `\n    scan_timestamp_ms: ${options.bidScanTimestampMs}` : ''}`,
     )
     .replace(
       '    transformation: "bid_events_raw"\n',
-      `    transformation: "bid_events_raw"\n${options.bidDeadLetterTopic ? `    dead_letter: { topic: "${options.bidDeadLetterTopic}" }\n` : ''}${options.bidOnError ? `    on_error: "${options.bidOnError}"\n` : ''}`,
+      `    transformation: "bid_events_raw"\n${options.bidDeadLetterTopic ? `    dead_letter: { topic: "${options.bidDeadLetterTopic}" }\n` : ''}${options.bidOnError ? `    on_error: "${options.bidOnError}"\n` : ''}${options.bidIsolationLevel ? `    isolation_level: "${options.bidIsolationLevel}"\n` : ''}`,
     );
   mkdirSync(path.join(dir, 'config'));
   writeFileSync(path.join(dir, 'config/topics.yaml'), topics);

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { StreamError } from '../../src/errors.js';
-import type { FetchedBatch } from '../../src/kafka/source.js';
+import type { FetchedChunk } from '../../src/kafka/source.js';
 import type { TransformTaskResult } from '../../src/runtime/messages.js';
 import { SourceActor, type SourceOutput } from '../../src/runtime/source-actor.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
 
-function batch(first: number, n: number): FetchedBatch {
-  const raw = packRawBatch('t', 0, Array.from({ length: n }, (_, i) => ({ offset: first + i, timestamp: 0, value: `{"i":${first + i}}` })));
-  return { partition: 0, raw, highWatermark: BigInt(first + n), bytes: 0 };
+/** A chunk of records [first, first + n); the actor never looks inside its bytes. */
+function batch(first: number, n: number): FetchedChunk {
+  const chunk = { topic: 't', partition: 0, bytes: new Uint8Array(0), fromOffset: BigInt(first), nextOffset: BigInt(first + n), recordCount: n, abortedTransactions: null };
+  return { partition: 0, chunk, highWatermark: BigInt(first + n) };
 }
 
 function result(tag: number): TransformTaskResult {
-  return { rows: new Uint8Array([tag]), deadLetters: null, stats: { records: 0, rows: 0, filtered: 0, tombstones: 0, deadLetters: { RECORD_DECODE_FAILED: 0, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 0 } } };
+  return { rows: new Uint8Array([tag]), deadLetters: null, stats: { records: 0, rows: 0, filtered: 0, tombstones: 0, deadLetters: { RECORD_DECODE_FAILED: 0, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 0 } }, valueBytes: 0 };
 }
 
 /** Transform tasks that finish when the test says so, in any order. */
@@ -19,12 +19,12 @@ function controlledTransform() {
   const pending: Array<{ first: bigint; resolve: (r: TransformTaskResult) => void; reject: (e: unknown) => void }> = [];
   return {
     pending,
-    transform: (b: FetchedBatch) =>
-      new Promise<TransformTaskResult>((resolve, reject) => pending.push({ first: b.raw.offsets[0]!, resolve, reject })),
+    transform: (b: FetchedChunk) =>
+      new Promise<TransformTaskResult>((resolve, reject) => pending.push({ first: b.chunk.fromOffset, resolve, reject })),
   };
 }
 
-function actor(transform: (b: FetchedBatch) => Promise<TransformTaskResult>, out: SourceOutput[], extra: { maxInFlight?: number; events?: string[] } = {}) {
+function actor(transform: (b: FetchedChunk) => Promise<TransformTaskResult>, out: SourceOutput[], extra: { maxInFlight?: number; events?: string[] } = {}) {
   return new SourceActor({
     partition: 0,
     startOffset: 0n,
@@ -101,7 +101,7 @@ describe('SourceActor', () => {
     const out: SourceOutput[] = [];
     const events: string[] = [];
     const a = actor(async (b) => {
-      if (b.raw.offsets[0] === 0n) throw new StreamError('RECORD_DECODE_FAILED', 'bad record (on_error is fail)');
+      if (b.chunk.fromOffset === 0n) throw new StreamError('RECORD_DECODE_FAILED', 'bad record (on_error is fail)');
       return result(1);
     }, out, { events });
     a.accept(batch(0, 1));

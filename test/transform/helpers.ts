@@ -32,6 +32,7 @@ export function pipeline(opts: {
     onError: opts.onError ?? 'dlq',
     deadLetter: { kind: 'table', tableName: `${sinkTable}_dlq` },
     maxRecordBytes: opts.maxRecordBytes ?? 1_000_000,
+    isolationLevel: 'read_committed',
   };
 }
 

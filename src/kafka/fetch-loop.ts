@@ -1,0 +1,265 @@
+// The fetch loop of one topic: Fetch requests to each partition leader, answers kept as bytes and
+// cut into record chunks at batch boundaries (record-chunks.ts), handed on without decoding. It
+// owns each partition's fetch position; nothing here joins the consumer group — this process
+// owns every partition of its topics, and the group's offsets are written for lag tools only, as
+// a standalone member (generation -1), which Kafka accepts while the group has no members.
+//
+// Errors, as Kafka's own consumer treats them:
+// - NOT_LEADER_OR_FOLLOWER, leader epochs, a leader not available, an unknown partition right
+//   after creation, a broken connection: refresh metadata and fetch again after a backoff, for as
+//   long as it lasts, logging once when it starts and once when it ends;
+// - OFFSET_OUT_OF_RANGE: below the log start, the records were deleted by retention before they
+//   were read — continue from the log start and log the lost range; past the end, the topic was
+//   truncated or recreated — continue from the end, logged;
+// - an authentication failure, or any other error code: the source fails, naming it.
+
+import type { Kafka } from 'kafkajs';
+import { StreamError } from '../errors.js';
+import { parseFetchResponse, type FetchResponse } from './fetch-response.js';
+import { clusterOf, fetchV11Request, type KafkajsCluster } from './kafkajs-cluster.js';
+import { splitRecords, type RecordChunk } from './record-chunks.js';
+import { TopicAdmin } from './source.js';
+
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
+
+export interface FetchOptions {
+  isolationLevel: IsolationLevel;
+  /** Most records per chunk (one transform task). */
+  maxChunkRecords: number;
+  /** A fetch waits at most this long for data (a long poll on an idle topic). */
+  maxWaitMs?: number;
+  /** Bytes one partition may return per fetch. */
+  partitionMaxBytes?: number;
+  /** Bytes one fetch may return over all its partitions. */
+  maxBytes?: number;
+}
+
+export interface FetchHandlers {
+  /** A chunk of one partition, in offset order per partition; its buffer may be transferred. */
+  onChunk(chunk: RecordChunk, highWatermark: bigint): void;
+  /** Where a partition's next fetch starts: moves past markers and aborted records too. */
+  onPosition(partition: number, next: bigint): void;
+  onError(err: StreamError): void;
+  log(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+}
+
+// Partition error codes (Kafka protocol guide, "Error Codes") that mean "metadata moved, ask again".
+const RETRY_AFTER_METADATA = new Map<number, string>([
+  [3, 'UNKNOWN_TOPIC_OR_PARTITION'],
+  [5, 'LEADER_NOT_AVAILABLE'],
+  [6, 'NOT_LEADER_OR_FOLLOWER'],
+  [56, 'KAFKA_STORAGE_ERROR'],
+  [74, 'FENCED_LEADER_EPOCH'],
+  [75, 'UNKNOWN_LEADER_EPOCH'],
+  [78, 'OFFSET_NOT_AVAILABLE'],
+  [100, 'UNKNOWN_TOPIC_ID'],
+]);
+const OFFSET_OUT_OF_RANGE = 1;
+const ISOLATION = { read_uncommitted: 0, read_committed: 1 } as const;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class FetchLoop {
+  private readonly cluster: KafkajsCluster;
+  private readonly positions = new Map<number, bigint>();
+  private readonly paused = new Set<number>();
+  private closed = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly admin: TopicAdmin;
+  /** Set while fetches fail for reasons that pass (a broker restarting); logged on change only. */
+  private trouble: string | undefined;
+  private backoffMs = 0;
+
+  constructor(
+    kafka: Kafka,
+    readonly topic: string,
+    private readonly groupId: string,
+    private readonly o: FetchOptions,
+  ) {
+    this.cluster = clusterOf(kafka);
+    this.admin = new TopicAdmin(kafka, topic, groupId);
+  }
+
+  /** Connects and starts fetching every partition of `start` from its offset; resolves once running. */
+  async run(start: Map<number, bigint>, h: FetchHandlers): Promise<void> {
+    for (const [p, o] of start) this.positions.set(p, o);
+    await this.cluster.connect();
+    await this.cluster.addTargetTopic(this.topic);
+    this.loop = this.fetchUntilClosed(h).catch((err: unknown) => {
+      if (!this.closed) h.onError(err instanceof StreamError ? err : new StreamError('KAFKA_UNAVAILABLE', `fetching ${this.topic}: ${(err as Error).message}`, { cause: err }));
+    });
+  }
+
+  pause(partitions: number[]): void {
+    for (const p of partitions) this.paused.add(p);
+  }
+
+  resume(partitions: number[]): void {
+    for (const p of partitions) this.paused.delete(p);
+    this.wake?.();
+  }
+
+  private async fetchUntilClosed(h: FetchHandlers): Promise<void> {
+    while (!this.closed) {
+      const ready = [...this.positions.keys()].filter((p) => !this.paused.has(p));
+      if (ready.length === 0) {
+        // Paused everywhere: wait for a resume (or close), never spin.
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1_000);
+        });
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        const leaders = this.cluster.findLeaderForPartitions(this.topic, ready);
+        // One fetch per leader at a time; with several leaders the loop goes at the pace of the
+        // slowest answer, which under load is a full one and on an idle topic the long poll.
+        await Promise.all(Object.entries(leaders).map(([leader, parts]) => this.fetchFrom(Number(leader), parts, h)));
+        this.recovered(h);
+      } catch (err) {
+        if (this.closed) return;
+        await this.passing(err, h);
+      }
+    }
+  }
+
+  private async fetchFrom(nodeId: number, partitions: number[], h: FetchHandlers): Promise<void> {
+    const broker = await this.cluster.findBroker({ nodeId });
+    const asked = new Map(partitions.map((p) => [p, this.positions.get(p)!]));
+    const request = fetchV11Request({
+      replicaId: -1,
+      maxWaitTime: this.o.maxWaitMs ?? 500,
+      minBytes: 1,
+      maxBytes: this.o.maxBytes ?? 16 * 1024 * 1024,
+      isolationLevel: ISOLATION[this.o.isolationLevel],
+      topics: [{ topic: this.topic, partitions: partitions.map((p) => ({ partition: p, fetchOffset: asked.get(p)!.toString(), maxBytes: this.o.partitionMaxBytes ?? 1024 * 1024 })) }],
+    });
+    const res = await broker.connectionPool.send<FetchResponse>({
+      request,
+      response: {
+        decode: async (payload) => {
+          const value = parseFetchResponse(payload);
+          return { clientSideThrottleTime: value.throttleTimeMs, value };
+        },
+        parse: async (decoded) => decoded.value,
+      },
+    });
+    if (res.errorCode !== 0) throw new StreamError('KAFKA_PROTOCOL', `Fetch of ${this.topic} failed with error code ${res.errorCode}`);
+    let metadataStale = false;
+    for (const t of res.topics) {
+      if (t.topic !== this.topic) continue;
+      for (const part of t.partitions) {
+        const p = part.partition;
+        const from = asked.get(p);
+        // A reset or a close while the fetch was out makes its answer stale.
+        if (from === undefined || this.positions.get(p) !== from || this.closed) continue;
+        if (part.errorCode === 0) {
+          const { chunks, nextOffset } = splitRecords(this.topic, p, part.records, from, this.o.isolationLevel === 'read_committed' ? (part.abortedTransactions ?? []) : null, this.o.maxChunkRecords);
+          for (const c of chunks) h.onChunk(c, part.highWatermark);
+          if (nextOffset !== from) {
+            this.positions.set(p, nextOffset);
+            h.onPosition(p, nextOffset);
+          }
+        } else if (part.errorCode === OFFSET_OUT_OF_RANGE) {
+          await this.resetOutOfRange(p, from, h);
+        } else if (RETRY_AFTER_METADATA.has(part.errorCode)) {
+          metadataStale = true;
+          this.troubled(`${RETRY_AFTER_METADATA.get(part.errorCode)} for partition ${p}`, h);
+        } else {
+          // Authorization and the like: waiting does not mend them.
+          throw new StreamError('KAFKA_PROTOCOL', `Fetch of ${this.topic}-${p} at offset ${from} failed with error code ${part.errorCode}`, {
+            retryable: false,
+            details: { topic: this.topic, partition: p, offset: String(from), errorCode: part.errorCode },
+          });
+        }
+      }
+    }
+    if (metadataStale) {
+      await this.cluster.refreshMetadata();
+      await sleep(200);
+    }
+  }
+
+  private async resetOutOfRange(partition: number, from: bigint, h: FetchHandlers): Promise<void> {
+    const low = (await this.admin.initialOffsets('earliest-offset')).get(partition);
+    const high = (await this.admin.endOffsets()).get(partition);
+    if (low === undefined || high === undefined) return;
+    const to = from < low ? low : high;
+    if (from < low) {
+      h.log('error', 'records were deleted by retention before they were read; continuing from the log start', {
+        topic: this.topic,
+        partition,
+        lostFrom: String(from),
+        lostTo: String(low),
+        lost: String(low - from),
+      });
+    } else {
+      h.log('error', 'the fetch position is past the end of the partition (truncated or recreated); continuing from its end', {
+        topic: this.topic,
+        partition,
+        position: String(from),
+        end: String(high),
+      });
+    }
+    if (this.positions.get(partition) === from) {
+      this.positions.set(partition, to);
+      h.onPosition(partition, to);
+    }
+  }
+
+  /** A failure that passes by itself: backoff (capped), log on the first of a run of them. */
+  private async passing(err: unknown, h: FetchHandlers): Promise<void> {
+    const e = err as Error & { name?: string };
+    // A wrong password or a refused token does not pass by waiting.
+    if (e.name === 'KafkaJSSASLAuthenticationError') {
+      throw new StreamError('KAFKA_UNAVAILABLE', `authentication to Kafka failed for ${this.topic}: ${e.message}`, { cause: err, retryable: false });
+    }
+    if (err instanceof StreamError && !err.retryable) throw err;
+    // Only the broker's and the connection's failures pass by waiting; anything else is a defect
+    // here, and the pipeline's restart policy handles it.
+    if (!(err instanceof StreamError) && !(e.name ?? '').startsWith('KafkaJS')) {
+      throw new StreamError('ACTOR_FAILED', `fetch loop of ${this.topic} failed: ${e.name ?? 'Error'}: ${e.message}`, { cause: err });
+    }
+    this.troubled(`${e.name ?? 'Error'}: ${e.message}`, h);
+    this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), 10_000);
+    await sleep(this.backoffMs);
+    await this.cluster.refreshMetadata().catch(() => {});
+  }
+
+  private troubled(reason: string, h: FetchHandlers): void {
+    if (this.trouble === undefined) h.log('warn', 'fetching is failing; retrying until it passes', { topic: this.topic, reason });
+    this.trouble = reason;
+  }
+
+  private recovered(h: FetchHandlers): void {
+    if (this.trouble === undefined) return;
+    h.log('info', 'fetching works again', { topic: this.topic, after: this.trouble });
+    this.trouble = undefined;
+    this.backoffMs = 0;
+  }
+
+  /**
+   * The consumer group's committed offsets, for lag tools. Written as a standalone member
+   * (generation -1, no member id): the group has no members, since nothing here joins it.
+   */
+  async commit(offsets: Map<number, bigint>): Promise<void> {
+    if (offsets.size === 0 || this.closed) return;
+    const coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+    await coordinator.offsetCommit({
+      groupId: this.groupId,
+      groupGenerationId: -1,
+      memberId: '',
+      topics: [{ topic: this.topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: offset.toString() })) }],
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake?.();
+    await this.loop?.catch(() => {});
+    await Promise.allSettled([this.cluster.disconnect(), this.admin.close()]);
+  }
+}
