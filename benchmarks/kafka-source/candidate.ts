@@ -25,14 +25,16 @@ export interface CandidateReport {
   records: number;
   /** Bytes of record values read; null where the client reports no such figure. */
   valueBytes: number | null;
-  /** Wall-clock (epoch ms) of the first and the last record seen; null where not observable. */
-  firstRecordAt: number | null;
-  lastRecordAt: number | null;
+  /**
+   * Seconds from the first record seen to the last, on a monotonic clock (this machine's wall
+   * clock was seen to step by seconds during a run); null where not observable.
+   */
+  readSeconds: number | null;
   /** Anything the harness should keep beside the figures (e.g. the client's own statistics). */
   details?: Record<string, unknown>;
 }
 
-/** What the harness observed of the child's stdout, for candidates that print per record. */
+/** What the harness observed of the child's stdout (performance.now() ms), for candidates that print per record. */
 export interface Observed {
   firstOutputAt: number | null;
   lastOutputAt: number | null;

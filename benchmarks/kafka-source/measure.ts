@@ -16,8 +16,6 @@ const PAGE_BYTES = 4096;
 
 export interface Measured {
   report: CandidateReport;
-  startedAt: number;
-  exitedAt: number;
   wallSeconds: number;
   cpuSeconds: number;
   userSeconds: number;
@@ -64,7 +62,6 @@ function treeRssBytes(root: number): number {
 export async function measure(launch: Launch, deadlineMs: number): Promise<Measured> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-kafka-source-'));
   const timeFile = path.join(dir, 'time');
-  const startedAt = Date.now();
   const t0 = performance.now();
   const child = spawn('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', launch.command, ...launch.args], {
     env: { ...process.env, ...launch.env },
@@ -76,7 +73,7 @@ export async function measure(launch: Launch, deadlineMs: number): Promise<Measu
   const observed = { firstOutputAt: null as number | null, lastOutputAt: null as number | null };
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
-    const now = Date.now();
+    const now = performance.now();
     observed.firstOutputAt ??= now;
     observed.lastOutputAt = now;
     if (!launch.onStdoutLine) {
@@ -103,7 +100,6 @@ export async function measure(launch: Launch, deadlineMs: number): Promise<Measu
   }, deadlineMs);
   const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
   const wallSeconds = (performance.now() - t0) / 1000;
-  const exitedAt = Date.now();
   clearInterval(sampler);
   clearTimeout(killer);
   if (partial && launch.onStdoutLine) launch.onStdoutLine(partial);
@@ -124,8 +120,6 @@ export async function measure(launch: Launch, deadlineMs: number): Promise<Measu
   }
   return {
     report,
-    startedAt,
-    exitedAt,
     wallSeconds,
     cpuSeconds: user + sys,
     userSeconds: user,

@@ -13,6 +13,7 @@ import type { CandidateInput, CandidateReport, Launch } from './candidate.js';
 export class Tally {
   records = 0;
   valueBytes = 0;
+  /** performance.now() at the first and the last record: monotonic, unlike Date.now(). */
   firstRecordAt: number | null = null;
   lastRecordAt: number | null = null;
   private readonly ends = new Map<number, number>();
@@ -35,12 +36,12 @@ export class Tally {
     const end = this.ends.get(partition);
     // Past the end seen at start (a producer still writing): not part of the workload.
     if (end === undefined || offset >= end) return;
-    if (this.firstRecordAt === null) this.firstRecordAt = Date.now();
+    if (this.firstRecordAt === null) this.firstRecordAt = performance.now();
     this.records++;
     this.valueBytes += bytes;
     if (offset === end - 1) {
       this.ends.delete(partition);
-      this.lastRecordAt = Date.now();
+      this.lastRecordAt = performance.now();
       if (--this.open === 0) this.finish();
     }
   }
@@ -69,8 +70,7 @@ export function runNodeChild(read: (input: CandidateInput, tally: Tally) => Prom
       const report: CandidateReport = {
         records: tally.records,
         valueBytes: tally.valueBytes,
-        firstRecordAt: tally.firstRecordAt,
-        lastRecordAt: tally.lastRecordAt,
+        readSeconds: tally.firstRecordAt !== null && tally.lastRecordAt !== null ? (tally.lastRecordAt - tally.firstRecordAt) / 1000 : null,
         ...(details ? { details } : {}),
       };
       process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -87,12 +87,10 @@ export const candidate: Candidate = {
         // The tool counts key and value bytes together, so no value-byte figure of its own. Its
         // fetch time excludes the group join: the time from the first poll to the last record.
         const fetchMs = Number(f['fetch.time.ms']);
-        const end = Date.parse((f['end.time'] ?? '').replace(/:(\d{3})$/, '.$1'));
         return {
           records: Number(f['data.consumed.in.nMsg']),
           valueBytes: null,
-          firstRecordAt: Number.isFinite(end) && Number.isFinite(fetchMs) ? end - fetchMs : null,
-          lastRecordAt: Number.isFinite(end) ? end : null,
+          readSeconds: Number.isFinite(fetchMs) ? fetchMs / 1000 : null,
           details: f,
         };
       },

@@ -32,7 +32,8 @@ export const candidate: Candidate = {
         if (n > 0) valueBytes += n;
       },
       report(_stdout, observed): CandidateReport {
-        return { records, valueBytes, firstRecordAt: observed.firstOutputAt, lastRecordAt: observed.lastOutputAt };
+        const { firstOutputAt: first, lastOutputAt: last } = observed;
+        return { records, valueBytes, readSeconds: first !== null && last !== null ? (last - first) / 1000 : null };
       },
     };
   },
