@@ -25,7 +25,7 @@ port.on('message', (cmd: SourceCommand) => {
     case 'commit':
       source.commit(new Map(cmd.offsets)).then(
         () => post({ kind: 'committed', id: cmd.id, error: null }),
-        (err: unknown) => post({ kind: 'committed', id: cmd.id, error: serializeError(err) }),
+        (err: unknown) => post({ kind: 'committed', id: cmd.id, error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
       );
       return;
     case 'stop':
@@ -43,5 +43,5 @@ source
   })
   .then(
     () => post({ kind: 'running' }),
-    (err: unknown) => post({ kind: 'failed', error: serializeError(err) }),
+    (err: unknown) => post({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
   );

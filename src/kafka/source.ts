@@ -8,7 +8,7 @@
 
 import type { Consumer, Kafka, Admin } from 'kafkajs';
 import type { ScanMode } from '../config/types.js';
-import { StreamError } from '../errors.js';
+import { StreamError, toStreamError } from '../errors.js';
 import { packRawBatch, type RawBatch } from '../transform/raw-batch.js';
 
 export interface FetchedBatch {
@@ -141,7 +141,9 @@ export class KafkajsTopicSource implements TopicSource {
       if (payload.topic === this.topic) handlers.onPosition(payload.partition, BigInt(payload.lastOffset) + 1n);
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      handlers.onError(new StreamError('KAFKA_UNAVAILABLE', `consumer of ${this.topic} crashed: ${payload.error.message}`, { cause: payload.error }));
+      // Classified by what crashed it: a refused credential must not be retried as an outage.
+      const cause = toStreamError(payload.error, 'KAFKA_UNAVAILABLE', 'kafka');
+      handlers.onError(new StreamError(cause.code, `consumer of ${this.topic} crashed: ${cause.message}`, { cause, retryable: cause.retryable }));
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
