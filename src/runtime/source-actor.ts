@@ -7,7 +7,7 @@
 // finish in any order. Results are forwarded strictly in submission order (a queue drained from
 // its head only), otherwise a barrier could overtake rows that belong before it.
 
-import { StreamError, isStreamError, toStreamError } from '../errors.js';
+import { StreamError, toStreamError } from '../errors.js';
 import type { FetchedBatch } from '../kafka/source.js';
 import type { TransformTaskResult } from './messages.js';
 
@@ -108,9 +108,16 @@ export class SourceActor {
         // A task is a pure function of its batch: running it again cannot duplicate rows, since
         // only the one result that arrives is forwarded.
         if (!e.retryable || attempt >= this.o.maxTaskAttempts) {
-          throw isStreamError(err)
-            ? err
-            : new StreamError('WORKER_CRASHED', `transform of partition ${this.partition} failed ${attempt} time(s): ${e.message}`, { cause: err });
+          // Named by the records it held, so an operator can find them (and a poison record among
+          // them) with any Kafka tool; code and retryable stay the cause's, which decides.
+          const raw = batch.raw;
+          const first = raw.offsets[0]!;
+          const last = raw.offsets[raw.count - 1]!;
+          throw new StreamError(e.code, `transform of topic ${raw.topic} partition ${raw.partition} offsets ${first}..${last} failed after ${attempt} attempt(s): ${e.message}`, {
+            cause: e,
+            retryable: e.retryable,
+            details: { topic: raw.topic, partition: raw.partition, firstOffset: String(first), lastOffset: String(last), attempts: attempt },
+          });
         }
         this.o.retried(e, attempt);
       }

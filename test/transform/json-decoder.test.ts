@@ -80,7 +80,7 @@ describe('json decoder', () => {
     expect(byIndex[2]!.message).toMatch(/expected a JSON object, found an array/);
     expect(byIndex[3]!.message).toBe('field i: "seven" cannot be read as INT');
     expect(byIndex[4]!.message).toMatch(/^field i: 3000000000 cannot be read as INT/);
-    expect(byIndex[5]!.message).toBe('field b: 92233720368547760000 cannot be read as BIGINT');
+    expect(byIndex[5]!.message).toBe('field b: 92233720368547758070 cannot be read as BIGINT');
     expect(byIndex[6]!.message).toMatch(/^field f: "maybe" cannot be read as BOOLEAN/);
     expect(byIndex[7]!.message).toMatch(/^field ts: /);
     expect(byIndex[8]!.message).toMatch(/^field dt: /);
