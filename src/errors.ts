@@ -147,6 +147,21 @@ export function deserializeError(value: SerializedError): StreamError {
   return deserializeAt(value, 0);
 }
 
+/**
+ * The log fields of an error: its code and message, and below it each cause as
+ * `name [code]: message`, so an operator sees the ECONNREFUSED under a wrapper's words.
+ */
+export function errorFields(e: StreamError): Record<string, unknown> {
+  const fields: Record<string, unknown> = { code: e.code, error: e.message };
+  if (e.foreignCode !== undefined) fields.foreignCode = e.foreignCode;
+  const causes: string[] = [];
+  for (let c: unknown = e.cause; c instanceof StreamError && causes.length < MAX_CAUSE_DEPTH; c = c.cause) {
+    causes.push(`${c.foreignName ?? c.code}${c.foreignCode === undefined ? '' : ` [${c.foreignCode}]`}: ${c.message}`);
+  }
+  if (causes.length > 0) fields.causes = causes;
+  return fields;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Serialization
 

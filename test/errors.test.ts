@@ -8,7 +8,7 @@ import {
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { MAX_CAUSE_DEPTH, StreamError, deserializeError, serializeError, toStreamError, type SerializedError } from '../src/errors.js';
+import { MAX_CAUSE_DEPTH, StreamError, deserializeError, errorFields, serializeError, toStreamError, type SerializedError } from '../src/errors.js';
 
 /** What a worker thread does with an error, and what the main thread gets back. */
 function acrossThread(value: unknown, ...args: Parameters<typeof serializeError> extends [unknown, ...infer R] ? R : never): StreamError {
@@ -282,5 +282,16 @@ describe('serializeError: any thrown value, bounded', () => {
     expect(e.errors.length).toBeGreaterThan(0);
     expect(e.errors.length).toBeLessThanOrEqual(8);
     expect(e.errors[0]!.message).toBe('m0');
+  });
+});
+
+describe('errorFields', () => {
+  it('lists the causes below a wrapper with their names and codes, for the log', () => {
+    const e = toStreamError(new Error('checkpoint 3 failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4566'), { code: 'ECONNREFUSED' }) }), 'CHECKPOINT_FAILED', 'catalog');
+    expect(errorFields(e)).toEqual({
+      code: 'CATALOG_UNAVAILABLE',
+      error: 'checkpoint 3 failed',
+      causes: ['Error [ECONNREFUSED]: connect ECONNREFUSED 127.0.0.1:4566'],
+    });
   });
 });
