@@ -21,6 +21,13 @@ export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
  */
 export const MAX_ALIAS_COUNT = 100;
 
+/**
+ * Deepest nesting of flow collections (`[...]`, `{...}`) accepted. The yaml parser recurses per
+ * level: it turns a stack overflow into a document error, but a file of a few hundred thousand
+ * brackets still takes tens of seconds to get there. Real files nest a handful of levels.
+ */
+export const MAX_FLOW_NESTING = 64;
+
 export class SourceFile {
   readonly issues: ConfigIssue[] = [];
   /** Paths whose `${VAR}` could not be resolved: reported once, not again as a bad value. */
@@ -60,6 +67,21 @@ export class SourceFile {
         path: [],
         problem: code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(err)})`,
         hasFound: false,
+      });
+      return file;
+    }
+    const deep = flowNestingBeyond(text, MAX_FLOW_NESTING);
+    if (deep !== null) {
+      // Not parsed, so the line counter knows no lines yet.
+      const lineStart = text.lastIndexOf('\n', deep - 1) + 1;
+      file.issues.push({
+        file: file.displayName,
+        path: [],
+        line: text.slice(0, lineStart).split('\n').length,
+        column: deep - lineStart + 1,
+        problem: `flow collections ([...] or {...}) nested more than ${MAX_FLOW_NESTING} levels deep`,
+        hasFound: false,
+        accepted: `at most ${MAX_FLOW_NESTING} levels`,
       });
       return file;
     }
@@ -216,6 +238,28 @@ export class SourceFile {
         this.add(p, issue.message, {});
     }
   }
+}
+
+/**
+ * Where flow-collection nesting first exceeds `max`, or null. Quoted scalars and comments are
+ * skipped; a bracket inside a plain scalar is counted, which can only make this stricter.
+ */
+function flowNestingBeyond(text: string, max: number): number | null {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === "'") {
+      for (i++; i < text.length; i++) if (text[i] === "'" && text[++i] !== "'") break;
+      i--;
+    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      if (++depth > max) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return null;
 }
 
 /**

@@ -47,6 +47,21 @@ describe('hostile configuration files', () => {
     );
   });
 
+  it('flow collections nested 300,000 deep are refused before the parser recurses into them', () => {
+    const dir = tempProject({ topics: `kafka: ${'['.repeat(300_000)}${']'.repeat(300_000)}\n` });
+    const issues = issuesOf(dir);
+    expect(issues.map(formatIssue)).toEqual([
+      expect.stringMatching(/topics\.yaml:1:\d+: \(top level\): flow collections \(\[\.\.\.\] or \{\.\.\.\}\) nested more than 64 levels deep; expected at most 64 levels$/),
+    ]);
+  });
+
+  it('brackets inside quotes and comments do not count as nesting', () => {
+    const deepText = '['.repeat(100);
+    const topics = `# ${deepText}\n${SHIPPED_TOPICS.replace('table_name: "parsed_events"', `table_name: "parsed_events" # ${deepText}`)}\nx_note: '${deepText}'\n`;
+    const issues = issuesOf(tempProject({ topics }));
+    expect(issues.map((i) => i.problem)).toEqual(['unknown key "x_note"']);
+  });
+
   it('a file just under the cap is read', () => {
     const dir = tempProject({ topics: SHIPPED_TOPICS });
     const pad = MAX_CONFIG_FILE_BYTES - Buffer.byteLength(SHIPPED_TOPICS) - 4;
