@@ -255,49 +255,62 @@ function nestedJsonText(type: SqlType, v: object): string {
 }
 
 /**
- * The source text of the last top-level member `name` of a JSON object text, or null. Iterative,
- * so no nesting depth overflows it; it assumes `text` is valid JSON (JSON.parse accepted it).
- * The last occurrence wins, as JSON.parse decides duplicate keys.
+ * Where the values of top-level members `names` lie in a JSON object text: `out[2k]`, `out[2k+1]`
+ * are the start and end of `names[k]`'s value, or -1 when absent. One pass, iterative, so no
+ * nesting depth overflows it, and no allocation per member (this runs per record); it assumes
+ * `text` is valid JSON (JSON.parse accepted it). For a duplicate name the last occurrence wins,
+ * as JSON.parse decides.
  */
-export function memberText(text: string, name: string): string | null {
-  let depth = 0;
-  let found: string | null = null;
-  let i = 0;
+export function findMembers(text: string, names: readonly string[], out: Float64Array): void {
+  out.fill(-1);
   const n = text.length;
-  const skipString = (at: number): number => {
-    let j = at + 1;
-    while (j < n && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
-    return j + 1;
-  };
   const skipSpace = (at: number): number => {
     let j = at;
-    while (j < n && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j++;
+    for (let c = text.charCodeAt(j); c === 32 || c === 9 || c === 10 || c === 13; c = text.charCodeAt(++j));
     return j;
   };
+  let i = skipSpace(0);
+  if (text.charCodeAt(i) !== 123) return;
+  i++;
   while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 34) {
-      const end = skipString(i);
-      if (depth === 1) {
-        const colon = skipSpace(end);
-        if (text[colon] === ':') {
-          const raw = text.slice(i, end);
-          const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-          const start = skipSpace(colon + 1);
-          const stop = valueEnd(text, start);
-          if (key === name) found = text.slice(start, stop);
-          i = stop;
-          continue;
-        }
+    i = skipSpace(i);
+    if (text.charCodeAt(i) !== 34) return;
+    const end = stringEnd(text, i);
+    const escaped = text.lastIndexOf('\\', end - 2) > i;
+    const start = skipSpace(skipSpace(end) + 1);
+    const stop = valueEnd(text, start);
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      const hit = escaped ? JSON.parse(text.slice(i, end)) === name : end - i - 2 === name.length && text.startsWith(name, i + 1);
+      if (hit) {
+        out[2 * k] = start;
+        out[2 * k + 1] = stop;
       }
-      i = end;
-    } else {
-      if (c === 123 || c === 91) depth++;
-      else if (c === 125 || c === 93) depth--;
-      i++;
     }
+    i = skipSpace(stop);
+    if (text.charCodeAt(i) !== 44) return;
+    i++;
   }
-  return found;
+}
+
+/** The source text of top-level member `name` of a JSON object text, or null. */
+export function memberText(text: string, name: string): string | null {
+  const span = new Float64Array(2);
+  findMembers(text, [name], span);
+  return span[0]! < 0 ? null : text.slice(span[0], span[1]);
+}
+
+/** One past the closing quote of the JSON string opening at `at`; indexOf skips its body natively. */
+function stringEnd(text: string, at: number): number {
+  let from = at + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
+    from = q + 1;
+  }
 }
 
 /** Where the JSON value starting at `start` ends (exclusive); iterative over any nesting. */
@@ -308,9 +321,7 @@ function valueEnd(text: string, start: number): number {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 34) {
-      i++;
-      while (i < n && text.charCodeAt(i) !== 34) i += text.charCodeAt(i) === 92 ? 2 : 1;
-      i++;
+      i = stringEnd(text, i);
       if (depth === 0) return i;
       continue;
     }
@@ -392,16 +403,25 @@ function compileRowReader(fields: readonly SourceField[]): RowReader {
 
 export function createJsonDecoder(fields: readonly SourceField[], options: DecodeOptions): JsonDecoder {
   const names = fields.map((f) => f.name);
-  // The record being read, for top-level STRING fields that take a value's source text.
+  // The record being read, for top-level STRING fields that take a value's source text; the
+  // spans of all such fields are found in one pass, on the first one that needs it.
   let current = '';
+  let located = false;
+  const textFields = fields.filter((f) => f.type.kind === 'string').map((f) => f.name);
+  const spans = new Float64Array(2 * textFields.length);
   const convs = fields.map((f) => {
     if (f.type.kind !== 'string') return converterFor(f.type);
     const nested = nonNullConverter(f.type);
+    const k = textFields.indexOf(f.name);
     return converterFor(f.type, (v) => {
       if (typeof v === 'string') return v;
       if (typeof v !== 'number' && (typeof v !== 'object' || v === null)) return nested(v);
-      const raw = memberText(current, f.name);
-      if (raw === null) return nested(v);
+      if (!located) {
+        findMembers(current, textFields, spans);
+        located = true;
+      }
+      if (spans[2 * k]! < 0) return nested(v);
+      const raw = current.slice(spans[2 * k], spans[2 * k + 1]);
       return typeof v === 'number' ? raw : compactJson(raw);
     });
   });
@@ -472,6 +492,7 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
           continue;
         }
         current = text;
+        located = false;
         try {
           readRow(obj as Record<string, unknown>, columns, count, convs, Object.hasOwn);
         } catch (e) {
