@@ -74,3 +74,30 @@ describe('streamberg --check', () => {
     expect(r.stderr).toContain('Usage: npm start -- [options]');
   });
 });
+
+describe('streamberg with a hostile configuration', () => {
+  const bomb = [
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`),
+  ].join('\n');
+
+  it('an alias bomb is a configuration error naming the file, exit 2, no stack', () => {
+    const r = cli(['--check', '--config', tempProject({ topics: bomb })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^1 configuration error:\n  \S*topics\.yaml: \(top level\): cannot be expanded: .+; expected at most 100 alias expansions\n$/);
+    expect(r.stderr).not.toContain('ReferenceError');
+  });
+
+  it('a configuration file over 1 MiB is refused with exit 2, naming file, size and cap', () => {
+    const topics = `${SHIPPED_TOPICS}\n# ${'x'.repeat(2 * 1024 * 1024)}\n`;
+    const r = cli(['--check', '--config', tempProject({ topics })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`topics.yaml: (top level): the file is ${Buffer.byteLength(topics)} bytes, over the limit of 1048576 bytes (1 MiB)`);
+  });
+
+  it('a table name that sanitizes to underscores only is refused with exit 2', () => {
+    const r = cli(['--check', '--config', tempProject({ topics: SHIPPED_TOPICS.replace('table_name: "parsed_events"', 'table_name: ".."') })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/topics\.bid-events\.sink\.table_name: "\.\." becomes "__" after replacing '-' and '\.' with '_', which names nothing/);
+  });
+});

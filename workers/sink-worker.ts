@@ -16,5 +16,5 @@ port.on('message', (cmd: SinkCommand) => {
 try {
   actor.start();
 } catch (err) {
-  port.postMessage({ kind: 'failed', error: serializeError(err) } satisfies SinkEvent);
+  port.postMessage({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'storage') } satisfies SinkEvent);
 }

@@ -26,7 +26,7 @@ port.on('message', (cmd: SourceCommand) => {
     case 'commit':
       source.commit(new Map(cmd.offsets)).then(
         () => post({ kind: 'committed', id: cmd.id, error: null }),
-        (err: unknown) => post({ kind: 'committed', id: cmd.id, error: serializeError(err) }),
+        (err: unknown) => post({ kind: 'committed', id: cmd.id, error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
       );
       return;
     case 'stop':
@@ -41,10 +41,10 @@ source
     onChunk: (chunk, highWatermark) =>
       post({ kind: 'chunk', fetched: { partition: chunk.partition, chunk, highWatermark } }, [chunk.bytes.buffer as ArrayBuffer]),
     onPosition: (partition, next) => post({ kind: 'position', partition, next }),
-    onError: (err) => post({ kind: 'failed', error: serializeError(err) }),
+    onError: (err) => post({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
     log: (level, msg, fields = {}) => post({ kind: 'log', level, msg, fields }),
   })
   .then(
     () => post({ kind: 'running' }),
-    (err: unknown) => post({ kind: 'failed', error: serializeError(err) }),
+    (err: unknown) => post({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
   );

@@ -7,6 +7,16 @@ export function sanitizeTableName(name: string): string {
   return name.replace(/[-.]/g, '_');
 }
 
+/**
+ * True when a sanitized name names nothing: empty, or underscores only (`..` and `-` become
+ * `__` and `_`). Such a table would exist, but no one could tell from it which topic it holds.
+ */
+export function isMeaninglessName(sanitized: string): boolean {
+  return /^_*$/.test(sanitized);
+}
+
+export const ACCEPTED_TABLE_NAME = "a name with at least one letter or digit; letters, digits and '_' ('-' and '.' are accepted and become '_')";
+
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const ACCEPTED_IDENTIFIER = "letters, digits and '_', not starting with a digit";
 

@@ -5,8 +5,8 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ConfigPath } from './issues.js';
-import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, S3TABLES_IDENTIFIER, deadLetterTableName, isIdentifier, sanitizeTableName } from './names.js';
+import { formatPath, type ConfigPath } from './issues.js';
+import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, ACCEPTED_TABLE_NAME, S3TABLES_IDENTIFIER, deadLetterTableName, isIdentifier, isMeaninglessName, sanitizeTableName } from './names.js';
 import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from './partition-spec.js';
 import { topicSchema, type RawTopicsFile, type RawTransformationsFile } from './schema.js';
 import type { SourceFile } from './source-file.js';
@@ -313,8 +313,27 @@ export function resolvePipelines(
   topics: unknown,
   transformations: Record<string, TransformationEntry> | undefined,
   catalog: CatalogConfig | undefined,
+  warnings: string[] = [],
 ): PipelineConfig[] | undefined {
   const entries = asObject(topics);
+  /**
+   * A name as written → as used. '-' and '.' become '_' as the PyFlink job's sanitize_table_name
+   * did, which existing tables depend on; the change is said aloud, and a name that becomes
+   * nothing but underscores is refused. Returns undefined when refused.
+   */
+  const sanitized = (p: ConfigPath, written: string): string | undefined => {
+    const name = sanitizeTableName(written);
+    if (isMeaninglessName(name)) {
+      file.add(p, `${JSON.stringify(written)} becomes ${JSON.stringify(name)} after replacing '-' and '.' with '_', which names nothing`, { accepted: ACCEPTED_TABLE_NAME, showFound: false });
+      return undefined;
+    }
+    if (name !== written) {
+      const pos = file.positionOf(p);
+      const where = pos.line === undefined ? file.displayName : `${file.displayName}:${pos.line}:${pos.column ?? 1}`;
+      warnings.push(`${where}: ${formatPath(p)}: table ${JSON.stringify(written)} is written as ${JSON.stringify(name)} ('-' and '.' become '_', as the PyFlink job did)`);
+    }
+    return name;
+  };
   if (!entries) return undefined;
   const out: PipelineConfig[] = [];
   const tables = new Map<string, string>();
@@ -338,7 +357,8 @@ export function resolvePipelines(
     const enabled = loose.enabled !== false && loose.enabled !== 'false';
 
     const rawTableName = asString(sink?.table_name);
-    const tableName = rawTableName === undefined ? undefined : sanitizeTableName(rawTableName);
+    const tableName = rawTableName === undefined ? undefined : sanitized([...base, 'sink', 'table_name'], rawTableName);
+    if (rawTableName !== undefined && tableName === undefined) ok = false;
     if (tableName !== undefined) {
       const identifierOk = catalog?.type === 's3tables' ? S3TABLES_IDENTIFIER.test(tableName) : isIdentifier(tableName);
       if (!identifierOk) {
@@ -395,8 +415,9 @@ export function resolvePipelines(
       file.add([...base, 'dead_letter'], 'names both a table and a topic', { accepted: 'either table or topic', showFound: false });
       ok = false;
     }
-    const dlqTable = sanitizeTableName(dl?.table ?? deadLetterTableName(tableName ?? ''));
-    if (dl?.table !== undefined && !isIdentifier(dlqTable)) {
+    const dlqTable = dl?.table !== undefined ? sanitized([...base, 'dead_letter', 'table'], dl.table) ?? '' : deadLetterTableName(tableName ?? '');
+    if (dl?.table !== undefined && dlqTable === '') ok = false;
+    else if (dl?.table !== undefined && !isIdentifier(dlqTable)) {
       file.add([...base, 'dead_letter', 'table'], 'not a valid table name', { accepted: ACCEPTED_IDENTIFIER });
       ok = false;
     }

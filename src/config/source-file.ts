@@ -1,12 +1,32 @@
 // One YAML configuration file: its parsed document (kept for line numbers), its interpolated
 // data, and the problems found in it so far.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigIssue, ConfigPath } from './issues.js';
 import { interpolateEnv } from './interpolate.js';
+
+/**
+ * Largest configuration file read: 1 MiB. Real ones are a few kilobytes; a larger one is a
+ * mistake or an attack, and parsing YAML of tens of megabytes takes seconds and hundreds of MB.
+ */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Aliases a file may expand (the yaml package's `maxAliasCount`). A "billion laughs" file nests
+ * aliases of aliases so that a few hundred bytes expand to gigabytes; the parser refuses it
+ * past this count, and the refusal is reported as a configuration problem.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Deepest nesting of flow collections (`[...]`, `{...}`) accepted. The yaml parser recurses per
+ * level: it turns a stack overflow into a document error, but a file of a few hundred thousand
+ * brackets still takes tens of seconds to get there. Real files nest a handful of levels.
+ */
+export const MAX_FLOW_NESTING = 64;
 
 export class SourceFile {
   readonly issues: ConfigIssue[] = [];
@@ -28,7 +48,18 @@ export class SourceFile {
     const file = new SourceFile(rel.startsWith('..') || rel === '' ? absolutePath : rel, absolutePath);
     let text: string;
     try {
-      text = readFileSync(absolutePath, 'utf8');
+      const read = readCapped(absolutePath, MAX_CONFIG_FILE_BYTES);
+      if (read.tooLarge !== null) {
+        file.issues.push({
+          file: file.displayName,
+          path: [],
+          problem: `the file ${read.tooLarge === Infinity ? 'holds more than' : `is ${read.tooLarge} bytes, over`} the limit of ${MAX_CONFIG_FILE_BYTES} bytes (1 MiB) for a configuration file`,
+          hasFound: false,
+          accepted: 'a file of at most 1 MiB',
+        });
+        return file;
+      }
+      text = read.text;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       file.issues.push({
@@ -36,6 +67,21 @@ export class SourceFile {
         path: [],
         problem: code === 'ENOENT' ? 'file not found' : `cannot read the file (${code ?? String(err)})`,
         hasFound: false,
+      });
+      return file;
+    }
+    const deep = flowNestingBeyond(text, MAX_FLOW_NESTING);
+    if (deep !== null) {
+      // Not parsed, so the line counter knows no lines yet.
+      const lineStart = text.lastIndexOf('\n', deep - 1) + 1;
+      file.issues.push({
+        file: file.displayName,
+        path: [],
+        line: text.slice(0, lineStart).split('\n').length,
+        column: deep - lineStart + 1,
+        problem: `flow collections ([...] or {...}) nested more than ${MAX_FLOW_NESTING} levels deep`,
+        hasFound: false,
+        accepted: `at most ${MAX_FLOW_NESTING} levels`,
       });
       return file;
     }
@@ -53,7 +99,20 @@ export class SourceFile {
       });
     }
     if (doc.errors.length > 0) return file;
-    const raw: unknown = doc.toJS();
+    let raw: unknown;
+    try {
+      raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // yaml throws a ReferenceError for an alias bomb (and for an alias to nothing).
+      file.issues.push({
+        file: file.displayName,
+        path: [],
+        problem: `cannot be expanded: ${err instanceof Error ? err.message : String(err)}`,
+        hasFound: false,
+        accepted: `at most ${MAX_ALIAS_COUNT} alias expansions`,
+      });
+      return file;
+    }
     if (raw === null || raw === undefined) {
       file.issues.push({ file: file.displayName, path: [], problem: 'the file is empty', hasFound: false, accepted: 'a mapping' });
       return file;
@@ -178,6 +237,52 @@ export class SourceFile {
       default:
         this.add(p, issue.message, {});
     }
+  }
+}
+
+/**
+ * Where flow-collection nesting first exceeds `max`, or null. Quoted scalars and comments are
+ * skipped; a bracket inside a plain scalar is counted, which can only make this stricter.
+ */
+function flowNestingBeyond(text: string, max: number): number | null {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === "'") {
+      for (i++; i < text.length; i++) if (text[i] === "'" && text[++i] !== "'") break;
+      i--;
+    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '[' || c === '{') {
+      if (++depth > max) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return null;
+}
+
+/**
+ * Reads at most `cap` bytes: the size is checked before reading (fstat on the open file, so the
+ * file checked is the file read), and the read itself stops past the cap for files whose size
+ * fstat does not tell (a pipe, a device). `tooLarge` is the size found, or null.
+ */
+function readCapped(absolutePath: string, cap: number): { text: string; tooLarge: number | null } {
+  const fd = openSync(absolutePath, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > cap) return { text: '', tooLarge: size };
+    const buf = Buffer.alloc(cap + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > cap) return { text: '', tooLarge: size > cap ? size : Infinity };
+    }
+    return { text: buf.toString('utf8', 0, n), tooLarge: null };
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -14,7 +14,7 @@
 // - an authentication failure, or any other error code: the source fails, naming it.
 
 import type { Kafka } from 'kafkajs';
-import { StreamError } from '../errors.js';
+import { StreamError, toStreamError } from '../errors.js';
 import { parseFetchResponse, type FetchResponse } from './fetch-response.js';
 import { clusterOf, fetchV11Request, type KafkajsCluster } from './kafkajs-cluster.js';
 import { splitRecords, type RecordChunk } from './record-chunks.js';
@@ -211,18 +211,16 @@ export class FetchLoop {
 
   /** A failure that passes by itself: backoff (capped), log on the first of a run of them. */
   private async passing(err: unknown, h: FetchHandlers): Promise<void> {
-    const e = err as Error & { name?: string };
-    // A wrong password or a refused token does not pass by waiting.
-    if (e.name === 'KafkaJSSASLAuthenticationError') {
-      throw new StreamError('KAFKA_UNAVAILABLE', `authentication to Kafka failed for ${this.topic}: ${e.message}`, { cause: err, retryable: false });
-    }
-    if (err instanceof StreamError && !err.retryable) throw err;
+    const e = toStreamError(err, 'KAFKA_UNAVAILABLE', 'kafka');
+    // A refused credential, a missing authorization, a corrupt batch: waiting does not mend them.
+    if (!e.retryable) throw err instanceof StreamError ? err : new StreamError(e.code, `fetching ${this.topic}: ${e.message}`, { cause: e, retryable: false });
     // Only the broker's and the connection's failures pass by waiting; anything else is a defect
     // here, and the pipeline's restart policy handles it.
-    if (!(err instanceof StreamError) && !(e.name ?? '').startsWith('KafkaJS')) {
-      throw new StreamError('ACTOR_FAILED', `fetch loop of ${this.topic} failed: ${e.name ?? 'Error'}: ${e.message}`, { cause: err });
+    const name = (err as Error | undefined)?.name ?? '';
+    if (!(err instanceof StreamError) && !name.startsWith('KafkaJS')) {
+      throw new StreamError('ACTOR_FAILED', `fetch loop of ${this.topic} failed: ${e.message}`, { cause: e });
     }
-    this.troubled(`${e.name ?? 'Error'}: ${e.message}`, h);
+    this.troubled(`${name || e.code}: ${e.message}`, h);
     this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), 10_000);
     await sleep(this.backoffMs);
     await this.cluster.refreshMetadata().catch(() => {});

@@ -14,7 +14,7 @@ import { newDataFileWriter } from '../iceberg/table.js';
 import { takeBatch } from '../iceberg/take.js';
 import type { LoadedTable } from '../iceberg/catalog.js';
 import { fileIOFor, type FileIO } from '../iceberg/file-io.js';
-import { StreamError } from '../errors.js';
+import { StreamError, toStreamError } from '../errors.js';
 import type { SinkCommand, SinkEvent } from './messages.js';
 import type { CatalogConfig } from '../config/types.js';
 
@@ -84,7 +84,10 @@ export class SinkActor {
   handle(cmd: SinkCommand): void {
     this.chain = this.chain.then(() => this.apply(cmd));
     this.chain.catch((err: unknown) => {
-      const e = err instanceof StreamError ? err : new StreamError('ACTOR_FAILED', `sink ${this.name}: ${(err as Error).message}`, { cause: err });
+      // A foreign error is classified as the storage's (an EACCES on a read-only warehouse is an
+      // outage to ride out, not an internal fault), and keeps its own message and code as cause.
+      const cause = toStreamError(err, 'ACTOR_FAILED', 'storage');
+      const e = err instanceof StreamError ? err : new StreamError(cause.code, `sink ${this.name}: ${cause.message}`, { cause, retryable: cause.retryable });
       this.emit({ kind: 'failed', error: e.toJSON() });
       // Nothing after a failure may be written: the pipeline restarts from its last commit.
       this.chain = new Promise(() => {});

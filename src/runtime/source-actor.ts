@@ -7,7 +7,7 @@
 // finish in any order. Results are forwarded strictly in submission order (a queue drained from
 // its head only), otherwise a barrier could overtake rows that belong before it.
 
-import { StreamError, isStreamError, toStreamError } from '../errors.js';
+import { StreamError, toStreamError } from '../errors.js';
 import type { FetchedChunk } from '../kafka/source.js';
 import type { TransformTaskResult } from './messages.js';
 
@@ -111,12 +111,14 @@ export class SourceActor {
         // A task is a pure function of its batch: running it again cannot duplicate rows, since
         // only the one result that arrives is forwarded.
         if (!e.retryable || attempt >= this.o.maxTaskAttempts) {
-          throw isStreamError(err)
-            ? err
-            : new StreamError('WORKER_CRASHED', `transform of ${fetched.chunk.topic}-${this.partition} offsets ${fetched.chunk.fromOffset}..${fetched.chunk.nextOffset - 1n} failed ${attempt} time(s): ${e.message}`, {
-                cause: err,
-                details: { topic: fetched.chunk.topic, partition: this.partition, offset: String(fetched.chunk.fromOffset) },
-              });
+          // Named by the records it held, so an operator can find them (and a poison record among
+          // them) with any Kafka tool; code and retryable stay the cause's, which decides.
+          const { topic, fromOffset, nextOffset } = fetched.chunk;
+          throw new StreamError(e.code, `transform of topic ${topic} partition ${this.partition} offsets ${fromOffset}..${nextOffset - 1n} failed after ${attempt} attempt(s): ${e.message}`, {
+            cause: e,
+            retryable: e.retryable,
+            details: { topic, partition: this.partition, firstOffset: String(fromOffset), lastOffset: String(nextOffset - 1n), attempts: attempt },
+          });
         }
         this.o.retried(e, attempt);
       }

@@ -6,7 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { AppConfig, PipelineConfig } from '../config/types.js';
-import { StreamError, toStreamError } from '../errors.js';
+import { StreamError, errorFields, toStreamError } from '../errors.js';
 import { createCatalog, type Catalog } from '../iceberg/catalog.js';
 import { createKafka } from '../kafka/client.js';
 import { RuntimeMetrics } from '../metrics/metrics.js';
@@ -177,7 +177,7 @@ export class Supervisor {
     if (decision.action === 'give-up') {
       slot.state = 'failed';
       this.metrics.setState(id, 'failed');
-      this.o.log.log('error', `pipeline failed for good: ${decision.reason}`, { pipeline: id, code: e.code, error: e.message });
+      this.o.log.log('error', `pipeline failed for good: ${decision.reason}`, { pipeline: id, ...errorFields(e) });
       this.checkFinished();
       return;
     }
@@ -186,8 +186,7 @@ export class Supervisor {
     this.o.log.log('warn', `pipeline failed; restarting from its last checkpoint in ${decision.delayMs} ms`, {
       pipeline: id,
       attempt: decision.attempt,
-      code: e.code,
-      error: e.message,
+      ...errorFields(e),
     });
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
@@ -240,7 +239,7 @@ export class Supervisor {
             slot.state = 'stopped';
           } catch (err) {
             const e = toStreamError(err);
-            this.o.log.log('error', 'final checkpoint failed; the next start resumes from the previous one', { pipeline: slot.pipeline.topic, code: e.code, error: e.message });
+            this.o.log.log('error', 'final checkpoint failed; the next start resumes from the previous one', { pipeline: slot.pipeline.topic, ...errorFields(e) });
             await r.close().catch(() => {});
             slot.state = 'failed';
           }

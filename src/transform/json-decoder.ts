@@ -6,10 +6,25 @@
 // Conversions follow Flink's JsonToRowDataConverters (flink-json 1.19), with these differences:
 // - BOOLEAN accepts only true/false (or their text), where Flink's Boolean.parseBoolean would
 //   turn any other text into false without a word;
-// - a JSON number read as STRING has JavaScript's spelling (1.0 → "1", Jackson keeps "1.0");
+// - a top-level STRING field holding a number or a container keeps the value's exact source
+//   text (containers with the whitespace between tokens removed), so a 1,000-digit number stays
+//   those digits; inside ARRAY, MAP or ROW a number is spelled by JavaScript (1.0 → "1"), and one
+//   JSON.parse could not hold exactly (beyond ±2^53, or beyond a double) is a dead letter;
 // - a top-level BIGINT beyond ±2^53 is re-read exactly from the text; inside ARRAY, MAP or ROW
 //   such a number is a dead letter, because JSON.parse has already rounded it;
+// - a number that fits no type names its leading digits in the dead letter, never "Infinity";
 // - a tombstone (null value) is counted and skipped, as Flink skips it.
+//
+// Duplicate keys in one object: the last value wins. That is JSON.parse's rule and Flink's for
+// the JSON format's JsonNode path (`decode.json-parser.enabled: false`, and every Flink before
+// 1.19): Jackson's tree deserializer stores each member with ObjectNode.replace, so a later
+// member replaces an earlier one. Flink's default streaming-parser path since 1.19 differs: it
+// counts every matched name, duplicates included, and skips the rest of the object once the
+// count reaches the number of declared fields, so there a duplicate can hide a later field or
+// lose to the first value. That position-dependent outcome is not reproduced.
+//
+// One record never costs its batch: whatever goes wrong while decoding it (a stack overflow on
+// a deeply nested value, a number beyond every type) makes that record a dead letter.
 
 import { isUtf8 } from 'node:buffer';
 import type { SqlType } from '../config/sql-types.js';
@@ -46,12 +61,26 @@ export class JsonTypeError extends Error {}
 /** A JSON number JSON.parse could not hold exactly: the decoder re-reads its digits from the text. */
 class InexactIntegerError extends JsonTypeError {}
 
+/**
+ * A number that cannot take its type. JSON.parse turned it into a double (Infinity beyond
+ * ±1.8e308), so the message is rebuilt from the record's text when the field is top-level.
+ */
+class NumberTypeError extends JsonTypeError {
+  constructor(readonly type: SqlType, message: string) {
+    super(message);
+  }
+}
+
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 type Converter = (v: unknown) => unknown;
 
 function fail(type: SqlType, v: unknown): never {
+  if (typeof v === 'number') {
+    const shown = Number.isFinite(v) ? String(v) : 'a number beyond the range of a double';
+    throw new NumberTypeError(type, `${shown} cannot be read as ${formatSqlType(type)}`);
+  }
   const shown = typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v);
   throw new JsonTypeError(`${shown} cannot be read as ${formatSqlType(type)}`);
 }
@@ -109,10 +138,12 @@ function toFloat(type: SqlType, v: unknown): number {
   fail(type, v);
 }
 
-/** A converter per SQL type, built once per pipeline. */
-export function converterFor(type: SqlType): Converter {
+/**
+ * A converter per SQL type, built once per pipeline. `inner` converts values nested in ARRAY,
+ * MAP or ROW, whose source text is not at hand.
+ */
+export function converterFor(type: SqlType, inner: Converter = nonNullConverter(type)): Converter {
   const nullable = type.nullable;
-  const inner = nonNullConverter(type);
   return (v) => {
     if (v === null || v === undefined) {
       if (!nullable) throw new JsonTypeError(`null for NOT NULL ${formatSqlType(type)}`);
@@ -125,8 +156,20 @@ export function converterFor(type: SqlType): Converter {
 function nonNullConverter(type: SqlType): Converter {
   switch (type.kind) {
     case 'string':
-      // Flink: text nodes as they are, other scalars by their text, containers as JSON.
-      return (v) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      // Flink: text nodes as they are, other scalars by their text, containers as JSON. Nested,
+      // the source text is not at hand: a number JSON.parse rounded is refused rather than
+      // stored rounded, or as "Infinity".
+      return (v) => {
+        if (typeof v === 'string') return v;
+        if (typeof v === 'number') {
+          if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) {
+            throw new JsonTypeError(`${Number.isFinite(v) ? String(v) : 'a number beyond the range of a double'} cannot be kept exactly as ${formatSqlType(type)} inside a nested value`);
+          }
+          return String(v);
+        }
+        if (typeof v === 'object' && v !== null) return nestedJsonText(type, v);
+        return String(v);
+      };
     case 'boolean':
       return (v) => {
         if (typeof v === 'boolean') return v;
@@ -202,6 +245,120 @@ function nonNullConverter(type: SqlType): Converter {
   }
 }
 
+/** JSON text of a nested value; a value nested too deeply for JSON.stringify's recursion is refused. */
+function nestedJsonText(type: SqlType, v: object): string {
+  try {
+    return JSON.stringify(v);
+  } catch (e) {
+    throw new JsonTypeError(`a value that cannot be written as JSON text for ${formatSqlType(type)} (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+/**
+ * Where the values of top-level members `names` lie in a JSON object text: `out[2k]`, `out[2k+1]`
+ * are the start and end of `names[k]`'s value, or -1 when absent. One pass, iterative, so no
+ * nesting depth overflows it, and no allocation per member (this runs per record); it assumes
+ * `text` is valid JSON (JSON.parse accepted it). For a duplicate name the last occurrence wins,
+ * as JSON.parse decides.
+ */
+export function findMembers(text: string, names: readonly string[], out: Float64Array): void {
+  out.fill(-1);
+  const n = text.length;
+  const skipSpace = (at: number): number => {
+    let j = at;
+    for (let c = text.charCodeAt(j); c === 32 || c === 9 || c === 10 || c === 13; c = text.charCodeAt(++j));
+    return j;
+  };
+  let i = skipSpace(0);
+  if (text.charCodeAt(i) !== 123) return;
+  i++;
+  while (i < n) {
+    i = skipSpace(i);
+    if (text.charCodeAt(i) !== 34) return;
+    const end = stringEnd(text, i);
+    const escaped = text.lastIndexOf('\\', end - 2) > i;
+    const start = skipSpace(skipSpace(end) + 1);
+    const stop = valueEnd(text, start);
+    for (let k = 0; k < names.length; k++) {
+      const name = names[k]!;
+      const hit = escaped ? JSON.parse(text.slice(i, end)) === name : end - i - 2 === name.length && text.startsWith(name, i + 1);
+      if (hit) {
+        out[2 * k] = start;
+        out[2 * k + 1] = stop;
+      }
+    }
+    i = skipSpace(stop);
+    if (text.charCodeAt(i) !== 44) return;
+    i++;
+  }
+}
+
+/** The source text of top-level member `name` of a JSON object text, or null. */
+export function memberText(text: string, name: string): string | null {
+  const span = new Float64Array(2);
+  findMembers(text, [name], span);
+  return span[0]! < 0 ? null : text.slice(span[0], span[1]);
+}
+
+/** One past the closing quote of the JSON string opening at `at`; indexOf skips its body natively. */
+function stringEnd(text: string, at: number): number {
+  let from = at + 1;
+  for (;;) {
+    const q = text.indexOf('"', from);
+    if (q < 0) return text.length;
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
+    from = q + 1;
+  }
+}
+
+/** Where the JSON value starting at `start` ends (exclusive); iterative over any nesting. */
+function valueEnd(text: string, start: number): number {
+  const n = text.length;
+  let depth = 0;
+  let i = start;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      i = stringEnd(text, i);
+      if (depth === 0) return i;
+      continue;
+    }
+    if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) {
+      if (depth === 0) return i;
+      depth--;
+      if (depth === 0) return i + 1;
+    } else if (depth === 0 && (c === 44 || c === 32 || c === 9 || c === 10 || c === 13)) return i;
+    i++;
+  }
+  return i;
+}
+
+/** JSON text without the whitespace between tokens, as Jackson writes a node; strings untouched. */
+function compactJson(raw: string): string {
+  if (!/\s/.test(raw)) return raw;
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 34) {
+      i++;
+      while (i < raw.length && raw.charCodeAt(i) !== 34) i += raw.charCodeAt(i) === 92 ? 2 : 1;
+    } else if (c === 32 || c === 9 || c === 10 || c === 13) {
+      out += raw.slice(from, i);
+      from = i + 1;
+    }
+  }
+  return out + raw.slice(from);
+}
+
+/** `1234567890…` (1,000 digits): a long number shown by its leading digits and its length. */
+function leadingText(raw: string): string {
+  return raw.length <= 40 ? raw : `${raw.slice(0, 24)}… (${raw.length} characters)`;
+}
+
 export interface JsonDecoder {
   decode(raw: RawBatch): DecodedBatch;
 }
@@ -246,7 +403,28 @@ function compileRowReader(fields: readonly SourceField[]): RowReader {
 
 export function createJsonDecoder(fields: readonly SourceField[], options: DecodeOptions): JsonDecoder {
   const names = fields.map((f) => f.name);
-  const convs = fields.map((f) => converterFor(f.type));
+  // The record being read, for top-level STRING fields that take a value's source text; the
+  // spans of all such fields are found in one pass, on the first one that needs it.
+  let current = '';
+  let located = false;
+  const textFields = fields.filter((f) => f.type.kind === 'string').map((f) => f.name);
+  const spans = new Float64Array(2 * textFields.length);
+  const convs = fields.map((f) => {
+    if (f.type.kind !== 'string') return converterFor(f.type);
+    const nested = nonNullConverter(f.type);
+    const k = textFields.indexOf(f.name);
+    return converterFor(f.type, (v) => {
+      if (typeof v === 'string') return v;
+      if (typeof v !== 'number' && (typeof v !== 'object' || v === null)) return nested(v);
+      if (!located) {
+        findMembers(current, textFields, spans);
+        located = true;
+      }
+      if (spans[2 * k]! < 0) return nested(v);
+      const raw = current.slice(spans[2 * k], spans[2 * k + 1]);
+      return typeof v === 'number' ? raw : compactJson(raw);
+    });
+  });
   const readRow = compileRowReader(fields);
   const maxBytes = options.maxRecordBytes;
 
@@ -262,8 +440,15 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
       } catch (e) {
         if (!(e instanceof JsonTypeError)) throw e;
         const exact = e instanceof InexactIntegerError ? exactInteger(text, name) : null;
-        if (exact === null) return `field ${name}: ${e.message}`;
-        columns[f]![row] = exact;
+        if (exact !== null) {
+          columns[f]![row] = exact;
+          continue;
+        }
+        if (e instanceof NumberTypeError && e.type === fields[f]!.type) {
+          const raw = memberText(text, name);
+          if (raw !== null) return `field ${name}: ${leadingText(raw)} cannot be read as ${formatSqlType(e.type)}`;
+        }
+        return `field ${name}: ${e.message}`;
       }
     }
     return null;
@@ -306,11 +491,19 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
           deadLetters.push({ index: i, code: 'RECORD_DECODE_FAILED', message: `expected a JSON object, found ${Array.isArray(obj) ? 'an array' : obj === null ? 'null' : typeof obj}` });
           continue;
         }
+        current = text;
+        located = false;
         try {
           readRow(obj as Record<string, unknown>, columns, count, convs, Object.hasOwn);
         } catch (e) {
-          if (!(e instanceof JsonTypeError)) throw e;
-          const why = slowRow(obj as Record<string, unknown>, text, columns, count);
+          let why: string | null;
+          try {
+            if (!(e instanceof JsonTypeError)) throw e;
+            why = slowRow(obj as Record<string, unknown>, text, columns, count);
+          } catch (err) {
+            // Not a typing problem but a failure (a stack overflow, a bug): still this record's alone.
+            why = `cannot be decoded: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`;
+          }
           if (why !== null) {
             deadLetters.push({ index: i, code: 'RECORD_DECODE_FAILED', message: why });
             continue;

@@ -7,7 +7,6 @@
 import type { PipelineConfig, TransformationEntry } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
-import { buildColumn, recordBatchOf } from './columns.js';
 import { createJsonDecoder } from './json-decoder.js';
 import { checkOutput } from './output-check.js';
 import { loadTransformer, type ResolveOptions } from './registry.js';
@@ -16,7 +15,7 @@ import { ExpressionError, type Frame } from './sql/compile.js';
 import { compileSelect } from './sql/select.js';
 import { SessionZone } from './time.js';
 import { sourceTableName, type Transformer, type TransformerKind } from './transformer.js';
-import { finish, type CompiledTransform, type CompileOptions } from './result.js';
+import { buildSinkRows, finish, type CompiledTransform, type CompileOptions } from './result.js';
 
 export type { CompiledTransform, CompileOptions, TransformResult, TransformStats } from './result.js';
 export { transferListOf } from './result.js';
@@ -133,7 +132,9 @@ export function compileSqlTransform(pipeline: PipelineConfig, sql: string, optio
       const keep = rowsIn;
       frame.cols = [];
       const selection = keep.subarray(0, m);
-      const rows = recordBatchOf(sinkSchema, m, assignments.map((a, c) => buildColumn(values[c]!, a.sink.type, selection, m)));
+      const rows = buildSinkRows(sinkSchema, assignments.map((a) => a.sink), values, selection, (j, message) =>
+        letters.push({ index: decoded.recordIndex[j]!, code: 'EXPRESSION_FAILED', message }),
+      );
       return finish(pipeline, raw, decoded, letters, rows, filtered, nowMs);
     },
   };

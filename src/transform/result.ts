@@ -2,7 +2,9 @@
 // letters of a batch. Shared by the SQL and TypeScript transform paths.
 
 import type * as arrow from 'apache-arrow';
+import type { SqlType } from '../config/sql-types.js';
 import type { PipelineConfig } from '../config/types.js';
+import { buildColumn, recordBatchOf } from './columns.js';
 import { StreamError } from '../errors.js';
 import { buildDeadLetterBatch, type DeadLetter, type DeadLetterCode } from './dead-letter.js';
 import type { DecodedBatch } from './json-decoder.js';
@@ -69,6 +71,40 @@ export function finish(
   };
 }
 
+/**
+ * The sink batch of the selected rows. A row whose value a column builder refuses (a transformer
+ * that returned a nested value of the wrong shape) becomes a dead letter through `reject` rather
+ * than failing the task, which would be retried onto the same record and then fail the pipeline.
+ * The row-by-row search runs only after a whole-batch build has failed.
+ */
+export function buildSinkRows(
+  schema: arrow.Schema,
+  fields: ReadonlyArray<{ name: string; type: SqlType }>,
+  values: ReadonlyArray<ArrayLike<unknown>>,
+  selection: Int32Array,
+  reject: (row: number, message: string) => void,
+): arrow.RecordBatch {
+  const build = (sel: Int32Array) => recordBatchOf(schema, sel.length, fields.map((f, c) => buildColumn(values[c]!, f.type, sel, sel.length)));
+  try {
+    return build(selection);
+  } catch {
+    const keep: number[] = [];
+    for (const j of selection) {
+      const one = Int32Array.of(j);
+      let why: string | null = null;
+      for (let c = 0; c < fields.length && why === null; c++) {
+        try {
+          buildColumn(values[c]!, fields[c]!.type, one, 1);
+        } catch (e) {
+          why = `column ${fields[c]!.name}: the value cannot be written (${e instanceof Error ? e.message : String(e)})`;
+        }
+      }
+      if (why === null) keep.push(j);
+      else reject(j, why);
+    }
+    return build(Int32Array.from(keep));
+  }
+}
 
 /**
  * The distinct ArrayBuffers under a batch, for postMessage / piscina `Piscina.move`. Every column

@@ -12,7 +12,7 @@ import { buildColumn, recordBatchOf } from './columns.js';
 import type { DeadLetter } from './dead-letter.js';
 import { createJsonDecoder } from './json-decoder.js';
 import { checkArrowOutput } from './output-check.js';
-import { finish, type CompileOptions, type TransformResult } from './result.js';
+import { buildSinkRows, finish, type CompileOptions, type TransformResult } from './result.js';
 import type { RawBatch } from './raw-batch.js';
 import { ExpressionError } from './sql/compile.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
@@ -152,7 +152,9 @@ export function runRows(pipeline: PipelineConfig, t: Transformer, options: Compi
       keep[m++] = j;
     }
     const selection = keep.subarray(0, m);
-    const rows = recordBatchOf(sinkSchema, m, sink.map(({ f }, c) => buildColumn(values[c]!, f.type, selection, m)));
+    const rows = buildSinkRows(sinkSchema, pipeline.sink.schema, values, selection, (j, message) =>
+      letters.push({ index: decoded.recordIndex[j]!, code: 'EXPRESSION_FAILED', message }),
+    );
     return finish(pipeline, raw, decoded, letters, rows, filtered, nowMs);
   };
 }

@@ -57,7 +57,9 @@ export function runtimeProject(
   writeFileSync(path.join(dir, 'config/transformations.yaml'), SHIPPED_TRANSFORMATIONS);
   const configDir = path.join(dir, 'config');
   const warehouse = path.join(dir, 'warehouse');
-  const config = loadConfig({ configDir, env: { WAREHOUSE_DIR: warehouse } }).config;
+  // The broker the tests use (KAFKA_PORT), not the default localhost:9092 the config falls back to:
+  // admin clients built from this config would otherwise create topics on another broker.
+  const config = loadConfig({ configDir, env: { WAREHOUSE_DIR: warehouse, KAFKA_BOOTSTRAP_SERVERS: BOOTSTRAP } }).config;
   return {
     configDir,
     warehouse,

@@ -97,6 +97,28 @@ describe('SourceActor', () => {
     expect(out.map(describeOut)).toEqual(['data:9']);
   });
 
+  it('names topic, partition and the offset range of a task that still fails after its attempts', async () => {
+    let failure: StreamError | undefined;
+    const a = new SourceActor({
+      partition: 0,
+      startOffset: 0n,
+      maxInFlight: 10,
+      maxTaskAttempts: 3,
+      transform: async () => {
+        throw Object.assign(new Error('worker ran out of memory'), { code: 'ERR_WORKER_OUT_OF_MEMORY' });
+      },
+      forward: () => {},
+      backpressure: () => {},
+      fail: (e) => (failure = e),
+      retried: () => {},
+    });
+    a.accept(batch(40, 5));
+    for (let i = 0; i < 10 && failure === undefined; i++) await tick();
+    expect(failure?.message).toBe('transform of topic t partition 0 offsets 40..44 failed after 3 attempt(s): worker ran out of memory');
+    expect(failure?.details).toMatchObject({ topic: 't', partition: 0, firstOffset: '40', lastOffset: '44', attempts: 3 });
+    expect((failure?.cause as StreamError).foreignCode).toBe('ERR_WORKER_OUT_OF_MEMORY');
+  });
+
   it('fails, without retrying, on a user error, and forwards nothing after it', async () => {
     const out: SourceOutput[] = [];
     const events: string[] = [];

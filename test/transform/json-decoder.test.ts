@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonDecoder } from '../../src/transform/json-decoder.js';
+import { createJsonDecoder, memberText } from '../../src/transform/json-decoder.js';
 import { packRawBatch, rawValue } from '../../src/transform/raw-batch.js';
 import { fields, utcMicros } from './helpers.js';
 
@@ -80,7 +80,7 @@ describe('json decoder', () => {
     expect(byIndex[2]!.message).toMatch(/expected a JSON object, found an array/);
     expect(byIndex[3]!.message).toBe('field i: "seven" cannot be read as INT');
     expect(byIndex[4]!.message).toMatch(/^field i: 3000000000 cannot be read as INT/);
-    expect(byIndex[5]!.message).toBe('field b: 92233720368547760000 cannot be read as BIGINT');
+    expect(byIndex[5]!.message).toBe('field b: 92233720368547758070 cannot be read as BIGINT');
     expect(byIndex[6]!.message).toMatch(/^field f: "maybe" cannot be read as BOOLEAN/);
     expect(byIndex[7]!.message).toMatch(/^field ts: /);
     expect(byIndex[8]!.message).toMatch(/^field dt: /);
@@ -133,5 +133,26 @@ describe('json decoder', () => {
     const { out } = decode(['{"a":"2024-01-01T00:00:00.123456Z","b":"2024-01-01 00:00:07.9"}'], 1000, sch);
     expect(out.columns[0]![0]).toBe(utcMicros('2024-01-01T00:00:00.123'));
     expect(out.columns[1]![0]).toBe(utcMicros('2024-01-01T00:00:07'));
+  });
+});
+
+describe('memberText: a top-level member\'s source text', () => {
+  it('skips strings with escaped quotes and backslashes, nested values, and whitespace', () => {
+    const text = ' { "a\\"b" : "x\\\\", "s" : [ "]" , {"s": 1} ] , "n" :-1.50e3 , "t": "q\\"}" } ';
+    expect(JSON.parse(text)).toBeTruthy();
+    expect(memberText(text, 's')).toBe('[ "]" , {"s": 1} ]');
+    expect(memberText(text, 'n')).toBe('-1.50e3');
+    expect(memberText(text, 't')).toBe('"q\\"}"');
+    expect(memberText(text, 'a"b')).toBe('"x\\\\"');
+    expect(memberText(text, 'missing')).toBeNull();
+  });
+
+  it('matches a key written with escapes, and takes the last of duplicates', () => {
+    expect(memberText('{"\\u0073":1,"s":2,"\\u0073":3}', 's')).toBe('3');
+  });
+
+  it('a record whose STRING field holds an escaped key is still read from its source text', () => {
+    const { out } = decode(['{"\\u0073": 12345678901234567890}']);
+    expect(out.columns[0]).toEqual(['12345678901234567890']);
   });
 });
