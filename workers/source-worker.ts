@@ -12,6 +12,7 @@ const init = workerData as SourceThreadInit;
 const source = new FetchLoop(createKafka(init.kafka), init.topic, init.groupId, {
   isolationLevel: init.isolationLevel,
   maxChunkRecords: init.maxChunkRecords,
+  maxBytesInFlight: init.maxBytesInFlight,
 });
 const post = (event: SourceEvent, transfer: ArrayBuffer[] = []) => port.postMessage(event, transfer);
 
@@ -22,6 +23,9 @@ port.on('message', (cmd: SourceCommand) => {
       return;
     case 'resume':
       source.resume(cmd.partitions);
+      return;
+    case 'release':
+      source.release(cmd.bytes);
       return;
     case 'commit':
       source.commit(new Map(cmd.offsets)).then(

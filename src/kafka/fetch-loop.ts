@@ -32,6 +32,12 @@ export interface FetchOptions {
   partitionMaxBytes?: number;
   /** Bytes one fetch may return over all its partitions. */
   maxBytes?: number;
+  /**
+   * Chunk bytes handed on and not yet released (their transform tasks still running or queued):
+   * past this the loop stops fetching until `release` makes room. This is what bounds the
+   * source's memory, whatever the backlog.
+   */
+  maxBytesInFlight: number;
 }
 
 export interface FetchHandlers {
@@ -70,6 +76,7 @@ export class FetchLoop {
   /** Set while fetches fail for reasons that pass (a broker restarting); logged on change only. */
   private trouble: string | undefined;
   private backoffMs = 0;
+  private bytesInFlight = 0;
 
   constructor(
     kafka: Kafka,
@@ -100,11 +107,17 @@ export class FetchLoop {
     this.wake?.();
   }
 
+  /** Chunk bytes the runtime is done with (its task settled): room for the next fetch. */
+  release(bytes: number): void {
+    this.bytesInFlight -= bytes;
+    if (this.bytesInFlight < this.o.maxBytesInFlight) this.wake?.();
+  }
+
   private async fetchUntilClosed(h: FetchHandlers): Promise<void> {
     while (!this.closed) {
-      const ready = [...this.positions.keys()].filter((p) => !this.paused.has(p));
+      const ready = this.bytesInFlight >= this.o.maxBytesInFlight ? [] : [...this.positions.keys()].filter((p) => !this.paused.has(p));
       if (ready.length === 0) {
-        // Paused everywhere: wait for a resume (or close), never spin.
+        // Paused everywhere, or out of room: wait for a resume or a release (or close), never spin.
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           setTimeout(resolve, 1_000);
@@ -157,7 +170,10 @@ export class FetchLoop {
         if (from === undefined || this.positions.get(p) !== from || this.closed) continue;
         if (part.errorCode === 0) {
           const { chunks, nextOffset } = splitRecords(this.topic, p, part.records, from, this.o.isolationLevel === 'read_committed' ? (part.abortedTransactions ?? []) : null, this.o.maxChunkRecords);
-          for (const c of chunks) h.onChunk(c, part.highWatermark);
+          for (const c of chunks) {
+            this.bytesInFlight += c.bytes.byteLength;
+            h.onChunk(c, part.highWatermark);
+          }
           if (nextOffset !== from) {
             this.positions.set(p, nextOffset);
             h.onPosition(p, nextOffset);

@@ -13,12 +13,16 @@ export interface SourceThreadInit {
   isolationLevel: IsolationLevel;
   /** Most records per chunk (one transform task). */
   maxChunkRecords: number;
+  /** Chunk bytes handed over and not yet released before fetching waits. */
+  maxBytesInFlight: number;
 }
 
 /** Main thread → source thread. */
 export type SourceCommand =
   | { kind: 'pause'; partitions: number[] }
   | { kind: 'resume'; partitions: number[] }
+  /** Chunk bytes whose tasks settled. */
+  | { kind: 'release'; bytes: number }
   | { kind: 'commit'; id: number; offsets: Array<[partition: number, offset: bigint]> }
   | { kind: 'stop' };
 

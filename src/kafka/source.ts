@@ -42,6 +42,8 @@ export interface TopicSource {
   run(start: Map<number, bigint>, handlers: SourceHandlers): Promise<void>;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;
+  /** Bytes of chunks the runtime is done with: the source fetches ahead only so far. */
+  release(bytes: number): void;
   /** The consumer group's committed offsets: informational for lag tooling. */
   commit(offsets: Map<number, bigint>): Promise<void>;
   close(): Promise<void>;

@@ -25,6 +25,7 @@ export class ThreadedTopicSource implements TopicSource {
     private readonly options: {
       isolationLevel: IsolationLevel;
       maxChunkRecords: number;
+      maxBytesInFlight: number;
       log: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
     },
   ) {
@@ -51,6 +52,7 @@ export class ThreadedTopicSource implements TopicSource {
       start: [...start],
       isolationLevel: this.options.isolationLevel,
       maxChunkRecords: this.options.maxChunkRecords,
+      maxBytesInFlight: this.options.maxBytesInFlight,
     };
     const worker = new Worker(workerFile('source-worker'), { workerData: init, name: `source ${this.topic}` });
     this.worker = worker;
@@ -104,6 +106,10 @@ export class ThreadedTopicSource implements TopicSource {
 
   resume(partitions: number[]): void {
     if (partitions.length > 0) this.send({ kind: 'resume', partitions });
+  }
+
+  release(bytes: number): void {
+    if (bytes > 0) this.send({ kind: 'release', bytes });
   }
 
   commit(offsets: Map<number, bigint>): Promise<void> {

@@ -50,6 +50,10 @@ export interface PipelineDeps {
   maxInFlightPerPartition?: number;
   /** Bytes sent to the sink and not yet consumed before every partition is paused. */
   sinkBufferBytes?: number;
+  /** Arrow bytes the sink buffers per epoch before it writes files early. */
+  sinkWriteBytes?: number;
+  /** Fetched chunk bytes whose transform tasks have not settled before fetching waits. */
+  fetchBufferBytes?: number;
   /** With `bounded`: the end offsets a previous run of this pipeline saw at its start. */
   boundedEnds?: PartitionOffsets | undefined;
 }
@@ -110,6 +114,7 @@ export class PipelineRunner {
     this.source = new ThreadedTopicSource(d.kafka, d.app.kafka, d.pipeline.topic, d.pipeline.groupId, {
       isolationLevel: d.pipeline.isolationLevel,
       maxChunkRecords: d.app.runtime.batchRecords,
+      maxBytesInFlight: d.fetchBufferBytes ?? 32 * 1024 * 1024,
       log: (level, msg, fields) => this.log.log(level, msg, fields),
     });
     const dl = d.pipeline.deadLetter;
@@ -198,7 +203,7 @@ export class PipelineRunner {
       partitions,
       firstEpoch: this.nextEpoch,
       deadLetterFloor: [...floor],
-      maxBufferedBytes: this.sinkBudget,
+      maxBufferedBytes: this.d.sinkWriteBytes ?? this.sinkBudget,
     });
 
     for (const p of partitions) {
@@ -214,6 +219,7 @@ export class PipelineRunner {
           forward: (out) => this.forward(out),
           backpressure: (paused) => this.flow(p, paused),
           fail: (err) => this.fail(err),
+          settled: (fetched) => this.source.release(fetched.chunk.bytes.byteLength),
           retried: (err, attempt) => {
             this.d.metrics.actorRestarts.inc({ pipeline: this.id, actor: 'transform' });
             this.log.log('warn', 'transform task failed; retrying it', { partition: p, attempt, code: err.code, error: err.message });
@@ -283,7 +289,12 @@ export class PipelineRunner {
   private onChunk(fetched: FetchedChunk): void {
     const p = fetched.partition;
     const actor = this.actors.get(p);
-    if (!actor || this.closed || this.done.has(p)) return;
+    if (!actor || this.closed || this.done.has(p)) {
+      // Not taken (a bounded partition already at its end): its bytes are free at once, or the
+      // source would count them against its room for good.
+      this.source.release(fetched.chunk.bytes.byteLength);
+      return;
+    }
     actor.accept(fetched);
     const lag = fetched.highWatermark - actor.nextOffset;
     this.lag.set(p, lag > 0n ? lag : 0n);

@@ -35,6 +35,8 @@ export interface SourceActorOptions {
   /** Called with true when the actor wants its partition paused, false to resume. */
   backpressure: (paused: boolean) => void;
   fail: (err: StreamError) => void;
+  /** A chunk's task settled (done, or failed for good): the actor holds its bytes no longer. */
+  settled?: (fetched: FetchedChunk) => void;
   /** A task failed and is being run again (on a fresh worker if its worker died). */
   retried: (err: StreamError, attempt: number) => void;
 }
@@ -68,6 +70,7 @@ export class SourceActor {
     }
     void this.run(fetched).then(
       (result) => {
+        this.o.settled?.(fetched);
         entry.done = true;
         entry.result = result;
         this.inFlight--;
@@ -78,6 +81,7 @@ export class SourceActor {
         this.drain();
       },
       (err: unknown) => {
+        this.o.settled?.(fetched);
         this.failed = true;
         this.o.fail(toStreamError(err, 'ACTOR_FAILED'));
       },

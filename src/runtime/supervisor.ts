@@ -131,7 +131,7 @@ export class Supervisor {
       log,
       bounded: this.o.bounded,
       boundedEnds: slot.boundedEnds,
-      sinkBufferBytes: Math.max(8 * 1024 * 1024, Math.floor(config.runtime.memoryBudgetBytes / Math.max(1, this.slots.size) / 2)),
+      ...memoryShares(config.runtime.memoryBudgetBytes, this.slots.size),
     });
     slot.runner = runner;
     try {
@@ -282,3 +282,23 @@ function actorOf(e: StreamError): string {
   }
 }
 
+const MB = 1024 * 1024;
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.floor(v)));
+
+/**
+ * A pipeline's share of runtime.memory_budget, split between the three places its records wait:
+ * fetched chunks whose transform tasks have not settled, transformed batches queued for the sink,
+ * and the Arrow rows the sink buffers before it writes files early. Parquet encoding in
+ * parquet-wasm took about four times the Arrow bytes it encodes in WebAssembly memory, which
+ * never shrinks (measured: 553 MB for 128 MB of rows), so that share is kept small and capped;
+ * the cost is more, smaller files per epoch under a backlog. Below a few MB the pool and the sink
+ * starve; above these caps larger buffers bought no speed in benchmarks/runtime-w1.ts.
+ */
+export function memoryShares(budgetBytes: number, pipelines: number): { fetchBufferBytes: number; sinkBufferBytes: number; sinkWriteBytes: number } {
+  const share = budgetBytes / Math.max(1, pipelines);
+  return {
+    fetchBufferBytes: clamp(share / 16, 4 * MB, 32 * MB),
+    sinkBufferBytes: clamp(share / 16, 4 * MB, 32 * MB),
+    sinkWriteBytes: clamp(share / 8, 8 * MB, 64 * MB),
+  };
+}

@@ -128,6 +128,7 @@ describe('a foreign error inside a thread arrives on the main thread intact', ()
     const source = new ThreadedTopicSource(createKafka(kafkaConfig), kafkaConfig, 'nowhere', 'errors-test-group', {
       isolationLevel: 'read_committed',
       maxChunkRecords: 100,
+      maxBytesInFlight: 1 << 20,
       log: () => {},
     });
     let reported: StreamError | undefined;

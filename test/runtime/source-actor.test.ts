@@ -60,6 +60,29 @@ describe('SourceActor', () => {
     await a.idle();
   });
 
+  it('reports each chunk settled once, whether its task succeeded or failed for good, so the source can fetch again', async () => {
+    const settled: bigint[] = [];
+    const a = new SourceActor({
+      partition: 0,
+      startOffset: 0n,
+      maxInFlight: 10,
+      maxTaskAttempts: 2,
+      transform: async (b) => {
+        if (b.chunk.fromOffset === 5n) throw new StreamError('WORKER_CRASHED', 'died');
+        return result(1);
+      },
+      forward: () => {},
+      backpressure: () => {},
+      fail: () => {},
+      retried: () => {},
+      settled: (f) => settled.push(f.chunk.fromOffset),
+    });
+    a.accept(batch(0, 5));
+    a.accept(batch(5, 5));
+    for (let i = 0; i < 10 && settled.length < 2; i++) await tick();
+    expect(settled.sort()).toEqual([0n, 5n]);
+  });
+
   it('puts a barrier at the current offset even with nothing in flight', async () => {
     const out: SourceOutput[] = [];
     const a = actor(async () => result(0), out);

@@ -21,7 +21,11 @@ export const candidate: Candidate = {
 if (isEntry(import.meta.url)) {
   runNodeChild(async (input, tally) => {
     const kafka = createKafka({ bootstrapServers: [input.bootstrap], clientId: 'bench-streamberg', security: { protocol: 'PLAINTEXT' } });
-    const loop = new FetchLoop(kafka, input.topic, `bench-streamberg-${process.pid}`, { isolationLevel: 'read_committed', maxChunkRecords: 4096 });
+    const loop = new FetchLoop(kafka, input.topic, `bench-streamberg-${process.pid}`, {
+      isolationLevel: 'read_committed',
+      maxChunkRecords: 4096,
+      maxBytesInFlight: 32 * 1024 * 1024,
+    });
     let failure: Error | undefined;
     const start = new Map(Object.entries(input.starts).map(([p, o]) => [Number(p), BigInt(o)]));
     await loop.run(start, {
@@ -29,6 +33,7 @@ if (isEntry(import.meta.url)) {
         const d = decodeRecordBatches(chunk.bytes, { topic: chunk.topic, partition: chunk.partition, fromOffset: chunk.fromOffset, abortedTransactions: chunk.abortedTransactions });
         const { raw } = d;
         for (let i = 0; i < raw.count; i++) tally.add(raw.partition, Number(raw.offsets[i]!), raw.valueOffsets[i + 1]! - raw.valueOffsets[i]!);
+        loop.release(chunk.bytes.byteLength);
       },
       onPosition: () => {},
       onError: (err) => (failure = err),
