@@ -106,6 +106,8 @@ export class PipelineRunner {
   /** Next offset the consumer fetches per partition; past transaction markers, unlike nextOffset. */
   private readonly position = new Map<number, bigint>();
   private stopping: Promise<void> | undefined;
+  /** The consumer group's copy of the last committed offsets, on its way. */
+  private groupCommit: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
 
   constructor(private readonly d: PipelineDeps) {
@@ -494,7 +496,7 @@ export class PipelineRunner {
     this.log.log('debug', 'checkpoint committed', { epoch: ack.epoch, rows: ack.rows, deadLetters: ack.deadLetters, files: ack.files.length });
     // Kafka's copy of the offsets is informational; failing to write it loses nothing, and a
     // checkpoint does not wait for it (kafkajs retries it for long during a rebalance).
-    void this.source.commit(offsets).catch((err: unknown) => this.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
+    this.groupCommit = this.source.commit(offsets).catch((err: unknown) => this.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
   }
 
   /** Stops fetching, takes a final checkpoint, and shuts the pipeline down. */
@@ -505,6 +507,11 @@ export class PipelineRunner {
       // final one must come after it, or those records would be left out of the last commit.
       if (this.pendingCheckpoint) await this.pendingCheckpoint;
       await this.checkpoint();
+      // The final offsets should reach the group too (lag tools read them once the job is
+      // gone), but a broker that does not answer must not hold the shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.groupCommit, new Promise((resolve) => (timer = setTimeout(resolve, 5_000)))]);
+      clearTimeout(timer);
       await this.close();
     })();
     return this.stopping;

@@ -50,6 +50,14 @@ describe('the Kafka source', () => {
     const run = await runToExit(p, ['--bounded', '--parallelism', '2', '--checkpoint-interval', '500ms', '--metrics-port', '0']);
     expect(run.code, run.output).toBe(0);
     await expectExactlyOnce(p, p.bid, 'parsed_events', records);
+    // The consumer group holds the final offsets too, for lag tools, though nothing joined it.
+    const admin = createKafka(p.config.kafka).admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId: p.pipeline(p.bid).groupId, topics: [p.bid] });
+    const ends = await admin.fetchTopicOffsets(p.bid);
+    await admin.disconnect();
+    expect(committed!.partitions.map((x) => [x.partition, x.offset]).sort()).toEqual(ends.map((x) => [x.partition, x.high]).sort());
+    expect(run.output).not.toContain('could not commit offsets to the consumer group');
   }, 300_000);
 
   it('hides aborted transactions with read_committed and shows them with read_uncommitted', async () => {
