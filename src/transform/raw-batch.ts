@@ -1,6 +1,7 @@
-// A batch of Kafka records as the source actor hands it to the transform pool: every message value
-// packed into one byte buffer with offsets, so a batch crosses to a worker thread as a handful of
-// transferable buffers rather than one object per message.
+// A batch of Kafka records as the JSON decoder takes it: every message value packed into one byte
+// buffer with offsets, keys likewise. The record-batch decoder (src/kafka/record-batch.ts) writes
+// it straight from Kafka's bytes in the transform worker; tests and benchmarks pack one from
+// plain records.
 
 /** Kafka records of one topic-partition, in offset order. Every array has `count` entries. */
 export interface RawBatch {
@@ -37,10 +38,7 @@ function bytesOf(v: Uint8Array | string): Uint8Array {
   return typeof v === 'string' ? encoder.encode(v) : v;
 }
 
-/**
- * Packs records into a RawBatch. Used by tests and by the source actor; fresh buffers every call,
- * so a batch can be transferred to a worker without detaching anything its caller still reads.
- */
+/** Packs plain records into a RawBatch (tests and benchmarks). */
 export function packRawBatch(topic: string, partition: number, records: readonly RawRecordInput[]): RawBatch {
   const count = records.length;
   const valueBytes: (Uint8Array | null)[] = new Array(count);
@@ -102,36 +100,4 @@ export function rawValue(batch: RawBatch, i: number): Uint8Array | null {
 export function rawKey(batch: RawBatch, i: number): Uint8Array | null {
   if (batch.keyNulls !== null && batch.keyNulls[i] === 1) return null;
   return batch.keys.subarray(batch.keyOffsets[i]!, batch.keyOffsets[i + 1]!);
-}
-
-/** The distinct buffers of a batch, for postMessage / piscina `transferList`. */
-export function rawBatchTransferList(batch: RawBatch): ArrayBuffer[] {
-  const arrays = [batch.values, batch.valueOffsets, batch.valueNulls, batch.offsets, batch.timestamps, batch.keys, batch.keyOffsets, batch.keyNulls];
-  const seen = new Set<ArrayBuffer>();
-  for (const a of arrays) if (a !== null && a.buffer instanceof ArrayBuffer) seen.add(a.buffer);
-  return [...seen];
-}
-
-/** Records [from, to) of a batch, in fresh buffers (a task's buffers may be transferred). */
-export function sliceRawBatch(raw: RawBatch, from: number, to: number): RawBatch {
-  const v0 = raw.valueOffsets[from]!;
-  const k0 = raw.keyOffsets[from]!;
-  const rebase = (offsets: Int32Array | Uint32Array, base: number) => {
-    const out = new Int32Array(to - from + 1);
-    for (let i = 0; i <= to - from; i++) out[i] = offsets[from + i]! - base;
-    return out;
-  };
-  return {
-    topic: raw.topic,
-    partition: raw.partition,
-    count: to - from,
-    values: raw.values.slice(v0, raw.valueOffsets[to]!),
-    valueOffsets: rebase(raw.valueOffsets, v0),
-    valueNulls: raw.valueNulls ? raw.valueNulls.slice(from, to) : null,
-    offsets: raw.offsets.slice(from, to),
-    timestamps: raw.timestamps.slice(from, to),
-    keys: raw.keys.slice(k0, raw.keyOffsets[to]!),
-    keyOffsets: rebase(raw.keyOffsets, k0),
-    keyNulls: raw.keyNulls ? raw.keyNulls.slice(from, to) : null,
-  };
 }
