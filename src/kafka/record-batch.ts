@@ -257,6 +257,19 @@ export function decodeRecordBatches(bytes: Uint8Array, options: DecodeRecordsOpt
   return { raw: out.finish(topic, partition), nextOffset, skipped };
 }
 
+/**
+ * The producer whose transaction the batch at `span` aborts, or null for any other batch (data,
+ * a COMMIT marker, or a control batch that is compressed, which brokers do not write). Reads the
+ * header and the marker's key only: no CRC check, no decompression.
+ */
+export function abortMarkerProducer(bytes: Uint8Array, span: BatchSpan): bigint | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + span.start, span.end - span.start);
+  const attributes = view.getInt16(ATTRIBUTES);
+  if ((attributes & ATTR_CONTROL) === 0 || (attributes & ATTR_CODEC_MASK) !== 0 || span.recordCount === 0) return null;
+  const records = bytes.subarray(span.start + RECORDS, span.end);
+  return controlType(records, '?', -1, span.baseOffset) === CONTROL_TYPE_ABORT ? view.getBigInt64(PRODUCER_ID) : null;
+}
+
 /** The type of a control batch's marker: its record key is int16 version, int16 type. */
 function controlType(records: Uint8Array, topic: string, partition: number, baseOffset: bigint): number {
   readVarint(records, 0); // record length

@@ -9,7 +9,7 @@
 // later chunks' lists — or that producer's next, committed transaction would be dropped as well.
 
 import { StreamError } from '../errors.js';
-import { scanRecordBatches, type AbortedTransaction, type BatchSpan } from './record-batch.js';
+import { abortMarkerProducer, scanRecordBatches, type AbortedTransaction, type BatchSpan } from './record-batch.js';
 
 /** Record batches of one partition, as one transform task receives them. */
 export interface RecordChunk {
@@ -25,50 +25,6 @@ export interface RecordChunk {
   recordCount: number;
   /** read_committed: the transactions aborted in this chunk's range; null for read_uncommitted. */
   abortedTransactions: AbortedTransaction[] | null;
-}
-
-// Offsets inside a v2 batch header (Kafka protocol guide, "Record Batch").
-const ATTRIBUTES_AT = 21;
-const PRODUCER_ID_AT = 43;
-const RECORDS_AT = 61;
-const CONTROL_FLAG = 0x20;
-const CODEC_MASK = 0x07;
-const CONTROL_ABORT = 0;
-
-/**
- * The producer whose transaction a control batch aborts, or null for any other batch. Control
- * batches are written uncompressed by the broker; their single record's key is
- * (version INT16, type INT16) with type 0 = ABORT, 1 = COMMIT.
- */
-function abortMarkerProducer(bytes: Uint8Array, span: BatchSpan): bigint | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset + span.start, span.end - span.start);
-  const attributes = view.getInt16(ATTRIBUTES_AT);
-  if ((attributes & CONTROL_FLAG) === 0 || (attributes & CODEC_MASK) !== 0) return null;
-  let at = RECORDS_AT;
-  const varint = () => {
-    let shift = 0;
-    let v = 0;
-    for (;;) {
-      const b = view.getUint8(at++);
-      v |= (b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return (v >>> 1) ^ -(v & 1);
-      shift += 7;
-      if (shift > 63) return 0;
-    }
-  };
-  try {
-    varint(); // record length
-    at += 1; // record attributes
-    varint(); // timestamp delta (a varlong; small for a marker, read as a varint)
-    varint(); // offset delta
-    const keyLength = varint();
-    if (keyLength < 4) return null;
-    const type = view.getInt16(at + 2);
-    return type === CONTROL_ABORT ? view.getBigInt64(PRODUCER_ID_AT) : null;
-  } catch {
-    // A marker that cannot be read is left to the decoder, which checks the batch's CRC.
-    return null;
-  }
 }
 
 /**
@@ -137,7 +93,13 @@ export function splitRecords(
     });
     if (aborted !== null && aborted.length > 0) {
       for (let i = first; i <= last; i++) {
-        const producer = abortMarkerProducer(records, spans[i]!);
+        let producer: bigint | null = null;
+        try {
+          producer = abortMarkerProducer(records, spans[i]!);
+        } catch {
+          // A marker that cannot be read is left to the decoder, which checks the batch's CRC
+          // and names topic, partition and offset.
+        }
         if (producer !== null) abortedUpTo.set(producer, spans[i]!.baseOffset);
       }
     }
