@@ -107,9 +107,9 @@ export async function main(argv: string[]): Promise<number> {
   if (options.check) {
     // Transformers are loaded and compiled against their schemas too: a missing class, SQL the
     // compiler refuses, or output that does not fit the sink is a configuration error.
-    const { Supervisor } = await import('./runtime/supervisor.js');
+    const { compileTransforms } = await import('./transform/compile-all.js');
     try {
-      await Supervisor.compileAll(loaded.config);
+      await compileTransforms(loaded.config);
     } catch (err) {
       if (isStreamError(err) && err.domain === 'user') {
         const lines = err.message.split('\n');

@@ -49,6 +49,6 @@ source
     log: (level, msg, fields = {}) => post({ kind: 'log', level, msg, fields }),
   })
   .then(
-    () => post({ kind: 'running' }),
+    () => post({ kind: 'started' }),
     (err: unknown) => post({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
   );

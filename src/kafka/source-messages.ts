@@ -2,6 +2,7 @@
 
 import type { SerializedError } from '../errors.js';
 import type { KafkaConfig } from '../config/types.js';
+import type { HostedEvent } from '../worker-host.js';
 import type { IsolationLevel } from './fetch-loop.js';
 import type { FetchedChunk } from './source.js';
 
@@ -28,11 +29,11 @@ export type SourceCommand =
 
 /** Source thread → main thread. */
 export type SourceEvent =
-  | { kind: 'running' }
+  /** `started` once fetching runs; `failed` when the source gives up. */
+  | HostedEvent
   /** A chunk of fetched record batches, its buffer transferred. */
   | { kind: 'chunk'; fetched: FetchedChunk }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
   | { kind: 'position'; partition: number; next: bigint }
   | { kind: 'committed'; id: number; error: SerializedError | null }
-  | { kind: 'failed'; error: SerializedError }
   | { kind: 'stopped' };

@@ -1,17 +1,20 @@
-// A TopicSource whose fetch loop runs on its own worker thread (workers/source-worker.ts); admin
-// requests (partitions, offsets) stay on the calling thread, they are few and small.
+// A TopicSource whose fetch loop runs on its own worker thread (workers/source-worker.ts, hosted
+// by src/worker-host.ts); admin requests (partitions, offsets) stay on the calling thread, they
+// are few and small.
 
-import { Worker } from 'node:worker_threads';
 import type { Kafka } from 'kafkajs';
 import type { KafkaConfig, ScanMode } from '../config/types.js';
 import { StreamError, deserializeError } from '../errors.js';
-import { workerFile } from '../runtime/paths.js';
+import { WorkerHost, workerFile } from '../worker-host.js';
 import type { IsolationLevel } from './fetch-loop.js';
 import { TopicAdmin, type SourceHandlers, type TopicSource } from './source.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
 
 export class ThreadedTopicSource implements TopicSource {
-  private worker: Worker | undefined;
+  private worker: WorkerHost<SourceCommand, SourceEvent> | undefined;
+  private stoppedFetching!: () => void;
+  /** The source thread's `stopped`: its fetch loop has ended. */
+  private readonly fetchStopped = new Promise<void>((resolve) => (this.stoppedFetching = resolve));
   private readonly admin: TopicAdmin;
   private readonly commits = new Map<number, { resolve: () => void; reject: (e: unknown) => void }>();
   private commitSeq = 0;
@@ -54,22 +57,14 @@ export class ThreadedTopicSource implements TopicSource {
       maxChunkRecords: this.options.maxChunkRecords,
       maxBytesInFlight: this.options.maxBytesInFlight,
     };
-    const worker = new Worker(workerFile('source-worker'), { workerData: init, name: `source ${this.topic}` });
-    this.worker = worker;
-    return new Promise<void>((resolve, reject) => {
-      const fail = (err: StreamError) => {
-        reject(err);
-        handlers.onError(err);
-      };
-      worker.on('error', (err) => fail(new StreamError('KAFKA_UNAVAILABLE', `source thread of ${this.topic} crashed: ${err.message}`, { cause: err })));
-      worker.on('exit', (code) => {
-        if (!this.stopped) fail(new StreamError('ACTOR_FAILED', `source thread of ${this.topic} exited with code ${code}`));
-      });
-      worker.on('message', (event: SourceEvent) => {
+    const worker = new WorkerHost<SourceCommand, SourceEvent>({
+      file: workerFile('source-worker'),
+      workerData: init,
+      name: `source thread of ${this.topic}`,
+      crashCode: 'KAFKA_UNAVAILABLE',
+      onFailure: (err) => handlers.onError(err),
+      onEvent: (event) => {
         switch (event.kind) {
-          case 'running':
-            resolve();
-            return;
           case 'chunk':
             handlers.onChunk(event.fetched);
             return;
@@ -86,18 +81,18 @@ export class ThreadedTopicSource implements TopicSource {
             else c?.resolve();
             return;
           }
-          case 'failed':
-            fail(deserializeError(event.error));
-            return;
           case 'stopped':
+            this.stoppedFetching();
             return;
         }
-      });
+      },
     });
+    this.worker = worker;
+    return worker.started;
   }
 
   private send(cmd: SourceCommand): void {
-    this.worker?.postMessage(cmd);
+    this.worker?.post(cmd);
   }
 
   pause(partitions: number[]): void {
@@ -125,14 +120,11 @@ export class ThreadedTopicSource implements TopicSource {
     this.stopped ??= (async () => {
       const worker = this.worker;
       if (worker) {
-        // Let the consumer leave its group cleanly, but never wait on it for long.
-        const left = new Promise<void>((resolve) => {
-          worker.on('message', (e: SourceEvent) => e.kind === 'stopped' && resolve());
-          worker.on('exit', () => resolve());
-        });
-        worker.postMessage({ kind: 'stop' } satisfies SourceCommand);
+        worker.expectExit();
+        // Let the fetch loop end cleanly, but never wait on it for long.
+        worker.post({ kind: 'stop' });
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([left, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+        await Promise.race([this.fetchStopped, worker.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
         clearTimeout(timer);
         await worker.terminate();
       }

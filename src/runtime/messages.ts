@@ -1,11 +1,14 @@
-// Messages between actors, declared once and imported by both sides of every MessagePort. Each is
-// a discriminated union on `kind`: data apart from signals on the data path (source → sink), and
-// the checkpoint conversation on the control path (sink → coordinator).
+// Messages between the pipeline on the main thread and its sink thread, and of transform tasks,
+// declared once and imported by both sides (the source thread's are in
+// src/kafka/source-messages.ts). Each is a discriminated union on `kind`: data apart from signals
+// on the data path (source → sink), and the checkpoint conversation on the control path
+// (sink → coordinator).
 
 import type { DataFile } from '../iceberg/data-file-writer.js';
 import type { SerializedError } from '../errors.js';
 import type { RecordChunk } from '../kafka/record-chunks.js';
 import type { TransformStats } from '../transform/pipeline.js';
+import type { HostedEvent } from '../worker-host.js';
 
 /** Main thread → sink actor (worker thread). */
 export type SinkCommand =
@@ -29,7 +32,8 @@ export type SinkCommand =
 
 /** Sink actor → main thread. */
 export type SinkEvent =
-  | { kind: 'ready' }
+  /** `started` once the sink takes commands; `failed` stops the pipeline. */
+  | HostedEvent
   /** Data messages were taken off the queue; their bytes no longer count against the budget. */
   | { kind: 'consumed'; bytes: number }
   /**
@@ -46,8 +50,10 @@ export type SinkEvent =
       bytes: number;
       /** Each partition's offset as of the barrier. */
       offsets: Array<[partition: number, nextOffset: bigint]>;
-    }
-  | { kind: 'failed'; error: SerializedError };
+    };
+
+/** The sink's report that epoch N is aligned and its files are written. */
+export type CheckpointAck = Extract<SinkEvent, { kind: 'checkpoint-ack' }>;
 
 /** Transform pool task: one chunk of Kafka record batches of one pipeline, as fetched. */
 export interface TransformTask {

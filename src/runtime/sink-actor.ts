@@ -77,7 +77,7 @@ export class SinkActor {
   }
 
   start(): void {
-    this.emit({ kind: 'ready' });
+    this.emit({ kind: 'started' });
   }
 
   /** Queues a command; failures are reported as a `failed` event and stop further work. */

@@ -6,16 +6,18 @@
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { AppConfig, PipelineConfig } from '../config/types.js';
-import { StreamError, errorFields, toStreamError } from '../errors.js';
+import { errorFields, toStreamError, type StreamError } from '../errors.js';
 import { createCatalog, type Catalog } from '../iceberg/catalog.js';
 import { createKafka } from '../kafka/client.js';
 import { RuntimeMetrics } from '../metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
-import { buildTransform, type TransformSpec } from '../transform/pipeline.js';
+import { compileTransforms } from '../transform/compile-all.js';
 import type { Logger } from './log.js';
 import type { PartitionOffsets } from './offsets.js';
-import { PipelineRunner } from './pipeline.js';
+import { PipelineLifecycle } from './pipeline-lifecycle.js';
+import { PipelineRunner } from './pipeline-runner.js';
 import { RestartTracker } from './restart-policy.js';
+import { threadedPorts } from './threaded-ports.js';
 import { TransformPool } from './transform-pool.js';
 
 export interface SupervisorOptions {
@@ -31,7 +33,7 @@ interface Slot {
   pipeline: PipelineConfig;
   tracker: RestartTracker;
   runner: PipelineRunner | undefined;
-  state: 'starting' | 'running' | 'restarting' | 'stopped' | 'failed';
+  lifecycle: PipelineLifecycle;
   boundedEnds: PartitionOffsets | undefined;
   restartTimer: NodeJS.Timeout | undefined;
   lastRecords: number;
@@ -58,34 +60,9 @@ export class Supervisor {
     return this.server?.port;
   }
 
-  /**
-   * Loads and compiles every enabled pipeline's transformation against its schemas. Throws one
-   * TRANSFORMER_LOAD_FAILED listing every pipeline that fails, each named by topic.
-   */
-  static async compileAll(config: AppConfig): Promise<Map<string, TransformSpec>> {
-    const specs = new Map<string, TransformSpec>();
-    const problems: string[] = [];
-    for (const p of config.pipelines.filter((x) => x.enabled)) {
-      const entry = config.transformations[p.transformation]!;
-      const spec: TransformSpec = { pipeline: p, entry };
-      try {
-        await buildTransform(spec);
-        specs.set(p.topic, spec);
-      } catch (err) {
-        const e = toStreamError(err);
-        if (e.domain !== 'user') throw err;
-        problems.push(`topics.${p.topic} (transformation ${p.transformation}): ${e.message}`);
-      }
-    }
-    if (problems.length > 0) {
-      throw new StreamError('TRANSFORMER_LOAD_FAILED', problems.join('\n'), { details: { problems } });
-    }
-    return specs;
-  }
-
   async start(): Promise<void> {
     const { config, log } = this.o;
-    const specs = await Supervisor.compileAll(config);
+    const specs = await compileTransforms(config);
     this.catalog = await createCatalog(config.catalog);
     this.kafka = createKafka(config.kafka);
     this.pool = new TransformPool(specs, config.runtime.parallelism);
@@ -95,7 +72,8 @@ export class Supervisor {
       log.log('info', `metrics on http://127.0.0.1:${this.server.port}/metrics`, { metricsPort: this.server.port });
     }
     for (const p of config.pipelines.filter((x) => x.enabled)) {
-      const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, state: 'starting', boundedEnds: undefined, restartTimer: undefined, lastRecords: 0 };
+      const lifecycle = new PipelineLifecycle(p.topic, (state) => this.metrics.setState(p.topic, state));
+      const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, lifecycle, boundedEnds: undefined, restartTimer: undefined, lastRecords: 0 };
       this.slots.set(p.topic, slot);
     }
     await Promise.all([...this.slots.values()].map((s) => this.launch(s)));
@@ -112,26 +90,26 @@ export class Supervisor {
 
   /** Whether any pipeline ended failed. */
   get anyFailed(): boolean {
-    return [...this.slots.values()].some((s) => s.state === 'failed');
+    return [...this.slots.values()].some((s) => s.lifecycle.state === 'failed');
   }
 
   private async launch(slot: Slot): Promise<void> {
     if (this.stopping) return;
     const { config, log } = this.o;
     const id = slot.pipeline.topic;
-    slot.state = 'starting';
-    this.metrics.setState(id, 'starting');
+    slot.lifecycle.to('starting');
+    const { fetchBufferBytes, ...sinkShares } = memoryShares(config.runtime.memoryBudgetBytes, this.slots.size);
     const runner = new PipelineRunner({
       app: config,
       pipeline: slot.pipeline,
       catalog: this.catalog,
-      kafka: this.kafka,
+      ports: threadedPorts(this.kafka, config, slot.pipeline, log, fetchBufferBytes),
       pool: this.pool,
       metrics: this.metrics,
       log,
       bounded: this.o.bounded,
       boundedEnds: slot.boundedEnds,
-      ...memoryShares(config.runtime.memoryBudgetBytes, this.slots.size),
+      ...sinkShares,
     });
     slot.runner = runner;
     try {
@@ -143,17 +121,16 @@ export class Supervisor {
     // stop() may have run while this runner was starting: it owns the slot's state now.
     if (slot.runner !== runner || this.stopping) return;
     slot.boundedEnds = runner.boundedEnds;
-    slot.state = 'running';
-    this.metrics.setState(id, 'running');
+    slot.lifecycle.to('running');
     log.log('info', 'pipeline running', { pipeline: id, table: slot.pipeline.sink.tableName, epoch: runner.lastCommittedEpoch });
     runner.failed.catch((err: unknown) => void this.onFailure(slot, runner, err));
     if (this.o.bounded) {
       void runner.drained.then(async () => {
         if (slot.runner !== runner || this.stopping) return;
         try {
+          slot.lifecycle.to('stopping');
           await runner.stop();
-          slot.state = 'stopped';
-          this.metrics.setState(id, 'stopped');
+          slot.lifecycle.to('stopped');
           log.log('info', 'pipeline reached the end offsets and committed', { pipeline: id, epoch: runner.lastCommittedEpoch });
           this.checkFinished();
         } catch (err) {
@@ -166,7 +143,7 @@ export class Supervisor {
   private async onFailure(slot: Slot, runner: PipelineRunner, err: unknown): Promise<void> {
     // Claim the failure: a runner can report more than once (its failed promise, a final
     // checkpoint that then rejects); only the first report may schedule a restart.
-    if (slot.runner !== runner || slot.state === 'failed') return;
+    if (slot.runner !== runner || slot.lifecycle.state === 'failed') return;
     slot.runner = undefined;
     const e = toStreamError(err);
     const id = slot.pipeline.topic;
@@ -175,14 +152,12 @@ export class Supervisor {
     this.metrics.actorRestarts.inc({ pipeline: id, actor: actorOf(e) });
     const decision = slot.tracker.onFailure(e);
     if (decision.action === 'give-up') {
-      slot.state = 'failed';
-      this.metrics.setState(id, 'failed');
+      slot.lifecycle.to('failed');
       this.o.log.log('error', `pipeline failed for good: ${decision.reason}`, { pipeline: id, ...errorFields(e) });
       this.checkFinished();
       return;
     }
-    slot.state = 'restarting';
-    this.metrics.setState(id, 'restarting');
+    slot.lifecycle.to('restarting');
     this.o.log.log('warn', `pipeline failed; restarting from its last checkpoint in ${decision.delayMs} ms`, {
       pipeline: id,
       attempt: decision.attempt,
@@ -196,7 +171,7 @@ export class Supervisor {
 
   private triggerCheckpoints(): void {
     for (const slot of this.slots.values()) {
-      if (slot.state === 'running' && slot.runner) slot.runner.checkpoint().catch(() => {}); // failures arrive through runner.failed
+      if (slot.lifecycle.state === 'running' && slot.runner) slot.runner.checkpoint().catch(() => {}); // failures arrive through runner.failed
     }
   }
 
@@ -210,16 +185,17 @@ export class Supervisor {
       slot.lastRecords = records;
       let lag = 0n;
       for (const l of r?.lag.values() ?? []) lag += l;
-      const line = `${id}: ${slot.state}, ${rate} records/s, lag ${lag}, last committed epoch ${r?.lastCommittedEpoch ?? 0}`;
+      const state = slot.lifecycle.state;
+      const line = `${id}: ${state}, ${rate} records/s, lag ${lag}, last committed epoch ${r?.lastCommittedEpoch ?? 0}`;
       // On a terminal the sentence says it all; in JSON logs the fields are what tools read.
-      this.o.log.log('info', line, this.o.log.json ? { pipeline: id, state: slot.state, recordsPerSecond: rate, lag: Number(lag), epoch: r?.lastCommittedEpoch ?? 0 } : {});
+      this.o.log.log('info', line, this.o.log.json ? { pipeline: id, state, recordsPerSecond: rate, lag: Number(lag), epoch: r?.lastCommittedEpoch ?? 0 } : {});
     }
     this.metrics.poolUtilization.set(this.pool.utilization);
     this.metrics.poolQueueSize.set(this.pool.queueSize);
   }
 
   private checkFinished(): void {
-    if ([...this.slots.values()].every((s) => s.state === 'stopped' || s.state === 'failed')) this.finish();
+    if ([...this.slots.values()].every((s) => s.lifecycle.final)) this.finish();
   }
 
   /** Stops fetching everywhere, takes a final checkpoint per pipeline, and releases everything. */
@@ -232,22 +208,25 @@ export class Supervisor {
       [...this.slots.values()].map(async (slot) => {
         if (slot.restartTimer) clearTimeout(slot.restartTimer);
         const r = slot.runner;
-        if (r && slot.state === 'running') {
+        const life = slot.lifecycle;
+        if (r && life.state === 'running') {
           try {
+            life.to('stopping');
             await r.stop();
             this.o.log.log('info', 'pipeline stopped after its final checkpoint', { pipeline: slot.pipeline.topic, epoch: r.lastCommittedEpoch });
-            slot.state = 'stopped';
+            life.to('stopped');
           } catch (err) {
             const e = toStreamError(err);
             this.o.log.log('error', 'final checkpoint failed; the next start resumes from the previous one', { pipeline: slot.pipeline.topic, ...errorFields(e) });
             await r.close().catch(() => {});
-            slot.state = 'failed';
+            life.to('failed');
           }
         } else if (r) {
+          // A bounded pipeline already stopping on its own ends with its own stop().
+          if (life.state === 'stopping') await r.stop().catch(() => {});
           await r.close().catch(() => {});
-          if (slot.state !== 'failed') slot.state = 'stopped';
-        } else if (slot.state !== 'failed') slot.state = 'stopped';
-        this.metrics.setState(slot.pipeline.topic, slot.state === 'failed' ? 'failed' : 'stopped');
+          if (!life.final) life.to('stopped');
+        } else if (!life.final) life.to('stopped');
       }),
     );
     await this.release();

@@ -6,7 +6,7 @@ import { Piscina } from 'piscina';
 import { StreamError, deserializeError, toStreamError } from '../errors.js';
 import type { TransformSpec } from '../transform/pipeline.js';
 import type { TransformTask, TransformTaskOutcome, TransformTaskResult } from './messages.js';
-import { workerFile } from './paths.js';
+import { workerFile } from '../worker-host.js';
 
 export class TransformPool {
   private readonly piscina: Piscina;

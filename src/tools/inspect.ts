@@ -13,7 +13,7 @@ import { createCatalog, type Catalog } from '../iceberg/catalog.js';
 import { decodeAvro } from '../iceberg/avro.js';
 import { decodeManifestList } from '../iceberg/manifest.js';
 import { mainSnapshot } from '../iceberg/metadata.js';
-import { deadLetterSink } from '../runtime/pipeline.js';
+import { deadLetterSink } from '../iceberg/dead-letter-table.js';
 import { EPOCH_KEY, offsetsKey } from '../runtime/offsets.js';
 
 function show(value: unknown): string {

@@ -18,7 +18,7 @@ import { openTable } from '../../src/iceberg/table.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { ThreadedTopicSource } from '../../src/kafka/threaded-source.js';
 import type { SinkCommand, SinkEvent } from '../../src/runtime/messages.js';
-import { workerFile } from '../../src/runtime/paths.js';
+import { workerFile } from '../../src/worker-host.js';
 import type { SinkActorInit } from '../../src/runtime/sink-actor.js';
 import { TransformPool } from '../../src/runtime/transform-pool.js';
 import { buildRecordBatch } from '../helpers/record-batch-builder.js';

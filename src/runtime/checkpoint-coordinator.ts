@@ -1,0 +1,286 @@
+// The checkpoint protocol of one pipeline, in one place: where it recovers from, how an epoch is
+// numbered, when it is acknowledged, and in what order it is committed. The one place where an
+// epoch gets its number.
+//
+// Checkpoint N:
+//   1. `trigger()` numbers epoch N and asks every source actor for barrier N (`injectBarriers`);
+//      each puts it into its ordered output at its current offset;
+//   2. the sink closes epoch N's files once barrier N arrived from every partition, and acks
+//      (`acknowledge`); an ack that does not come within the timeout fails the checkpoint;
+//   3. the commit order: dead letters held for a topic are sent, the dead-letter table is
+//      committed, then the table, each one snapshot whose summary holds the next offset of every
+//      partition and the epoch; the catalog's compare-and-swap makes files and offsets land
+//      together or not at all;
+//   4. the same offsets go to the Kafka consumer group, for lag tooling only.
+// The dead-letter table goes first: a crash between the two commits replays the epoch, and the
+// sink drops the dead letters below the dead-letter table's own offsets (its "floor").
+//
+// The commit fence: every commit requires (a CommitRequirement, checked on every retry) that the
+// newest snapshot of this pipeline in the table is the one this coordinator last committed or
+// recovered from. A runner replaced while its commit was slow, or a second process on the same
+// pipeline, fails there instead of duplicating rows or moving the offsets backwards.
+
+import { StreamError, toStreamError } from '../errors.js';
+import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
+import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions, type CommitRequirement } from '../iceberg/commit.js';
+import type { RuntimeMetrics } from '../metrics/metrics.js';
+import { shouldFail } from './faults.js';
+import type { Logger } from './log.js';
+import type { CheckpointAck } from './messages.js';
+import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from './offsets.js';
+
+/** Named points in the commit order where a fault can be injected (or, later, a kill). */
+export type CommitStep = 'before-dead-letter-commit' | 'before-table-commit' | 'before-group-commit';
+
+export interface CoordinatorDeps {
+  pipelineId: string;
+  topic: string;
+  groupId: string;
+  catalog: Catalog;
+  metrics: RuntimeMetrics;
+  log: Logger;
+  /** Puts barrier `epoch` into every source actor's ordered output. */
+  injectBarriers(epoch: number): void;
+  /** Dead letters held on the main thread for a topic: sent before the epoch's tables commit. */
+  flushDeadLetters?(epoch: number): Promise<void>;
+  /** The consumer group's copy of the committed offsets: informational, never waited for. */
+  commitGroupOffsets(offsets: PartitionOffsets): Promise<void>;
+  /** Rejects when the pipeline fails: a pending checkpoint then stops waiting for its ack. */
+  failed: Promise<never>;
+  /** A failed checkpoint fails the pipeline (see `trigger`). */
+  fail(err: StreamError): void;
+  /** How long an epoch may wait for its ack. */
+  ackTimeoutMs: number;
+  /**
+   * Called at each step of the commit order; throwing fails the checkpoint there. Default: the
+   * STREAMBERG_FAULTS injection (`commit-fail` before the table commit).
+   */
+  atStep?(step: CommitStep, epoch: number): void;
+}
+
+/** Where a pipeline starts, read from its tables' snapshots. */
+export interface Recovery {
+  /** The next offset per partition of the newest snapshot of this pipeline; undefined: none yet. */
+  offsets: PartitionOffsets | undefined;
+  /** Per partition: dead letters below this offset are already in the dead-letter table. */
+  deadLetterFloor: PartitionOffsets;
+  /** The epoch the first barrier will close. */
+  firstEpoch: number;
+}
+
+interface PendingAck {
+  resolve(ack: CheckpointAck): void;
+  reject(err: StreamError): void;
+}
+
+function defaultStep(pipeline: string): (step: CommitStep, epoch: number) => void {
+  return (step, epoch) => {
+    if (step === 'before-table-commit' && shouldFail('commit-fail', pipeline)) throw new StreamError('COMMIT_FAILED', `injected commit failure of epoch ${epoch}`);
+  };
+}
+
+export class CheckpointCoordinator {
+  private tableState: LoadedTable | undefined;
+  private deadLetterState: LoadedTable | undefined;
+  /** Epoch of the newest snapshot of ours in the table (its fence); 0 before any. */
+  private lastEpoch = 0;
+  /** Epoch of the newest snapshot of ours in the dead-letter table (its fence); null before any. */
+  private deadLetterEpoch: number | null = null;
+  /** Whether the table holds a snapshot of this pipeline yet. */
+  private hasSnapshot = false;
+  private nextEpoch = 1;
+  private committedOffsets: PartitionOffsets = new Map();
+  private readonly acks = new Map<number, PendingAck>();
+  private pendingCheckpoint: Promise<void> | undefined;
+  private groupCommit: Promise<void> | undefined;
+  private closed = false;
+  private readonly atStep: (step: CommitStep, epoch: number) => void;
+
+  constructor(private readonly d: CoordinatorDeps) {
+    this.atStep = d.atStep ?? defaultStep(d.pipelineId);
+  }
+
+  private get key(): string {
+    return offsetsKey(this.d.groupId);
+  }
+
+  /** The table as last loaded or committed. */
+  get table(): LoadedTable {
+    if (!this.tableState) throw new StreamError('PIPELINE_FAILED', `pipeline ${this.d.pipelineId}: checkpoint coordinator used before recover()`);
+    return this.tableState;
+  }
+
+  get deadLetterTable(): LoadedTable | undefined {
+    return this.deadLetterState;
+  }
+
+  /** Epoch of the newest committed checkpoint (recovered or taken); 0 before any. */
+  get lastCommittedEpoch(): number {
+    return this.lastEpoch;
+  }
+
+  /** The offsets of the last committed checkpoint, per partition. */
+  get committed(): PartitionOffsets {
+    return new Map(this.committedOffsets);
+  }
+
+  /**
+   * Reads where this pipeline left off: the newest snapshot in `main`'s ancestry carrying this
+   * pipeline's offsets key, in each table. Snapshots by other writers (compaction, another
+   * pipeline) are skipped.
+   */
+  recover(table: LoadedTable, deadLetterTable: LoadedTable | undefined): Recovery {
+    this.tableState = table;
+    this.deadLetterState = deadLetterTable;
+    const last = latestSnapshotWithSummaryKey(table.metadata, this.key);
+    this.hasSnapshot = last !== undefined;
+    this.lastEpoch = last ? Number(last.summary[EPOCH_KEY] ?? 0) : 0;
+    this.nextEpoch = this.lastEpoch + 1;
+    const dlqLast = deadLetterTable ? latestSnapshotWithSummaryKey(deadLetterTable.metadata, this.key) : undefined;
+    this.deadLetterEpoch = dlqLast ? Number(dlqLast.summary[EPOCH_KEY] ?? 0) : null;
+    return {
+      offsets: last ? decodeOffsets(this.d.topic, last.summary[this.key]!) : undefined,
+      deadLetterFloor: dlqLast ? decodeOffsets(this.d.topic, dlqLast.summary[this.key]!) : new Map(),
+      firstEpoch: this.nextEpoch,
+    };
+  }
+
+  /**
+   * Takes the start offsets as committed. On a first start they go into the table (epoch 0, no
+   * files) before anything is read: with latest-offset (or a timestamp) a restart would otherwise
+   * start again from a later "latest" and skip what arrived in between.
+   */
+  async begin(start: PartitionOffsets): Promise<void> {
+    this.committedOffsets = new Map(start);
+    if (this.hasSnapshot) return;
+    const r = await commitAppend(this.d.catalog, this.table.ident, [], this.summary(0, start), { requirements: [this.fence(null)] });
+    this.tableState = r.table;
+    this.hasSnapshot = true;
+  }
+
+  /**
+   * Takes the next checkpoint: barriers, alignment at the sink, commit. One at a time: a trigger
+   * while one is pending returns that one (Flink's max-concurrent-checkpoints = 1). A failed
+   * checkpoint fails the pipeline: the sink has handed over and forgotten that epoch's files,
+   * and the next epoch must not be committed without them.
+   */
+  trigger(): Promise<void> {
+    if (this.closed) return Promise.reject(new StreamError('CHECKPOINT_FAILED', `pipeline ${this.d.pipelineId} is closed`));
+    if (this.pendingCheckpoint) return this.pendingCheckpoint;
+    const epoch = this.nextEpoch++;
+    const started = performance.now();
+    const ack = new Promise<CheckpointAck>((resolve, reject) => this.acks.set(epoch, { resolve, reject }));
+    this.d.injectBarriers(epoch);
+    // A barrier held up forever (a transformation that never returns) must not hold the
+    // pipeline forever: past the timeout the pipeline fails and restarts from its last commit.
+    const timeoutMs = this.d.ackTimeoutMs;
+    const timer = setTimeout(
+      () => this.acks.get(epoch)?.reject(new StreamError('CHECKPOINT_FAILED', `checkpoint ${epoch} of ${this.d.pipelineId} did not complete within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    this.pendingCheckpoint = Promise.race([ack, this.d.failed])
+      .then((a) => this.commit(a))
+      .then(() => {
+        this.d.metrics.checkpointDuration.observe({ pipeline: this.d.pipelineId }, (performance.now() - started) / 1000);
+      })
+      .catch((err: unknown) => {
+        const e = toStreamError(err, 'CHECKPOINT_FAILED');
+        this.d.fail(e);
+        throw e;
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        this.acks.delete(epoch);
+        this.pendingCheckpoint = undefined;
+      });
+    return this.pendingCheckpoint;
+  }
+
+  /** The checkpoint under way, if any. */
+  get pending(): Promise<void> | undefined {
+    return this.pendingCheckpoint;
+  }
+
+  /** The sink's ack of epoch N. An ack nobody waits for (late, after a timeout) is dropped. */
+  acknowledge(ack: CheckpointAck): void {
+    this.acks.get(ack.epoch)?.resolve(ack);
+  }
+
+  private summary(epoch: number, offsets: PartitionOffsets): Record<string, string> {
+    return { [this.key]: encodeOffsets(this.d.topic, offsets), [EPOCH_KEY]: String(epoch) };
+  }
+
+  /** The commit fence, as a requirement on the head a commit builds on. */
+  private fence(epoch: number | null): CommitRequirement {
+    return { type: 'assert-fence', ownerKey: this.key, epochKey: EPOCH_KEY, epoch, owner: this.d.pipelineId };
+  }
+
+  private commitOptions(table: string, fenceEpoch: number | null): CommitOptions {
+    return {
+      requirements: [this.fence(fenceEpoch)],
+      onRetry: (err, attempt) => {
+        this.d.metrics.commitRetries.inc({ pipeline: this.d.pipelineId, table });
+        this.d.log.log('info', 'commit conflict; retrying on the new table head', { table, attempt, code: err.code });
+      },
+    };
+  }
+
+  /** The commit order of one acknowledged epoch. */
+  private async commit(ack: CheckpointAck): Promise<void> {
+    const { catalog, metrics, pipelineId } = this.d;
+    const offsets: PartitionOffsets = new Map(ack.offsets);
+    const summary = this.summary(ack.epoch, offsets);
+    const moved = [...offsets].some(([p, o]) => this.committedOffsets.get(p) !== o);
+    const table = this.table;
+    try {
+      await this.d.flushDeadLetters?.(ack.epoch);
+      const dlq = this.deadLetterState;
+      if (dlq && ack.deadLetterFiles.length > 0) {
+        this.atStep('before-dead-letter-commit', ack.epoch);
+        const r = await commitAppend(catalog, dlq.ident, ack.deadLetterFiles, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch));
+        this.deadLetterState = r.table;
+        this.deadLetterEpoch = ack.epoch;
+        metrics.recordsOut.inc({ pipeline: pipelineId, table: dlq.ident.name }, ack.deadLetters);
+      }
+      // An epoch that moved no offset and wrote no file needs no snapshot.
+      if (ack.files.length > 0 || moved) {
+        this.atStep('before-table-commit', ack.epoch);
+        const r = await commitAppend(catalog, table.ident, ack.files, summary, this.commitOptions(table.ident.name, this.lastEpoch));
+        this.tableState = r.table;
+        this.lastEpoch = ack.epoch;
+        metrics.recordsOut.inc({ pipeline: pipelineId, table: table.ident.name }, ack.rows);
+      }
+    } catch (err) {
+      metrics.commitFailures.inc({ pipeline: pipelineId, table: table.ident.name });
+      throw toStreamError(err, 'COMMIT_FAILED');
+    }
+    this.committedOffsets = offsets;
+    metrics.lastCompletedEpoch.set({ pipeline: pipelineId }, ack.epoch);
+    metrics.checkpointSize.set({ pipeline: pipelineId }, ack.bytes);
+    this.d.log.log('debug', 'checkpoint committed', { epoch: ack.epoch, rows: ack.rows, deadLetters: ack.deadLetters, files: ack.files.length });
+    // Kafka's copy of the offsets is informational; failing to write it loses nothing, and a
+    // checkpoint does not wait for it (a broker can take long to answer during a rebalance).
+    this.atStep('before-group-commit', ack.epoch);
+    this.groupCommit = this.d
+      .commitGroupOffsets(offsets)
+      .catch((err: unknown) => this.d.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
+  }
+
+  /** Waits (at most `timeoutMs`) for the consumer group's copy of the last offsets. */
+  async settleGroupCommit(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.groupCommit, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * No checkpoint is taken from now on; one waiting for its ack fails. A commit under way must
+   * finish (or fail) before a new runner reads the table; the fence catches the rest.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const { reject } of this.acks.values()) reject(new StreamError('CHECKPOINT_FAILED', `pipeline ${this.d.pipelineId} closed`));
+    await this.pendingCheckpoint?.catch(() => {});
+  }
+}

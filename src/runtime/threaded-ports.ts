@@ -1,0 +1,25 @@
+// The production parts of a pipeline runner: its Kafka source with the fetch loop on a thread of
+// its own, its sink actor on a thread of its own, and the dead-letter topic's producer.
+
+import type { Kafka } from 'kafkajs';
+import type { AppConfig, PipelineConfig } from '../config/types.js';
+import { ThreadedTopicSource } from '../kafka/threaded-source.js';
+import { DeadLetterTopic } from './dead-letter-topic.js';
+import type { Logger } from './log.js';
+import type { PipelinePorts } from './pipeline-runner.js';
+import { ThreadedSink } from './sink-port.js';
+
+export function threadedPorts(kafka: Kafka, app: AppConfig, pipeline: PipelineConfig, log: Logger, fetchBufferBytes: number): PipelinePorts {
+  const sourceLog = log.child({ pipeline: pipeline.topic });
+  return {
+    source: () =>
+      new ThreadedTopicSource(kafka, app.kafka, pipeline.topic, pipeline.groupId, {
+        isolationLevel: pipeline.isolationLevel,
+        maxChunkRecords: app.runtime.batchRecords,
+        maxBytesInFlight: fetchBufferBytes,
+        log: (level, msg, fields) => sourceLog.log(level, msg, fields),
+      }),
+    sink: () => new ThreadedSink(),
+    deadLetterTopic: (topic) => new DeadLetterTopic(kafka, topic),
+  };
+}
