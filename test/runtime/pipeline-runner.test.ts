@@ -1,0 +1,259 @@
+// The runner wired to fakes for its ports (a topic source and a sink that the test drives) and a
+// real SQL catalog on a temporary warehouse: no broker, no thread.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AppConfig, PipelineConfig } from '../../src/config/types.js';
+import { StreamError, isStreamError } from '../../src/errors.js';
+import { latestSnapshotWithSummaryKey } from '../../src/iceberg/commit.js';
+import type { FetchedChunk, SourceHandlers, TopicSource } from '../../src/kafka/source.js';
+import type { CheckpointAck, SinkCommand, TransformTask, TransformTaskResult } from '../../src/runtime/messages.js';
+import { EPOCH_KEY, decodeOffsets, offsetsKey, type PartitionOffsets } from '../../src/runtime/offsets.js';
+import { PipelineRunner, type PipelineDeps } from '../../src/runtime/pipeline-runner.js';
+import type { SinkActorInit } from '../../src/runtime/sink-actor.js';
+import type { SinkHandlers, SinkPort } from '../../src/runtime/sink-port.js';
+import { NAMESPACE, ROW_FIELDS, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
+import { sinkConfig } from '../helpers/iceberg-fixtures.js';
+
+const TOPIC = 'bids';
+const GROUP = 'runner-group';
+
+class FakeSource implements TopicSource {
+  readonly topic = TOPIC;
+  readonly paused = new Set<number>();
+  readonly commits: PartitionOffsets[] = [];
+  runFrom: Map<number, bigint> | undefined;
+  handlers: SourceHandlers | undefined;
+  released = 0;
+  closed = false;
+
+  constructor(
+    private readonly initial: Map<number, bigint>,
+    private readonly ends: Map<number, bigint> = new Map(),
+  ) {}
+
+  async partitions(): Promise<number[]> {
+    return [...this.initial.keys()];
+  }
+
+  async initialOffsets(): Promise<Map<number, bigint>> {
+    return new Map(this.initial);
+  }
+
+  async endOffsets(): Promise<Map<number, bigint>> {
+    return new Map(this.ends);
+  }
+
+  async run(start: Map<number, bigint>, handlers: SourceHandlers): Promise<void> {
+    this.runFrom = new Map(start);
+    this.handlers = handlers;
+  }
+
+  pause(partitions: number[]): void {
+    for (const p of partitions) this.paused.add(p);
+  }
+
+  resume(partitions: number[]): void {
+    for (const p of partitions) this.paused.delete(p);
+  }
+
+  release(bytes: number): void {
+    this.released += bytes;
+  }
+
+  async commit(offsets: Map<number, bigint>): Promise<void> {
+    this.commits.push(new Map(offsets));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** Records [from, from + n) of a partition, as one chunk (the runner never looks inside). */
+  deliver(partition: number, from: bigint, n: number): void {
+    const chunk = { topic: TOPIC, partition, bytes: new Uint8Array(16), fromOffset: from, nextOffset: from + BigInt(n), recordCount: n, abortedTransactions: null };
+    this.handlers!.onChunk({ partition, chunk, highWatermark: from + BigInt(n) } satisfies FetchedChunk);
+  }
+}
+
+class FakeSink implements SinkPort {
+  init: SinkActorInit | undefined;
+  handlers: SinkHandlers | undefined;
+  readonly sent: SinkCommand[] = [];
+  closed = false;
+
+  async start(init: SinkActorInit, handlers: SinkHandlers): Promise<void> {
+    this.init = init;
+    this.handlers = handlers;
+  }
+
+  send(cmd: SinkCommand): void {
+    this.sent.push(cmd);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** What went to the sink for one partition, as `data:<bytes>` and `barrier:<epoch>@<offset>`. */
+  of(partition: number): string[] {
+    return this.sent.filter((c) => c.partition === partition).map((c) => (c.kind === 'data' ? `data:${c.bytes}` : `barrier:${c.epoch}@${c.nextOffset}`));
+  }
+}
+
+/** Transform results of `recordCount` bytes, so the test can tell the chunks apart. */
+const pool = {
+  async run(task: TransformTask): Promise<TransformTaskResult> {
+    const n = task.chunk.recordCount;
+    return { rows: new Uint8Array(n), deadLetters: null, stats: { records: n, rows: n, filtered: 0, tombstones: 0, deadLetters: { RECORD_DECODE_FAILED: 0, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 0 } }, valueBytes: n };
+  },
+};
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('PipelineRunner', () => {
+  let w: Warehouse;
+  let pipeline: PipelineConfig;
+  let app: AppConfig;
+  beforeEach(async () => {
+    w = await warehouse();
+    // Only the fields the runner reads: the rest of a loaded configuration plays no part here.
+    pipeline = { topic: TOPIC, groupId: GROUP, scanMode: 'earliest-offset', sink: sinkConfig('bids_rows', ROW_FIELDS), onError: 'skip', deadLetter: { kind: 'none' } } as unknown as PipelineConfig;
+    app = { catalog: { namespace: NAMESPACE }, runtime: { checkpointIntervalMs: 1000 } } as unknown as AppConfig;
+  });
+  afterEach(async () => {
+    await w.close();
+  });
+
+  function runner(source: FakeSource, sink: FakeSink, extra: Partial<PipelineDeps> = {}): PipelineRunner {
+    return new PipelineRunner({
+      app,
+      pipeline,
+      catalog: w.catalog,
+      ports: { source: () => source, sink: () => sink },
+      pool,
+      metrics: testMetrics(),
+      log: recordingLogger(),
+      bounded: false,
+      ...extra,
+    });
+  }
+
+  const ackOf = (sink: FakeSink, epoch: number, files: CheckpointAck['files'] = []): CheckpointAck => ({
+    kind: 'checkpoint-ack',
+    epoch,
+    files,
+    deadLetterFiles: [],
+    rows: 0,
+    deadLetters: 0,
+    bytes: 0,
+    offsets: sink.sent.filter((c) => c.kind === 'barrier' && c.epoch === epoch).map((c) => [c.partition, (c as { nextOffset: bigint }).nextOffset]),
+  });
+
+  it('forwards rows then barriers in each partition order, commits the ack, and a restarted runner resumes from it', async () => {
+    const source = new FakeSource(new Map([[0, 0n], [1, 10n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink);
+    await r.start();
+    expect(source.runFrom).toEqual(new Map([[0, 0n], [1, 10n]]));
+    expect(sink.init).toMatchObject({ partitions: [0, 1], firstEpoch: 1, deadLetterFloor: [] });
+
+    source.deliver(0, 0n, 5);
+    source.deliver(1, 10n, 3);
+    source.deliver(0, 5n, 2);
+    await settle();
+    const checkpoint = r.checkpoint();
+    expect(sink.of(0)).toEqual(['data:5', 'data:2', 'barrier:1@7']);
+    expect(sink.of(1)).toEqual(['data:3', 'barrier:1@13']);
+    // Rows after the barrier belong to the next epoch and follow it.
+    source.deliver(1, 13n, 4);
+    await settle();
+    expect(sink.of(1)).toEqual(['data:3', 'barrier:1@13', 'data:4']);
+
+    const table = await w.catalog.loadTable({ namespace: NAMESPACE, name: 'bids_rows' });
+    sink.handlers!.onAck(ackOf(sink, 1, [await w.dataFile(table, [1, 2, 3])]));
+    await checkpoint;
+    expect(r.lastCommittedEpoch).toBe(1);
+    expect(source.commits).toEqual([new Map([[0, 7n], [1, 13n]])]);
+    await r.close();
+    expect([source.closed, sink.closed]).toEqual([true, true]);
+
+    // The next runner of the pipeline: the table says where to start, whatever the topic says.
+    const source2 = new FakeSource(new Map([[0, 0n], [1, 0n]]));
+    const sink2 = new FakeSink();
+    const r2 = runner(source2, sink2);
+    await r2.start();
+    expect(source2.runFrom).toEqual(new Map([[0, 7n], [1, 13n]]));
+    expect(sink2.init).toMatchObject({ firstEpoch: 2 });
+    expect(r2.lastCommittedEpoch).toBe(1);
+    await r2.close();
+  });
+
+  it('pauses every partition while the sink holds more than its budget, and resumes below half of it', async () => {
+    const source = new FakeSource(new Map([[0, 0n], [1, 0n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink, { sinkBufferBytes: 10 });
+    await r.start();
+    source.deliver(0, 0n, 6);
+    await settle();
+    expect([...source.paused]).toEqual([]);
+    source.deliver(1, 0n, 6);
+    await settle();
+    expect([...source.paused].sort()).toEqual([0, 1]);
+    sink.handlers!.onConsumed(6);
+    expect([...source.paused].sort()).toEqual([0, 1]); // 6 bytes left: above half the budget
+    sink.handlers!.onConsumed(2);
+    expect([...source.paused]).toEqual([]);
+    await r.close();
+  });
+
+  it('a sink failure fails the runner with the sink error', async () => {
+    const source = new FakeSource(new Map([[0, 0n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink);
+    await r.start();
+    sink.handlers!.onFailure(new StreamError('STORAGE_FAILED', 'sink actor of bids_rows: disk full'));
+    const e = await r.failed.then(() => undefined, (err: unknown) => err);
+    expect(isStreamError(e) && [e.code, e.message]).toEqual(['STORAGE_FAILED', 'sink actor of bids_rows: disk full']);
+    await r.close();
+  });
+
+  it('stop() pauses every partition, takes a final checkpoint after the one under way, and closes', async () => {
+    const source = new FakeSource(new Map([[0, 0n], [1, 0n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink);
+    await r.start();
+    source.deliver(0, 0n, 3);
+    await settle();
+    const first = r.checkpoint();
+    source.deliver(1, 0n, 4);
+    await settle();
+    const stopped = r.stop();
+    expect([...source.paused].sort()).toEqual([0, 1]);
+    sink.handlers!.onAck(ackOf(sink, 1));
+    await first;
+    await settle();
+    // The final checkpoint's barriers come after the rows accepted during the first one.
+    expect(sink.of(1)).toEqual(['barrier:1@0', 'data:4', 'barrier:2@4']);
+    sink.handlers!.onAck(ackOf(sink, 2));
+    await stopped;
+    expect([source.closed, sink.closed]).toEqual([true, true]);
+    const head = latestSnapshotWithSummaryKey((await w.catalog.loadTable({ namespace: NAMESPACE, name: 'bids_rows' })).metadata, offsetsKey(GROUP))!;
+    expect([head.summary[EPOCH_KEY], decodeOffsets(TOPIC, head.summary[offsetsKey(GROUP)]!)]).toEqual(['2', new Map([[0, 3n], [1, 4n]])]);
+  });
+
+  it('bounded: drains once every partition reached the end it saw at start', async () => {
+    const source = new FakeSource(new Map([[0, 0n], [1, 5n]]), new Map([[0, 4n], [1, 5n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink, { bounded: true });
+    let drained = false;
+    void r.drained.then(() => (drained = true));
+    await r.start();
+    // Partition 1 starts at its end: paused at once.
+    expect([...source.paused]).toEqual([1]);
+    source.deliver(0, 0n, 4);
+    await settle();
+    expect(drained).toBe(true);
+    expect([...source.paused].sort()).toEqual([0, 1]);
+    await r.close();
+  });
+});

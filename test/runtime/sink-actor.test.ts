@@ -1,0 +1,70 @@
+// The sink actor in this thread (its worker entry is one thin file): barrier alignment across
+// partitions, and the dead-letter floor, writing real Parquet files to a temporary warehouse.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LoadedTable } from '../../src/iceberg/catalog.js';
+import type { CheckpointAck, SinkCommand, SinkEvent } from '../../src/runtime/messages.js';
+import { SinkActor } from '../../src/runtime/sink-actor.js';
+import { arrowRows, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
+
+describe('SinkActor', () => {
+  let w: Warehouse;
+  let table: LoadedTable;
+  beforeEach(async () => {
+    w = await warehouse();
+    table = await w.open('rows');
+  });
+  afterEach(async () => {
+    await w.close();
+  });
+
+  function actor(events: SinkEvent[], partitions = [0, 1]) {
+    return new SinkActor(
+      { pipelineId: 'p', catalog: w.config, table, deadLetterTable: null, partitions, firstEpoch: 3, deadLetterFloor: [], maxBufferedBytes: 1 << 20 },
+      (e) => events.push(e),
+    );
+  }
+
+  const data = (partition: number, ids: number[]): SinkCommand => {
+    const rows = arrowRows(ids);
+    return { kind: 'data', partition, rows, deadLetters: null, bytes: rows.byteLength };
+  };
+  const barrier = (epoch: number, partition: number, nextOffset: bigint): SinkCommand => ({ kind: 'barrier', epoch, partition, nextOffset });
+  const acks = (events: SinkEvent[]) => events.filter((e): e is CheckpointAck => e.kind === 'checkpoint-ack');
+  const drain = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+  it('closes an epoch only when every partition passed its barrier; rows after a barrier go to the next epoch', async () => {
+    const events: SinkEvent[] = [];
+    const a = actor(events);
+    a.start();
+    a.handle(data(0, [1, 2]));
+    a.handle(barrier(3, 0, 2n));
+    a.handle(data(0, [3, 4, 5])); // partition 0 is already in epoch 4
+    a.handle(data(1, [10]));
+    for (let i = 0; i < 20 && events.filter((e) => e.kind === 'consumed').length < 3; i++) await drain();
+    expect(acks(events)).toEqual([]);
+
+    a.handle(barrier(3, 1, 11n));
+    for (let i = 0; i < 20 && acks(events).length < 1; i++) await drain();
+    const [first] = acks(events);
+    expect(first).toMatchObject({ epoch: 3, rows: 3, offsets: [[0, 2n], [1, 11n]] });
+    expect(first!.files.reduce((n, f) => n + f.recordCount, 0)).toBe(3);
+
+    a.handle(barrier(4, 1, 11n));
+    a.handle(barrier(4, 0, 5n));
+    for (let i = 0; i < 20 && acks(events).length < 2; i++) await drain();
+    expect(acks(events)[1]).toMatchObject({ epoch: 4, rows: 3, offsets: [[1, 11n], [0, 5n]] });
+    expect(events[0]).toEqual({ kind: 'started' });
+  });
+
+  it('a barrier out of turn fails the sink, and nothing after it is written', async () => {
+    const events: SinkEvent[] = [];
+    const a = actor(events, [0]);
+    a.handle(barrier(5, 0, 1n));
+    a.handle(data(0, [1]));
+    for (let i = 0; i < 20 && !events.some((e) => e.kind === 'failed'); i++) await drain();
+    const failed = events.find((e) => e.kind === 'failed');
+    expect(failed).toMatchObject({ kind: 'failed', error: { code: 'CHECKPOINT_FAILED' } });
+    expect(events.filter((e) => e.kind === 'consumed')).toEqual([]);
+  });
+});
