@@ -12,7 +12,7 @@ import type { FieldConfig, PipelineConfig, TransformationEntry } from '../src/co
 import { buildColumn, recordBatchOf } from '../src/transform/columns.js';
 import { createJsonDecoder } from '../src/transform/json-decoder.js';
 import { buildTransform, transformFor, type CompiledTransform } from '../src/transform/pipeline.js';
-import { packRawBatch, type RawBatch } from '../src/transform/raw-batch.js';
+import { packRawBatch, type RawBatch } from '../src/kafka/raw-batch.js';
 import { runtimeLayout } from '../src/transform/registry.js';
 import { BaseTransformer, type Row, type TransformContext } from '../src/transform/transformer.js';
 

@@ -17,9 +17,7 @@ export type ErrorDomain = 'user' | 'external' | 'internal';
 
 export const ERROR_CODES = {
   // configuration and start-up
-  CONFIG_NOT_FOUND: { domain: 'user', retryable: false },
   CONFIG_INVALID: { domain: 'user', retryable: false },
-  CLI_USAGE: { domain: 'user', retryable: false },
   TRANSFORMER_LOAD_FAILED: { domain: 'user', retryable: false },
   SQL_UNSUPPORTED: { domain: 'user', retryable: false },
   SQL_INVALID: { domain: 'user', retryable: false },

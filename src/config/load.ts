@@ -12,13 +12,9 @@ import { resolveCatalog, resolveKafka, resolvePipelines, resolveRuntime, resolve
 import type { z } from 'zod';
 import { catalogSchema, kafkaSchema, runtimeSchema, topicsFileSchema, transformationsFileSchema } from './schema.js';
 import { SourceFile } from './source-file.js';
-import type { AppConfig } from './types.js';
+import type { AppConfig, ConfigOverrides } from './types.js';
 
-export interface ConfigOverrides {
-  parallelism?: number | undefined;
-  checkpointIntervalMs?: number | undefined;
-  metricsPort?: number | undefined;
-}
+export type { ConfigOverrides };
 
 export interface LoadOptions {
   /** Folder holding topics.yaml and transformations.yaml. */

@@ -14,6 +14,7 @@ import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from './sql-types.js'
 import type {
   AppConfig,
   CatalogConfig,
+  ConfigOverrides,
   FieldConfig,
   KafkaConfig,
   PartitionFieldConfig,
@@ -22,7 +23,6 @@ import type {
   TransformationEntry,
 } from './types.js';
 import { ACCEPTED_DURATION, ACCEPTED_SIZE, parseDuration, parseSize } from './units.js';
-import type { ConfigOverrides } from './load.js';
 
 /** Table properties every sink gets unless it sets its own (the PyFlink job's ICEBERG_CONFIG). */
 export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = {

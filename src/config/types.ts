@@ -158,3 +158,10 @@ export interface AppConfig {
   pipelines: PipelineConfig[];
   transformations: Record<string, TransformationEntry>;
 }
+
+/** Settings given on the command line, which win over the files' (`loadConfig`'s `overrides`). */
+export interface ConfigOverrides {
+  parallelism?: number | undefined;
+  checkpointIntervalMs?: number | undefined;
+  metricsPort?: number | undefined;
+}

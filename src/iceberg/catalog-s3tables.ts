@@ -17,7 +17,7 @@ import {
 import type { CatalogConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
-import { readMetadataFile, writeNextMetadata } from './catalog.js';
+import { readMetadataFile, writeNextMetadata } from './metadata-file.js';
 import type { FileIO } from './file-io.js';
 import { fileIOFor } from './file-io.js';
 import type { TableMetadata } from './metadata.js';

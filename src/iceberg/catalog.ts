@@ -11,7 +11,6 @@ import type { CatalogConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import type { FileIO } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
-import { nextMetadataLocation, parseTableMetadata, serializeTableMetadata, withMetadataLog } from './metadata.js';
 
 export interface TableIdentifier {
   namespace: string;
@@ -48,19 +47,6 @@ export interface Catalog {
    */
   commit(base: LoadedTable, next: TableMetadata): Promise<LoadedTable>;
   close(): Promise<void>;
-}
-
-export async function readMetadataFile(io: FileIO, location: string): Promise<TableMetadata> {
-  const bytes = await io.read(location);
-  return parseTableMetadata(new TextDecoder().decode(bytes), location);
-}
-
-/** Writes the metadata that follows `base` (with `base` in its metadata log); returns its location. */
-export async function writeNextMetadata(io: FileIO, next: TableMetadata, baseLocation: string | undefined): Promise<{ location: string; metadata: TableMetadata }> {
-  const metadata = withMetadataLog(next, baseLocation);
-  const location = nextMetadataLocation(metadata, baseLocation);
-  await io.write(location, new TextEncoder().encode(serializeTableMetadata(metadata)));
-  return { location, metadata };
 }
 
 /** Builds the catalog a config names. */

@@ -10,7 +10,7 @@
 
 import { endianness } from 'node:os';
 import { StreamError, isStreamError } from '../errors.js';
-import type { RawBatch } from '../transform/raw-batch.js';
+import type { RawBatch } from './raw-batch.js';
 import { CODEC_NONE, codecName, decompress } from './codecs.js';
 import { crc32c } from './crc32c.js';
 

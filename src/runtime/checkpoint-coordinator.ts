@@ -27,7 +27,7 @@ import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { shouldFail } from './faults.js';
 import type { Logger } from './log.js';
 import type { CheckpointAck } from './messages.js';
-import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from './offsets.js';
+import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 
 /** Named points in the commit order where a fault can be injected (or, later, a kill). */
 export type CommitStep = 'before-dead-letter-commit' | 'before-table-commit' | 'before-group-commit';

@@ -20,7 +20,7 @@ import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
 import type { TransformTask, TransformTaskResult } from './messages.js';
-import type { PartitionOffsets } from './offsets.js';
+import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 import type { SinkPort } from './sink-port.js';
 import { SourceActor, type SourceOutput } from './source-actor.js';
 

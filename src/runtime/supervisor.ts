@@ -13,7 +13,7 @@ import { RuntimeMetrics } from '../metrics/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { compileTransforms } from '../transform/compile-all.js';
 import type { Logger } from './log.js';
-import type { PartitionOffsets } from './offsets.js';
+import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 import { PipelineLifecycle } from './pipeline-lifecycle.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { RestartTracker } from './restart-policy.js';

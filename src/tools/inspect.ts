@@ -14,7 +14,7 @@ import { decodeAvro } from '../iceberg/avro.js';
 import { decodeManifestList } from '../iceberg/manifest.js';
 import { mainSnapshot } from '../iceberg/metadata.js';
 import { deadLetterSink } from '../iceberg/dead-letter-table.js';
-import { EPOCH_KEY, offsetsKey } from '../runtime/offsets.js';
+import { EPOCH_KEY, offsetsKey } from '../iceberg/snapshot-offsets.js';
 
 function show(value: unknown): string {
   if (typeof value === 'bigint') return value.toString();

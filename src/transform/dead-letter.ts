@@ -5,7 +5,7 @@
 import * as arrow from 'apache-arrow';
 import type { SqlType } from '../config/sql-types.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
-import { rawKey, rawValue, type RawBatch } from './raw-batch.js';
+import { rawKey, rawValue, type RawBatch } from '../kafka/raw-batch.js';
 import { BinaryColumnBuilder, Utf8ColumnBuilder, recordBatchOf } from './columns.js';
 
 /** The error codes a dead letter can carry (a subset of src/errors.ts). */

@@ -30,7 +30,7 @@ import { isUtf8 } from 'node:buffer';
 import type { SqlType } from '../config/sql-types.js';
 import { formatSqlType } from '../config/sql-types.js';
 import type { DeadLetter } from './dead-letter.js';
-import type { RawBatch } from './raw-batch.js';
+import type { RawBatch } from '../kafka/raw-batch.js';
 import { parseDateText, parseTimeText, parseTimestampText, truncateToPrecision } from './time.js';
 
 export interface SourceField {

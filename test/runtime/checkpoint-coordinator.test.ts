@@ -5,7 +5,7 @@ import { commitAppend, latestSnapshotWithSummaryKey } from '../../src/iceberg/co
 import { mainSnapshot } from '../../src/iceberg/metadata.js';
 import { CheckpointCoordinator, type CommitStep, type CoordinatorDeps } from '../../src/runtime/checkpoint-coordinator.js';
 import type { CheckpointAck } from '../../src/runtime/messages.js';
-import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from '../../src/runtime/offsets.js';
+import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from '../../src/iceberg/snapshot-offsets.js';
 import { metricValue, recordingLogger, storageDown, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 
 const TOPIC = 'bids';

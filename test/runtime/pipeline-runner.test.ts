@@ -7,7 +7,7 @@ import { StreamError, isStreamError } from '../../src/errors.js';
 import { latestSnapshotWithSummaryKey } from '../../src/iceberg/commit.js';
 import type { FetchedChunk, SourceHandlers, TopicSource } from '../../src/kafka/source.js';
 import type { CheckpointAck, SinkCommand, TransformTask, TransformTaskResult } from '../../src/runtime/messages.js';
-import { EPOCH_KEY, decodeOffsets, offsetsKey, type PartitionOffsets } from '../../src/runtime/offsets.js';
+import { EPOCH_KEY, decodeOffsets, offsetsKey, type PartitionOffsets } from '../../src/iceberg/snapshot-offsets.js';
 import { PipelineRunner, type PipelineDeps } from '../../src/runtime/pipeline-runner.js';
 import type { SinkActorInit } from '../../src/runtime/sink-actor.js';
 import type { SinkHandlers, SinkPort } from '../../src/runtime/sink-port.js';

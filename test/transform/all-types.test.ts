@@ -3,7 +3,7 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { compileSqlTransform } from '../../src/transform/pipeline.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { pipeline } from './helpers.js';
 
 const TYPES = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deadLetterTableName } from '../../src/config/names.js';
 import { buildDeadLetterBatch, DEAD_LETTER_SCHEMA } from '../../src/transform/dead-letter.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
 
 describe('dead-letter batch', () => {
   it('carries source position, key and the original value bytes, ordered by offset', () => {

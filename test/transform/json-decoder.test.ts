@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createJsonDecoder, memberText } from '../../src/transform/json-decoder.js';
-import { packRawBatch, rawValue } from '../../src/transform/raw-batch.js';
+import { packRawBatch, rawValue } from '../../src/kafka/raw-batch.js';
 import { fields, utcMicros } from './helpers.js';
 
 const schema = fields({

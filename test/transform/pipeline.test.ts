@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StreamError } from '../../src/errors.js';
 import { buildTransform, cachedTransform, compileSqlTransform, transferListOf } from '../../src/transform/pipeline.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { entry, pipeline, ROOT, rowsOf, us } from './helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test/transform/fixtures');

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { compileSqlTransform, transformFor } from '../../src/transform/pipeline.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import type { Row } from '../../src/transform/transformer.js';
 import { pipeline, rowsOf } from './helpers.js';
 

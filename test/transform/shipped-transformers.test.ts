@@ -2,7 +2,7 @@
 // whose expected rows are worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
 import { buildTransform } from '../../src/transform/pipeline.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { entry, pipeline, rowsOf, us } from './helpers.js';
 
 const BID_SOURCE = { event_name: 'STRING', user_id: 'BIGINT', city_id: 'BIGINT', platform: 'STRING', session_id: 'STRING', timestamp_ms: 'BIGINT' };

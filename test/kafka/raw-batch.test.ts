@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packRawBatch, rawKey, rawValue } from '../../src/transform/raw-batch.js';
+import { packRawBatch, rawKey, rawValue } from '../../src/kafka/raw-batch.js';
 
 describe('raw batch', () => {
   it('packs values and keys back to back with offsets, nulls marked', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOffsets, encodeOffsets, offsetsKey } from '../../src/runtime/offsets.js';
+import { decodeOffsets, encodeOffsets, offsetsKey } from '../../src/iceberg/snapshot-offsets.js';
 
 describe('snapshot summary offsets', () => {
   it('round-trip, sorted by partition, as the documented JSON', () => {

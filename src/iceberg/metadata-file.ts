@@ -1,0 +1,19 @@
+// Reading and writing a table's metadata files, for every catalog implementation: the catalog
+// (catalog.ts) records which file is current; these helpers write the next one beside it.
+
+import type { FileIO } from './file-io.js';
+import type { TableMetadata } from './metadata.js';
+import { nextMetadataLocation, parseTableMetadata, serializeTableMetadata, withMetadataLog } from './metadata.js';
+
+export async function readMetadataFile(io: FileIO, location: string): Promise<TableMetadata> {
+  const bytes = await io.read(location);
+  return parseTableMetadata(new TextDecoder().decode(bytes), location);
+}
+
+/** Writes the metadata that follows `base` (with `base` in its metadata log); returns its location. */
+export async function writeNextMetadata(io: FileIO, next: TableMetadata, baseLocation: string | undefined): Promise<{ location: string; metadata: TableMetadata }> {
+  const metadata = withMetadataLog(next, baseLocation);
+  const location = nextMetadataLocation(metadata, baseLocation);
+  await io.write(location, new TextEncoder().encode(serializeTableMetadata(metadata)));
+  return { location, metadata };
+}
