@@ -18,7 +18,6 @@ import { sourceTableName, type Transformer, type TransformerKind } from './trans
 import { buildSinkRows, finish, type CompiledTransform, type CompileOptions } from './result.js';
 
 export type { CompiledTransform, CompileOptions, TransformResult, TransformStats } from './result.js';
-export { transferListOf } from './result.js';
 
 /** Everything a worker needs to build a pipeline's transform; plain data, survives structured clone. */
 export interface TransformSpec {
@@ -158,22 +157,4 @@ export function transformFor(pipeline: PipelineConfig, instance: Transformer, ki
   }
   const runner: TsRunner = kind === 'columnar' ? runColumnar(pipeline, instance, options) : runRows(pipeline, instance, options);
   return { kind, sinkSchema: arrowSchemaOf(pipeline.sink.schema), run: runner };
-}
-
-const built = new Map<string, Promise<CompiledTransform>>();
-
-/**
- * buildTransform memoized per worker thread: a transform task receives its spec with every batch,
- * and compiling per batch would cost more than the batch. Keyed by the whole spec, so a changed
- * configuration builds afresh; a failed build is forgotten so the next task reports it again.
- */
-export function cachedTransform(spec: TransformSpec): Promise<CompiledTransform> {
-  const key = JSON.stringify(spec);
-  let p = built.get(key);
-  if (p === undefined) {
-    p = buildTransform(spec);
-    built.set(key, p);
-    p.catch(() => built.delete(key));
-  }
-  return p;
 }

@@ -105,20 +105,3 @@ export function buildSinkRows(
     return build(Int32Array.from(keep));
   }
 }
-
-/**
- * The distinct ArrayBuffers under a batch, for postMessage / piscina `Piscina.move`. Every column
- * this layer builds has buffers of its own, so transferring them detaches nothing else; a columnar
- * TypeScript transformer that returns views of longer-lived memory would lose that memory here.
- */
-export function transferListOf(batch: arrow.RecordBatch | null): ArrayBuffer[] {
-  const seen = new Set<ArrayBuffer>();
-  const visit = (d: arrow.Data) => {
-    for (const b of [d.values, d.valueOffsets, d.nullBitmap, (d as { typeIds?: ArrayBufferView }).typeIds]) {
-      if (b !== undefined && b !== null && (b as ArrayBufferView).buffer instanceof ArrayBuffer) seen.add((b as ArrayBufferView).buffer as ArrayBuffer);
-    }
-    for (const c of d.children) visit(c);
-  };
-  if (batch !== null) visit(batch.data);
-  return [...seen];
-}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StreamError } from '../../src/errors.js';
-import { buildTransform, cachedTransform, compileSqlTransform, transferListOf } from '../../src/transform/pipeline.js';
+import { buildTransform, compileSqlTransform } from '../../src/transform/pipeline.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { entry, pipeline, ROOT, rowsOf, us } from './helpers.js';
 
@@ -174,26 +174,5 @@ describe('TypeScript transformers', () => {
     const spec = structuredClone({ pipeline: config, entry: fx('CastingTransformer', 'transformations.filtered_sql'), resolve });
     const out = (await buildTransform(spec)).run(raw(['{"name":"a","amount":"7"}']), NOW);
     expect(rowsOf(out.rows)).toEqual([{ name: 'a', amount: 7 }]);
-  });
-});
-
-describe('worker helpers', () => {
-  const resolve = { projectRoot: FIXTURES, distRoot: null };
-  const spec = { pipeline: castConfig('dlq'), entry: entry('fx', 'CastingTransformer', 'transformations.filtered_sql', path.join(FIXTURES, 'transformations/filtered_sql.ts')), resolve };
-
-  it('cachedTransform builds once per distinct spec', async () => {
-    const a = await cachedTransform(spec);
-    expect(await cachedTransform(structuredClone(spec))).toBe(a);
-    expect(await cachedTransform({ ...spec, sessionTimeZone: 'Asia/Kolkata' })).not.toBe(a);
-  });
-
-  it('transferListOf lists the result buffers, which belong to that batch alone', async () => {
-    const t = await cachedTransform(spec);
-    const first = t.run(raw(['{"name":"a","amount":"1"}', '{"name":"b","amount":"x"}']), NOW);
-    const second = t.run(raw(['{"name":"c","amount":"2"}']), NOW);
-    const list = [...transferListOf(first.rows), ...transferListOf(first.deadLetters)];
-    expect(list.length).toBeGreaterThan(3);
-    structuredClone(list, { transfer: list });
-    expect(rowsOf(second.rows)).toEqual([{ name: 'c', amount: 2 }]);
   });
 });
