@@ -8,7 +8,7 @@ import { formatSqlType, type SqlType } from '../config/sql-types.js';
 import type { FieldConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { arrowTypeOf } from '../schema/type-mapping.js';
-import { ExpressionError } from './sql/compile.js';
+import { ExpressionError } from './sql/expression.js';
 import { typeName, type ExprType } from './sql/types.js';
 import { truncateToPrecision, type SessionZone } from './time.js';
 

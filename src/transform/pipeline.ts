@@ -11,7 +11,7 @@ import { createJsonDecoder } from './json-decoder.js';
 import { checkOutput } from './output-check.js';
 import { loadTransformer, type ResolveOptions } from './registry.js';
 import { runColumnar, runRows, type TsRunner } from './ts-transform.js';
-import { ExpressionError, type Frame } from './sql/compile.js';
+import { ExpressionError, type Frame } from './sql/expression.js';
 import { compileSelect } from './sql/select.js';
 import { SessionZone } from './time.js';
 import { sourceTableName, type Transformer, type TransformerKind } from './transformer.js';

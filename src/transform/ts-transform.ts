@@ -14,7 +14,7 @@ import { createJsonDecoder } from './json-decoder.js';
 import { checkArrowOutput } from './output-check.js';
 import { buildSinkRows, finish, type CompileOptions, type TransformResult } from './result.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
-import { ExpressionError } from './sql/compile.js';
+import { ExpressionError } from './sql/expression.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
 import type { Row, TransformContext, Transformer } from './transformer.js';
 

@@ -4,7 +4,7 @@
 
 import type { SqlType } from '../../config/sql-types.js';
 import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText, parseTimeText, parseTimestampText, truncateToPrecision, type SessionZone } from '../time.js';
-import { ExpressionError, type Compiled, type Scope } from './compile.js';
+import { ExpressionError, type Compiled, type Scope } from './expression.js';
 import { unsupported } from './parse.js';
 import { decimalUnscaled } from '../columns.js';
 import { isNumeric, typeName, withNullable, type ExprType } from './types.js';

@@ -8,70 +8,19 @@
 
 import type { SqlType } from '../../config/sql-types.js';
 import { parseSqlType } from '../../config/sql-types.js';
-import type { SessionZone } from '../time.js';
 import { parseDateText, parseTimestampText } from '../time.js';
 import { castTo } from './cast.js';
 import { compileFunction } from './functions.js';
+import { constant, fold, pos, type Compiled, type Scope } from './expression.js';
 import { binary, caseWhen, not, unary } from './operators.js';
-import { LTZ_SURROGATE, functionName, invalid, positionAt, unsupported, type AstNode, type SqlPosition } from './parse.js';
+import { LTZ_SURROGATE, functionName, invalid, unsupported, type AstNode } from './parse.js';
 import {
   NULL_TYPE,
   decimalType,
   ltzType,
   simple,
   timestampType,
-  typeName,
-  type ExprType,
 } from './types.js';
-
-/** Per-batch state the compiled closures read. */
-export interface Frame {
-  /** One array per source field, as the JSON decoder produced them. */
-  cols: unknown[][];
-  /** CURRENT_TIMESTAMP for this batch, µs since the epoch: evaluated once per batch, not per row. */
-  nowMicros: number;
-  zone: SessionZone;
-}
-
-export type Eval = (i: number) => unknown;
-
-export interface Compiled {
-  type: ExprType;
-  eval: Eval;
-  /** Same value for every row of every batch: the compiler may fold it. */
-  constant: boolean;
-  /** Set when the expression is a bare reference to source column `column`. */
-  column?: number;
-}
-
-/** A per-row failure (a CAST of bad text, division by zero): the record becomes a dead letter. */
-export class ExpressionError extends Error {}
-
-export interface Scope {
-  sql: string;
-  table: string;
-  fields: ReadonlyArray<{ name: string; type: SqlType }>;
-  frame: Frame;
-}
-
-export function pos(scope: Scope, node: AstNode): SqlPosition | null {
-  const off = node.loc?.start?.offset;
-  return typeof off === 'number' ? positionAt(scope.sql, off) : null;
-}
-
-export function constant(type: ExprType, value: unknown): Compiled {
-  return { type, eval: () => value, constant: true };
-}
-
-/** Folds a node whose inputs are all constant; a failure is left to each row. */
-export function fold(c: Compiled): Compiled {
-  if (!c.constant) return c;
-  try {
-    return constant(c.type, c.eval(0));
-  } catch {
-    return c;
-  }
-}
 
 function unquote(s: string): string {
   return s.replace(/''/g, "'");
@@ -167,10 +116,6 @@ function numberLiteral(value: unknown, exponent: boolean): Compiled {
   }
   if (Number.isInteger(n) && n >= -2147483648 && n <= 2147483647) return constant(simple('int', false), n);
   return constant(simple('bigint', false), n);
-}
-
-export function requireBoolean(c: Compiled, scope: Scope, what: string): void {
-  if (c.type.kind !== 'boolean' && c.type.kind !== 'null') throw invalid(`${what} must be BOOLEAN, found ${typeName(c.type)}`);
 }
 
 /** Cast target as the grammar gives it → SqlType. */

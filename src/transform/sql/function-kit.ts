@@ -1,7 +1,7 @@
 // Argument checks and NULL propagation shared by the scalar function tables.
 
 import { invalid, type AstNode } from './parse.js';
-import { fold, pos, type Compiled, type Eval, type Scope } from './compile.js';
+import { fold, pos, type Compiled, type Eval, type Scope } from './expression.js';
 import { typeName, type ExprType } from './types.js';
 
 export type Impl = (args: Compiled[], scope: Scope, node: AstNode) => Compiled;

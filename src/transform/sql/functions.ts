@@ -3,7 +3,7 @@
 // (dev/table/functions/systemfunctions); where an implementation detail decides a corner case,
 // the Flink class it comes from is named beside it.
 
-import { constant, ExpressionError, fold, requireBoolean, pos, type Compiled, type Eval, type Scope } from './compile.js';
+import { constant, ExpressionError, fold, requireBoolean, pos, type Compiled, type Eval, type Scope } from './expression.js';
 import { invalid, unsupported, type AstNode } from './parse.js';
 import { commonType, simple, typeName, withNullable } from './types.js';
 import { compileJsonPath } from './json-path.js';

@@ -3,7 +3,7 @@
 
 import type { SqlType } from '../../config/sql-types.js';
 import { castTo } from './cast.js';
-import { compileExpr, ExpressionError, fold, requireBoolean, type Compiled, type Scope } from './compile.js';
+import { ExpressionError, fold, requireBoolean, type Compiled, type Scope } from './expression.js';
 import { compileFunction } from './functions.js';
 import { invalid, unsupported, type AstNode } from './parse.js';
 import {
@@ -27,7 +27,7 @@ export function not(a: Compiled, scope: Scope, node: AstNode): Compiled {
 }
 
 export function unary(node: AstNode, scope: Scope): Compiled {
-  const a = compileExpr(node.expr, scope);
+  const a = scope.compile(node.expr);
   const op = String(node.operator).toUpperCase();
   if (op === 'NOT') return not(a, scope, node);
   if (!isNumeric(a.type) && a.type.kind !== 'null') throw invalid(`unary ${op} needs a number, found ${typeName(a.type)}`);
@@ -73,9 +73,9 @@ export function binary(node: AstNode, scope: Scope): Compiled {
   const op = String(node.operator).toUpperCase();
   if (op === 'IN' || op === 'NOT IN') return inList(node, scope, op === 'NOT IN');
   if (op === 'BETWEEN' || op === 'NOT BETWEEN') return between(node, scope, op === 'NOT BETWEEN');
-  const a = compileExpr(node.left, scope);
+  const a = scope.compile(node.left);
   if (op === 'IS' || op === 'IS NOT') return isTest(a, node.right, scope, op === 'IS NOT');
-  const b = compileExpr(node.right, scope);
+  const b = scope.compile(node.right);
   const k = a.constant && b.constant;
   const fa = a.eval;
   const fb = b.eval;
@@ -118,7 +118,7 @@ export function binary(node: AstNode, scope: Scope): Compiled {
     }
     case 'LIKE':
     case 'NOT LIKE':
-      return compileFunction(op === 'LIKE' ? 'LIKE' : 'NOT LIKE', node.right.escape ? [a, b, compileExpr(node.right.escape.value, scope)] : [a, b], scope, node);
+      return compileFunction(op === 'LIKE' ? 'LIKE' : 'NOT LIKE', node.right.escape ? [a, b, scope.compile(node.right.escape.value)] : [a, b], scope, node);
     case '||':
       return compileFunction('||', [a, b], scope, node);
     case '+':
@@ -157,8 +157,8 @@ function isTest(a: Compiled, right: AstNode, scope: Scope, negate: boolean): Com
 }
 
 function inList(node: AstNode, scope: Scope, negate: boolean): Compiled {
-  const x = compileExpr(node.left, scope);
-  const list = ((node.right?.value ?? []) as AstNode[]).map((n) => compileExpr(n, scope));
+  const x = scope.compile(node.left);
+  const list = ((node.right?.value ?? []) as AstNode[]).map((n) => scope.compile(n));
   const items = list.map((c) => coerceLiteral(c, x.type, scope));
   for (const c of items) comparable(x, c, scope, negate ? 'NOT IN' : 'IN');
   const fx = x.eval;
@@ -190,10 +190,10 @@ function inList(node: AstNode, scope: Scope, negate: boolean): Compiled {
 }
 
 function between(node: AstNode, scope: Scope, negate: boolean): Compiled {
-  const x = compileExpr(node.left, scope);
+  const x = scope.compile(node.left);
   const [lowNode, highNode] = node.right.value as AstNode[];
-  const low = coerceLiteral(compileExpr(lowNode!, scope), x.type, scope);
-  const high = coerceLiteral(compileExpr(highNode!, scope), x.type, scope);
+  const low = coerceLiteral(scope.compile(lowNode!), x.type, scope);
+  const high = coerceLiteral(scope.compile(highNode!), x.type, scope);
   comparable(x, low, scope, 'BETWEEN');
   comparable(x, high, scope, 'BETWEEN');
   const fx = x.eval;
@@ -309,20 +309,20 @@ function exactLong(op: string, x: number | bigint, y: number | bigint): number |
 }
 
 export function caseWhen(node: AstNode, scope: Scope): Compiled {
-  const subject = node.expr ? compileExpr(node.expr, scope) : null;
+  const subject = node.expr ? scope.compile(node.expr) : null;
   const whens: Array<{ cond: Compiled; result: Compiled }> = [];
   let otherwise: Compiled | null = null;
   for (const arm of node.args as AstNode[]) {
     if (arm.type === 'when') {
-      let cond = compileExpr(arm.cond, scope);
+      let cond = scope.compile(arm.cond);
       if (subject !== null) {
         const [x, y] = comparable(subject, coerceLiteral(cond, subject.type, scope), scope, 'CASE');
         const gx = x.eval;
         const gy = y.eval;
         cond = { type: simple('boolean'), constant: false, eval: (i) => { const u = gx(i); const v = gy(i); return u === null || v === null ? null : cmp(u, v) === 0; } };
       } else requireBoolean(cond, scope, 'a WHEN condition');
-      whens.push({ cond, result: compileExpr(arm.result, scope) });
-    } else otherwise = compileExpr(arm.result, scope);
+      whens.push({ cond, result: scope.compile(arm.result) });
+    } else otherwise = scope.compile(arm.result);
   }
   const results = [...whens.map((w) => w.result), ...(otherwise === null ? [] : [otherwise])];
   const common = commonType(results.map((r) => r.type));

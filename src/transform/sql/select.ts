@@ -1,7 +1,8 @@
 // A parsed SELECT → compiled select items and WHERE condition over the source fields.
 
 import type { SqlType } from '../../config/sql-types.js';
-import { compileExpr, requireBoolean, type Compiled, type Frame, type Scope } from './compile.js';
+import { compileExpr } from './compile.js';
+import { requireBoolean, type Compiled, type Frame, type Scope } from './expression.js';
 import { parseSelect } from './parse.js';
 
 export interface CompiledItem {
@@ -21,7 +22,7 @@ export function compileSelect(
   frame: Frame,
 ): CompiledSelect {
   const plan = parseSelect(sql, sourceTables);
-  const scope: Scope = { sql, table: plan.fromTable, fields, frame };
+  const scope: Scope = { sql, table: plan.fromTable, fields, frame, compile: (node) => compileExpr(node, scope) };
   const items: CompiledItem[] = [];
   plan.items.forEach((item, k) => {
     if (item.expr.type === 'column_ref' && item.expr.column === '*') {

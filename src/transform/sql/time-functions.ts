@@ -3,7 +3,7 @@
 
 import { compileDatePattern, DatePatternError, type DatePattern } from '../date-format.js';
 import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf } from '../time.js';
-import { constant, pos, type Compiled, type Scope } from './compile.js';
+import { constant, pos, type Compiled, type Scope } from './expression.js';
 import { arity, constantArg, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';
 import { invalid, unsupported, type AstNode } from './parse.js';
 import { ltzType, simple, timestampType, typeName, withNullable } from './types.js';

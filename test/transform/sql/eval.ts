@@ -1,6 +1,6 @@
 // Evaluates one SQL expression over hand-made rows, through the real parser and compiler.
 import { compileSelect } from '../../../src/transform/sql/select.js';
-import { ExpressionError, type Frame } from '../../../src/transform/sql/compile.js';
+import { ExpressionError, type Frame } from '../../../src/transform/sql/expression.js';
 import { typeName } from '../../../src/transform/sql/types.js';
 import { SessionZone } from '../../../src/transform/time.js';
 import { fields } from '../helpers.js';
