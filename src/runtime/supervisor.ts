@@ -94,7 +94,7 @@ export class Supervisor {
   }
 
   private async launch(slot: Slot): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || slot.lifecycle.final) return;
     const { config, log } = this.o;
     const id = slot.pipeline.topic;
     slot.lifecycle.to('starting');
@@ -130,6 +130,9 @@ export class Supervisor {
         try {
           slot.lifecycle.to('stopping');
           await runner.stop();
+          // A failure reported while the final checkpoint settled has claimed the slot (and
+          // scheduled the restart): this runner no longer decides its state.
+          if (slot.runner !== runner) return;
           slot.lifecycle.to('stopped');
           log.log('info', 'pipeline reached the end offsets and committed', { pipeline: id, epoch: runner.lastCommittedEpoch });
           this.checkFinished();
