@@ -38,7 +38,7 @@ function securityFile(file: SourceFile, key: string, value: string | undefined, 
   if (value === undefined) return undefined;
   const absolute = path.resolve(configDir, value);
   if (!existsSync(absolute)) {
-    file.add(['kafka', 'security', key], `file ${absolute} not found`, { accepted: 'the path of a PEM file, absolute or relative to the config folder' });
+    file.add(['kafka', 'security', key], `file ${absolute} not found`, { accepted: 'the path of a PEM file, absolute or relative to the config folder', showFound: false });
     return false;
   }
   return absolute;
@@ -103,9 +103,11 @@ export function resolveKafka(file: SourceFile, raw: RawTopicsFile['kafka'], conf
     file.add(['kafka', 'security', 'ssl_key_password'], 'there is no key to decrypt', { accepted: 'ssl_key_location with it', showFound: false });
     ok = false;
   }
-  const caFile = securityFile(file, 'ssl_ca_location', sec.ssl_ca_location, configDir);
-  const certFile = securityFile(file, 'ssl_certificate_location', sec.ssl_certificate_location, configDir);
-  const keyFile = securityFile(file, 'ssl_key_location', sec.ssl_key_location, configDir);
+  const tlsFile = (key: 'ssl_ca_location' | 'ssl_certificate_location' | 'ssl_key_location') =>
+    usesTls ? securityFile(file, key, sec[key], configDir) : undefined;
+  const caFile = tlsFile('ssl_ca_location');
+  const certFile = tlsFile('ssl_certificate_location');
+  const keyFile = tlsFile('ssl_key_location');
   if (caFile === false || certFile === false || keyFile === false) ok = false;
   if (sec.sasl_jaas_config !== undefined || sec.sasl_client_callback_handler_class !== undefined) {
     warnings.push(

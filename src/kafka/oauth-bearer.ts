@@ -8,7 +8,8 @@
 // life left would give the next session a shorter lifetime, and kafkajs would re-authenticate
 // sooner each time until the token expired under it.
 
-import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { StreamError, serializeError } from '../errors.js';
 
 export interface BearerToken {
@@ -26,15 +27,24 @@ export type OauthBearerProvider = () => Promise<{ value: string }>;
 
 /**
  * MSK IAM tokens: a SigV4-presigned `kafka-cluster:Connect` request for
- * `kafka.<region>.amazonaws.com`, base64url-encoded, signed with the AWS default credential chain
- * (environment, profile, web identity, container or instance role) read anew for each token, so
- * rotated credentials are picked up. A token lives 900 s, or less when the credentials expire
- * sooner.
+ * `kafka.<region>.amazonaws.com`, base64url-encoded, made by aws-msk-iam-sasl-signer-js from
+ * the AWS default credential chain (environment, profile, web identity, container or instance
+ * role; the chain renews credentials that are about to expire).
+ *
+ * The token is signed for the signer's 900 s, and its expiry here is the earlier of that and the
+ * credentials' own. The signer would instead shorten the signature to the credentials' remaining
+ * life, but writes that as fractional seconds (`X-Amz-Expires=29.995`, signer 1.0.3), which is
+ * not a SigV4 expiry; so it is given the credentials without their expiration.
  */
 export function mskIamTokenSource(region: string): TokenSource {
+  const credentials = fromNodeProviderChain({ clientConfig: { region } });
   return async () => {
-    const t = await generateAuthToken({ region });
-    return { value: t.token, expiresAtMs: t.expiryTime };
+    const c = await credentials();
+    const t = await generateAuthTokenFromCredentialsProvider({
+      region,
+      awsCredentialsProvider: () => Promise.resolve({ ...c, expiration: undefined }),
+    });
+    return { value: t.token, expiresAtMs: Math.min(t.expiryTime, c.expiration?.getTime() ?? Infinity) };
   };
 }
 
