@@ -18,9 +18,10 @@ function jsonLogCreator() {
     // kafkajs logs every error response at the connection level, including the ones it then
     // retries (a coordinator still loading, a leader election): only the outcome matters here.
     if (namespace === 'Connection' && level < logLevel.DEBUG && !verboseConnections) return;
-    // Likewise each retry of a seed broker that refused the connection (a TLS handshake refused
-    // eight times would print eight errors): the failure that ends the retries is logged once.
-    if (namespace === 'BrokerPool' && typeof message === 'string' && message.startsWith('Failed to connect to seed broker') && !verboseConnections) return;
+    // Likewise kafkajs' note on each retry of a broker connection (a TLS handshake refused eight
+    // times would print eight errors) and its SASL authenticator's own line: what ends the
+    // retries is thrown, and the runtime logs it once, with its code.
+    if (!verboseConnections && ((namespace === 'BrokerPool' && 'retryCount' in rest) || namespace.startsWith('SaslAuthenticator'))) return;
     const name = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
     process.stderr.write(`${JSON.stringify({ time: timestamp, level: name, component: `kafkajs.${namespace}`, msg: message, ...rest })}\n`);
   };
