@@ -20,8 +20,9 @@ function jsonLogCreator() {
     if (namespace === 'Connection' && level < logLevel.DEBUG && !verboseConnections) return;
     // Likewise kafkajs' note on each retry of a broker connection (a TLS handshake refused eight
     // times would print eight errors) and its SASL authenticator's own line: what ends the
-    // retries is thrown, and the runtime logs it once, with its code.
-    if (!verboseConnections && ((namespace === 'BrokerPool' && 'retryCount' in rest) || namespace.startsWith('SaslAuthenticator'))) return;
+    // retries is thrown, and the runtime logs it once, with its code. (kafkajs' top-level
+    // warnings come with no namespace at all.)
+    if (!verboseConnections && ((namespace === 'BrokerPool' && 'retryCount' in rest) || String(namespace).startsWith('SaslAuthenticator'))) return;
     const name = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
     process.stderr.write(`${JSON.stringify({ time: timestamp, level: name, component: `kafkajs.${namespace}`, msg: message, ...rest })}\n`);
   };
