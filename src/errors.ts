@@ -387,6 +387,22 @@ const KAFKA_AUTH_TYPES = new Set([
   'DELEGATION_TOKEN_AUTH_DISABLED', 'DELEGATION_TOKEN_AUTHORIZATION_FAILED',
 ]);
 
+/**
+ * A TLS handshake with a Kafka broker that failed on a certificate: ours was refused or missing
+ * (the broker's alert, as OpenSSL names it in Node's `code`), or the broker's did not verify
+ * against the CA we trust. A restart presents the same certificates again.
+ */
+const TLS_CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+const TLS_ALERT_CODE = /^ERR_SSL_(SSLV3|TLSV1|TLSV13|SSL\/TLS)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)$/;
+
+function isTlsCertificateFailure(code: unknown): boolean {
+  return typeof code === 'string' && (TLS_CERTIFICATE_CODES.has(code) || TLS_ALERT_CODE.test(code));
+}
+
 function unavailable(peer: Peer | undefined): ErrorCode {
   return peer === 'kafka' ? 'KAFKA_UNAVAILABLE' : peer === 'catalog' ? 'CATALOG_UNAVAILABLE' : 'STORAGE_FAILED';
 }
@@ -400,6 +416,7 @@ function verdictOf(v: unknown, peer: Peer | undefined): Verdict | null {
   const code = read(v, 'code');
   if (typeof name === 'string' && name.startsWith('KafkaJS')) {
     if (name === 'KafkaJSSASLAuthenticationError') return { code: 'KAFKA_AUTH_FAILED', retryable: false };
+    if (isTlsCertificateFailure(code)) return { code: 'KAFKA_AUTH_FAILED', retryable: false };
     const type = read(v, 'type');
     if (typeof type === 'string' && KAFKA_AUTH_TYPES.has(type)) return { code: 'KAFKA_AUTH_FAILED', retryable: false };
     if (KAFKA_UNSUPPORTED_NAMES.has(name)) return { code: 'KAFKA_PROTOCOL', retryable: false };
@@ -408,6 +425,7 @@ function verdictOf(v: unknown, peer: Peer | undefined): Verdict | null {
     return { code: 'KAFKA_PROTOCOL', retryable: typeof retriable === 'boolean' ? retriable : true };
   }
   if (typeof code === 'string') {
+    if (peer === 'kafka' && isTlsCertificateFailure(code)) return { code: 'KAFKA_AUTH_FAILED', retryable: false };
     if (NETWORK_CODES.has(code)) return { code: unavailable(peer), retryable: true };
     if (STORAGE_CODES.has(code)) return { code: 'STORAGE_FAILED', retryable: true };
     // better-sqlite3 (the sql catalog): another writer holds the lock, or the file is unwritable.

@@ -139,6 +139,18 @@ describe('serializeError: kafkajs errors, by name and retriable flag', () => {
     expect([wrapped.code, wrapped.retryable]).toEqual(['KAFKA_AUTH_FAILED', false]);
   });
 
+  it('a TLS handshake refused over certificates is an auth failure, not an outage, also after retries', () => {
+    for (const code of ['ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID']) {
+      const refused = new KafkaJSConnectionError('Connection error: ssl/tls alert bad certificate', { broker: '127.0.0.1:9093', code } as never);
+      const wrapped = acrossThread(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 8, retryTime: 100 } as never), 'ACTOR_FAILED', 'kafka');
+      expect([wrapped.code, wrapped.retryable, code]).toEqual(['KAFKA_AUTH_FAILED', false, code]);
+      const bare = Object.assign(new Error('handshake failed'), { code });
+      expect([acrossThread(bare, 'ACTOR_FAILED', 'kafka').code, code]).toEqual(['KAFKA_AUTH_FAILED', code]);
+    }
+    const down = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', { broker: '127.0.0.1:9093', code: 'ECONNREFUSED' } as never);
+    expect([acrossThread(down, 'ACTOR_FAILED', 'kafka').code, acrossThread(down).retryable]).toEqual(['KAFKA_UNAVAILABLE', true]);
+  });
+
   it('a protocol error follows its retriable flag; an authorization type is an auth failure', () => {
     const retriable = acrossThread(new KafkaJSProtocolError({ message: 'leader not available', type: 'LEADER_NOT_AVAILABLE', code: 5, retriable: true } as never));
     expect([retriable.code, retriable.retryable, retriable.foreignCode]).toEqual(['KAFKA_PROTOCOL', true, 5]);

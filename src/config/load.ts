@@ -68,7 +68,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       return r.success ? r.data : undefined;
     };
     const rawKafka = section(kafkaSchema, data.kafka);
-    const kafka = rawKafka && resolveKafka(topicsFile, rawKafka, warnings);
+    const kafka = rawKafka && resolveKafka(topicsFile, rawKafka, configDir, warnings);
     const rawRuntime = section(runtimeSchema.optional(), data.runtime);
     const runtime = data.runtime === undefined || rawRuntime
       ? resolveRuntime(topicsFile, rawRuntime, options.overrides ?? {}, os.availableParallelism())

@@ -33,7 +33,18 @@ export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
 
 export const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
-export function resolveKafka(file: SourceFile, raw: RawTopicsFile['kafka'], warnings: string[]): KafkaConfig | undefined {
+/** A PEM file named under kafka.security: made absolute against the config folder, and present. */
+function securityFile(file: SourceFile, key: string, value: string | undefined, configDir: string): string | undefined | false {
+  if (value === undefined) return undefined;
+  const absolute = path.resolve(configDir, value);
+  if (!existsSync(absolute)) {
+    file.add(['kafka', 'security', key], `file ${absolute} not found`, { accepted: 'the path of a PEM file, absolute or relative to the config folder', showFound: false });
+    return false;
+  }
+  return absolute;
+}
+
+export function resolveKafka(file: SourceFile, raw: RawTopicsFile['kafka'], configDir: string, warnings: string[]): KafkaConfig | undefined {
   const servers = (Array.isArray(raw.bootstrap_servers) ? raw.bootstrap_servers : raw.bootstrap_servers.split(','))
     .map((s) => s.trim())
     .filter((s) => s !== '');
@@ -73,6 +84,31 @@ export function resolveKafka(file: SourceFile, raw: RawTopicsFile['kafka'], warn
     });
     ok = false;
   }
+  const usesTls = protocol === 'SSL' || protocol === 'SASL_SSL';
+  const tlsKeys = ['ssl_ca_location', 'ssl_certificate_location', 'ssl_key_location', 'ssl_key_password'] as const;
+  for (const key of tlsKeys) {
+    if (!usesTls && sec[key] !== undefined) {
+      file.add(['kafka', 'security', key], `has no effect with protocol ${protocol}`, { accepted: 'protocol SSL or SASL_SSL', showFound: false });
+      ok = false;
+    }
+  }
+  if ((sec.ssl_certificate_location === undefined) !== (sec.ssl_key_location === undefined)) {
+    file.add(['kafka', 'security'], 'a client certificate needs its key, and a key its certificate', {
+      accepted: 'both ssl_certificate_location and ssl_key_location, or neither',
+      showFound: false,
+    });
+    ok = false;
+  }
+  if (sec.ssl_key_password !== undefined && sec.ssl_key_location === undefined) {
+    file.add(['kafka', 'security', 'ssl_key_password'], 'there is no key to decrypt', { accepted: 'ssl_key_location with it', showFound: false });
+    ok = false;
+  }
+  const tlsFile = (key: 'ssl_ca_location' | 'ssl_certificate_location' | 'ssl_key_location') =>
+    usesTls ? securityFile(file, key, sec[key], configDir) : undefined;
+  const caFile = tlsFile('ssl_ca_location');
+  const certFile = tlsFile('ssl_certificate_location');
+  const keyFile = tlsFile('ssl_key_location');
+  if (caFile === false || certFile === false || keyFile === false) ok = false;
   if (sec.sasl_jaas_config !== undefined || sec.sasl_client_callback_handler_class !== undefined) {
     warnings.push(
       `${file.displayName}: kafka.security.sasl_jaas_config and sasl_client_callback_handler_class are Java client settings and are ignored; IAM signing uses the AWS default credential chain`,
@@ -88,6 +124,10 @@ export function resolveKafka(file: SourceFile, raw: RawTopicsFile['kafka'], warn
       region: sec.region,
       username: sec.username,
       password: sec.password,
+      sslCaLocation: caFile || undefined,
+      sslCertificateLocation: certFile || undefined,
+      sslKeyLocation: keyFile || undefined,
+      sslKeyPassword: sec.ssl_key_password,
     },
   };
 }

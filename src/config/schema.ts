@@ -78,6 +78,11 @@ export const kafkaSchema = z
         region: z.string().min(1).optional(),
         username: z.string().optional(),
         password: z.string().optional(),
+        // librdkafka's names for PEM files (ssl.ca.location, ...); Java's keystores are not read.
+        ssl_ca_location: z.string().min(1).optional(),
+        ssl_certificate_location: z.string().min(1).optional(),
+        ssl_key_location: z.string().min(1).optional(),
+        ssl_key_password: z.string().optional(),
         // The Java client's IAM settings, accepted so the PyFlink job's file loads unchanged;
         // IAM signing here needs only the mechanism and the region.
         sasl_jaas_config: z.string().optional(),

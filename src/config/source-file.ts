@@ -8,6 +8,9 @@ import type { z } from 'zod';
 import type { ConfigIssue, ConfigPath } from './issues.js';
 import { interpolateEnv } from './interpolate.js';
 
+/** Keys whose values are credentials (kafka.security): problems with them never show the value. */
+const SECRET_KEYS = new Set(['password', 'ssl_key_password', 'sasl_jaas_config']);
+
 /**
  * Largest configuration file read: 1 MiB. Real ones are a few kilobytes; a larger one is a
  * mistake or an attack, and parsing YAML of tens of megabytes takes seconds and hundreds of MB.
@@ -173,7 +176,9 @@ export class SourceFile {
     const target = opts.keyOf !== undefined ? [...p, opts.keyOf] : p;
     const isUnresolved = (u: ConfigPath) => u.length <= target.length && u.every((part, i) => part === target[i]);
     if (this.issues.length > 0 && this.unresolved.some(isUnresolved) && !problem.startsWith('environment variable')) return;
-    const found = 'found' in opts ? opts.found : this.valueAt(p);
+    // A secret's value is never repeated back: issues reach the terminal, logs and error details.
+    const secret = target.some((part) => typeof part === 'string' && SECRET_KEYS.has(part));
+    const found = secret ? undefined : 'found' in opts ? opts.found : this.valueAt(p);
     const pos = opts.keyOf !== undefined ? this.keyPositionOf(p, opts.keyOf) : this.positionOf(p);
     this.issues.push({
       file: this.displayName,
@@ -182,7 +187,7 @@ export class SourceFile {
       column: pos.column,
       problem,
       found,
-      hasFound: opts.showFound ?? found !== undefined,
+      hasFound: secret ? false : (opts.showFound ?? found !== undefined),
       accepted: opts.accepted,
     });
   }

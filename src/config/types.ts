@@ -90,6 +90,15 @@ export interface KafkaConfig {
     region?: string | undefined;
     username?: string | undefined;
     password?: string | undefined;
+    /**
+     * TLS (protocols SSL and SASL_SSL), as absolute paths of PEM files: the CA certificates to
+     * trust instead of Node.js' bundled ones, and a client certificate and its key for brokers
+     * that ask for one (`ssl.client.auth=required`), the key optionally encrypted.
+     */
+    sslCaLocation?: string | undefined;
+    sslCertificateLocation?: string | undefined;
+    sslKeyLocation?: string | undefined;
+    sslKeyPassword?: string | undefined;
   };
 }
 

@@ -6,7 +6,7 @@
 
 import type { Kafka, Admin } from 'kafkajs';
 import type { ScanMode } from '../config/types.js';
-import { StreamError } from '../errors.js';
+import { StreamError, toStreamError } from '../errors.js';
 import type { RecordChunk } from './record-chunks.js';
 
 export interface FetchedChunk {
@@ -70,6 +70,9 @@ export class TopicAdmin {
   async partitions(): Promise<number[]> {
     const admin = await this.adminClient();
     const meta = await admin.fetchTopicMetadata({ topics: [this.topic] }).catch((err: unknown) => {
+      // A refused credential is not a missing topic: it must not be restarted onto again.
+      const verdict = toStreamError(err, 'KAFKA_TOPIC_MISSING', 'kafka');
+      if (verdict.code === 'KAFKA_AUTH_FAILED') throw verdict;
       throw new StreamError('KAFKA_TOPIC_MISSING', `topic ${this.topic} could not be described: ${(err as Error).message}`, { cause: err, retryable: true });
     });
     const parts = meta.topics[0]?.partitions.map((p) => p.partitionId).sort((a, b) => a - b) ?? [];

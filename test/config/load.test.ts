@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, formatIssue, type ConfigIssue } from '../../src/config/issues.js';
+import { ConfigError, formatIssue, formatPath, type ConfigIssue } from '../../src/config/issues.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ROOT } from '../helpers/build.js';
 import { SHIPPED_TOPICS, tempProject } from '../helpers/project.js';
@@ -226,6 +226,47 @@ describe('errors', () => {
     expect(issuesOf(project({ topics })).map(formatIssue)).toEqual([
       expect.stringMatching(/kafka\.security\.sasl_mechanism: required when protocol is SASL_SSL; expected AWS_MSK_IAM, PLAIN/),
     ]);
+  });
+
+  it('takes TLS files relative to the config folder, and checks that they fit the protocol and exist', () => {
+    const security = (lines: string) => shippedTopics.replace(/  security:\n(    #.*\n)*    protocol: .*\n/, () => `  security:\n${lines}`);
+    const dir = project({
+      topics: security('    protocol: "SSL"\n    ssl_ca_location: "ca.pem"\n    ssl_certificate_location: "../client.pem"\n    ssl_key_location: "../client.key"\n    ssl_key_password: "k3y-pass"\n'),
+    });
+    for (const f of ['config/ca.pem', 'client.pem', 'client.key']) writeFileSync(path.join(path.dirname(dir), f), 'PEM');
+    const { config } = loadConfig({ ...own(dir), env: {} });
+    expect(config.kafka.security).toEqual({
+      protocol: 'SSL',
+      saslMechanism: undefined,
+      region: undefined,
+      username: undefined,
+      password: undefined,
+      sslCaLocation: path.join(dir, 'ca.pem'),
+      sslCertificateLocation: path.join(path.dirname(dir), 'client.pem'),
+      sslKeyLocation: path.join(path.dirname(dir), 'client.key'),
+      sslKeyPassword: 'k3y-pass',
+    });
+
+    const problems = (lines: string) => issuesOf(project({ topics: security(lines) })).map(formatIssue);
+    expect(problems('    protocol: "PLAINTEXT"\n    ssl_ca_location: "/etc/ssl/ca.pem"\n')).toEqual([
+      expect.stringMatching(/kafka\.security\.ssl_ca_location: has no effect with protocol PLAINTEXT; expected protocol SSL or SASL_SSL$/),
+    ]);
+    expect(problems('    protocol: "SSL"\n    ssl_certificate_location: "/nonexistent/client.pem"\n')).toEqual([
+      expect.stringMatching(/kafka\.security: a client certificate needs its key, and a key its certificate; expected both/),
+      expect.stringMatching(/kafka\.security\.ssl_certificate_location: file \/nonexistent\/client\.pem not found; expected the path of a PEM file/),
+    ]);
+  });
+
+  it('never repeats a password back, whatever is wrong with it', () => {
+    const topics = shippedTopics.replace(
+      /  security:\n(    #.*\n)*    protocol: .*\n/,
+      () => '  security:\n    protocol: "SASL_SSL"\n    sasl_mechanism: "SCRAM-SHA-512"\n    username: "u"\n    password: 918273645546372819\n    ssl_key_password: ["s3cr3t-in-a-list"]\n',
+    );
+    const issues = issuesOf(project({ topics }));
+    expect(issues.map((i) => formatPath(i.path))).toEqual(['kafka.security.password', 'kafka.security.ssl_key_password']);
+    const text = JSON.stringify(issues) + new ConfigError(issues).message;
+    expect(text).not.toMatch(/918273645546372819|9\.18273645546372e\+17|s3cr3t-in-a-list/);
+    expect(issues.every((i) => !i.hasFound && i.found === undefined)).toBe(true);
   });
 
   it('checks S3 Tables warehouse ARNs and derives the region from them', () => {

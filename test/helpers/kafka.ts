@@ -9,6 +9,15 @@ import { ROOT } from './build.js';
 export const KAFKA_PORT = Number(process.env.KAFKA_PORT ?? 9092);
 export const BOOTSTRAP = `127.0.0.1:${KAFKA_PORT}`;
 
+// The broker's other listeners and their test credentials, as scripts/kafka.sh makes them.
+export const SASL_SSL_BOOTSTRAP = `127.0.0.1:${process.env.KAFKA_SASL_SSL_PORT ?? KAFKA_PORT + 2}`;
+export const SSL_BOOTSTRAP = `127.0.0.1:${process.env.KAFKA_SSL_PORT ?? KAFKA_PORT + 3}`;
+export const OAUTH_BOOTSTRAP = `127.0.0.1:${process.env.KAFKA_OAUTH_PORT ?? KAFKA_PORT + 4}`;
+export const SCRAM_USER = process.env.KAFKA_SCRAM_USER ?? 'streamberg';
+export const SCRAM_PASSWORD = process.env.KAFKA_SCRAM_PASSWORD ?? 'streamberg-test-scram';
+/** The test CA (ca.pem), the client's certificate and key (client.pem, client.key). */
+export const TLS_DIR = path.join(ROOT, '.cache/kafka/tls');
+
 export function ensureKafka(): string {
   execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start'], {
     env: { ...process.env, KAFKA_PORT: String(KAFKA_PORT) },

@@ -34,6 +34,11 @@ export function runtimeProject(
     bidIsolationLevel?: 'read_committed' | 'read_uncommitted';
     /** Extra lines for the `runtime:` section, e.g. `  restart: { max_failures: 1 }`. */
     runtimeExtra?: string;
+    /** The `kafka.security` block in place of the shipped PLAINTEXT one (lines indented by 2). */
+    kafkaSecurity?: string;
+    /** Environment the configuration is read with (and `bootstrap` for KAFKA_BOOTSTRAP_SERVERS). */
+    env?: Record<string, string>;
+    bootstrap?: string;
   } = {},
 ): RuntimeProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-rt-'));
@@ -43,6 +48,7 @@ export function runtimeProject(
     .replace('  user-events:\n', `  ${user}:\n`)
     .replace('"flink-s3tables-json-v1"', `"g-${bid}"`)
     .replace('"flink-s3tables-user-events-v1"', `"g-${user}"`)
+    .replace(/  security:\n(    #.*\n)*    protocol: .*\n/, (shipped) => options.kafkaSecurity ?? shipped)
     .replace('runtime:\n', `runtime:\n${options.batchSize ? `  batch_size: ${options.batchSize}\n` : ''}${options.runtimeExtra ? `${options.runtimeExtra}\n` : ''}`)
     .replace(
       'scan_mode: "earliest-offset"',
@@ -59,7 +65,8 @@ export function runtimeProject(
   const warehouse = path.join(dir, 'warehouse');
   // The broker the tests use (KAFKA_PORT), not the default localhost:9092 the config falls back to:
   // admin clients built from this config would otherwise create topics on another broker.
-  const config = loadConfig({ configDir, env: { WAREHOUSE_DIR: warehouse, KAFKA_BOOTSTRAP_SERVERS: BOOTSTRAP } }).config;
+  const env = { ...options.env, WAREHOUSE_DIR: warehouse, KAFKA_BOOTSTRAP_SERVERS: options.bootstrap ?? BOOTSTRAP };
+  const config = loadConfig({ configDir, env }).config;
   return {
     configDir,
     warehouse,
@@ -70,11 +77,11 @@ export function runtimeProject(
   };
 }
 
-export function produce(project: RuntimeProject, topic: string, args: string[]): void {
+export function produce(project: RuntimeProject, topic: string, args: string[], env: Record<string, string> = {}): void {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/tools/produce.js'), '--config', project.configDir, '--topic', topic, ...args], {
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: BOOTSTRAP },
+    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: BOOTSTRAP, ...env },
   });
   if (r.status !== 0) throw new Error(`produce failed (${r.status}): ${r.stderr}`);
 }
