@@ -24,9 +24,18 @@ const BigLong = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 });
 
-/** An avsc type of an Avro schema, longs as BigInt, unions unwrapped (a value, not `{type: value}`). */
+/**
+ * An avsc type of an Avro schema, longs as BigInt, unions unwrapped (a value, not `{type: value}`).
+ * The hook also catches the object form `{"type": "long", "logicalType": …}`, which avsc's
+ * registry override would miss (it would read such a long as a double, refusing beyond 2^53);
+ * logical types are read from the schema JSON by the decoder, not by avsc.
+ */
 export function avroTypeOf(schema: unknown): avro.Type {
-  return avro.Type.forSchema(schema as avro.Schema, { registry: { long: BigLong } as never, wrapUnions: false });
+  return avro.Type.forSchema(schema as avro.Schema, {
+    registry: { long: BigLong } as never,
+    wrapUnions: false,
+    typeHook: (s: unknown) => (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long' ? BigLong : undefined),
+  } as never);
 }
 
 export class AvroSchemaError extends Error {}
