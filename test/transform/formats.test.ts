@@ -6,7 +6,7 @@ import { avroSchemaOf, avroTypeOf } from '../../src/transform/avro-schema.js';
 import { DEFAULT_CSV_OPTIONS } from '../../src/transform/csv-decoder.js';
 import { compileSqlTransform, transformFor } from '../../src/transform/pipeline.js';
 import { packRawBatch } from '../../src/transform/raw-batch.js';
-import type { Row } from '../../src/transform/transformer.js';
+import { BaseTransformer, type Row } from '../../src/transform/transformer.js';
 import { pipeline, rowsOf } from './helpers.js';
 
 const NOW = 1767225600000;
@@ -52,7 +52,7 @@ function rawOf(format: string) {
   return packRawBatch('t', 0, encodings[format]!.values.map((value, k) => ({ offset: k, timestamp: NOW, value })));
 }
 
-class Upper {
+class Upper extends BaseTransformer {
   map(row: Row): Row | null {
     return (row.user_id as number) > 1 ? { ...row, name: String(row.name).toUpperCase() } : null;
   }
@@ -73,7 +73,7 @@ describe('formats give the same rows', () => {
       expect(rowsOf(out.rows)).toEqual(expected);
     });
     it(`${format} through a TypeScript map transformer`, () => {
-      const out = transformFor(configOf(format), new Upper(), 'rows', null).run(rawOf(format), NOW);
+      const out = transformFor(configOf(format), new Upper(configOf(format)), 'rows', null).run(rawOf(format), NOW);
       expect(rowsOf(out.rows)).toEqual(expected);
     });
   }
