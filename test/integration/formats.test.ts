@@ -227,4 +227,30 @@ describe('source formats through the runtime', () => {
     expect(bad.code, bad.output).toBe(2);
     expect(bad.output).toMatch(/subject \S+-value version 1 \(schema id \d+\): the writer schema does not resolve against source_schema/);
   }, 120_000);
+
+  it('an unreachable registry fails the pipeline (retried), never dead-letters; the records land once it answers', async () => {
+    const restart = '  restart: { max_failures: 1, initial_backoff: "100ms", max_backoff: "200ms" }';
+    let p = runtimeProject({ runtimeExtra: restart });
+    const schema = { type: 'record', name: 'UserEvent', fields: [{ name: 'event_type', type: 'string' }, { name: 'user_id', type: 'long' }, { name: 'session_id', type: 'string' }, { name: 'timestamp_ms', type: 'long' }] };
+    const id = await register(`${p.user}-value`, schema);
+    const type = avroTypeOf(schema);
+    await send(p, p.user, [1, 2, 3].map((i) => confluent(id, type.toBuffer({ event_type: 'e', user_id: BigInt(i), session_id: `s${i}`, timestamp_ms: 1n }))));
+    await send(p, p.bid, ['{"event_name":"x","user_id":1,"timestamp_ms":1}']);
+    const topics = path.join(p.configDir, 'topics.yaml');
+    const original = readFileSync(topics, 'utf8');
+    p = withFormat(p, p.user, `    format: "avro-confluent"\n    schema_registry:\n      url: "http://127.0.0.1:1/apis/ccompat/v7"\n      timeout: "2s"\n`);
+    const down = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+    expect(down.code).toBe(1);
+    expect(down.output).toMatch(/SCHEMA_REGISTRY_UNAVAILABLE/);
+    expect((await readTable(p, 'user_events_enriched', ['user_id'])).rows).toEqual([]);
+    expect((await readTable(p, 'user_events_enriched_dlq', ['source_offset'])).rows).toEqual([]);
+
+    writeFileSync(topics, original);
+    p = withFormat(p, p.user, `    format: "avro-confluent"\n    schema_registry:\n      url: "${REGISTRY}"\n`);
+    const up = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+    expect(up.code, up.output).toBe(0);
+    const { rows } = await readTable(p, 'user_events_enriched', ['user_id']);
+    expect(rows.map((r) => r.user_id).sort()).toEqual([1, 2, 3]);
+    expect((await readTable(p, 'user_events_enriched_dlq', ['source_offset'])).rows).toEqual([]);
+  }, 300_000);
 });
