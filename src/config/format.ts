@@ -143,8 +143,8 @@ export function resolveFormat(file: SourceFile, base: ConfigPath, raw: RawTopic,
     try {
       avroTypeOf(avroSchemaOf(sourceSchema));
     } catch (e) {
-      if (!(e instanceof AvroSchemaError) && !(e instanceof Error)) throw e;
-      file.add([...base, 'source_schema'], `cannot be read as Avro: ${e.message}`, { accepted: 'Avro names ([A-Za-z_][A-Za-z0-9_]*) and MAP keys of STRING', showFound: false });
+      const why = e instanceof AvroSchemaError ? e.message : `avsc refused the derived schema: ${(e as Error).message}`;
+      file.add([...base, 'source_schema'], `cannot be read as Avro: ${why}`, { accepted: 'Avro names ([A-Za-z_][A-Za-z0-9_]*) and MAP keys of STRING', showFound: false });
       ok = false;
     }
   }

@@ -3,12 +3,11 @@
 // transformers see the same values whatever the format.
 
 import type { PipelineConfig } from '../config/types.js';
-import { createAvroDecoder, createConfluentAvroDecoder } from './avro-decoder.js';
+import { confluentSchemaId, createAvroDecoder, createConfluentAvroDecoder } from './avro-decoder.js';
 import { createCsvDecoder } from './csv-decoder.js';
 import { createJsonDecoder, type DecodedBatch } from './json-decoder.js';
 import type { RawBatch } from './raw-batch.js';
 import { schemaCacheFor } from './schema-registry.js';
-import { confluentSchemaId } from './avro-decoder.js';
 
 export interface RecordDecoder {
   decode(raw: RawBatch): DecodedBatch;
