@@ -29,6 +29,8 @@ if [[ ! -f .cache/kafka/libs/.complete ]]; then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
+  # A Confluent-compatible schema registry for the Avro tests, built from Maven Central.
+  bash scripts/schema-registry.sh build
   # Debian packages the tests check our output with: kcat, an independent Kafka client, and
   # promtool (in the prometheus package), Prometheus' own lint for the /metrics exposition.
   missing=()

@@ -118,7 +118,15 @@ export async function main(argv: string[]): Promise<number> {
       }
       throw err;
     }
+    const { checkRegistries } = await import('./transform/registry-check.js');
+    const registries = await checkRegistries(loaded.config.pipelines);
+    for (const w of registries.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (registries.errors.length > 0) {
+      process.stderr.write(`${registries.errors.length} schema registry error${registries.errors.length === 1 ? '' : 's'}:\n${registries.errors.map((l) => `  ${l}`).join('\n')}\n`);
+      return EXIT.CONFIG;
+    }
     process.stdout.write(`${describeConfig(loaded.config)}\n`);
+    for (const n of registries.notes) process.stdout.write(`  ${n}\n`);
     return EXIT.OK;
   }
   const { runPipelines } = await import('./runtime/run.js');

@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   KAFKA_PROTOCOL: { domain: 'external', retryable: true },
   KAFKA_BATCH_CORRUPT: { domain: 'external', retryable: false },
   KAFKA_CODEC_UNSUPPORTED: { domain: 'user', retryable: false },
+  // schema registry: unreachable is an outage (records wait, never dead letters); refused is set-up
+  SCHEMA_REGISTRY_UNAVAILABLE: { domain: 'external', retryable: true },
+  SCHEMA_REGISTRY_REFUSED: { domain: 'user', retryable: false },
   // Iceberg and catalogs
   COMMIT_CONFLICT: { domain: 'external', retryable: true },
   COMMIT_FAILED: { domain: 'external', retryable: true },

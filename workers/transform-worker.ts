@@ -45,6 +45,7 @@ export default async function run(task: TransformTask): Promise<TransformTaskOut
       endOffset: task.endOffset,
       abortedTransactions: chunk.abortedTransactions,
     });
+    if (transform.prepare !== undefined) await transform.prepare(decoded.raw);
     out = transform.run(decoded.raw, task.nowMs);
   } catch (err) {
     return { kind: 'failed', error: serializeError(err) };

@@ -75,7 +75,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       : undefined;
     const rawCatalog = section(catalogSchema.optional(), data.catalog);
     const catalog = data.catalog === undefined || rawCatalog ? resolveCatalog(topicsFile, rawCatalog, configDir) : undefined;
-    const pipelines = resolvePipelines(topicsFile, data.topics, transformations, catalog, warnings);
+    const pipelines = resolvePipelines(topicsFile, data.topics, transformations, catalog, warnings, configDir);
     if (rawTopics && kafka && runtime && catalog && pipelines && transformations) {
       config = {
         configDir,

@@ -5,6 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { resolveFormat } from './format.js';
 import { formatPath, type ConfigPath } from './issues.js';
 import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, ACCEPTED_TABLE_NAME, S3TABLES_IDENTIFIER, deadLetterTableName, isIdentifier, isMeaninglessName, sanitizeTableName } from './names.js';
 import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from './partition-spec.js';
@@ -354,6 +355,7 @@ export function resolvePipelines(
   transformations: Record<string, TransformationEntry> | undefined,
   catalog: CatalogConfig | undefined,
   warnings: string[] = [],
+  configDir = '.',
 ): PipelineConfig[] | undefined {
   const entries = asObject(topics);
   /**
@@ -471,7 +473,8 @@ export function resolvePipelines(
       } else maxRecordBytes = bytes;
     }
 
-    if (!sourceSchema || !sinkSchema || !partitionBy || tableName === undefined) {
+    const format = resolveFormat(file, base, raw, topic, sourceSchema, configDir);
+    if (!sourceSchema || !sinkSchema || !partitionBy || tableName === undefined || format === undefined) {
       ok = false;
       continue;
     }
@@ -481,7 +484,7 @@ export function resolvePipelines(
       groupId: raw.kafka_group_id ?? `streamberg-${topic}`,
       scanMode,
       scanTimestampMs: raw.scan_timestamp_ms,
-      format: 'json',
+      ...format,
       sourceSchema,
       sink: {
         tableNameRaw: raw.sink.table_name,

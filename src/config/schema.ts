@@ -42,6 +42,23 @@ export const deadLetterSchema = z
   })
   .strict();
 
+export const schemaRegistrySchema = z
+  .object({
+    url: z.string().url(),
+    subject: z.string().min(1).optional(),
+    basic_auth: z.object({ username: z.string(), password: z.string() }).strict().optional(),
+    bearer_token: z.string().min(1).optional(),
+    ssl: z
+      .object({
+        ca_file: z.string().min(1).optional(),
+        reject_unauthorized: bool.optional(),
+      })
+      .strict()
+      .optional(),
+    timeout: durationLike.optional(),
+  })
+  .strict();
+
 export const SCAN_MODES = ['earliest-offset', 'latest-offset', 'group-offsets', 'timestamp'] as const;
 export const ON_ERROR = ['dlq', 'skip', 'fail'] as const;
 /** Kafka's isolation.level: read_committed hides records of aborted transactions. */
@@ -53,7 +70,11 @@ export const topicSchema = z
     kafka_group_id: z.string().min(1).optional(),
     scan_mode: z.enum(SCAN_MODES).optional(),
     scan_timestamp_ms: int(0).optional(),
-    format: z.enum(['json']).optional(),
+    format: z.enum(['json', 'avro', 'avro-confluent', 'csv']).optional(),
+    // Flink's format option names (`csv.field-delimiter`, …): checked in format.ts.
+    format_options: z.record(z.string(), scalarString).optional(),
+    avro_schema: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    schema_registry: schemaRegistrySchema.optional(),
     source_schema: z.array(fieldSchema).min(1),
     sink: sinkSchema,
     transformation: z.string().min(1),

@@ -47,6 +47,47 @@ export type DeadLetterConfig =
   | { kind: 'table'; tableName: string }
   | { kind: 'topic'; topic: string };
 
+export type SourceFormatName = 'json' | 'avro' | 'avro-confluent' | 'csv';
+
+/** Flink's CSV format options (`csv.field-delimiter` …), resolved to characters and flags. */
+export interface CsvOptions {
+  fieldDelimiter: string;
+  /** null: quoting disabled (`csv.disable-quote-character: true`). */
+  quoteCharacter: string | null;
+  allowComments: boolean;
+  /** Accepted as Flink spells it; a record that cannot be parsed is a dead letter either way. */
+  ignoreParseErrors: boolean;
+  /** A field with exactly this text is null; null: no null literal. */
+  nullLiteral: string | null;
+  /** null: no escape character (Flink's default). */
+  escapeCharacter: string | null;
+  /** Separates the elements of an ARRAY field. */
+  arrayElementDelimiter: string;
+}
+
+/** A Confluent-compatible schema registry (Confluent's REST API: `/schemas/ids/{id}`, `/subjects/…`). */
+export interface SchemaRegistryConfig {
+  /** Base URL, e.g. `http://127.0.0.1:8081` or Apicurio's `http://host/apis/ccompat/v7`. */
+  url: string;
+  /** Subject `--check` resolves the latest version of; default `<topic>-value` (TopicNameStrategy). */
+  subject: string;
+  basicAuth?: { username: string; password: string } | undefined;
+  bearerToken?: string | undefined;
+  /** PEM file of the CA that signs the registry's certificate; default: the system's. */
+  caFile?: string | undefined;
+  /** false accepts any certificate (test set-ups only). Default true. */
+  rejectUnauthorized?: boolean | undefined;
+  /** Milliseconds one registry request may take before it counts as unreachable. */
+  timeoutMs: number;
+}
+
+export interface AvroOptions {
+  /** `format: avro`: the writer schema as Avro JSON; null: the schema derived from source_schema. */
+  schema: unknown;
+  /** `format: avro-confluent` only. */
+  registry?: SchemaRegistryConfig | undefined;
+}
+
 export interface PipelineConfig {
   topic: string;
   enabled: boolean;
@@ -54,7 +95,12 @@ export interface PipelineConfig {
   scanMode: ScanMode;
   /** Only with scanMode `timestamp`: epoch milliseconds. */
   scanTimestampMs?: number | undefined;
-  format: 'json';
+  /** How record values are read: see src/config/format.ts. */
+  format: SourceFormatName;
+  /** Options of `format: csv`, Flink's `csv.*` names resolved. */
+  csv?: CsvOptions | undefined;
+  /** Options of `format: avro` and `format: avro-confluent`. */
+  avro?: AvroOptions | undefined;
   sourceSchema: FieldConfig[];
   sink: SinkConfig;
   /** Name of an entry in transformations.yaml. */

@@ -46,7 +46,7 @@ export interface DecodedBatch {
   /** Row j came from record `recordIndex[j]` of the raw batch. */
   recordIndex: Int32Array;
   deadLetters: DeadLetter[];
-  /** Records with a null value (tombstones): neither rows nor errors, only counted. */
+  /** Records with a null value (tombstones), and CSV comment records: neither rows nor errors, only counted. */
   tombstones: number;
 }
 

@@ -1,4 +1,4 @@
-// The transform step of one pipeline, as a pure function of a raw batch: decode JSON by the
+// The transform step of one pipeline, as a pure function of a raw batch: decode by the format and the
 // source schema, apply the transformation, return the good rows as an Arrow batch in the sink
 // schema and the rest as dead letters. Nothing here keeps state between batches, so a failed
 // task can be retried on any worker with the same result (CURRENT_TIMESTAMP aside, which is the
@@ -7,7 +7,7 @@
 import type { PipelineConfig, TransformationEntry } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
-import { createJsonDecoder } from './json-decoder.js';
+import { createDecoder, preparerFor } from './decoder.js';
 import { checkOutput } from './output-check.js';
 import { loadTransformer, type ResolveOptions } from './registry.js';
 import { runColumnar, runRows, type TsRunner } from './ts-transform.js';
@@ -46,7 +46,7 @@ export function compileSqlTransform(pipeline: PipelineConfig, sql: string, optio
   const sel = compileSelect(sql, [table, `default_catalog.default_database.${table}`], pipeline.sourceSchema, frame);
   const assignments = checkOutput(pipeline.sink.tableName, sel.items.map((i) => ({ name: i.name, type: i.expr.type })), pipeline.sink.schema, zone);
   const sinkSchema = arrowSchemaOf(pipeline.sink.schema);
-  const decoder = createJsonDecoder(pipeline.sourceSchema, { maxRecordBytes: pipeline.maxRecordBytes });
+  const decoder = createDecoder(pipeline);
   const where = sel.where?.eval ?? null;
 
   // A sink column fed by a bare source column with nothing to convert is the decoded array itself.
@@ -64,6 +64,7 @@ export function compileSqlTransform(pipeline: PipelineConfig, sql: string, optio
   return {
     kind: 'sql',
     sinkSchema,
+    prepare: preparerFor(pipeline) ?? undefined,
     run(raw, nowMs = Date.now()) {
       const decoded = decoder.decode(raw);
       const n = decoded.count;
@@ -156,5 +157,5 @@ export function transformFor(pipeline: PipelineConfig, instance: Transformer, ki
     return compileSqlTransform(pipeline, sql, options);
   }
   const runner: TsRunner = kind === 'columnar' ? runColumnar(pipeline, instance, options) : runRows(pipeline, instance, options);
-  return { kind, sinkSchema: arrowSchemaOf(pipeline.sink.schema), run: runner };
+  return { kind, sinkSchema: arrowSchemaOf(pipeline.sink.schema), run: runner, prepare: preparerFor(pipeline) ?? undefined };
 }

@@ -39,6 +39,11 @@ export interface CompiledTransform {
    * same value reproduces the same output.
    */
   run(raw: RawBatch, nowMs?: number): TransformResult;
+  /**
+   * Awaited before `run` when present: what the format must fetch first (avro-confluent's writer
+   * schemas). Throws SCHEMA_REGISTRY_UNAVAILABLE, retryable, rather than dead-lettering records.
+   */
+  prepare?: ((raw: RawBatch) => Promise<void>) | undefined;
 }
 
 export interface CompileOptions {

@@ -10,7 +10,7 @@ import { StreamError } from '../errors.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
 import { buildColumn, recordBatchOf } from './columns.js';
 import type { DeadLetter } from './dead-letter.js';
-import { createJsonDecoder } from './json-decoder.js';
+import { createDecoder } from './decoder.js';
 import { checkArrowOutput } from './output-check.js';
 import { buildSinkRows, finish, type CompileOptions, type TransformResult } from './result.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
@@ -100,7 +100,7 @@ function contextOf(raw: RawBatch, nowMs: number): TransformContext {
 
 export function runRows(pipeline: PipelineConfig, t: Transformer, options: CompileOptions): TsRunner {
   const zone = new SessionZone(options.sessionTimeZone ?? 'UTC');
-  const decoder = createJsonDecoder(pipeline.sourceSchema, { maxRecordBytes: pipeline.maxRecordBytes });
+  const decoder = createDecoder(pipeline);
   const source = pipeline.sourceSchema.map((f) => ({ name: f.name, conv: toRowValue(f.type) }));
   const sink = pipeline.sink.schema.map((f) => ({ f, conv: fromRowValue(f.name, f.type, zone) }));
   const sinkNames = new Set(pipeline.sink.schema.map((f) => f.name));
@@ -161,7 +161,7 @@ export function runRows(pipeline: PipelineConfig, t: Transformer, options: Compi
 
 export function runColumnar(pipeline: PipelineConfig, t: Transformer, options: CompileOptions): TsRunner {
   void options;
-  const decoder = createJsonDecoder(pipeline.sourceSchema, { maxRecordBytes: pipeline.maxRecordBytes });
+  const decoder = createDecoder(pipeline);
   const sourceSchema = arrowSchemaOf(pipeline.sourceSchema);
   const sinkSchema = arrowSchemaOf(pipeline.sink.schema);
   const transform = t.transform!.bind(t);
