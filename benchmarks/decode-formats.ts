@@ -19,7 +19,7 @@ import { createConfluentAvroDecoder } from '../src/transform/avro-decoder.js';
 import { DEFAULT_CSV_OPTIONS } from '../src/transform/csv-decoder.js';
 import { createDecoder, type RecordDecoder } from '../src/transform/decoder.js';
 import { buildTransform, type CompiledTransform } from '../src/transform/pipeline.js';
-import { packRawBatch, type RawBatch } from '../src/transform/raw-batch.js';
+import { packRawBatch, type RawBatch } from '../src/kafka/raw-batch.js';
 import { runtimeLayout } from '../src/transform/registry.js';
 import { SchemaCache } from '../src/transform/schema-registry.js';
 import { sampleRecord } from '../src/tools/sample-events.js';

@@ -26,7 +26,7 @@ import { avroSchemaOf, avroTypeOf, resolverOf } from './avro-schema.js';
 import { decimalUnscaled } from './columns.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
-import type { RawBatch } from './raw-batch.js';
+import type { RawBatch } from '../kafka/raw-batch.js';
 import { schemaCacheFor, type SchemaCache } from './schema-registry.js';
 import { truncateToPrecision } from './time.js';
 

@@ -23,7 +23,7 @@ import type { SqlType } from '../config/sql-types.js';
 import type { CsvOptions } from '../config/types.js';
 import type { DeadLetter } from './dead-letter.js';
 import { converterFor, JsonTypeError, type DecodedBatch, type DecodeOptions, type SourceField } from './json-decoder.js';
-import type { RawBatch } from './raw-batch.js';
+import type { RawBatch } from '../kafka/raw-batch.js';
 
 export const DEFAULT_CSV_OPTIONS: CsvOptions = {
   fieldDelimiter: ',',

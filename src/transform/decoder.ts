@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../config/types.js';
 import { confluentSchemaId, createAvroDecoder, createConfluentAvroDecoder } from './avro-decoder.js';
 import { createCsvDecoder } from './csv-decoder.js';
 import { createJsonDecoder, type DecodedBatch } from './json-decoder.js';
-import type { RawBatch } from './raw-batch.js';
+import type { RawBatch } from '../kafka/raw-batch.js';
 import { schemaCacheFor } from './schema-registry.js';
 
 export interface RecordDecoder {

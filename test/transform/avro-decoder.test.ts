@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { avroSchemaOf, avroTypeOf } from '../../src/transform/avro-schema.js';
 import { confluentSchemaId, createAvroDecoder, createConfluentAvroDecoder, planFor } from '../../src/transform/avro-decoder.js';
 import { createJsonDecoder } from '../../src/transform/json-decoder.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { SchemaCache, type SchemaLookup } from '../../src/transform/schema-registry.js';
 import { StreamError } from '../../src/errors.js';
 import { fields, utcMicros } from './helpers.js';

@@ -5,7 +5,7 @@ import type { PipelineConfig } from '../../src/config/types.js';
 import { avroSchemaOf, avroTypeOf } from '../../src/transform/avro-schema.js';
 import { DEFAULT_CSV_OPTIONS } from '../../src/transform/csv-decoder.js';
 import { compileSqlTransform, transformFor } from '../../src/transform/pipeline.js';
-import { packRawBatch } from '../../src/transform/raw-batch.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { BaseTransformer, type Row } from '../../src/transform/transformer.js';
 import { pipeline, rowsOf } from './helpers.js';
 
