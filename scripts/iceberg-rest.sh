@@ -11,14 +11,14 @@
 #   scripts/iceberg-rest.sh status
 #
 # ICEBERG_REST_PORT (default 8181) chooses the port; the catalog file, the warehouse, the log and
-# the pid live in .run/iceberg-rest-<port>/ (git-ignored).
+# the pid live in .run/iceberg-rest-<port>/ (git-ignored), or in ICEBERG_REST_STATE.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${ICEBERG_REST_PORT:-8181}"
 libs="$root/.cache/iceberg-rest/libs"
 classes="$root/.cache/iceberg-rest/classes"
-state="$root/.run/iceberg-rest-$port"
+state="${ICEBERG_REST_STATE:-$root/.run/iceberg-rest-$port}"
 pidfile="$state/server.pid"
 logfile="$state/server.log"
 
@@ -72,7 +72,7 @@ start() {
       rm -f "$pidfile"
       exit 1
     fi
-    if ((waited >= 120)); then say "the server did not answer within 60 s; see $logfile"; exit 1; fi
+    if ((waited >= 120)); then say "the server did not answer within 60 s; see $logfile"; kill "$(cat "$pidfile")" 2>/dev/null || true; rm -f "$pidfile"; exit 1; fi
     sleep 0.5
     waited=$((waited + 1))
   done
