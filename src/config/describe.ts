@@ -13,7 +13,7 @@ function restAuth(a: RestAuthConfig): string {
     case 'oauth2':
       return `OAuth2 client credentials${a.serverUri ? ` via ${a.serverUri}` : ''}, scope ${a.scope}`;
     case 'sigv4':
-      return `AWS SigV4 (${a.signingName}, ${a.region})`;
+      return `AWS SigV4 (${a.signingName}, ${a.region ?? 'region from AWS_REGION'})`;
   }
 }
 

@@ -310,11 +310,8 @@ function resolveRestAuth(file: SourceFile, c: NonNullable<RawTopicsFile['catalog
     return { kind: 'oauth2', credential: c.credential, serverUri: c['oauth2-server-uri'], scope: c.scope ?? 'catalog' };
   }
   if (sigv4) {
-    const region = c['rest.signing-region'] ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
-    if (region === undefined) {
-      file.add(at('rest.signing-region'), 'required with rest.sigv4-enabled when AWS_REGION is not set', { accepted: 'an AWS region, e.g. "us-east-1"' });
-      return undefined;
-    }
+    // Without rest.signing-region, AWS_REGION (or AWS_DEFAULT_REGION) where the runtime starts.
+    const region = c['rest.signing-region'];
     // pyiceberg's and Java's default; Glue's endpoint wants "glue", S3 Tables' "s3tables".
     return { kind: 'sigv4', region, signingName: c['rest.signing-name'] ?? 'execute-api' };
   }

@@ -148,8 +148,8 @@ export type RestAuthConfig =
   | { kind: 'bearer'; token: string }
   /** OAuth2 client credentials: `credential` is `<client-id>:<client-secret>` (or a secret alone). */
   | { kind: 'oauth2'; credential: string; serverUri?: string | undefined; scope: string }
-  /** AWS Signature V4 with the default credential chain. */
-  | { kind: 'sigv4'; region: string; signingName: string };
+  /** AWS Signature V4 with the default credential chain; region default: AWS_REGION. */
+  | { kind: 'sigv4'; region?: string | undefined; signingName: string };
 
 export interface RestCatalogConfig {
   type: 'rest';

@@ -58,7 +58,7 @@ export class RestCatalog implements Catalog {
     const prefix = merged['prefix']?.replace(/^\/+|\/+$/g, '');
     this.root = prefix ? `/v1/${prefix}` : '/v1';
     this.properties = Object.fromEntries(Object.entries(merged).filter(([k]) => k.startsWith('s3.') || k === 'client.region'));
-    this.signingRegion = config.auth.kind === 'sigv4' ? config.auth.region : undefined;
+    this.signingRegion = config.auth.kind === 'sigv4' ? (config.auth.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION']) : undefined;
     this.files = new LocationFileIO(fileIOFromProperties(this.properties, this.signingRegion));
     this.io = this.files;
   }

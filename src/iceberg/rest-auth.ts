@@ -38,8 +38,13 @@ export function restAuth(config: RestAuthConfig, catalogUri: string, fetchImpl: 
       return { headers: async () => ({ authorization: `Bearer ${config.token}` }), renew: () => false };
     case 'oauth2':
       return new OAuth2ClientCredentials(config.credential, config.serverUri ?? `${catalogUri}/v1/oauth/tokens`, config.scope, fetchImpl);
-    case 'sigv4':
-      return new SigV4Auth(config.region, config.signingName);
+    case 'sigv4': {
+      const region = config.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+      if (region === undefined) {
+        throw new StreamError('CONFIG_INVALID', 'catalog.rest.signing-region: required with rest.sigv4-enabled when AWS_REGION is not set');
+      }
+      return new SigV4Auth(region, config.signingName);
+    }
   }
 }
 

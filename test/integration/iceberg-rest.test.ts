@@ -4,6 +4,8 @@
 // (a 502 after the server applied it: found in the ancestry, not applied twice), and the
 // table-uuid requirement.
 
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestCatalogConfig } from '../../src/config/types.js';
 import { isStreamError } from '../../src/errors.js';
@@ -13,7 +15,9 @@ import { RestCatalog } from '../../src/iceberg/catalog-rest.js';
 import { commitAppend } from '../../src/iceberg/commit.js';
 import { newDataFileWriter, openTable } from '../../src/iceberg/table.js';
 import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
+import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { startIcebergRest, type IcebergRestServer } from '../helpers/iceberg-rest.js';
+import { SHIPPED_TOPICS, tempProject } from '../helpers/project.js';
 import { batchOf, fields, sinkConfig } from '../helpers/iceberg-fixtures.js';
 import { PY_ROWS } from '../helpers/pyiceberg.js';
 import { ensurePythonEnv, runPython } from '../helpers/python.js';
@@ -47,6 +51,7 @@ describe('REST catalog against Iceberg’s reference server', { timeout: 180_000
   let catalog: Catalog;
 
   beforeAll(async () => {
+    ensureBuilt();
     ensurePythonEnv();
     server = await startIcebergRest();
     config = { type: 'rest', name: 'rest', uri: server.uri, namespace: 'rest_ns', auth: { kind: 'none' }, headers: {}, properties: {} };
@@ -152,6 +157,26 @@ print(json.dumps({}))
     expect(loaded.metadata.snapshots.map((s) => s['snapshot-id'])).toEqual([snapshot['snapshot-id']]);
     const out = await scan(server.uri, `${config.namespace}.lossy`);
     expect(out.rows.map((r) => r['id'])).toEqual([7, 8]);
+  });
+
+  it('--check says whether the REST catalog answers GET /v1/config', () => {
+    const check = (uri: string) => {
+      const topics = SHIPPED_TOPICS.replace(/catalog:\n(?:  .*\n)+/, `catalog:\n  type: "rest"\n  uri: "${uri}"\n  token: "\${CATALOG_TOKEN}"\n`);
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), '--check', '--config', tempProject({ topics })], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', CATALOG_TOKEN: 'tok-never-printed' },
+        timeout: 60_000,
+      });
+      return { code: r.status, out: r.stdout + r.stderr };
+    };
+    const up = check(server.uri);
+    expect(up.code, up.out).toBe(0);
+    expect(up.out).toContain(`catalog: rest "rest" (${server.uri}, auth bearer token), namespace analytics`);
+    expect(up.out).toContain(`REST catalog ${server.uri}: GET /v1/config answered`);
+    const down = check('http://127.0.0.1:1');
+    expect(down.code, down.out).toBe(1);
+    expect(down.out).toMatch(/REST catalog http:\/\/127\.0\.0\.1:1: REST catalog GET \/v1\/config: no answer/);
+    expect(up.out + down.out).not.toContain('tok-never-printed');
   });
 
   it('a missing table is TABLE_NOT_FOUND; a commit built on a table since re-created fails assert-table-uuid (409)', async () => {
