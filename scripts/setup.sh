@@ -43,5 +43,8 @@ if [[ "${1:-}" == "--test" ]]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   if [[ -f scripts/setup-python.sh ]]; then bash scripts/setup-python.sh; fi
+  # Apache Iceberg's reference REST catalog (jars by Maven, our launcher by javac), which the
+  # REST catalog's tests run against.
+  bash scripts/iceberg-rest.sh fetch
 fi
 say "ready"

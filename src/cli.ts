@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { describeConfig } from './config/describe.js';
 import { ConfigError, formatIssue } from './config/issues.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
+import type { RestCatalogConfig } from './config/types.js';
 import { ACCEPTED_DURATION, parseDuration } from './config/units.js';
 import { isStreamError } from './errors.js';
 
@@ -77,6 +78,24 @@ export function parseCli(argv: string[]): CliOptions {
   return { configDir: v.config ?? 'config', overrides, bounded: v.bounded, check: v.check, help: v.help };
 }
 
+/**
+ * `--check` with a REST catalog: does it answer `GET /v1/config` with our credentials? Refused
+ * credentials or a refused request are configuration errors (exit 2); no answer exits 1.
+ */
+async function checkRestCatalog(config: RestCatalogConfig): Promise<number> {
+  const { createCatalog } = await import('./iceberg/catalog.js');
+  try {
+    const catalog = await createCatalog(config);
+    await catalog.close();
+    process.stdout.write(`REST catalog ${config.uri}: GET /v1/config answered\n`);
+    return EXIT.OK;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`REST catalog ${config.uri}: ${message}\n`);
+    return isStreamError(err) && !err.retryable ? EXIT.CONFIG : EXIT.FAILED;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   let options: CliOptions;
   try {
@@ -127,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stdout.write(`${describeConfig(loaded.config)}\n`);
     for (const n of registries.notes) process.stdout.write(`  ${n}\n`);
+    if (loaded.config.catalog.type === 'rest') return checkRestCatalog(loaded.config.catalog);
     return EXIT.OK;
   }
   const { runPipelines } = await import('./runtime/run.js');

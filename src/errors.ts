@@ -53,6 +53,10 @@ export const ERROR_CODES = {
   NOT_IMPLEMENTED: { domain: 'internal', retryable: false },
   // credentials a peer refused: a restart presents the same ones again
   KAFKA_AUTH_FAILED: { domain: 'user', retryable: false },
+  CATALOG_AUTH_FAILED: { domain: 'user', retryable: false },
+  // a catalog answered that the request itself is wrong (HTTP 400, 406, 422): sending it again
+  // gets the same answer
+  CATALOG_REJECTED: { domain: 'external', retryable: false },
 } as const satisfies Record<string, { domain: ErrorDomain; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,8 +1,21 @@
 // The human-readable account of a resolved configuration that `--check` prints.
 
 import { formatSqlType } from './sql-types.js';
-import type { AppConfig, CatalogConfig, FieldConfig, PipelineConfig } from './types.js';
+import type { AppConfig, CatalogConfig, FieldConfig, PipelineConfig, RestAuthConfig } from './types.js';
 import { formatDuration } from './units.js';
+
+function restAuth(a: RestAuthConfig): string {
+  switch (a.kind) {
+    case 'none':
+      return 'none';
+    case 'bearer':
+      return 'bearer token';
+    case 'oauth2':
+      return `OAuth2 client credentials${a.serverUri ? ` via ${a.serverUri}` : ''}, scope ${a.scope}`;
+    case 'sigv4':
+      return `AWS SigV4 (${a.signingName}, ${a.region ?? 'region from AWS_REGION'})`;
+  }
+}
 
 function describeCatalog(c: CatalogConfig): string {
   switch (c.type) {
@@ -11,7 +24,8 @@ function describeCatalog(c: CatalogConfig): string {
     case 's3tables':
       return `s3tables "${c.name}" (${c.warehouse}, ${c.region}${c.endpoint ? `, endpoint ${c.endpoint}` : ''}), namespace ${c.namespace}`;
     case 'rest':
-      return `rest "${c.name}" (${c.uri}), namespace ${c.namespace}`;
+      // The authentication's kind only: tokens and secrets are never printed.
+      return `rest "${c.name}" (${c.uri}${c.prefix ? `, prefix ${c.prefix}` : ''}${c.warehouse ? `, warehouse ${c.warehouse}` : ''}, auth ${restAuth(c.auth)}), namespace ${c.namespace}`;
   }
 }
 

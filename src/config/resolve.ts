@@ -9,10 +9,11 @@ import { resolveFormat } from './format.js';
 import { formatPath, type ConfigPath } from './issues.js';
 import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, ACCEPTED_TABLE_NAME, S3TABLES_IDENTIFIER, deadLetterTableName, isIdentifier, isMeaninglessName, sanitizeTableName } from './names.js';
 import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from './partition-spec.js';
-import { topicSchema, type RawTopicsFile, type RawTransformationsFile } from './schema.js';
+import { CATALOG_KEYS, topicSchema, type RawTopicsFile, type RawTransformationsFile } from './schema.js';
 import type { SourceFile } from './source-file.js';
 import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from './sql-types.js';
 import type {
+  RestAuthConfig,
   AppConfig,
   CatalogConfig,
   ConfigOverrides,
@@ -201,6 +202,34 @@ export function resolveCatalog(file: SourceFile, raw: RawTopicsFile['catalog'], 
     file.add(at('namespace'), 'not a valid namespace', { accepted: ACCEPTED_IDENTIFIER });
     ok = false;
   }
+  const restKeys = ['prefix', 'token', 'credential', 'scope', 'oauth2-server-uri', 'rest.sigv4-enabled', 'rest.signing-region', 'rest.signing-name'] as const;
+  const headers: Record<string, string> = {};
+  const properties: Record<string, string> = {};
+  for (const [key, value] of Object.entries(c)) {
+    if (CATALOG_KEYS.includes(key)) continue;
+    const open = key.startsWith('header.') ? headers : key.startsWith('s3.') ? properties : undefined;
+    if (open === undefined || type !== 'rest') {
+      file.add(['catalog'], `unknown key ${JSON.stringify(key)}`, {
+        keyOf: key,
+        found: undefined,
+        accepted: `one of ${CATALOG_KEYS.join(', ')}${type === 'rest' ? ', header.<name>, s3.<property>' : ''}`,
+      });
+      ok = false;
+    } else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      file.add(at(key), 'wrong type', { accepted: 'a string' });
+      ok = false;
+    } else {
+      open[key.startsWith('header.') ? key.slice('header.'.length) : key] = String(value);
+    }
+  }
+  if (type !== 'rest') {
+    for (const key of restKeys) {
+      if (c[key] !== undefined) {
+        file.add(at(key), 'applies only to type "rest"', { accepted: `no such key with type "${type}"` });
+        ok = false;
+      }
+    }
+  }
   switch (type) {
     case 'sql': {
       for (const key of ['region', 'endpoint', 's3_endpoint'] as const) {
@@ -262,18 +291,72 @@ export function resolveCatalog(file: SourceFile, raw: RawTopicsFile['catalog'], 
       return { type: 's3tables', name: c.name ?? 's3_tables', warehouse: c.warehouse!, region, namespace, endpoint: c.endpoint, s3Endpoint: c.s3_endpoint };
     }
     case 'rest': {
-      // The REST catalog protocol is not built yet: refusing it here says so before a deploy,
-      // rather than at the first start.
-      file.add(at('type'), 'the rest catalog is not supported yet', { accepted: '"sql" or "s3tables"' });
-      ok = false;
-      if (c.uri === undefined || !/^https?:\/\//.test(c.uri)) {
-        file.add(at('uri'), c.uri === undefined ? 'required for type "rest"' : 'not an http(s) URL', { accepted: 'the REST catalog base URL, e.g. https://catalog.example/api/catalog' });
+      for (const key of ['region', 'endpoint', 's3_endpoint'] as const) {
+        if (c[key] !== undefined) {
+          const instead = key === 'region' ? 'rest.signing-region (SigV4) or s3.region (files)' : key === 's3_endpoint' ? 's3.endpoint' : 'uri';
+          file.add(at(key), 'applies only to type "s3tables"', { accepted: instead });
+          ok = false;
+        }
+      }
+      if (c.uri === undefined || !/^https?:\/\/[^/]/.test(c.uri)) {
+        file.add(at('uri'), c.uri === undefined ? 'required for type "rest"' : 'not an http(s) URL', {
+          accepted: 'the REST catalog base URL, e.g. https://glue.us-east-1.amazonaws.com/iceberg or http://localhost:8181',
+        });
         ok = false;
       }
-      if (!ok) return undefined;
-      return { type: 'rest', name: c.name ?? 'rest', uri: c.uri!, warehouse: c.warehouse, namespace };
+      const auth = resolveRestAuth(file, c, (key) => at(key));
+      if (!ok || auth === undefined) return undefined;
+      return {
+        type: 'rest',
+        name: c.name ?? 'rest',
+        uri: c.uri!.replace(/\/+$/, ''),
+        warehouse: c.warehouse,
+        prefix: c.prefix?.replace(/^\/+|\/+$/g, ''),
+        namespace,
+        auth,
+        headers,
+        properties,
+      };
     }
   }
+}
+
+/**
+ * The REST catalog's authentication from pyiceberg's property names: `token` (a bearer token),
+ * `credential` (OAuth2 client credentials, with `oauth2-server-uri` and `scope`), or
+ * `rest.sigv4-enabled` (AWS SigV4 with `rest.signing-region` and `rest.signing-name`). One at a
+ * time: a request carries one Authorization header.
+ */
+function resolveRestAuth(file: SourceFile, c: NonNullable<RawTopicsFile['catalog']>, at: (key: string) => ConfigPath): RestAuthConfig | undefined {
+  const sigv4 = c['rest.sigv4-enabled'] === true;
+  const chosen = [c.token !== undefined && 'token', c.credential !== undefined && 'credential', sigv4 && 'rest.sigv4-enabled'].filter((x): x is string => typeof x === 'string');
+  if (chosen.length > 1) {
+    file.add(at(chosen[1]!), `cannot be combined with ${chosen[0]}`, { accepted: 'one of token, credential, rest.sigv4-enabled: true', showFound: false });
+    return undefined;
+  }
+  let ok = true;
+  const only = (keys: string[], what: string): void => {
+    for (const key of keys) {
+      if ((c as Record<string, unknown>)[key] !== undefined) {
+        file.add(at(key), `applies only with ${what}`, { accepted: `${what}, or no ${key}` });
+        ok = false;
+      }
+    }
+  };
+  if (!c.credential) only(['oauth2-server-uri', 'scope'], 'credential');
+  if (!sigv4) only(['rest.signing-region', 'rest.signing-name'], 'rest.sigv4-enabled: true');
+  if (!ok) return undefined;
+  if (c.token !== undefined) return { kind: 'bearer', token: c.token };
+  if (c.credential !== undefined) {
+    return { kind: 'oauth2', credential: c.credential, serverUri: c['oauth2-server-uri'], scope: c.scope ?? 'catalog' };
+  }
+  if (sigv4) {
+    // Without rest.signing-region, AWS_REGION (or AWS_DEFAULT_REGION) where the runtime starts.
+    const region = c['rest.signing-region'];
+    // pyiceberg's and Java's default; Glue's endpoint wants "glue", S3 Tables' "s3tables".
+    return { kind: 'sigv4', region, signingName: c['rest.signing-name'] ?? 'execute-api' };
+  }
+  return { kind: 'none' };
 }
 
 type Loose = Record<string, unknown>;

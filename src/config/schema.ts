@@ -146,8 +146,23 @@ export const catalogSchema = z
     namespace: z.string().min(1).optional(),
     endpoint: z.string().url().optional(),
     s3_endpoint: z.string().url().optional(),
+    // The REST catalog's settings, spelled as pyiceberg's and Java's RESTCatalog properties so
+    // that existing catalog settings can be copied over.
+    prefix: z.string().min(1).optional(),
+    token: z.string().min(1).optional(),
+    credential: z.string().min(1).optional(),
+    scope: z.string().min(1).optional(),
+    'oauth2-server-uri': z.string().url().optional(),
+    'rest.sigv4-enabled': bool.optional(),
+    'rest.signing-region': z.string().min(1).optional(),
+    'rest.signing-name': z.string().min(1).optional(),
   })
-  .strict();
+  // `header.<name>` and `s3.<property>` keys (REST only) are open-ended: they are checked in
+  // resolve.ts, which reports any other unknown key as strict objects do.
+  .catchall(z.unknown());
+
+/** The fixed keys of the catalog section, for the unknown-key message. */
+export const CATALOG_KEYS = Object.keys(catalogSchema.shape);
 
 export const topicsFileSchema = z
   .object({

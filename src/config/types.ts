@@ -195,13 +195,32 @@ export type CatalogConfig =
       /** Overrides the S3 endpoint for data and metadata files. */
       s3Endpoint?: string | undefined;
     }
-  | {
-      type: 'rest';
-      name: string;
-      uri: string;
-      warehouse?: string | undefined;
-      namespace: string;
-    };
+  | RestCatalogConfig;
+
+/** How the REST catalog's requests are authenticated. */
+export type RestAuthConfig =
+  | { kind: 'none' }
+  | { kind: 'bearer'; token: string }
+  /** OAuth2 client credentials: `credential` is `<client-id>:<client-secret>` (or a secret alone). */
+  | { kind: 'oauth2'; credential: string; serverUri?: string | undefined; scope: string }
+  /** AWS Signature V4 with the default credential chain; region default: AWS_REGION. */
+  | { kind: 'sigv4'; region?: string | undefined; signingName: string };
+
+export interface RestCatalogConfig {
+  type: 'rest';
+  name: string;
+  /** The catalog's base URL, without `/v1`. */
+  uri: string;
+  warehouse?: string | undefined;
+  /** The path prefix after `/v1/`; the server's `/v1/config` may set or override it. */
+  prefix?: string | undefined;
+  namespace: string;
+  auth: RestAuthConfig;
+  /** `header.<name>` settings: extra HTTP headers on every request. */
+  headers: Record<string, string>;
+  /** `s3.*` settings for the table files (endpoint, region, keys), under what the server vends. */
+  properties: Record<string, string>;
+}
 
 export interface AppConfig {
   configDir: string;

@@ -8,7 +8,6 @@
 // "force" its N+1 in: that would silently drop the winner's snapshot and the rows in it.
 
 import type { CatalogConfig } from '../config/types.js';
-import { StreamError } from '../errors.js';
 import type { FileIO } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
 
@@ -23,6 +22,11 @@ export interface LoadedTable {
   metadataLocation: string;
   /** What the catalog compares on commit: the metadata location (SQL) or S3 Tables' version token. */
   versionToken: string;
+  /**
+   * FileIO properties the catalog handed out with the table (a REST catalog's `config`: vended
+   * S3 credentials, endpoint), for whoever writes its files; absent for the other catalogs.
+   */
+  fileIO?: Record<string, string> | undefined;
 }
 
 export interface Catalog {
@@ -60,7 +64,9 @@ export async function createCatalog(config: CatalogConfig): Promise<Catalog> {
       const { S3TablesCatalog } = await import('./catalog-s3tables.js');
       return new S3TablesCatalog(config);
     }
-    case 'rest':
-      throw new StreamError('NOT_IMPLEMENTED', `catalog ${config.name}: the rest catalog type is not implemented yet`);
+    case 'rest': {
+      const { RestCatalog } = await import('./catalog-rest.js');
+      return RestCatalog.connect(config);
+    }
   }
 }

@@ -94,6 +94,10 @@ export class LocalFileIO implements FileIO {
 export interface S3FileIOOptions {
   region: string;
   endpoint?: string | undefined;
+  /** Path-style URLs (`endpoint/bucket/key`); default: with an endpoint override. */
+  forcePathStyle?: boolean | undefined;
+  /** Fixed credentials (a REST catalog's vended ones); default: the AWS default chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
 }
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
@@ -108,7 +112,9 @@ export class S3FileIO implements FileIO {
   constructor(options: S3FileIOOptions) {
     this.client = new S3Client({
       region: options.region,
-      ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
     });
   }
 
@@ -187,11 +193,77 @@ export class RoutingFileIO implements FileIO {
 }
 
 /**
- * The FileIO for a catalog's tables, without the catalog itself: what a sink on a worker thread
- * needs to write data files while the catalog lives on the main thread.
+ * A FileIO from Iceberg's FileIO properties, as a REST catalog's config and load-table answers
+ * carry them (and as pyiceberg and Java spell them): `s3.endpoint`, `s3.region` (or
+ * `client.region`), `s3.path-style-access`, and vended credentials `s3.access-key-id`,
+ * `s3.secret-access-key`, `s3.session-token`. Without keys, the AWS default chain.
  */
-export function fileIOFor(config: CatalogConfig): FileIO {
+export function fileIOFromProperties(props: Readonly<Record<string, string>>, fallbackRegion?: string): FileIO {
+  const region = props['s3.region'] ?? props['client.region'] ?? fallbackRegion ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
+  const accessKeyId = props['s3.access-key-id'];
+  const secretAccessKey = props['s3.secret-access-key'];
+  const pathStyle = props['s3.path-style-access'];
+  return new RoutingFileIO(
+    new LocalFileIO(),
+    new S3FileIO({
+      region,
+      endpoint: props['s3.endpoint'],
+      forcePathStyle: pathStyle === undefined ? undefined : pathStyle === 'true',
+      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: props['s3.session-token'] } : undefined,
+    }),
+  );
+}
+
+/**
+ * Routes each file to the FileIO of the table whose location holds it (the longest matching
+ * location), else to a default: a REST catalog vends credentials per table, so one catalog
+ * may need a differently credentialed S3 client per table.
+ */
+export class LocationFileIO implements FileIO {
+  private readonly byLocation = new Map<string, { key: string; io: FileIO }>();
+
+  constructor(private readonly fallback: FileIO) {}
+
+  /** Sets the FileIO for files under `location`; `key` says when it must be rebuilt (new credentials). */
+  set(location: string, key: string, make: () => FileIO): void {
+    const prefix = location.replace(/\/+$/, '') + '/';
+    if (this.byLocation.get(prefix)?.key !== key) this.byLocation.set(prefix, { key, io: make() });
+  }
+
+  private pick(uri: string): FileIO {
+    let best: { length: number; io: FileIO } | undefined;
+    for (const [prefix, entry] of this.byLocation) {
+      if (uri.startsWith(prefix) && (!best || prefix.length > best.length)) best = { length: prefix.length, io: entry.io };
+    }
+    return best?.io ?? this.fallback;
+  }
+
+  write(uri: string, bytes: Uint8Array): Promise<void> {
+    return this.pick(uri).write(uri, bytes);
+  }
+  read(uri: string): Promise<Uint8Array> {
+    return this.pick(uri).read(uri);
+  }
+  delete(uri: string): Promise<void> {
+    return this.pick(uri).delete(uri);
+  }
+  list(prefix: string): Promise<ListedFile[]> {
+    return this.pick(prefix.endsWith('/') ? prefix : `${prefix}/`).list(prefix);
+  }
+}
+
+/**
+ * The FileIO for a catalog's tables, without the catalog itself: what a sink on a worker thread
+ * needs to write data files while the catalog lives on the main thread. `tableProperties` are
+ * the FileIO properties the catalog handed out with the table (a REST catalog's vended
+ * credentials), over the catalog's own.
+ */
+export function fileIOFor(config: CatalogConfig, tableProperties?: Readonly<Record<string, string>>): FileIO {
   if (config.type === 's3tables') return new RoutingFileIO(new LocalFileIO(), new S3FileIO({ region: config.region, endpoint: config.s3Endpoint }));
+  if (config.type === 'rest') {
+    const signingRegion = config.auth.kind === 'sigv4' ? config.auth.region : undefined;
+    return fileIOFromProperties({ ...config.properties, ...tableProperties }, signingRegion);
+  }
   const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1';
   return new RoutingFileIO(new LocalFileIO(), new S3FileIO({ region }));
 }

@@ -158,19 +158,31 @@ export function parseJsonBig(text: string): unknown {
   return JSON.parse(out, (_k, v) => (typeof v === 'string' && v.startsWith(BIG) ? BigInt(v.slice(BIG.length)) : v));
 }
 
-export function stringifyJsonBig(value: unknown): string {
-  const json = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? BIG + v.toString() : v), 2);
+export function stringifyJsonBig(value: unknown, indent = 2): string {
+  const json = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? BIG + v.toString() : v), indent);
   return json.replace(/"\\u0001bigint:(-?\d+)"/g, '$1');
 }
 
 /** Parses a metadata file, normalising every snapshot id to bigint. */
 export function parseTableMetadata(text: string, location: string): TableMetadata {
-  let raw: Record<string, unknown>;
+  let raw: unknown;
   try {
-    raw = parseJsonBig(text) as Record<string, unknown>;
+    raw = parseJsonBig(text);
   } catch (err) {
     throw new StreamError('METADATA_INVALID', `metadata file ${location} is not JSON`, { cause: err, details: { location } });
   }
+  return tableMetadataFromJson(raw, location);
+}
+
+/**
+ * Table metadata from JSON already parsed with `parseJsonBig` (a metadata file, or the `metadata`
+ * of a REST catalog's answer), every snapshot id normalised to bigint.
+ */
+export function tableMetadataFromJson(json: unknown, location: string): TableMetadata {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new StreamError('METADATA_INVALID', `metadata ${location} is not a JSON object`, { details: { location } });
+  }
+  const raw = json as Record<string, unknown>;
   if (raw['format-version'] !== 2) {
     throw new StreamError('METADATA_INVALID', `metadata file ${location}: format-version ${String(raw['format-version'])}, only 2 is written here`, {
       details: { location },

@@ -53,6 +53,7 @@ interface EpochState {
 
 export class SinkActor {
   private readonly io: FileIO;
+  private readonly deadLetterIo: FileIO;
   private readonly table: LoadedTable;
   private readonly deadLetterTable: LoadedTable | null;
   private readonly name: string;
@@ -69,7 +70,10 @@ export class SinkActor {
     private readonly emit: (event: SinkEvent, transfer?: ArrayBuffer[]) => void,
   ) {
     for (const p of init.partitions) this.partitionEpoch.set(p, init.firstEpoch);
-    this.io = fileIOFor(init.catalog);
+    // Each table with the FileIO properties its catalog handed out (a REST catalog vends
+    // credentials per table).
+    this.io = fileIOFor(init.catalog, init.table.fileIO);
+    this.deadLetterIo = init.deadLetterTable ? fileIOFor(init.catalog, init.deadLetterTable.fileIO) : this.io;
     this.table = init.table;
     this.deadLetterTable = init.deadLetterTable;
     this.name = init.table.ident.name;
@@ -124,7 +128,7 @@ export class SinkActor {
           for (const raw of arrow.tableFromIPC(cmd.deadLetters).batches) {
             const batch = this.aboveFloor(cmd.partition, raw);
             if (batch.numRows === 0) continue;
-            s.deadLetters ??= newDataFileWriter(this.deadLetterTable, this.io, batch.schema, { writerId: this.writerId(epoch) });
+            s.deadLetters ??= newDataFileWriter(this.deadLetterTable, this.deadLetterIo, batch.schema, { writerId: this.writerId(epoch) });
             await s.deadLetters.write(batch);
             s.deadLetterCount += batch.numRows;
             if (s.deadLetters.bufferedBytes > this.init.maxBufferedBytes) s.writtenDeadLetters.push(...(await s.deadLetters.close()));

@@ -23,6 +23,7 @@ function issuesOf(configDir: string, env: Record<string, string> = {}): ConfigIs
 }
 
 const shippedTopics = SHIPPED_TOPICS;
+const formatPathOf = (i: ConfigIssue): string => formatIssue(i).replace(/^[^ ]+ /, '').split(':')[0]!;
 
 describe('the shipped configuration', () => {
   it('resolves both example pipelines with defaults applied', () => {
@@ -277,11 +278,59 @@ describe('errors', () => {
     expect(issuesOf(project({ topics: s3('s3://bucket/x') })).map((i) => i.problem)).toEqual(['not an S3 Tables bucket ARN']);
   });
 
-  it('refuses the rest catalog, which is not built yet, before anything runs', () => {
-    const topics = shippedTopics.replace(/catalog:\n(?:  .*\n)+/, 'catalog:\n  type: "rest"\n  uri: "https://catalog.example/api"\n');
-    expect(issuesOf(project({ topics })).map(formatIssue)).toEqual([
-      expect.stringMatching(/catalog\.type: the rest catalog is not supported yet; found "rest"; expected "sql" or "s3tables"$/),
-    ]);
+  describe('the rest catalog', () => {
+    const rest = (lines: string) => shippedTopics.replace(/catalog:\n(?:  .*\n)+/, `catalog:\n  type: "rest"\n${lines}\n`);
+
+    it('takes pyiceberg’s property names: uri, warehouse, prefix, SigV4 signing, header.* and s3.*', () => {
+      const topics = rest(
+        [
+          '  uri: "https://glue.us-east-1.amazonaws.com/iceberg/"',
+          '  warehouse: "123456789012"',
+          '  prefix: "/catalogs/main/"',
+          '  rest.sigv4-enabled: "true"',
+          '  rest.signing-region: "us-east-1"',
+          '  rest.signing-name: "glue"',
+          '  header.X-Iceberg-Access-Delegation: ""',
+          '  s3.endpoint: "http://127.0.0.1:9000"',
+        ].join('\n'),
+      );
+      const { config } = loadConfig({ ...own(project({ topics })), env: {} });
+      expect(config.catalog).toEqual({
+        type: 'rest',
+        name: 'rest',
+        uri: 'https://glue.us-east-1.amazonaws.com/iceberg',
+        warehouse: '123456789012',
+        prefix: 'catalogs/main',
+        namespace: 'analytics',
+        auth: { kind: 'sigv4', region: 'us-east-1', signingName: 'glue' },
+        headers: { 'X-Iceberg-Access-Delegation': '' },
+        properties: { 's3.endpoint': 'http://127.0.0.1:9000' },
+      });
+    });
+
+    it('takes OAuth2 client credentials from the environment, with the default scope', () => {
+      const topics = rest('  uri: "http://127.0.0.1:8181"\n  credential: "${POLARIS_CREDENTIAL}"\n  oauth2-server-uri: "http://127.0.0.1:8181/api/catalog/v1/oauth/tokens"');
+      const { config } = loadConfig({ ...own(project({ topics })), env: { POLARIS_CREDENTIAL: 'root:s3cr3t' } });
+      expect(config.catalog).toMatchObject({ auth: { kind: 'oauth2', credential: 'root:s3cr3t', scope: 'catalog', serverUri: 'http://127.0.0.1:8181/api/catalog/v1/oauth/tokens' } });
+    });
+
+    it('refuses two kinds of authentication at once without printing the secret, unknown keys, and keys of other types', () => {
+      const topics = rest('  uri: "http://127.0.0.1:8181"\n  token: "tok-very-secret"\n  credential: "id:also-secret"\n  region: "us-east-1"\n  header_x: "1"');
+      const issues = issuesOf(project({ topics })).map(formatIssue);
+      expect(issues).toEqual([
+        expect.stringMatching(/catalog\.credential: cannot be combined with token; expected one of token, credential, rest\.sigv4-enabled: true$/),
+        expect.stringMatching(/catalog\.region: applies only to type "s3tables"; found "us-east-1"; expected rest\.signing-region \(SigV4\) or s3\.region \(files\)$/),
+        expect.stringMatching(/catalog\.header_x: unknown key "header_x"; expected one of .*prefix, token, credential.*header\.<name>, s3\.<property>$/),
+      ]);
+      expect(issues.join('\n')).not.toMatch(/very-secret|also-secret/);
+      const sql = shippedTopics.replace('  namespace: "analytics"\n', '  namespace: "analytics"\n  token: "x"\n  header.A: "b"\n');
+      expect(issuesOf(project({ topics: sql })).map((i) => i.problem)).toEqual(['applies only to type "rest"', 'unknown key "header.A"']);
+    });
+
+    it('needs an http(s) uri, and scope only with credential', () => {
+      const topics = rest('  uri: "thrift://metastore:9083"\n  scope: "PRINCIPAL_ROLE:ALL"');
+      expect(issuesOf(project({ topics })).map((i) => `${formatPathOf(i)}: ${i.problem}`)).toEqual(['catalog.uri: not an http(s) URL', 'catalog.scope: applies only with credential']);
+    });
   });
 
   it('warns that AT_LEAST_ONCE changes nothing', () => {

@@ -39,6 +39,8 @@ export function runtimeProject(
     /** Environment the configuration is read with (and `bootstrap` for KAFKA_BOOTSTRAP_SERVERS). */
     env?: Record<string, string>;
     bootstrap?: string;
+    /** Replaces the shipped `catalog:` section (its lines, indented by two). */
+    catalog?: string;
   } = {},
 ): RuntimeProject {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-rt-'));
@@ -58,8 +60,9 @@ export function runtimeProject(
       '    transformation: "bid_events_raw"\n',
       `    transformation: "bid_events_raw"\n${options.bidDeadLetterTopic ? `    dead_letter: { topic: "${options.bidDeadLetterTopic}" }\n` : ''}${options.bidOnError ? `    on_error: "${options.bidOnError}"\n` : ''}${options.bidIsolationLevel ? `    isolation_level: "${options.bidIsolationLevel}"\n` : ''}`,
     );
+  const withCatalog = options.catalog === undefined ? topics : topics.replace(/\ncatalog:\n(?: .*\n|\n)*?(?=\S)/, `\ncatalog:\n${options.catalog}\n\n`);
   mkdirSync(path.join(dir, 'config'));
-  writeFileSync(path.join(dir, 'config/topics.yaml'), topics);
+  writeFileSync(path.join(dir, 'config/topics.yaml'), withCatalog);
   writeFileSync(path.join(dir, 'config/transformations.yaml'), SHIPPED_TRANSFORMATIONS);
   const configDir = path.join(dir, 'config');
   const warehouse = path.join(dir, 'warehouse');
@@ -153,11 +156,15 @@ export interface TableContents {
 export async function readTable(project: RuntimeProject, table: string, columns: string[]): Promise<TableContents> {
   return runPython<TableContents>(
     `
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import NoSuchTableError
-cat = SqlCatalog("local", uri="sqlite:///" + ARGS["warehouse"] + "/catalog.db", warehouse="file://" + ARGS["warehouse"])
+if ARGS["rest"]:
+    from pyiceberg.catalog.rest import RestCatalog
+    cat = RestCatalog("rest", uri=ARGS["rest"])
+else:
+    from pyiceberg.catalog.sql import SqlCatalog
+    cat = SqlCatalog("local", uri="sqlite:///" + ARGS["warehouse"] + "/catalog.db", warehouse="file://" + ARGS["warehouse"])
 try:
-    t = cat.load_table(("analytics", ARGS["table"]))
+    t = cat.load_table((ARGS["namespace"], ARGS["table"]))
 except NoSuchTableError:
     print(json.dumps({"rows": [], "snapshots": []})); sys.exit(0)
 a = t.scan(selected_fields=tuple(ARGS["columns"])).to_arrow()
@@ -171,7 +178,14 @@ rows = [{k: conv(v) for k, v in r.items()} for r in a.to_pylist()]
 snaps = [dict(s.summary.additional_properties) | {"operation": s.summary.operation.value} for s in t.snapshots()]
 print(json.dumps({"rows": rows, "snapshots": snaps}))
 `,
-    { warehouse: project.warehouse, table, columns },
+    {
+      warehouse: project.warehouse,
+      table,
+      columns,
+      namespace: project.config.catalog.namespace,
+      // Read through the same REST server the runtime wrote through.
+      rest: project.config.catalog.type === 'rest' ? project.config.catalog.uri : null,
+    },
   );
 }
 

@@ -59,7 +59,10 @@ describe('SqlCatalog', () => {
     db.close();
   });
 
-  it('leaves room for the rest catalog with a coded error', async () => {
-    expect(await codeOf(createCatalog({ type: 'rest', name: 'r', uri: 'http://127.0.0.1:1', namespace: 'n' }))).toBe('NOT_IMPLEMENTED');
+  it('a rest catalog that does not answer is CATALOG_UNAVAILABLE at start, naming no secret', async () => {
+    const pending = createCatalog({ type: 'rest', name: 'r', uri: 'http://127.0.0.1:1', namespace: 'n', auth: { kind: 'bearer', token: 'secret-token-1' }, headers: {}, properties: {} });
+    expect(await codeOf(pending)).toBe('CATALOG_UNAVAILABLE');
+    const err = await pending.catch((e: unknown) => e);
+    expect(JSON.stringify((err as { toJSON(): unknown }).toJSON())).not.toContain('secret-token-1');
   });
 });
