@@ -17,7 +17,7 @@
 
 import type { RestCatalogConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
-import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
+import type { Catalog, CommitRequirement, LoadedTable, TableIdentifier } from './catalog.js';
 import type { FileIO } from './file-io.js';
 import { LocationFileIO, fileIOFromProperties } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
@@ -25,7 +25,7 @@ import { currentSchema, defaultSpec, tableMetadataFromJson } from './metadata.js
 import { restAuth } from './rest-auth.js';
 import type { RestResponse } from './rest-client.js';
 import { RestClient, restError, serverMessage } from './rest-client.js';
-import { tableChanges } from './rest-updates.js';
+import { tableChanges, withCallerRequirements } from './rest-updates.js';
 
 /** pyiceberg's default: ask the server to vend storage credentials with each table. */
 const ACCESS_DELEGATION = { 'x-iceberg-access-delegation': 'vended-credentials' };
@@ -143,9 +143,11 @@ export class RestCatalog implements Catalog {
     throw restError(res, `creating ${ident.namespace}.${ident.name}`, { ...ident });
   }
 
-  async commit(base: LoadedTable, next: TableMetadata): Promise<LoadedTable> {
+  async commit(base: LoadedTable, next: TableMetadata, callerRequirements: readonly CommitRequirement[] = []): Promise<LoadedTable> {
     const { ident } = base;
-    const { requirements, updates } = tableChanges(base.metadata, next);
+    const changes = tableChanges(base.metadata, next);
+    const { updates } = changes;
+    const requirements = withCallerRequirements(changes.requirements, callerRequirements);
     if (updates.length === 0) return base;
     const res = await this.client.request('POST', this.tablePath(ident), {
       body: { identifier: { namespace: [ident.namespace], name: ident.name }, requirements, updates },

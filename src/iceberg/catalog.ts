@@ -29,6 +29,23 @@ export interface LoadedTable {
   fileIO?: Record<string, string> | undefined;
 }
 
+/**
+ * A precondition on the table head a commit builds on, checked on every attempt. A requirement
+ * that does not hold is final (no retry can make it hold again): COMMIT_FAILED.
+ */
+export type CommitRequirement =
+  /** `ref` points at `snapshotId` (null: the ref does not exist yet). */
+  | { type: 'assert-ref-snapshot-id'; ref: string; snapshotId: bigint | null }
+  /** The table is still the one with this uuid (not dropped and created again). */
+  | { type: 'assert-table-uuid'; uuid: string }
+  /**
+   * The commit fence of one writer: the newest snapshot on `main` whose summary has `ownerKey`
+   * carries `epoch` under `epochKey` (null: there is no such snapshot). Any other value means
+   * another runner of the same writer committed since. Its failure stays retryable for the
+   * caller's restart policy (restart and recover from the table), though never within this commit.
+   */
+  | { type: 'assert-fence'; ownerKey: string; epochKey: string; epoch: number | null; owner: string };
+
 export interface Catalog {
   readonly name: string;
   /** Reads and writes the table's files (data, manifests, metadata). */
@@ -48,8 +65,12 @@ export interface Catalog {
    * still at `base`. Throws COMMIT_CONFLICT (retryable: reload, re-apply, retry) when it is not;
    * CATALOG_UNAVAILABLE when the catalog could not be asked or did not answer — then the swap
    * may or may not have happened, and the caller must reload to find out.
+   * `requirements` are the caller's preconditions, already checked against `base`; a catalog
+   * whose swap compares the whole of `base` (SQL, S3 Tables) keeps them true by that swap, and
+   * one that applies changes itself (REST) sends those it can express for the server to check
+   * in the same atomic step.
    */
-  commit(base: LoadedTable, next: TableMetadata): Promise<LoadedTable>;
+  commit(base: LoadedTable, next: TableMetadata, requirements?: readonly CommitRequirement[]): Promise<LoadedTable>;
   close(): Promise<void>;
 }
 

@@ -18,29 +18,14 @@
 
 import { randomBytes } from 'node:crypto';
 import { StreamError, isStreamError } from '../errors.js';
-import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
+import type { Catalog, CommitRequirement, LoadedTable, TableIdentifier } from './catalog.js';
 import type { DataFile } from './data-file-writer.js';
 import type { ManifestFile } from './manifest.js';
 import { decodeManifestList, encodeManifest, encodeManifestList, partitionType, summarizePartitions } from './manifest.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
 import { currentSchema, defaultSpec, mainSnapshot } from './metadata.js';
 
-/**
- * A precondition on the table head a commit builds on, checked on every attempt. A requirement
- * that does not hold is final (no retry can make it hold again): COMMIT_FAILED.
- */
-export type CommitRequirement =
-  /** `ref` points at `snapshotId` (null: the ref does not exist yet). */
-  | { type: 'assert-ref-snapshot-id'; ref: string; snapshotId: bigint | null }
-  /** The table is still the one with this uuid (not dropped and created again). */
-  | { type: 'assert-table-uuid'; uuid: string }
-  /**
-   * The commit fence of one writer: the newest snapshot on `main` whose summary has `ownerKey`
-   * carries `epoch` under `epochKey` (null: there is no such snapshot). Any other value means
-   * another runner of the same writer committed since. Its failure stays retryable for the
-   * caller's restart policy (restart and recover from the table), though never within this commit.
-   */
-  | { type: 'assert-fence'; ownerKey: string; epochKey: string; epoch: number | null; owner: string };
+export type { CommitRequirement } from './catalog.js';
 
 /** Throws COMMIT_FAILED naming the table and the first requirement `base` does not meet. */
 export function checkRequirements(table: string, base: TableMetadata, requirements: readonly CommitRequirement[]): void {
@@ -151,7 +136,7 @@ export async function commitAppend(
     const extras = typeof summaryExtras === 'function' ? summaryExtras(base.metadata) : summaryExtras;
     const next = await buildAppend(catalog, base.metadata, snapshotId, manifest, dataFiles, extras);
     try {
-      const table = await catalog.commit(base, next.metadata);
+      const table = await catalog.commit(base, next.metadata, options.requirements ?? []);
       return { table, snapshot: next.snapshot };
     } catch (err) {
       lastError = err;

@@ -19,6 +19,7 @@
 // it throws.
 
 import { StreamError } from '../errors.js';
+import type { CommitRequirement } from './catalog.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
 import type { PartitionSpec } from './partition.js';
 import type { IcebergSchema } from './schema.js';
@@ -107,4 +108,23 @@ export function tableChanges(base: TableMetadata, next: TableMetadata): TableCha
   if (removed.length > 0) updates.push({ action: 'remove-properties', removals: removed });
 
   return { requirements, updates };
+}
+
+/**
+ * The caller's commit preconditions that the REST protocol can express, added to `derived`
+ * (those `tableChanges` found) without repeating one. `assert-fence` has no REST form: it was
+ * checked against `base`, and the `assert-ref-snapshot-id` on `main` that every append carries
+ * makes the server refuse the commit if anything was committed since `base`, so it still holds
+ * when the commit applies.
+ */
+export function withCallerRequirements(derived: readonly TableRequirement[], caller: readonly CommitRequirement[]): TableRequirement[] {
+  const out = [...derived];
+  const has = (r: TableRequirement): boolean => out.some((o) => sameJson(o, r));
+  for (const c of caller) {
+    let r: TableRequirement | undefined;
+    if (c.type === 'assert-ref-snapshot-id') r = { type: 'assert-ref-snapshot-id', ref: c.ref, 'snapshot-id': c.snapshotId };
+    else if (c.type === 'assert-table-uuid') r = { type: 'assert-table-uuid', uuid: c.uuid };
+    if (r && !has(r)) out.push(r);
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isStreamError } from '../../src/errors.js';
 import type { Snapshot, TableMetadata } from '../../src/iceberg/metadata.js';
 import { newTableMetadata, stringifyJsonBig } from '../../src/iceberg/metadata.js';
-import { tableChanges } from '../../src/iceberg/rest-updates.js';
+import { tableChanges, withCallerRequirements } from '../../src/iceberg/rest-updates.js';
 import { buildSchema, evolveSchema } from '../../src/iceberg/schema.js';
 import { fields } from '../helpers/iceberg-fixtures.js';
 
@@ -93,5 +93,25 @@ describe('a commit as REST updates and requirements', () => {
     }
     expect(isStreamError(err) && err.code).toBe('NOT_IMPLEMENTED');
     expect(() => tableChanges(withSnap, { ...withSnap, location: 's3://b/elsewhere' })).toThrow(/new table location/);
+  });
+});
+
+describe('the caller\'s commit requirements in a REST commit', () => {
+  it('sends those REST can express once, beside the derived ones, and keeps the fence client-side', () => {
+    const base = table();
+    const first = withAppend(base, 7n).next;
+    const derived = tableChanges(first, withAppend(first, 8n).next).requirements;
+    const sent = withCallerRequirements(derived, [
+      { type: 'assert-table-uuid', uuid: base['table-uuid'] },
+      { type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: 7n },
+      { type: 'assert-ref-snapshot-id', ref: 'audit', snapshotId: null },
+      { type: 'assert-fence', ownerKey: 'o', epochKey: 'e', epoch: 3, owner: 'p' },
+    ]);
+    // The uuid and main's snapshot were derived already: not repeated. The other ref is added.
+    expect(sent.filter((r) => r.type === 'assert-table-uuid')).toHaveLength(1);
+    expect(sent.filter((r) => r.type === 'assert-ref-snapshot-id' && r.ref === 'main')).toEqual([{ type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': 7n }]);
+    expect(sent).toContainEqual({ type: 'assert-ref-snapshot-id', ref: 'audit', 'snapshot-id': null });
+    expect(sent).toHaveLength(derived.length + 1);
+    expect(sent.some((r) => (r.type as string) === 'assert-fence')).toBe(false);
   });
 });
