@@ -19,6 +19,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { parseDocument } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { PROJECT_ROOT } from '../src/project-root.js';
 import { sampleRecord } from '../src/tools/sample-events.js';
@@ -47,6 +48,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --freshness-seconds S     seconds of the running producer per parallelism, 0 for none (default 30)
   --freshness-rate N        records per second the producer writes (default 20000)
   --checkpoint-interval D   the runtime's and Flink's checkpoint interval (default 10s)
+  --set KEY=VALUE           a configuration setting for the runtime's runs, repeatable: runtime.<key>
+                            (batch_size, memory_budget, ...) or sink.properties.<table property>
   --charts-dir DIR          where the PNG charts go (default benchmarks/results)
   --no-charts               write no charts
   --bootstrap H:P           broker (default 127.0.0.1:$KAFKA_PORT)
@@ -86,6 +89,7 @@ const { values: v } = parseArgs({
     'freshness-seconds': { type: 'string', default: '30' },
     'freshness-rate': { type: 'string', default: '20000' },
     'checkpoint-interval': { type: 'string', default: '10s' },
+    set: { type: 'string', multiple: true, default: [] },
     'charts-dir': { type: 'string', default: path.join(ROOT, 'benchmarks/results') },
     'no-charts': { type: 'boolean', default: false },
     bootstrap: { type: 'string', default: `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}` },
@@ -124,6 +128,13 @@ const checkpointSeconds = Number(ciMatch[1]) / (ciMatch[2] === 'ms' ? 1000 : ciM
 const metricsPort = whole('metrics-port', v['metrics-port']);
 const deadlineMs = whole('deadline', v.deadline) * 1000;
 const bootstrap = v.bootstrap;
+const settings = v.set.map((kv) => {
+  const at = kv.indexOf('=');
+  const key = at > 0 ? kv.slice(0, at) : '';
+  if (!/^(runtime\.[a-z_.]+|sink\.properties\.[\w.-]+)$/.test(key)) fail(`--set: found "${kv}"; expected runtime.<key>=VALUE or sink.properties.<property>=VALUE`);
+  const raw = kv.slice(at + 1);
+  return { key, value: /^\d+$/.test(raw) ? Number(raw) : raw };
+});
 if (!existsSync(CLI)) fail(`${path.relative(ROOT, CLI)} is missing: run npm run build first`);
 if (!existsSync(VENV_PYTHON)) fail('.venv is missing: bash scripts/setup.sh --test makes it (pyiceberg reads the tables back)');
 
@@ -159,6 +170,16 @@ function configFor(workload: string, topic: string): string {
   // A group of its own: offsets of earlier runs must not decide where this one starts.
   yaml = yaml.replace(/kafka_group_id: "[^"]+"/g, `kafka_group_id: "bench-${stamp}"`);
   if (!yaml.includes(`  ${topic}:\n`)) throw new Error(`config/topics.yaml has no "${source}" topic to benchmark`);
+  if (settings.length > 0) {
+    const doc = parseDocument(yaml);
+    for (const { key, value } of settings) {
+      const parts = key.split('.');
+      // A table property's name has dots of its own (write.target-file-size-bytes).
+      const at = parts[0] === 'runtime' ? parts : ['topics', topic, 'sink', 'properties', parts.slice(2).join('.')];
+      doc.setIn(at, value);
+    }
+    yaml = doc.toString();
+  }
   writeFileSync(path.join(dir, 'config/topics.yaml'), yaml);
   writeFileSync(path.join(dir, 'config/transformations.yaml'), readFileSync(path.join(ROOT, 'config/transformations.yaml')));
   return path.join(dir, 'config');
@@ -575,7 +596,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     machine: { cores: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryMb: Math.round(os.totalmem() / 2 ** 20), os: `${os.type()} ${os.release()}`, loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg() },
     versions: { ...versions(), ...(withFlink ? flinkVersions() : {}) },
-    configuration: { workloads, records, partitions, codecs, parallelisms, runs, references, withFlink, stages: v.stages, stageRecords, freshnessSeconds, freshnessRate, checkpointInterval: ciText, bootstrap },
+    configuration: { workloads, records, partitions, codecs, parallelisms, runs, references, withFlink, stages: v.stages, stageRecords, freshnessSeconds, freshnessRate, checkpointInterval: ciText, settings: Object.fromEntries(settings.map((x) => [x.key, x.value])), bootstrap },
     workloads: topics.map(({ workload, topic }) => ({ name: workload, source: WORKLOADS[workload]!.source, codec: topic.codec, topic: topic.topic, records: topic.records, partitions, payloadBytes: topic.valueBytes, producedSeconds: topic.producedSeconds })),
     runs: all,
     freshness,
