@@ -11,11 +11,14 @@ cd "$root"
 RECORDS="${RECORDS:-500000}"
 RUNS="${RUNS:-3}"
 what="${1:-all}"
+# shellcheck source=scripts/node-env.sh
+source "$root/scripts/node-env.sh" 2>/dev/null
+npx tsc -p tsconfig.json   # once, not once per value
 
 one() {
   local label="$1"; shift
   local out
-  out="$(npm run --silent bench -- --records "$RECORDS" --runs "$RUNS" --codecs none --references none \
+  out="$(node dist/benchmarks/run.js --records "$RECORDS" --runs "$RUNS" --codecs none --references none \
     --freshness-seconds 0 --no-charts "$@" 2>/dev/null)"
   echo "$out" | awk -v l="$label" '/^streamberg /{print l "  " $0}'
 }
