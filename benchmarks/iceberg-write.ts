@@ -4,7 +4,7 @@
 // catalog, per Parquet codec. Prints figures and writes them as JSON to
 // benchmarks/results/iceberg-write.json.
 //
-//   npm run build && node dist/benchmarks/iceberg-write.js [rows] [runs]
+//   npm run build && node dist/benchmarks/iceberg-write.js [rows] [runs] [codecs, e.g. snappy,zstd]
 
 import * as arrow from 'apache-arrow';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { PROJECT_ROOT } from '../src/project-root.js';
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const RUNS = Number(process.argv[3] ?? 3);
 const BATCH = 10_000;
-const CODECS: ParquetCodec[] = ['snappy', 'zstd', 'gzip', 'lz4', 'uncompressed'];
+const CODECS = (process.argv[4] ?? 'snappy,zstd,gzip,lz4,uncompressed').split(',') as ParquetCodec[];
 
 const schema: FieldConfig[] = [
   ['event_name', 'STRING'],

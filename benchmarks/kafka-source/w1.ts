@@ -1,4 +1,4 @@
-// Workload W1 (issue 10): the seed's `bid-events` records, ~135 B of JSON each, keyed by user_id,
+// Workload W1: the seed's `bid-events` records, ~135 B of JSON each, keyed by user_id,
 // 2,000,000 records over 8 partitions by default, one topic per compression codec
 // (`bench-w1-<codec>`). The records come from the project's deterministic generator with the
 // topic's source_schema from config/topics.yaml, so every run and every machine reads the same
@@ -26,6 +26,10 @@ export interface W1Options {
   bootstrap: string;
   records: number;
   partitions: number;
+  /** The shipped topic whose source_schema the records follow (default bid-events: W1). */
+  source?: string;
+  /** The benchmark topic's name (default bench-w1-<codec>). */
+  topic?: string;
 }
 
 export interface W1Topic {
@@ -47,14 +51,14 @@ interface LinesFile {
 }
 
 /** The generated records as `key<TAB>value` lines, written once per record count. */
-async function linesFile(records: number): Promise<LinesFile> {
+async function linesFile(records: number, source: string): Promise<LinesFile> {
   mkdirSync(CACHE, { recursive: true });
-  const file = path.join(CACHE, `w1-${records}.tsv`);
+  const file = path.join(CACHE, source === SOURCE_TOPIC ? `w1-${records}.tsv` : `${source}-${records}.tsv`);
   const metaFile = `${file}.json`;
   if (existsSync(file) && existsSync(metaFile)) return JSON.parse(readFileSync(metaFile, 'utf8')) as LinesFile;
-  const pipeline = loadConfig({ configDir: path.join(PROJECT_ROOT, 'config') }).config.pipelines.find((p) => p.topic === SOURCE_TOPIC);
-  if (!pipeline) throw new Error(`config/topics.yaml has no ${SOURCE_TOPIC} topic: W1 takes its source_schema`);
-  process.stderr.write(`w1: generating ${records} ${SOURCE_TOPIC} records into ${file}\n`);
+  const pipeline = loadConfig({ configDir: path.join(PROJECT_ROOT, 'config') }).config.pipelines.find((p) => p.topic === source);
+  if (!pipeline) throw new Error(`config/topics.yaml has no ${source} topic: the workload takes its source_schema`);
+  process.stderr.write(`w1: generating ${records} ${source} records into ${file}\n`);
   const tmp = `${file}.tmp`;
   const out = createWriteStream(tmp);
   let valueBytes = 0;
@@ -109,8 +113,8 @@ async function kcatProduce(bootstrap: string, topic: string, codec: Codec, file:
 
 /** The W1 topic for `codec`, produced unless it already holds `records` records. */
 export async function ensureW1(options: W1Options, codec: Codec): Promise<W1Topic> {
-  const topic = `bench-w1-${codec}`;
-  const lines = await linesFile(options.records);
+  const topic = options.topic ?? `bench-w1-${codec}`;
+  const lines = await linesFile(options.records, options.source ?? SOURCE_TOPIC);
   // Quiet: a create that races the deletion before it is retried, and any error is thrown anyway.
   const kafka = new Kafka({ clientId: 'bench-w1', brokers: [options.bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
