@@ -93,6 +93,7 @@ export class CheckpointCoordinator {
   private readonly acks = new Map<number, PendingAck>();
   private pendingCheckpoint: Promise<void> | undefined;
   private groupCommit: Promise<void> | undefined;
+  private groupCommitFailing = false;
   private closed = false;
   private readonly atStep: (step: CommitStep, epoch: number) => void;
 
@@ -261,9 +262,17 @@ export class CheckpointCoordinator {
     // Kafka's copy of the offsets is informational; failing to write it loses nothing, and a
     // checkpoint does not wait for it (a broker can take long to answer during a rebalance).
     this.atStep('before-group-commit', ack.epoch);
-    this.groupCommit = this.d
-      .commitGroupOffsets(offsets)
-      .catch((err: unknown) => this.d.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
+    // Logged when it starts failing and when it works again, not once per checkpoint of an outage.
+    this.groupCommit = this.d.commitGroupOffsets(offsets).then(
+      () => {
+        if (this.groupCommitFailing) this.d.log.log('info', 'offsets reach the consumer group again');
+        this.groupCommitFailing = false;
+      },
+      (err: unknown) => {
+        if (!this.groupCommitFailing) this.d.log.log('warn', 'could not commit offsets to the consumer group; retried with every checkpoint', { error: (err as Error).message });
+        this.groupCommitFailing = true;
+      },
+    );
   }
 
   /** Waits (at most `timeoutMs`) for the consumer group's copy of the last offsets. */
