@@ -46,6 +46,7 @@ source
       post({ kind: 'chunk', fetched: { partition: chunk.partition, chunk, highWatermark } }, [chunk.bytes.buffer as ArrayBuffer]),
     onPosition: (partition, next) => post({ kind: 'position', partition, next }),
     onError: (err) => post({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
+    trouble: (err) => post({ kind: 'trouble', error: err ? serializeError(err, 'KAFKA_UNAVAILABLE', 'kafka') : null }),
     log: (level, msg, fields = {}) => post({ kind: 'log', level, msg, fields }),
   })
   .then(

@@ -32,7 +32,7 @@ function ipc(batch: arrow.RecordBatch): Uint8Array {
 }
 
 export default async function run(task: TransformTask): Promise<TransformTaskOutcome> {
-  if (shouldFail('transform-exit', task.pipelineId)) process.exit(70);
+  if (shouldFail('transform-exit', task.pipelineId) || shouldFail('transform-exit-every', task.pipelineId)) process.exit(70);
   let out;
   let decoded;
   try {

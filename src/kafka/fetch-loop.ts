@@ -46,6 +46,8 @@ export interface FetchHandlers {
   /** Where a partition's next fetch starts: moves past markers and aborted records too. */
   onPosition(partition: number, next: bigint): void;
   onError(err: StreamError): void;
+  /** Fetching started failing for a reason that passes (the error), or works again (undefined). */
+  trouble?(err: StreamError | undefined): void;
   log(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
 }
 
@@ -182,7 +184,8 @@ export class FetchLoop {
           await this.resetOutOfRange(p, from, h);
         } else if (RETRY_AFTER_METADATA.has(part.errorCode)) {
           metadataStale = true;
-          this.troubled(`${RETRY_AFTER_METADATA.get(part.errorCode)} for partition ${p}`, h);
+          const reason = `${RETRY_AFTER_METADATA.get(part.errorCode)} for partition ${p}`;
+          this.troubled(reason, new StreamError('KAFKA_UNAVAILABLE', `fetching ${this.topic}: ${reason}`, { details: { topic: this.topic, partition: p, errorCode: part.errorCode } }), h);
         } else {
           // Authorization and the like: waiting does not mend them.
           throw new StreamError('KAFKA_PROTOCOL', `Fetch of ${this.topic}-${p} at offset ${from} failed with error code ${part.errorCode}`, {
@@ -236,20 +239,24 @@ export class FetchLoop {
     if (!(err instanceof StreamError) && !name.startsWith('KafkaJS')) {
       throw new StreamError('ACTOR_FAILED', `fetch loop of ${this.topic} failed: ${e.message}`, { cause: e });
     }
-    this.troubled(`${name || e.code}: ${e.message}`, h);
+    this.troubled(`${name || e.code}: ${e.message}`, e, h);
     this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), 10_000);
     await sleep(this.backoffMs);
     await this.cluster.refreshMetadata().catch(() => {});
   }
 
-  private troubled(reason: string, h: FetchHandlers): void {
-    if (this.trouble === undefined) h.log('warn', 'fetching is failing; retrying until it passes', { topic: this.topic, reason });
+  private troubled(reason: string, e: StreamError, h: FetchHandlers): void {
+    if (this.trouble === undefined) {
+      h.log('warn', 'fetching is failing; retrying until it passes', { topic: this.topic, reason });
+      h.trouble?.(e);
+    }
     this.trouble = reason;
   }
 
   private recovered(h: FetchHandlers): void {
     if (this.trouble === undefined) return;
     h.log('info', 'fetching works again', { topic: this.topic, after: this.trouble });
+    h.trouble?.(undefined);
     this.trouble = undefined;
     this.backoffMs = 0;
   }

@@ -35,5 +35,7 @@ export type SourceEvent =
   | { kind: 'chunk'; fetched: FetchedChunk }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
   | { kind: 'position'; partition: number; next: bigint }
+  /** Fetching started failing for a reason that passes (the error), or works again (null). */
+  | { kind: 'trouble'; error: SerializedError | null }
   | { kind: 'committed'; id: number; error: SerializedError | null }
   | { kind: 'stopped' };

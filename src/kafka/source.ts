@@ -26,6 +26,11 @@ export interface SourceHandlers {
   onPosition(partition: number, next: bigint): void;
   /** The source gave up (a failure it will not recover from by itself). */
   onError(err: StreamError): void;
+  /**
+   * Fetching started failing for a reason that passes (a broker away), and the source rides it
+   * out (the error); or it works again (undefined).
+   */
+  onTrouble?(err: StreamError | undefined): void;
 }
 
 export interface TopicSource {
@@ -70,10 +75,12 @@ export class TopicAdmin {
   async partitions(): Promise<number[]> {
     const admin = await this.adminClient();
     const meta = await admin.fetchTopicMetadata({ topics: [this.topic] }).catch((err: unknown) => {
-      // A refused credential is not a missing topic: it must not be restarted onto again.
+      // A refused credential is not a missing topic: it must not be restarted onto again. A
+      // broker that cannot be reached is an outage, not a missing topic either.
       const verdict = toStreamError(err, 'KAFKA_TOPIC_MISSING', 'kafka');
       if (verdict.code === 'KAFKA_AUTH_FAILED') throw verdict;
-      throw new StreamError('KAFKA_TOPIC_MISSING', `topic ${this.topic} could not be described: ${(err as Error).message}`, { cause: err, retryable: true });
+      const code = verdict.code === 'KAFKA_UNAVAILABLE' ? 'KAFKA_UNAVAILABLE' : 'KAFKA_TOPIC_MISSING';
+      throw new StreamError(code, `topic ${this.topic} could not be described: ${(err as Error).message}`, { cause: err, retryable: true });
     });
     const parts = meta.topics[0]?.partitions.map((p) => p.partitionId).sort((a, b) => a - b) ?? [];
     if (parts.length === 0) throw new StreamError('KAFKA_TOPIC_MISSING', `topic ${this.topic} has no partitions`, { retryable: true });

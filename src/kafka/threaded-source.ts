@@ -74,6 +74,9 @@ export class ThreadedTopicSource implements TopicSource {
           case 'position':
             handlers.onPosition(event.partition, event.next);
             return;
+          case 'trouble':
+            handlers.onTrouble?.(event.error ? deserializeError(event.error) : undefined);
+            return;
           case 'committed': {
             const c = this.commits.get(event.id);
             this.commits.delete(event.id);

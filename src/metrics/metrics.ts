@@ -6,7 +6,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export const PIPELINE_STATES = ['starting', 'running', 'restarting', 'stopping', 'stopped', 'failed'] as const;
+export const PIPELINE_STATES = ['starting', 'running', 'degraded', 'restarting', 'stopping', 'stopped', 'failed'] as const;
 export type PipelineState = (typeof PIPELINE_STATES)[number];
 
 export class RuntimeMetrics {
@@ -24,6 +24,7 @@ export class RuntimeMetrics {
   readonly commitFailures: Counter<'pipeline' | 'table'>;
   readonly actorRestarts: Counter<'pipeline' | 'actor'>;
   readonly pipelineState: Gauge<'pipeline' | 'state'>;
+  readonly pipelineDegraded: Gauge<'pipeline'>;
   readonly poolUtilization: Gauge;
   readonly poolQueueSize: Gauge;
   readonly bufferedBytes: Gauge<'pipeline'>;
@@ -56,6 +57,12 @@ export class RuntimeMetrics {
     this.commitFailures = new Counter({ name: 'streamberg_commit_failures_total', help: 'Iceberg commits that failed for good', labelNames: ['pipeline', 'table'], registers: r });
     this.actorRestarts = new Counter({ name: 'streamberg_actor_restarts_total', help: 'Actors restarted after a failure', labelNames: ['pipeline', 'actor'], registers: r });
     this.pipelineState = new Gauge({ name: 'streamberg_pipeline_state', help: '1 for the state each pipeline is in, 0 for the others', labelNames: ['pipeline', 'state'], registers: r });
+    this.pipelineDegraded = new Gauge({
+      name: 'streamberg_pipeline_degraded',
+      help: '1 while a pipeline rides out an outage of the broker, the catalog or the warehouse, else 0',
+      labelNames: ['pipeline'],
+      registers: r,
+    });
     this.poolUtilization = new Gauge({ name: 'streamberg_transform_pool_utilization_ratio', help: 'Share of transform worker time spent running tasks', registers: r });
     this.poolQueueSize = new Gauge({ name: 'streamberg_transform_pool_queue_tasks', help: 'Transform tasks waiting for a worker', registers: r });
     this.bufferedBytes = new Gauge({ name: 'streamberg_sink_buffered_bytes', help: 'Bytes sent to a sink and not yet taken off its queue', labelNames: ['pipeline'], registers: r });
@@ -71,5 +78,6 @@ export class RuntimeMetrics {
 
   setState(pipeline: string, state: PipelineState): void {
     for (const s of PIPELINE_STATES) this.pipelineState.set({ pipeline, state: s }, s === state ? 1 : 0);
+    this.pipelineDegraded.set({ pipeline }, state === 'degraded' ? 1 : 0);
   }
 }

@@ -24,13 +24,18 @@ import { StreamError, toStreamError } from '../errors.js';
 import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
 import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions, type CommitRequirement } from '../iceberg/commit.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
-import { shouldFail } from './faults.js';
+import { killIfDue, shouldFail } from './faults.js';
 import type { Logger } from './log.js';
 import type { CheckpointAck } from './messages.js';
 import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 
-/** Named points in the commit order where a fault can be injected (or, later, a kill). */
-export type CommitStep = 'before-dead-letter-commit' | 'before-table-commit' | 'before-group-commit';
+/**
+ * Named points in the commit order where a fault can be injected: `after-files-written` (the
+ * sink has written and acknowledged the epoch's files, nothing is committed),
+ * `before-dead-letter-commit`, `before-table-commit` (the dead-letter table is committed, the
+ * table not yet), `before-group-commit` (both tables committed).
+ */
+export type CommitStep = 'after-files-written' | 'before-dead-letter-commit' | 'before-table-commit' | 'before-group-commit';
 
 export interface CoordinatorDeps {
   pipelineId: string;
@@ -53,7 +58,7 @@ export interface CoordinatorDeps {
   ackTimeoutMs: number;
   /**
    * Called at each step of the commit order; throwing fails the checkpoint there. Default: the
-   * STREAMBERG_FAULTS injection (`commit-fail` before the table commit).
+   * STREAMBERG_FAULTS injection (`commit-fail` before the table commit, `kill-at` at any step).
    */
   atStep?(step: CommitStep, epoch: number): void;
 }
@@ -75,6 +80,7 @@ interface PendingAck {
 
 function defaultStep(pipeline: string): (step: CommitStep, epoch: number) => void {
   return (step, epoch) => {
+    killIfDue(step, pipeline);
     if (step === 'before-table-commit' && shouldFail('commit-fail', pipeline)) throw new StreamError('COMMIT_FAILED', `injected commit failure of epoch ${epoch}`);
   };
 }
@@ -93,6 +99,7 @@ export class CheckpointCoordinator {
   private readonly acks = new Map<number, PendingAck>();
   private pendingCheckpoint: Promise<void> | undefined;
   private groupCommit: Promise<void> | undefined;
+  private groupCommitFailing = false;
   private closed = false;
   private readonly atStep: (step: CommitStep, epoch: number) => void;
 
@@ -233,6 +240,7 @@ export class CheckpointCoordinator {
     const moved = [...offsets].some(([p, o]) => this.committedOffsets.get(p) !== o);
     const table = this.table;
     try {
+      this.atStep('after-files-written', ack.epoch);
       await this.d.flushDeadLetters?.(ack.epoch);
       const dlq = this.deadLetterState;
       if (dlq && ack.deadLetterFiles.length > 0) {
@@ -261,9 +269,17 @@ export class CheckpointCoordinator {
     // Kafka's copy of the offsets is informational; failing to write it loses nothing, and a
     // checkpoint does not wait for it (a broker can take long to answer during a rebalance).
     this.atStep('before-group-commit', ack.epoch);
-    this.groupCommit = this.d
-      .commitGroupOffsets(offsets)
-      .catch((err: unknown) => this.d.log.log('warn', 'could not commit offsets to the consumer group', { error: (err as Error).message }));
+    // Logged when it starts failing and when it works again, not once per checkpoint of an outage.
+    this.groupCommit = this.d.commitGroupOffsets(offsets).then(
+      () => {
+        if (this.groupCommitFailing) this.d.log.log('info', 'offsets reach the consumer group again');
+        this.groupCommitFailing = false;
+      },
+      (err: unknown) => {
+        if (!this.groupCommitFailing) this.d.log.log('warn', 'could not commit offsets to the consumer group; retried with every checkpoint', { error: (err as Error).message });
+        this.groupCommitFailing = true;
+      },
+    );
   }
 
   /** Waits (at most `timeoutMs`) for the consumer group's copy of the last offsets. */

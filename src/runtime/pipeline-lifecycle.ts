@@ -4,12 +4,14 @@
 // is not declared throws: it is a bug in the supervisor, not something to carry on from.
 //
 //   starting ──▶ running ──▶ stopping ──▶ stopped
-//      │  ▲         │            │
-//      ▼  │         ▼            ▼
-//    restarting ◀───┴────────────┘        any of starting, running, stopping ──▶ failed
+//      │  ▲         │  ▲         │
+//      ▼  │         ▼  │         ▼
+//    restarting ◀── degraded ◀───┘        any of starting, running, degraded, stopping ──▶ failed
 //
-// `stopped` and `failed` are final. A new state (e.g. a degraded pipeline riding out an outage)
-// is one more key here and in the metric's list of states.
+// `degraded`: a peer (the broker, the catalog, the warehouse) is away and the pipeline rides the
+// outage out: its runner retries (the source fetching with backoff, or the runner restarted with
+// backoff) until the outage is proven over, then it is `running` again. A failure that is not an
+// outage goes to `restarting` from there as from `running`. `stopped` and `failed` are final.
 
 import { StreamError } from '../errors.js';
 import type { PipelineState } from '../metrics/metrics.js';
@@ -17,11 +19,13 @@ import type { PipelineState } from '../metrics/metrics.js';
 export type { PipelineState };
 
 export const TRANSITIONS: { readonly [S in PipelineState]: readonly PipelineState[] } = {
-  starting: ['running', 'restarting', 'failed', 'stopped'],
-  running: ['stopping', 'restarting', 'failed', 'stopped'],
+  starting: ['running', 'degraded', 'restarting', 'failed', 'stopped'],
+  running: ['stopping', 'degraded', 'restarting', 'failed', 'stopped'],
+  degraded: ['running', 'stopping', 'restarting', 'failed', 'stopped'],
   // A final checkpoint that fails: restarted (bounded runs) or failed for good (shutdown).
-  stopping: ['stopped', 'restarting', 'failed'],
-  restarting: ['starting', 'stopped'],
+  stopping: ['stopped', 'restarting', 'degraded', 'failed'],
+  // A restart during an outage stays degraded until the outage is proven over.
+  restarting: ['starting', 'degraded', 'stopped'],
   stopped: [],
   failed: [],
 };

@@ -55,6 +55,8 @@ export interface PipelineDeps {
   sinkWriteBytes?: number;
   /** With `bounded`: the end offsets a previous run of this pipeline saw at its start. */
   boundedEnds?: PartitionOffsets | undefined;
+  /** The source rides out a broker outage (the error), or fetches again (undefined). */
+  onSourceTrouble?(err: StreamError | undefined): void;
 }
 
 export class PipelineRunner {
@@ -221,6 +223,9 @@ export class PipelineRunner {
       onChunk: (fetched) => this.onChunk(fetched),
       onPosition: (partition, next) => this.onPosition(partition, next),
       onError: (err) => this.fail(err),
+      onTrouble: (err) => {
+        if (!this.closed) this.d.onSourceTrouble?.(err);
+      },
     });
     this.checkOpen();
     const finished = [...this.done];

@@ -2,6 +2,11 @@
 // clock, restarts a failed pipeline by the restart policy while the others go on, reports
 // progress, and on SIGTERM/SIGINT (or, bounded, when every partition reached its end) stops each
 // pipeline with a final checkpoint.
+//
+// Outages (restart-policy.ts): a pipeline whose broker, catalog or warehouse is away is
+// `degraded` — one log line when the outage begins (its code and reason), one when it is proven
+// over (with its duration), none per attempt — and retried with capped backoff for as long as it
+// lasts, without counting toward `max_failures`.
 
 import type { Kafka } from 'kafkajs';
 import { Registry } from 'prom-client';
@@ -37,6 +42,8 @@ interface Slot {
   boundedEnds: PartitionOffsets | undefined;
   restartTimer: NodeJS.Timeout | undefined;
   lastRecords: number;
+  /** The runner's start has resolved: it takes checkpoints and can be stopped with one. */
+  live: boolean;
 }
 
 export class Supervisor {
@@ -73,7 +80,7 @@ export class Supervisor {
     }
     for (const p of config.pipelines.filter((x) => x.enabled)) {
       const lifecycle = new PipelineLifecycle(p.topic, (state) => this.metrics.setState(p.topic, state));
-      const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, lifecycle, boundedEnds: undefined, restartTimer: undefined, lastRecords: 0 };
+      const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, lifecycle, boundedEnds: undefined, restartTimer: undefined, lastRecords: 0, live: false };
       this.slots.set(p.topic, slot);
     }
     await Promise.all([...this.slots.values()].map((s) => this.launch(s)));
@@ -97,7 +104,9 @@ export class Supervisor {
     if (this.stopping || slot.lifecycle.final) return;
     const { config, log } = this.o;
     const id = slot.pipeline.topic;
-    slot.lifecycle.to('starting');
+    // During an outage the pipeline stays degraded while it tries again.
+    slot.lifecycle.to(slot.tracker.outage ? 'degraded' : 'starting');
+    slot.live = false;
     const { fetchBufferBytes, ...sinkShares } = memoryShares(config.runtime.memoryBudgetBytes, this.slots.size);
     const runner = new PipelineRunner({
       app: config,
@@ -109,6 +118,7 @@ export class Supervisor {
       log,
       bounded: this.o.bounded,
       boundedEnds: slot.boundedEnds,
+      onSourceTrouble: (err) => this.onSourceTrouble(slot, runner, err),
       ...sinkShares,
     });
     slot.runner = runner;
@@ -121,8 +131,10 @@ export class Supervisor {
     // stop() may have run while this runner was starting: it owns the slot's state now.
     if (slot.runner !== runner || this.stopping) return;
     slot.boundedEnds = runner.boundedEnds;
-    slot.lifecycle.to('running');
-    log.log('info', 'pipeline running', { pipeline: id, table: slot.pipeline.sink.tableName, epoch: runner.lastCommittedEpoch });
+    slot.live = true;
+    this.recovered(slot, { kind: 'started' });
+    slot.lifecycle.to(slot.tracker.outage ? 'degraded' : 'running');
+    log.log(slot.tracker.outage ? 'debug' : 'info', 'pipeline running', { pipeline: id, table: slot.pipeline.sink.tableName, epoch: runner.lastCommittedEpoch });
     runner.failed.catch((err: unknown) => void this.onFailure(slot, runner, err));
     if (this.o.bounded) {
       void runner.drained.then(async () => {
@@ -133,6 +145,7 @@ export class Supervisor {
           // A failure reported while the final checkpoint settled has claimed the slot (and
           // scheduled the restart): this runner no longer decides its state.
           if (slot.runner !== runner) return;
+          this.recovered(slot, { kind: 'commit', epoch: runner.lastCommittedEpoch });
           slot.lifecycle.to('stopped');
           log.log('info', 'pipeline reached the end offsets and committed', { pipeline: id, epoch: runner.lastCommittedEpoch });
           this.checkFinished();
@@ -148,33 +161,82 @@ export class Supervisor {
     // checkpoint that then rejects); only the first report may schedule a restart.
     if (slot.runner !== runner || slot.lifecycle.state === 'failed') return;
     slot.runner = undefined;
+    slot.live = false;
     const e = toStreamError(err);
     const id = slot.pipeline.topic;
     await runner.close().catch(() => {});
     if (this.stopping) return;
     this.metrics.actorRestarts.inc({ pipeline: id, actor: actorOf(e) });
-    const decision = slot.tracker.onFailure(e);
+    const decision = slot.tracker.onFailure(e, runner.lastCommittedEpoch);
     if (decision.action === 'give-up') {
       slot.lifecycle.to('failed');
       this.o.log.log('error', `pipeline failed for good: ${decision.reason}`, { pipeline: id, ...errorFields(e) });
       this.checkFinished();
       return;
     }
-    slot.lifecycle.to('restarting');
-    this.o.log.log('warn', `pipeline failed; restarting from its last checkpoint in ${decision.delayMs} ms`, {
-      pipeline: id,
-      attempt: decision.attempt,
-      ...errorFields(e),
-    });
+    if (decision.outage) {
+      slot.lifecycle.to('degraded');
+      if (decision.outage.began) this.degradedLine(id, decision.outage.error, e);
+      else this.o.log.log('debug', `still degraded; restarting from the last checkpoint in ${decision.delayMs} ms`, { pipeline: id, attempt: decision.attempt, ...errorFields(e) });
+    } else {
+      slot.lifecycle.to('restarting');
+      this.o.log.log('warn', `pipeline failed; restarting from its last checkpoint in ${decision.delayMs} ms`, {
+        pipeline: id,
+        attempt: decision.attempt,
+        ...errorFields(e),
+      });
+    }
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
       void this.launch(slot);
     }, decision.delayMs);
   }
 
+  /** The source of a running pipeline rides out a broker outage (err), or fetches again. */
+  private onSourceTrouble(slot: Slot, runner: PipelineRunner, err: StreamError | undefined): void {
+    if (slot.runner !== runner || this.stopping || slot.lifecycle.final) return;
+    if (err === undefined) {
+      this.recovered(slot, { kind: 'source' });
+      return;
+    }
+    if (!slot.tracker.sourceTrouble(err, runner.lastCommittedEpoch)) return;
+    // A pipeline stopping (bounded, final checkpoint) finishes its stop; its state stays.
+    if (slot.lifecycle.state === 'running') slot.lifecycle.to('degraded');
+    this.degradedLine(slot.pipeline.topic, err, err);
+  }
+
+  private degradedLine(pipeline: string, outage: StreamError, e: StreamError): void {
+    const { maxBackoffMs } = this.o.config.runtime.restart;
+    this.o.log.log('warn', `pipeline degraded: ${outage.code}; riding the outage out, retrying with backoff (at most ${Math.round(maxBackoffMs / 1000)} s apart) until it passes`, {
+      pipeline,
+      ...errorFields(e),
+    });
+  }
+
+  /** Ends the slot's outage if `proof` shows it over: one line, and the pipeline is running. */
+  private recovered(slot: Slot, proof: Parameters<RestartTracker['endOutage']>[0]): void {
+    const over = slot.tracker.endOutage(proof);
+    if (!over) return;
+    this.o.log.log('info', `pipeline recovered after ${(over.durationMs / 1000).toFixed(1)} s degraded`, {
+      pipeline: slot.pipeline.topic,
+      outageSeconds: Math.round(over.durationMs / 100) / 10,
+      code: over.error.code,
+      attempts: over.attempts,
+    });
+    if (slot.lifecycle.state === 'degraded' && slot.live) slot.lifecycle.to('running');
+  }
+
   private triggerCheckpoints(): void {
     for (const slot of this.slots.values()) {
-      if (slot.lifecycle.state === 'running' && slot.runner) slot.runner.checkpoint().catch(() => {}); // failures arrive through runner.failed
+      const r = slot.runner;
+      const state = slot.lifecycle.state;
+      if (!r || !slot.live || (state !== 'running' && state !== 'degraded')) continue;
+      r.checkpoint().then(
+        () => {
+          if (slot.runner === r) this.recovered(slot, { kind: 'commit', epoch: r.lastCommittedEpoch });
+        },
+        () => {}, // failures arrive through runner.failed
+      );
     }
   }
 
@@ -212,7 +274,7 @@ export class Supervisor {
         if (slot.restartTimer) clearTimeout(slot.restartTimer);
         const r = slot.runner;
         const life = slot.lifecycle;
-        if (r && life.state === 'running') {
+        if (r && slot.live && (life.state === 'running' || life.state === 'degraded')) {
           try {
             life.to('stopping');
             await r.stop();

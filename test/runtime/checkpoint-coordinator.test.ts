@@ -101,7 +101,7 @@ describe('CheckpointCoordinator', () => {
     await first;
 
     expect(w.catalog.commits).toEqual(['bids_dead_letters', 'bids_table']);
-    expect(h.steps).toEqual(['before-dead-letter-commit', 'before-table-commit', 'before-group-commit', 'group']);
+    expect(h.steps).toEqual(['after-files-written', 'before-dead-letter-commit', 'before-table-commit', 'before-group-commit', 'group']);
     expect(await committedIn(w, 'bids_table')).toEqual({ epoch: 1, offsets: { 0: 3n, 1: 5n } });
     expect(await committedIn(w, 'bids_dead_letters')).toEqual({ epoch: 1, offsets: { 0: 3n, 1: 5n } });
     expect(h.groupCommits).toEqual([new Map([[0, 3n], [1, 5n]])]);

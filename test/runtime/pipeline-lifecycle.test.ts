@@ -43,4 +43,31 @@ describe('PipelineLifecycle', () => {
     expect(life.state).toBe('failed');
     expect(() => new PipelineLifecycle('x', () => {}).to('stopping')).toThrow(/from starting to stopping/);
   });
+
+  it('goes degraded from running, starting, stopping and restarting, and back to running, setting the metrics', async () => {
+    const { RuntimeMetrics } = await import('../../src/metrics/metrics.js');
+    const { Registry } = await import('prom-client');
+    const metrics = new RuntimeMetrics(new Registry(), { processMetrics: false });
+    const life = new PipelineLifecycle('bids', (s) => metrics.setState('bids', s));
+    const degraded = async () => (await metrics.pipelineDegraded.get()).values.find((v) => v.labels.pipeline === 'bids')?.value;
+    const state = async (s: PipelineState) => (await metrics.pipelineState.get()).values.find((v) => v.labels.state === s)?.value;
+    expect(await degraded()).toBe(0);
+    life.to('degraded');
+    expect(await degraded()).toBe(1);
+    expect(await state('degraded')).toBe(1);
+    expect(await state('starting')).toBe(0);
+    life.to('running');
+    expect(await degraded()).toBe(0);
+    life.to('degraded');
+    life.to('restarting');
+    life.to('degraded');
+    life.to('stopping');
+    life.to('degraded');
+    life.to('stopped');
+    expect(await degraded()).toBe(0);
+    expect(() => new PipelineLifecycle('x', () => {}).to('failed')).not.toThrow();
+    const done = new PipelineLifecycle('y', () => {});
+    done.to('stopped');
+    expect(() => done.to('degraded')).toThrow(/from stopped to degraded/);
+  });
 });
