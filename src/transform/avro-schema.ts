@@ -10,19 +10,8 @@
 import avro from 'avsc';
 import type { SqlType } from '../config/sql-types.js';
 import { formatSqlType } from '../config/sql-types.js';
+import { BigLong } from '../avro-long.js';
 
-const BigLong = avro.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
-  toBuffer: (n: bigint) => {
-    const buf = Buffer.alloc(8);
-    buf.writeBigInt64LE(BigInt(n));
-    return buf;
-  },
-  fromJSON: (v: unknown) => BigInt(v as number),
-  toJSON: (n: bigint) => Number(n),
-  isValid: (n: unknown) => typeof n === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 
 /**
  * An avsc type of an Avro schema, longs as BigInt, unions unwrapped (a value, not `{type: value}`).
