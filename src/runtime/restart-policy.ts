@@ -4,7 +4,7 @@
 // transformer that throws on every batch with on_error=fail) is not retried at all.
 //
 // An outage of a peer (the broker unreachable, the catalog or the warehouse unavailable or
-// unwritable, throttling) is not a failure a restart could mend: it passes when the peer comes
+// unwritable, throttling, the schema registry not answering) is not a failure a restart could mend: it passes when the peer comes
 // back, however long that takes. Such errors do not count toward `max_failures`; the pipeline is
 // degraded, and retried with capped exponential backoff for as long as the outage lasts. The
 // outage ends when the pipeline has proven it works again (see `endOutage`), which resets the
@@ -15,7 +15,13 @@ import type { RestartPolicy } from '../config/types.js';
 import { StreamError, type ErrorCode } from '../errors.js';
 
 /** Codes that name a peer being away: retried for as long as they last. */
-export const OUTAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['KAFKA_UNAVAILABLE', 'KAFKA_PROTOCOL', 'CATALOG_UNAVAILABLE', 'STORAGE_FAILED']);
+export const OUTAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'KAFKA_UNAVAILABLE',
+  'KAFKA_PROTOCOL',
+  'CATALOG_UNAVAILABLE',
+  'STORAGE_FAILED',
+  'SCHEMA_REGISTRY_UNAVAILABLE',
+]);
 
 /**
  * The link of `error`'s cause chain that names an outage, if any. The error itself must be

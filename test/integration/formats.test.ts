@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import net, { type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createKafka } from '../../src/kafka/client.js';
@@ -13,7 +14,8 @@ import { ensureBuilt } from '../helpers/build.js';
 import { BOOTSTRAP, KAFKA_PORT, ensureKafka } from '../helpers/kafka.js';
 import { ROOT } from '../helpers/build.js';
 import { ensurePythonEnv } from '../helpers/python.js';
-import { readTable, runToExit, runtimeProject, type RuntimeProject } from '../helpers/runtime.js';
+import { logLines } from '../helpers/faults.js';
+import { readTable, runToExit, runtimeProject, startRuntime, type RuntimeProject } from '../helpers/runtime.js';
 
 // The registry (scripts/schema-registry.sh) is started here when it is not running, and then
 // stopped after this file: it is an empty in-memory registry on every start.
@@ -42,6 +44,32 @@ beforeAll(() => {
 afterAll(() => {
   if (startedRegistry) registryScript('stop');
 }, 60_000);
+
+/** A loopback port nothing listens on (free a moment ago). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Relays every connection to 127.0.0.1:`port` on to 127.0.0.1:`target`. */
+function relayTo(port: number, target: number): Promise<Server> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
 
 /** Registers an Avro schema under a subject; returns its id. */
 async function register(subject: string, schema: unknown): Promise<number> {
@@ -228,27 +256,37 @@ describe('source formats through the runtime', () => {
     expect(bad.output).toMatch(/subject \S+-value version 1 \(schema id \d+\): the writer schema does not resolve against source_schema/);
   }, 120_000);
 
-  it('an unreachable registry fails the pipeline (retried), never dead-letters; the records land once it answers', async () => {
-    const restart = '  restart: { max_failures: 1, initial_backoff: "100ms", max_backoff: "200ms" }';
+  it('rides out an unreachable registry: degraded, never a dead letter, not counted as a failure; the records land once it answers', async () => {
+    // max_failures 1: were the outage counted, the first failed task would end the pipeline.
+    const restart = '  restart: { max_failures: 1, initial_backoff: "100ms", max_backoff: "500ms" }';
     let p = runtimeProject({ runtimeExtra: restart });
     const schema = { type: 'record', name: 'UserEvent', fields: [{ name: 'event_type', type: 'string' }, { name: 'user_id', type: 'long' }, { name: 'session_id', type: 'string' }, { name: 'timestamp_ms', type: 'long' }] };
     const id = await register(`${p.user}-value`, schema);
     const type = avroTypeOf(schema);
     await send(p, p.user, [1, 2, 3].map((i) => confluent(id, type.toBuffer({ event_type: 'e', user_id: BigInt(i), session_id: `s${i}`, timestamp_ms: 1n }))));
     await send(p, p.bid, ['{"event_name":"x","user_id":1,"timestamp_ms":1}']);
-    const topics = path.join(p.configDir, 'topics.yaml');
-    const original = readFileSync(topics, 'utf8');
-    p = withFormat(p, p.user, `    format: "avro-confluent"\n    schema_registry:\n      url: "http://127.0.0.1:1/apis/ccompat/v7"\n      timeout: "2s"\n`);
-    const down = await runToExit(p, ['--bounded', '--metrics-port', '0']);
-    expect(down.code).toBe(1);
-    expect(down.output).toMatch(/SCHEMA_REGISTRY_UNAVAILABLE/);
-    expect((await readTable(p, 'user_events_enriched', ['user_id'])).rows).toEqual([]);
-    expect((await readTable(p, 'user_events_enriched_dlq', ['source_offset'])).rows).toEqual([]);
-
-    writeFileSync(topics, original);
-    p = withFormat(p, p.user, `    format: "avro-confluent"\n    schema_registry:\n      url: "${REGISTRY}"\n`);
-    const up = await runToExit(p, ['--bounded', '--metrics-port', '0']);
-    expect(up.code, up.output).toBe(0);
+    // The registry's address answers nothing until a relay to the real registry opens on it.
+    const port = await freePort();
+    p = withFormat(p, p.user, `    format: "avro-confluent"\n    schema_registry:\n      url: "http://127.0.0.1:${port}/apis/ccompat/v7"\n      timeout: "2s"\n`);
+    const run = startRuntime(p, ['--bounded', '--metrics-port', '0']);
+    let relay: Server | undefined;
+    try {
+      await run.waitFor(new RegExp(`"pipeline degraded: SCHEMA_REGISTRY_UNAVAILABLE[^"]*","pipeline":"${p.user}"`), 60_000);
+      // Several restarts later it is still there, still degraded, with nothing written.
+      await run.waitFor(new RegExp(`"still degraded[^"]*","pipeline":"${p.user}","attempt":4`), 60_000);
+      expect(run.child.exitCode).toBeNull();
+      expect((await readTable(p, 'user_events_enriched', ['user_id'])).rows).toEqual([]);
+      expect((await readTable(p, 'user_events_enriched_dlq', ['source_offset'])).rows).toEqual([]);
+      relay = await relayTo(port, REGISTRY_PORT);
+      expect(await run.exited, run.output().slice(-4000)).toBe(0);
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL');
+      relay?.close();
+    }
+    const out = run.output();
+    expect(logLines(out, /^pipeline degraded/, p.user)).toHaveLength(1);
+    expect(logLines(out, /^pipeline recovered/, p.user)).toHaveLength(1);
+    expect(logLines(out, /^pipeline failed/, p.user)).toEqual([]);
     const { rows } = await readTable(p, 'user_events_enriched', ['user_id']);
     expect(rows.map((r) => r.user_id).sort()).toEqual([1, 2, 3]);
     expect((await readTable(p, 'user_events_enriched_dlq', ['source_offset'])).rows).toEqual([]);

@@ -118,5 +118,14 @@ describe('RestartTracker', () => {
     expect(outageOf(new StreamError('KAFKA_AUTH_FAILED', 'refused', { cause: new StreamError('KAFKA_UNAVAILABLE', 'x') }))).toBeUndefined();
     const wrapped = new StreamError('ACTOR_FAILED', 'sink thread failed', { cause: new StreamError('STORAGE_FAILED', 'EROFS', { foreignCode: 'EROFS' }) });
     expect(outageOf(wrapped)?.foreignCode).toBe('EROFS');
+    // A task that failed because the registry is away names the registry, not the ECONNREFUSED
+    // underneath it (which, on its own, would read as storage).
+    const registry = new StreamError('ACTOR_FAILED', 'source actor of partition 0 failed', {
+      cause: new StreamError('SCHEMA_REGISTRY_UNAVAILABLE', 'schema id 1: connect ECONNREFUSED', {
+        cause: new StreamError('STORAGE_FAILED', 'connect ECONNREFUSED', { foreignCode: 'ECONNREFUSED' }),
+      }),
+    });
+    expect(outageOf(registry)?.code).toBe('SCHEMA_REGISTRY_UNAVAILABLE');
+    expect(outageOf(new StreamError('SCHEMA_REGISTRY_REFUSED', 'HTTP 401'))).toBeUndefined();
   });
 });
