@@ -11,9 +11,16 @@
 // - OFFSET_OUT_OF_RANGE: below the log start, the records were deleted by retention before they
 //   were read — continue from the log start and log the lost range; past the end, the topic was
 //   truncated or recreated — continue from the end, logged;
-// - an authentication failure, or any other error code: the source fails, naming it.
+// - an authentication failure, or any other error code: the source fails, naming it;
+// - after any failed round the cluster (every connection) is replaced, not reconnected: a kafkajs
+//   connection keeps the bytes it had buffered of an answer cut off by a broker's death, and
+//   reads every later answer on a new socket after them, so nothing on it is ever answered again
+//   (each request times out). A round that gets no answer at all within a deadline is abandoned
+//   the same way; answers that arrive late for an abandoned round are dropped, so they cannot
+//   move a position twice.
 
 import type { Kafka } from 'kafkajs';
+import { withDeadline } from '../deadline.js';
 import { StreamError, toStreamError } from '../errors.js';
 import { parseFetchResponse, type FetchResponse } from './fetch-response.js';
 import { clusterOf, fetchV11Request, type KafkajsCluster } from './kafkajs-cluster.js';
@@ -38,6 +45,12 @@ export interface FetchOptions {
    * source's memory, whatever the backlog.
    */
   maxBytesInFlight: number;
+  /**
+   * How long a round of fetches (connecting included) may go unanswered beyond `maxWaitMs` before
+   * it is abandoned and the connections replaced. Above kafkajs' own request timeout (30 s), which
+   * ends a lost request first whenever it still can.
+   */
+  stallMs?: number;
 }
 
 export interface FetchHandlers {
@@ -66,9 +79,17 @@ const OFFSET_OUT_OF_RANGE = 1;
 const ISOLATION = { read_uncommitted: 0, read_committed: 1 } as const;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const DEFAULT_STALL_MS = 40_000;
+/** Closing waits this long for kafkajs to let go of its connections, which a lost request can hold. */
+const CLOSE_DEADLINE_MS = 5_000;
+/** A consumer group commit is informational: it must not hold anything up for long. */
+const COMMIT_DEADLINE_MS = 30_000;
 
 export class FetchLoop {
-  private readonly cluster: KafkajsCluster;
+  private cluster: KafkajsCluster;
+  /** Bumped when a stalled round is abandoned: answers to an older round are dropped. */
+  private round = 0;
+  private connected = false;
   private readonly positions = new Map<number, bigint>();
   private readonly paused = new Set<number>();
   private closed = false;
@@ -85,16 +106,16 @@ export class FetchLoop {
     readonly topic: string,
     private readonly groupId: string,
     private readonly o: FetchOptions,
+    private readonly newCluster: () => KafkajsCluster = () => clusterOf(kafka),
   ) {
-    this.cluster = clusterOf(kafka);
+    this.cluster = newCluster();
     this.admin = new TopicAdmin(kafka, topic, groupId);
   }
 
   /** Connects and starts fetching every partition of `start` from its offset; resolves once running. */
   async run(start: Map<number, bigint>, h: FetchHandlers): Promise<void> {
     for (const [p, o] of start) this.positions.set(p, o);
-    await this.cluster.connect();
-    await this.cluster.addTargetTopic(this.topic);
+    await this.connect();
     this.loop = this.fetchUntilClosed(h).catch((err: unknown) => {
       if (!this.closed) h.onError(err instanceof StreamError ? err : new StreamError('KAFKA_UNAVAILABLE', `fetching ${this.topic}: ${(err as Error).message}`, { cause: err }));
     });
@@ -127,21 +148,59 @@ export class FetchLoop {
         this.wake = undefined;
         continue;
       }
+      const round = this.round;
+      const stallMs = (this.o.maxWaitMs ?? 500) + (this.o.stallMs ?? DEFAULT_STALL_MS);
       try {
-        const leaders = this.cluster.findLeaderForPartitions(this.topic, ready);
-        // One fetch per leader at a time; with several leaders the loop goes at the pace of the
-        // slowest answer, which under load is a full one and on an idle topic the long poll.
-        await Promise.all(Object.entries(leaders).map(([leader, parts]) => this.fetchFrom(Number(leader), parts, h)));
+        await withDeadline(this.fetchRound(ready, round, h), stallMs, () => {
+          return new StreamError('KAFKA_UNAVAILABLE', `no answer to a fetch of ${this.topic} within ${stallMs / 1000} s`, { details: { topic: this.topic, stalled: true } });
+        });
         this.recovered(h);
       } catch (err) {
         if (this.closed) return;
+        if (round === this.round) {
+          if (err instanceof StreamError && err.details.stalled === true) {
+            h.log('warn', 'a fetch got no answer in time; replacing the broker connections', { topic: this.topic, seconds: stallMs / 1000 });
+          }
+          this.abandon();
+        }
         await this.passing(err, h);
       }
     }
   }
 
-  private async fetchFrom(nodeId: number, partitions: number[], h: FetchHandlers): Promise<void> {
-    const broker = await this.cluster.findBroker({ nodeId });
+  private async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.cluster.connect();
+    await this.cluster.addTargetTopic(this.topic);
+    this.connected = true;
+  }
+
+  private async fetchRound(ready: number[], round: number, h: FetchHandlers): Promise<void> {
+    // The round's own cluster: an abandoned round never touches its successor's.
+    const cluster = this.cluster;
+    if (!this.connected) {
+      await cluster.connect();
+      await cluster.addTargetTopic(this.topic);
+      if (round !== this.round) return;
+      this.connected = true;
+    }
+    const leaders = cluster.findLeaderForPartitions(this.topic, ready);
+    // One fetch per leader at a time; with several leaders the loop goes at the pace of the
+    // slowest answer, which under load is a full one and on an idle topic the long poll.
+    await Promise.all(Object.entries(leaders).map(([leader, parts]) => this.fetchFrom(cluster, Number(leader), parts, round, h)));
+  }
+
+  /** A round failed: its connections are beyond trust. Fresh ones, and its late answers dropped. */
+  private abandon(): void {
+    this.round++;
+    const stale = this.cluster;
+    this.cluster = this.newCluster();
+    this.connected = false;
+    void withDeadline(stale.disconnect(), CLOSE_DEADLINE_MS, () => new Error('disconnect')).catch(() => {});
+  }
+
+  private async fetchFrom(cluster: KafkajsCluster, nodeId: number, partitions: number[], round: number, h: FetchHandlers): Promise<void> {
+    const broker = await cluster.findBroker({ nodeId });
     const asked = new Map(partitions.map((p) => [p, this.positions.get(p)!]));
     const request = fetchV11Request({
       replicaId: -1,
@@ -161,6 +220,8 @@ export class FetchLoop {
         parse: async (decoded) => decoded.value,
       },
     });
+    // An answer to an abandoned round: its positions may have moved on since.
+    if (round !== this.round || this.closed) return;
     if (res.errorCode !== 0) throw new StreamError('KAFKA_PROTOCOL', `Fetch of ${this.topic} failed with error code ${res.errorCode}`);
     let metadataStale = false;
     for (const t of res.topics) {
@@ -196,7 +257,7 @@ export class FetchLoop {
       }
     }
     if (metadataStale) {
-      await this.cluster.refreshMetadata();
+      await cluster.refreshMetadata();
       await sleep(200);
     }
   }
@@ -241,8 +302,8 @@ export class FetchLoop {
     }
     this.troubled(`${name || e.code}: ${e.message}`, e, h);
     this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), 10_000);
+    // The next round connects a fresh cluster, which reads the metadata anew.
     await sleep(this.backoffMs);
-    await this.cluster.refreshMetadata().catch(() => {});
   }
 
   private troubled(reason: string, e: StreamError, h: FetchHandlers): void {
@@ -267,13 +328,16 @@ export class FetchLoop {
    */
   async commit(offsets: Map<number, bigint>): Promise<void> {
     if (offsets.size === 0 || this.closed) return;
-    const coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
-    await coordinator.offsetCommit({
-      groupId: this.groupId,
-      groupGenerationId: -1,
-      memberId: '',
-      topics: [{ topic: this.topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: offset.toString() })) }],
-    });
+    const commit = async () => {
+      const coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+      await coordinator.offsetCommit({
+        groupId: this.groupId,
+        groupGenerationId: -1,
+        memberId: '',
+        topics: [{ topic: this.topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: offset.toString() })) }],
+      });
+    };
+    await withDeadline(commit(), COMMIT_DEADLINE_MS, () => new StreamError('KAFKA_UNAVAILABLE', `no answer to the group commit of ${this.topic} within ${COMMIT_DEADLINE_MS / 1000} s`));
   }
 
   async close(): Promise<void> {
@@ -281,6 +345,7 @@ export class FetchLoop {
     this.closed = true;
     this.wake?.();
     await this.loop?.catch(() => {});
-    await Promise.allSettled([this.cluster.disconnect(), this.admin.close()]);
+    const closing = Promise.allSettled([this.cluster.disconnect(), this.admin.close()]);
+    await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error('close')).catch(() => {});
   }
 }

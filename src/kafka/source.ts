@@ -6,8 +6,12 @@
 
 import type { Kafka, Admin } from 'kafkajs';
 import type { ScanMode } from '../config/types.js';
+import { withDeadline } from '../deadline.js';
 import { StreamError, toStreamError } from '../errors.js';
 import type { RecordChunk } from './record-chunks.js';
+
+/** Above kafkajs' own request timeout (30 s) and its retries of a refused connection. */
+const ADMIN_DEADLINE_MS = 90_000;
 
 export interface FetchedChunk {
   partition: number;
@@ -62,6 +66,7 @@ export class TopicAdmin {
     private readonly kafka: Kafka,
     readonly topic: string,
     private readonly groupId: string,
+    private readonly deadlineMs = ADMIN_DEADLINE_MS,
   ) {}
 
   private async adminClient(): Promise<Admin> {
@@ -72,9 +77,28 @@ export class TopicAdmin {
     return this.admin;
   }
 
+  /**
+   * `ask` with the admin client, within a deadline. After any failure the client is dropped and
+   * the next question goes over fresh connections: a kafkajs connection cut mid-answer by a
+   * broker's death never answers again (see fetch-loop.ts), and a restart waiting on it would
+   * wait forever.
+   */
+  private async asking<T>(what: string, ask: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      return await withDeadline((async () => ask(await this.adminClient()))(), this.deadlineMs, () => {
+        return new StreamError('KAFKA_UNAVAILABLE', `no answer to ${what} of ${this.topic} within ${this.deadlineMs / 1000} s`, { details: { stalled: true } });
+      });
+    } catch (err) {
+      const stale = this.admin;
+      this.admin = undefined;
+      if (stale) void withDeadline(stale.disconnect(), 5_000, () => new Error('disconnect')).catch(() => {});
+      throw err;
+    }
+  }
+
   async partitions(): Promise<number[]> {
-    const admin = await this.adminClient();
-    const meta = await admin.fetchTopicMetadata({ topics: [this.topic] }).catch((err: unknown) => {
+    const meta = await this.asking('a metadata request', (admin) => admin.fetchTopicMetadata({ topics: [this.topic] })).catch((err: unknown) => {
+      if (err instanceof StreamError && err.details.stalled === true) throw err;
       // A refused credential is not a missing topic: it must not be restarted onto again. A
       // broker that cannot be reached is an outage, not a missing topic either.
       const verdict = toStreamError(err, 'KAFKA_TOPIC_MISSING', 'kafka');
@@ -88,13 +112,15 @@ export class TopicAdmin {
   }
 
   async endOffsets(): Promise<Map<number, bigint>> {
-    const admin = await this.adminClient();
-    const offsets = await admin.fetchTopicOffsets(this.topic);
+    const offsets = await this.asking('a list-offsets request', (admin) => admin.fetchTopicOffsets(this.topic));
     return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   }
 
   async initialOffsets(mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>> {
-    const admin = await this.adminClient();
+    return this.asking('a list-offsets request', (admin) => this.offsetsBy(admin, mode, timestampMs));
+  }
+
+  private async offsetsBy(admin: Admin, mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>> {
     const topicOffsets = await admin.fetchTopicOffsets(this.topic);
     const low = new Map(topicOffsets.map((o) => [o.partition, BigInt(o.low)]));
     const high = new Map(topicOffsets.map((o) => [o.partition, BigInt(o.high)]));

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
+import { withDeadline } from '../deadline.js';
 import { createKafka } from '../kafka/client.js';
 import { endOffsets, ensureTopic } from '../kafka/topics.js';
 import { SAMPLE_KINDS, sampleRecord, type SampleKind } from './sample-events.js';
@@ -38,18 +39,6 @@ export interface ProduceSummary {
 }
 
 const SEND_DEADLINE_MS = 60_000;
-
-async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s; is the broker up?`)), ms);
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}`);
@@ -147,7 +136,7 @@ async function main(argv: string[]): Promise<void> {
         await withDeadline(
           producer.send({ topic: p.topic, messages, acks: -1, compression: CompressionTypes.None }),
           SEND_DEADLINE_MS,
-          `sending records ${from}..${from + messages.length - 1} to ${p.topic}`,
+          () => new Error(`sending records ${from}..${from + messages.length - 1} to ${p.topic} took longer than ${SEND_DEADLINE_MS / 1000} s; is the broker up?`),
         );
         const now = performance.now();
         if (now - lastReport >= 1000) {
