@@ -1,9 +1,9 @@
 // What the outage and fault tests do to real parts: stop and start the test broker, make a
-// table's files unwritable (chattr +i, which even root cannot write through), and read the
-// runtime's /metrics while it runs.
+// table's files unwritable (chattr +i, which even root cannot write through), put a warehouse on
+// a small file system and fill it, and read the runtime's /metrics while it runs.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './build.js';
 import { KAFKA_PORT } from './kafka.js';
@@ -27,6 +27,37 @@ export function immutableUnavailable(dir: string): string | undefined {
   if (probe.status !== 0) return `chattr +i is refused on ${dir}: ${probe.stderr.trim()}`;
   spawnSync('chattr', ['-i', dir]);
   return undefined;
+}
+
+/**
+ * Mounts a tmpfs of `mb` MiB on `dir`; why it cannot, or undefined when it did. Needs root (or
+ * CAP_SYS_ADMIN) and a kernel that lets this process mount.
+ */
+export function mountSmallDisk(dir: string, mb: number): string | undefined {
+  if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root; this process is not root';
+  const probe = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${mb}m`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (probe.error) return `mount is not installed (${probe.error.message})`;
+  if (probe.status !== 0) return `mount -t tmpfs is refused on ${dir}: ${probe.stderr.trim()}`;
+  return undefined;
+}
+
+export function unmount(dir: string): void {
+  spawnSync('umount', [dir]);
+}
+
+/** Writes `file` until the file system is full (ENOSPC); the bytes written. */
+export function fillDisk(file: string): number {
+  const fd = openSync(file, 'w');
+  const block = Buffer.alloc(64 * 1024, 1);
+  let written = 0;
+  try {
+    for (;;) written += writeSync(fd, block);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  } finally {
+    closeSync(fd);
+  }
+  return written;
 }
 
 /** The data and metadata folders of a table in a file warehouse (`<namespace>.db/<table>/`, as pyiceberg lays it out). */

@@ -5,7 +5,7 @@
 // Random moments come from a seeded generator; the seed is printed, and STREAMBERG_FAULT_SEED
 // replays a run.
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { ensureTopic } from '../../src/kafka/topics.js';
 import { sampleRecord } from '../../src/tools/sample-events.js';
 import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { expectExactlyOnce } from '../helpers/expectations.js';
-import { immutableUnavailable, kafkaSh, logLines, setImmutable, sleep, tableDirs } from '../helpers/faults.js';
+import { fillDisk, immutableUnavailable, kafkaSh, logLines, mountSmallDisk, setImmutable, sleep, tableDirs, unmount } from '../helpers/faults.js';
 import { KAFKA_PORT, ensureKafka } from '../helpers/kafka.js';
 import { ensurePythonEnv, runPython } from '../helpers/python.js';
 import { expectedRecords, produce, readTable, runToExit, runtimeProject, startRuntime, type RuntimeProject } from '../helpers/runtime.js';
@@ -246,6 +246,44 @@ print(json.dumps({"commits": done, "conflicts": conflicts}))
     expect(logLines(run.output(), /^pipeline recovered/, p.bid).length).toBe(1);
     await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 12000, 83, 0.02));
   }, 300_000);
+
+  it('rides out a full disk under the warehouse during a bounded run: degraded, recovered once space is freed, exactly once', async (ctx) => {
+    const p = runtimeProject({ runtimeExtra: RESTART });
+    mkdirSync(p.warehouse, { recursive: true });
+    const why = mountSmallDisk(p.warehouse, 24);
+    if (why) {
+      console.warn(`skipped: ${why}`);
+      ctx.skip();
+    }
+    try {
+      produce(p, p.bid, ['--count', '2000', '--partitions', '2', '--malformed-ratio', '0.02', '--seed', '87']);
+      produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '88']);
+      const first = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+      expect(first.code, first.output).toBe(0);
+      produce(p, p.bid, ['--count', '10000', '--start-index', '2000', '--malformed-ratio', '0.02', '--seed', '87']);
+      const filler = path.join(p.warehouse, 'filler');
+      fillDisk(filler);
+      const run = startRuntime(p, ['--bounded', '--parallelism', '1', '--checkpoint-interval', '300ms', '--metrics-port', '0']);
+      try {
+        await run.waitFor(new RegExp(`"pipeline degraded[^"]*","pipeline":"${p.bid}"`), 120_000);
+        await sleep(10_000);
+        expect(run.child.exitCode).toBeNull();
+      } finally {
+        rmSync(filler, { force: true });
+      }
+      const ended = await Promise.race([run.exited, sleep(180_000).then(() => 'still running')]);
+      if (ended === 'still running') run.child.kill('SIGKILL');
+      expect(ended, run.output().slice(-3000)).toBe(0);
+      const degraded = logLines(run.output(), /^pipeline degraded/, p.bid);
+      expect(degraded).toHaveLength(1);
+      expect(degraded[0]!.code).toBe('STORAGE_FAILED');
+      expect(JSON.stringify(degraded[0])).toMatch(/ENOSPC|SQLITE_FULL/);
+      expect(logLines(run.output(), /^pipeline recovered/, p.bid)).toHaveLength(1);
+      await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 12000, 87, 0.02));
+    } finally {
+      unmount(p.warehouse);
+    }
+  }, 360_000);
 
   it('dead-letters a burst of 10,000 poison records between good ones, each once, and lands every good one once', async () => {
     const p = runtimeProject({ runtimeExtra: RESTART });
