@@ -6,6 +6,11 @@
 
 import * as arrow from 'apache-arrow';
 import type { Kafka, Producer } from 'kafkajs';
+import { withDeadline } from '../deadline.js';
+import { StreamError } from '../errors.js';
+
+/** Above kafkajs' own request timeout (30 s) and its retries. */
+const SEND_DEADLINE_MS = 90_000;
 
 interface Letter {
   key: Buffer | null;
@@ -58,16 +63,28 @@ export class DeadLetterTopic {
     const due = [...this.byEpoch.keys()].filter((e) => e <= epoch).sort((a, b) => a - b);
     const messages = due.flatMap((e) => this.byEpoch.get(e)!);
     if (messages.length > 0) {
-      if (!this.producer) {
-        this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-        await this.producer.connect();
+      const send = async () => {
+        if (!this.producer) {
+          this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+          await this.producer.connect();
+        }
+        await this.producer.send({ topic: this.topic, messages, acks: -1 });
+      };
+      try {
+        await withDeadline(send(), SEND_DEADLINE_MS, () => new StreamError('KAFKA_UNAVAILABLE', `no answer to dead letters sent to ${this.topic} within ${SEND_DEADLINE_MS / 1000} s`));
+      } catch (err) {
+        // The next checkpoint sends again over fresh connections: a kafkajs connection cut
+        // mid-answer never answers again (see kafka/fetch-loop.ts).
+        const stale = this.producer;
+        this.producer = undefined;
+        if (stale) void withDeadline(stale.disconnect(), 5_000, () => new Error('disconnect')).catch(() => {});
+        throw err;
       }
-      await this.producer.send({ topic: this.topic, messages, acks: -1 });
     }
     for (const e of due) this.byEpoch.delete(e);
   }
 
   async close(): Promise<void> {
-    await this.producer?.disconnect();
+    if (this.producer) await withDeadline(this.producer.disconnect(), 5_000, () => new Error('disconnect')).catch(() => {});
   }
 }
