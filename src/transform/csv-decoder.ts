@@ -22,7 +22,8 @@ import { isUtf8 } from 'node:buffer';
 import type { SqlType } from '../config/sql-types.js';
 import type { CsvOptions } from '../config/types.js';
 import type { DeadLetter } from './dead-letter.js';
-import { converterFor, JsonTypeError, type DecodedBatch, type DecodeOptions, type SourceField } from './json-decoder.js';
+import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
+import { converterFor, JsonTypeError } from './value-convert.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
 
 export const DEFAULT_CSV_OPTIONS: CsvOptions = {

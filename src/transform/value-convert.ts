@@ -1,0 +1,207 @@
+// A JSON value (as JSON.parse gives it, or a CSV field's text) → the value a column of its SQL
+// type holds, following Flink's JsonToRowDataConverters (flink-json 1.19) with the differences
+// json-decoder.ts lists. Shared by the JSON and CSV decoders; a value that cannot take its type
+// throws JsonTypeError, which the decoders turn into that record's dead letter.
+
+import type { SqlType } from '../config/sql-types.js';
+import { formatSqlType } from '../config/sql-types.js';
+import { parseDateText, parseTimeText, parseTimestampText, truncateToPrecision } from './time.js';
+
+/** Why a JSON value cannot take its declared type; caught per record. */
+export class JsonTypeError extends Error {}
+
+/** A JSON number JSON.parse could not hold exactly: the decoder re-reads its digits from the text. */
+export class InexactIntegerError extends JsonTypeError {}
+
+/**
+ * A number that cannot take its type. JSON.parse turned it into a double (Infinity beyond
+ * ±1.8e308), so the message is rebuilt from the record's text when the field is top-level.
+ */
+export class NumberTypeError extends JsonTypeError {
+  constructor(readonly type: SqlType, message: string) {
+    super(message);
+  }
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+export type Converter = (v: unknown) => unknown;
+
+function fail(type: SqlType, v: unknown): never {
+  if (typeof v === 'number') {
+    const shown = Number.isFinite(v) ? String(v) : 'a number beyond the range of a double';
+    throw new NumberTypeError(type, `${shown} cannot be read as ${formatSqlType(type)}`);
+  }
+  const shown = typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v);
+  throw new JsonTypeError(`${shown} cannot be read as ${formatSqlType(type)}`);
+}
+
+const INT_TEXT = /^\s*[+-]?\d+\s*$/;
+
+/**
+ * INT → number. BIGINT → number, or bigint beyond ±2^53: text is exact already; a JSON number
+ * that large was rounded by JSON.parse, so it is re-read from the record's text (see exactInteger).
+ */
+function toInteger(type: SqlType, v: unknown, min: number, max: number): number | bigint {
+  let n: number;
+  if (typeof v === 'number') n = Math.trunc(v); // Jackson's asInt/asLong truncate a fractional number
+  else if (typeof v === 'string' && INT_TEXT.test(v)) n = Number(v);
+  else fail(type, v);
+  if (!Number.isFinite(n) || n < min || n > max) fail(type, v);
+  if (Number.isSafeInteger(n)) return n;
+  if (type.kind !== 'bigint') fail(type, v);
+  if (typeof v === 'string') {
+    const b = BigInt(v.trim());
+    if (b < INT64_MIN || b > INT64_MAX) fail(type, v);
+    return b;
+  }
+  throw new InexactIntegerError(`${String(v)} is beyond ±2^53 and cannot be read exactly as ${formatSqlType(type)} here`);
+}
+
+/**
+ * The digits of top-level member `name` of a JSON object text, when it is an integer literal;
+ * the last occurrence wins, as with JSON.parse. Keys written with escapes are not matched.
+ */
+export function exactInteger(text: string, name: string): bigint | null {
+  const key = JSON.stringify(name);
+  let depth = 0;
+  let found: bigint | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (depth !== 1 || text.slice(start, i + 1) !== key) continue;
+      const m = /^\s*:\s*(-?\d+)(?![\d.eE])/.exec(text.slice(i + 1, i + 64));
+      if (m !== null) found = BigInt(m[1]!);
+      else found = null;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return found !== null && found >= INT64_MIN && found <= INT64_MAX ? found : null;
+}
+
+const FLOAT_TEXT = /^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?Infinity|NaN)\s*$/;
+
+function toFloat(type: SqlType, v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && FLOAT_TEXT.test(v)) return Number(v);
+  fail(type, v);
+}
+
+/**
+ * A converter per SQL type, built once per pipeline. `inner` converts values nested in ARRAY,
+ * MAP or ROW, whose source text is not at hand.
+ */
+export function converterFor(type: SqlType, inner: Converter = nonNullConverter(type)): Converter {
+  const nullable = type.nullable;
+  return (v) => {
+    if (v === null || v === undefined) {
+      if (!nullable) throw new JsonTypeError(`null for NOT NULL ${formatSqlType(type)}`);
+      return null;
+    }
+    return inner(v);
+  };
+}
+
+export function nonNullConverter(type: SqlType): Converter {
+  switch (type.kind) {
+    case 'string':
+      // Flink: text nodes as they are, other scalars by their text, containers as JSON. Nested,
+      // the source text is not at hand: a number JSON.parse rounded is refused rather than
+      // stored rounded, or as "Infinity".
+      return (v) => {
+        if (typeof v === 'string') return v;
+        if (typeof v === 'number') {
+          if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) {
+            throw new JsonTypeError(`${Number.isFinite(v) ? String(v) : 'a number beyond the range of a double'} cannot be kept exactly as ${formatSqlType(type)} inside a nested value`);
+          }
+          return String(v);
+        }
+        if (typeof v === 'object' && v !== null) return nestedJsonText(type, v);
+        return String(v);
+      };
+    case 'boolean':
+      return (v) => {
+        if (typeof v === 'boolean') return v;
+        if (typeof v === 'string') {
+          const t = v.trim().toLowerCase();
+          if (t === 'true') return true;
+          if (t === 'false') return false;
+        }
+        fail(type, v);
+      };
+    case 'int':
+      return (v) => toInteger(type, v, -2147483648, 2147483647);
+    case 'bigint':
+      return (v) => toInteger(type, v, -9223372036854775808, 9223372036854775807);
+    case 'float':
+      return (v) => Math.fround(toFloat(type, v));
+    case 'double':
+      return (v) => toFloat(type, v);
+    case 'decimal': {
+      const limit = 10 ** (type.precision - type.scale);
+      return (v) => {
+        const n = toFloat(type, v);
+        if (!Number.isFinite(n) || Math.abs(n) >= limit) fail(type, v);
+        return n;
+      };
+    }
+    case 'date':
+      return (v) => (typeof v === 'string' ? parseDateText(v) ?? fail(type, v) : fail(type, v));
+    case 'time':
+      return (v) => (typeof v === 'string' ? parseTimeText(v) ?? fail(type, v) : fail(type, v));
+    case 'timestamp':
+    case 'timestamp_ltz': {
+      // TIMESTAMP_LTZ text is read as UTC, as Flink's JSON format writes it (`…Z`).
+      const p = type.precision;
+      return (v) => {
+        const micros = typeof v === 'string' ? parseTimestampText(v) : null;
+        return micros === null ? fail(type, v) : truncateToPrecision(micros, p);
+      };
+    }
+    case 'bytes':
+    case 'fixed':
+      // Flink's JSON format carries binary as base64 text.
+      return (v) => {
+        if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) fail(type, v);
+        const bytes = new Uint8Array(Buffer.from(v, 'base64'));
+        if (type.kind === 'fixed' && bytes.length !== type.length) fail(type, v);
+        return bytes;
+      };
+    case 'array': {
+      const element = converterFor(type.element);
+      return (v) => (Array.isArray(v) ? v.map(element) : fail(type, v));
+    }
+    case 'map': {
+      const key = converterFor({ ...type.key, nullable: false });
+      const value = converterFor(type.value);
+      return (v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(type, v);
+        const out = new Map<unknown, unknown>();
+        for (const [k, x] of Object.entries(v)) out.set(key(k), value(x));
+        return out;
+      };
+    }
+    case 'row': {
+      const fields = type.fields.map((f) => ({ name: f.name, conv: converterFor(f.type), own: f.name in Object.prototype }));
+      return (v) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(type, v);
+        const o = v as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const f of fields) out[f.name] = f.conv(f.own && !Object.hasOwn(o, f.name) ? undefined : o[f.name]);
+        return out;
+      };
+    }
+  }
+}
+
+/** JSON text of a nested value; a value nested too deeply for JSON.stringify's recursion is refused. */
+function nestedJsonText(type: SqlType, v: object): string {
+  try {
+    return JSON.stringify(v);
+  } catch (e) {
+    throw new JsonTypeError(`a value that cannot be written as JSON text for ${formatSqlType(type)} (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
