@@ -13,6 +13,26 @@ import { StreamError, isStreamError } from '../errors.js';
 import type { RawBatch } from './raw-batch.js';
 import { CODEC_NONE, codecName, decompress } from './codecs.js';
 import { crc32c } from './crc32c.js';
+import {
+  ATTR_CODEC_MASK,
+  ATTR_CONTROL,
+  ATTR_LOG_APPEND_TIME,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES,
+  BASE_TIMESTAMP,
+  CONTROL_TYPE_ABORT,
+  CRC,
+  LAST_OFFSET_DELTA,
+  MAX_TIMESTAMP,
+  PRODUCER_ID,
+  RECORD_COUNT,
+  RECORDS,
+  completeBatchLength,
+  corrupt,
+  hex,
+  where,
+  type BatchSpan,
+} from './record-batch-format.js';
 
 export interface AbortedTransaction {
   producerId: bigint;
@@ -39,101 +59,11 @@ export interface DecodedRecords {
   skipped: { control: number; aborted: number; belowFrom: number; pastEnd: number };
 }
 
-export interface BatchSpan {
-  start: number;
-  end: number;
-  baseOffset: bigint;
-  lastOffset: bigint;
-  recordCount: number;
-}
 
-// Byte positions inside a batch, from its first byte.
-const BATCH_LENGTH = 8;
-const MAGIC = 16;
-const CRC = 17;
-const ATTRIBUTES = 21;
-const LAST_OFFSET_DELTA = 23;
-const BASE_TIMESTAMP = 27;
-const MAX_TIMESTAMP = 35;
-const PRODUCER_ID = 43;
-const RECORD_COUNT = 57;
-const RECORDS = 61;
-/** baseOffset and batchLength precede what batchLength counts. */
-const LOG_OVERHEAD = 12;
-
-const ATTR_CODEC_MASK = 0x07;
-const ATTR_LOG_APPEND_TIME = 0x08;
-const ATTR_TRANSACTIONAL = 0x10;
-const ATTR_CONTROL = 0x20;
-
-const CONTROL_TYPE_ABORT = 0;
 const TWO_POW_32 = 4294967296;
 /** Offsets are stored as two int32 words when the platform is little-endian (every Node target today). */
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-function where(topic: string, partition: number, offset: bigint): string {
-  return `the record batch at offset ${offset} of topic-partition ${topic}-${partition}`;
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16).padStart(8, '0')}`;
-}
-
-function corrupt(topic: string, partition: number, offset: bigint, what: string, cause?: unknown): StreamError {
-  return new StreamError('KAFKA_BATCH_CORRUPT', `${what} in ${where(topic, partition, offset)}`, {
-    cause,
-    details: { topic, partition, offset },
-  });
-}
-
-/**
- * The byte length of the complete batch at `pos`, or -1 when the bytes stop inside it (the
- * broker's cut). Throws on a length no batch can have and on message formats before v2.
- */
-function completeBatchLength(view: DataView, pos: number, topic: string, partition: number): number {
-  const left = view.byteLength - pos;
-  if (left < LOG_OVERHEAD) return -1;
-  const batchLength = view.getInt32(pos + BATCH_LENGTH);
-  if (batchLength < RECORDS - LOG_OVERHEAD) {
-    throw corrupt(topic, partition, view.getBigInt64(pos), `batch length ${batchLength} is below the v2 header's size`);
-  }
-  const total = LOG_OVERHEAD + batchLength;
-  if (left < total) return -1;
-  const magic = view.getInt8(pos + MAGIC);
-  if (magic !== 2) {
-    const offset = view.getBigInt64(pos);
-    if (magic === 0 || magic === 1) {
-      throw new StreamError(
-        'KAFKA_CODEC_UNSUPPORTED',
-        `${where(topic, partition, offset)} uses message format v${magic} (magic ${magic}); only record batch v2 (Kafka 0.11+) is supported`,
-        { details: { topic, partition, offset, magic } },
-      );
-    }
-    throw corrupt(topic, partition, offset, `magic byte ${magic}`);
-  }
-  return total;
-}
-
-/** Header walk only (no CRC, no decompression): the complete batches in `bytes`, for splitting a fetch into tasks at batch boundaries without decoding. `complete` = bytes covered by complete batches. */
-export function scanRecordBatches(bytes: Uint8Array): { spans: BatchSpan[]; complete: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const spans: BatchSpan[] = [];
-  let pos = 0;
-  for (;;) {
-    const total = completeBatchLength(view, pos, '?', -1);
-    if (total < 0) break;
-    const baseOffset = view.getBigInt64(pos);
-    spans.push({
-      start: pos,
-      end: pos + total,
-      baseOffset,
-      lastOffset: baseOffset + BigInt(view.getInt32(pos + LAST_OFFSET_DELTA)),
-      recordCount: view.getInt32(pos + RECORD_COUNT),
-    });
-    pos += total;
-  }
-  return { spans, complete: pos };
-}
 
 /** A data batch that passed the checks, waiting for its records to be copied out. */
 interface PendingBatch {

@@ -9,7 +9,8 @@
 // later chunks' lists — or that producer's next, committed transaction would be dropped as well.
 
 import { StreamError } from '../errors.js';
-import { abortMarkerProducer, scanRecordBatches, type AbortedTransaction, type BatchSpan } from './record-batch.js';
+import { abortMarkerProducer, type AbortedTransaction } from './record-batch.js';
+import { scanRecordBatches, type BatchSpan } from './record-batch-format.js';
 
 /** Record batches of one partition, as one transform task receives them. */
 export interface RecordChunk {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StreamError } from '../../src/errors.js';
-import { decodeRecordBatches, scanRecordBatches, type DecodeRecordsOptions, type DecodedRecords } from '../../src/kafka/record-batch.js';
+import { scanRecordBatches } from '../../src/kafka/record-batch-format.js';
+import { decodeRecordBatches, type DecodeRecordsOptions, type DecodedRecords } from '../../src/kafka/record-batch.js';
 import { rawKey, rawValue } from '../../src/kafka/raw-batch.js';
 import { buildRecordBatch, concatBytes, controlBatch, type BuilderCodec, type BuilderRecord } from '../helpers/record-batch-builder.js';
 
