@@ -18,7 +18,7 @@ import { avroSchemaOf, avroTypeOf } from '../src/transform/avro-schema.js';
 import { createConfluentAvroDecoder } from '../src/transform/avro-decoder.js';
 import { DEFAULT_CSV_OPTIONS } from '../src/transform/csv-decoder.js';
 import { createDecoder, type RecordDecoder } from '../src/transform/decoder.js';
-import { buildTransform, type CompiledTransform } from '../src/transform/pipeline.js';
+import { buildTransform, type CompiledTransform } from '../src/transform/batch-transform.js';
 import { packRawBatch, type RawBatch } from '../src/kafka/raw-batch.js';
 import { runtimeLayout } from '../src/transform/registry.js';
 import { SchemaCache } from '../src/transform/schema-registry.js';

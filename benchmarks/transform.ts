@@ -11,7 +11,7 @@ import { parseSqlType } from '../src/config/sql-types.js';
 import type { FieldConfig, PipelineConfig, TransformationEntry } from '../src/config/types.js';
 import { buildColumn, recordBatchOf } from '../src/transform/columns.js';
 import { createJsonDecoder } from '../src/transform/json-decoder.js';
-import { buildTransform, transformFor, type CompiledTransform } from '../src/transform/pipeline.js';
+import { buildTransform, transformFor, type CompiledTransform } from '../src/transform/batch-transform.js';
 import { packRawBatch, type RawBatch } from '../src/kafka/raw-batch.js';
 import { runtimeLayout } from '../src/transform/registry.js';
 import { BaseTransformer, type Row, type TransformContext } from '../src/transform/transformer.js';

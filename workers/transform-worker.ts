@@ -8,7 +8,7 @@ import { workerData } from 'node:worker_threads';
 import { shouldFail } from '../src/runtime/faults.js';
 import { serializeError } from '../src/errors.js';
 import type { TransformTask, TransformTaskOutcome } from '../src/runtime/messages.js';
-import { buildTransform, type CompiledTransform, type TransformSpec } from '../src/transform/pipeline.js';
+import { buildTransform, type CompiledTransform, type TransformSpec } from '../src/transform/batch-transform.js';
 import { decodeRecordBatches } from '../src/kafka/record-batch.js';
 
 const specs = new Map<string, TransformSpec>((workerData as { specs: Array<[string, TransformSpec]> }).specs);

@@ -7,7 +7,7 @@
 import type { DataFile } from '../iceberg/data-file-writer.js';
 import type { SerializedError } from '../errors.js';
 import type { RecordChunk } from '../kafka/record-chunks.js';
-import type { TransformStats } from '../transform/pipeline.js';
+import type { TransformStats } from '../transform/batch-transform.js';
 import type { HostedEvent } from '../worker-host.js';
 
 /** Main thread → sink actor (worker thread). */

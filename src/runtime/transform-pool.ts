@@ -4,7 +4,7 @@
 
 import { Piscina } from 'piscina';
 import { StreamError, deserializeError, toStreamError } from '../errors.js';
-import type { TransformSpec } from '../transform/pipeline.js';
+import type { TransformSpec } from '../transform/batch-transform.js';
 import type { TransformTask, TransformTaskOutcome, TransformTaskResult } from './messages.js';
 import { workerFile } from '../worker-host.js';
 

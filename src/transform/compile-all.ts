@@ -3,7 +3,7 @@
 
 import type { AppConfig } from '../config/types.js';
 import { StreamError, toStreamError } from '../errors.js';
-import { buildTransform, type TransformSpec } from './pipeline.js';
+import { buildTransform, type TransformSpec } from './batch-transform.js';
 
 /** Throws one TRANSFORMER_LOAD_FAILED listing every pipeline that fails, each named by topic. */
 export async function compileTransforms(config: AppConfig): Promise<Map<string, TransformSpec>> {

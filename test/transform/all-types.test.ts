@@ -2,7 +2,7 @@
 // of the same types, checked value by value in the Arrow output.
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { compileSqlTransform } from '../../src/transform/pipeline.js';
+import { compileSqlTransform } from '../../src/transform/batch-transform.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { pipeline } from './helpers.js';
 

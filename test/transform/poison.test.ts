@@ -2,7 +2,7 @@
 // (topic, partition, offset, key, reason) and the good records of the same batch land.
 
 import { describe, expect, it } from 'vitest';
-import { compileSqlTransform, transformFor } from '../../src/transform/pipeline.js';
+import { compileSqlTransform, transformFor } from '../../src/transform/batch-transform.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import type { Row } from '../../src/transform/transformer.js';
 import { pipeline, rowsOf } from './helpers.js';

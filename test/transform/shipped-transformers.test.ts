@@ -1,7 +1,7 @@
 // The PyFlink job's three transformers, loaded through the registry from transformations/, on batches
 // whose expected rows are worked out by hand in the comments.
 import { describe, expect, it } from 'vitest';
-import { buildTransform } from '../../src/transform/pipeline.js';
+import { buildTransform } from '../../src/transform/batch-transform.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { entry, pipeline, rowsOf, us } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StreamError } from '../../src/errors.js';
-import { buildTransform, compileSqlTransform } from '../../src/transform/pipeline.js';
+import { buildTransform, compileSqlTransform } from '../../src/transform/batch-transform.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { entry, pipeline, ROOT, rowsOf, us } from './helpers.js';
 
