@@ -15,3 +15,11 @@ export async function withDeadline<T>(work: Promise<T>, ms: number, error: () =>
     clearTimeout(timer);
   }
 }
+
+/**
+ * Disconnects a client that is no longer trusted, without waiting on it: its lost requests may
+ * hold its disconnect forever, and nothing depends on it any more.
+ */
+export function letGo(client: { disconnect(): Promise<unknown> } | undefined): void {
+  if (client) void withDeadline(client.disconnect(), 5_000, () => new Error('disconnect')).catch(() => {});
+}

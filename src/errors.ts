@@ -4,8 +4,9 @@
 // Anything else that is thrown (a kafkajs error, a file-system error, a string, a plain object) is
 // classified by its data — its `name`, its `code`, kafkajs' `retriable` flag, an AWS SDK response
 // status (foreign-errors.ts reads each link) — and translated into a StreamError that keeps the
-// original message, name and code. Serialization is total and bounded: whatever was thrown, a plain object that survives a
-// structured clone comes out, with at most MAX_CAUSE_DEPTH causes, and cycles cut.
+// original message, name and code. Serialization is total and bounded: whatever was thrown, a
+// plain object that survives a structured clone comes out, with at most MAX_CAUSE_DEPTH causes,
+// and cycles cut.
 
 import { foreignVerdict, guard, read, type Peer, type Verdict } from './foreign-errors.js';
 

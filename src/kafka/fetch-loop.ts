@@ -20,7 +20,7 @@
 //   move a position twice.
 
 import type { Kafka } from 'kafkajs';
-import { withDeadline } from '../deadline.js';
+import { letGo, withDeadline } from '../deadline.js';
 import { StreamError, toStreamError } from '../errors.js';
 import { parseFetchResponse, type FetchResponse } from './fetch-response.js';
 import { clusterOf, fetchV11Request, type KafkajsCluster } from './kafkajs-cluster.js';
@@ -87,7 +87,7 @@ const COMMIT_DEADLINE_MS = 30_000;
 
 export class FetchLoop {
   private cluster: KafkajsCluster;
-  /** Bumped when a stalled round is abandoned: answers to an older round are dropped. */
+  /** Bumped when a failed round is abandoned: answers to an older round are dropped. */
   private round = 0;
   private connected = false;
   private readonly positions = new Map<number, bigint>();
@@ -115,7 +115,8 @@ export class FetchLoop {
   /** Connects and starts fetching every partition of `start` from its offset; resolves once running. */
   async run(start: Map<number, bigint>, h: FetchHandlers): Promise<void> {
     for (const [p, o] of start) this.positions.set(p, o);
-    await this.connect();
+    // Connected here, so that a broker refusing us fails the start rather than the first round.
+    await this.connect(this.cluster, this.round);
     this.loop = this.fetchUntilClosed(h).catch((err: unknown) => {
       if (!this.closed) h.onError(err instanceof StreamError ? err : new StreamError('KAFKA_UNAVAILABLE', `fetching ${this.topic}: ${(err as Error).message}`, { cause: err }));
     });
@@ -157,33 +158,28 @@ export class FetchLoop {
         this.recovered(h);
       } catch (err) {
         if (this.closed) return;
-        if (round === this.round) {
-          if (err instanceof StreamError && err.details.stalled === true) {
-            h.log('warn', 'a fetch got no answer in time; replacing the broker connections', { topic: this.topic, seconds: stallMs / 1000 });
-          }
-          this.abandon();
+        if (err instanceof StreamError && err.details.stalled === true) {
+          h.log('warn', 'a fetch got no answer in time; replacing the broker connections', { topic: this.topic, seconds: stallMs / 1000 });
         }
+        this.abandon();
         await this.passing(err, h);
       }
     }
   }
 
-  private async connect(): Promise<void> {
+  /** Connects `cluster` once; a round abandoned meanwhile leaves its successor's state alone. */
+  private async connect(cluster: KafkajsCluster, round: number): Promise<void> {
     if (this.connected) return;
-    await this.cluster.connect();
-    await this.cluster.addTargetTopic(this.topic);
-    this.connected = true;
+    await cluster.connect();
+    await cluster.addTargetTopic(this.topic);
+    if (round === this.round) this.connected = true;
   }
 
   private async fetchRound(ready: number[], round: number, h: FetchHandlers): Promise<void> {
     // The round's own cluster: an abandoned round never touches its successor's.
     const cluster = this.cluster;
-    if (!this.connected) {
-      await cluster.connect();
-      await cluster.addTargetTopic(this.topic);
-      if (round !== this.round) return;
-      this.connected = true;
-    }
+    await this.connect(cluster, round);
+    if (round !== this.round) return;
     const leaders = cluster.findLeaderForPartitions(this.topic, ready);
     // One fetch per leader at a time; with several leaders the loop goes at the pace of the
     // slowest answer, which under load is a full one and on an idle topic the long poll.
@@ -196,7 +192,7 @@ export class FetchLoop {
     const stale = this.cluster;
     this.cluster = this.newCluster();
     this.connected = false;
-    void withDeadline(stale.disconnect(), CLOSE_DEADLINE_MS, () => new Error('disconnect')).catch(() => {});
+    letGo(stale);
   }
 
   private async fetchFrom(cluster: KafkajsCluster, nodeId: number, partitions: number[], round: number, h: FetchHandlers): Promise<void> {

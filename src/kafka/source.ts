@@ -6,7 +6,7 @@
 
 import type { Kafka, Admin } from 'kafkajs';
 import type { ScanMode } from '../config/types.js';
-import { withDeadline } from '../deadline.js';
+import { letGo, withDeadline } from '../deadline.js';
 import { StreamError, toStreamError } from '../errors.js';
 import type { RecordChunk } from './record-chunks.js';
 
@@ -89,9 +89,8 @@ export class TopicAdmin {
         return new StreamError('KAFKA_UNAVAILABLE', `no answer to ${what} of ${this.topic} within ${this.deadlineMs / 1000} s`, { details: { stalled: true } });
       });
     } catch (err) {
-      const stale = this.admin;
+      letGo(this.admin);
       this.admin = undefined;
-      if (stale) void withDeadline(stale.disconnect(), 5_000, () => new Error('disconnect')).catch(() => {});
       throw err;
     }
   }

@@ -6,7 +6,7 @@
 
 import * as arrow from 'apache-arrow';
 import type { Kafka, Producer } from 'kafkajs';
-import { withDeadline } from '../deadline.js';
+import { letGo, withDeadline } from '../deadline.js';
 import { StreamError } from '../errors.js';
 
 /** Above kafkajs' own request timeout (30 s) and its retries. */
@@ -75,9 +75,8 @@ export class DeadLetterTopic {
       } catch (err) {
         // The next checkpoint sends again over fresh connections: a kafkajs connection cut
         // mid-answer never answers again (see kafka/fetch-loop.ts).
-        const stale = this.producer;
+        letGo(this.producer);
         this.producer = undefined;
-        if (stale) void withDeadline(stale.disconnect(), 5_000, () => new Error('disconnect')).catch(() => {});
         throw err;
       }
     }
