@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import type { PipelineConfig } from '../src/config/types.js';
-import { avroSchemaOf, avroTypeOf } from '../src/transform/avro-schema.js';
+import { avroSchemaOf, avroTypeOf } from '../src/schema/avro-schema.js';
 import { createConfluentAvroDecoder } from '../src/transform/avro-decoder.js';
 import { DEFAULT_CSV_OPTIONS } from '../src/transform/csv-decoder.js';
 import { createDecoder, type RecordDecoder } from '../src/transform/decoder.js';

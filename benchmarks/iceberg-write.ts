@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseSqlType } from '../src/config/sql-types.js';
+import { parseSqlType } from '../src/schema/sql-types.js';
 import type { FieldConfig } from '../src/config/types.js';
 import { SqlCatalog } from '../src/iceberg/catalog-sql.js';
 import { commitAppend } from '../src/iceberg/commit.js';

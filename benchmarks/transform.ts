@@ -7,7 +7,7 @@
 import * as arrow from 'apache-arrow';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseSqlType } from '../src/config/sql-types.js';
+import { parseSqlType } from '../src/schema/sql-types.js';
 import type { FieldConfig, PipelineConfig, TransformationEntry } from '../src/config/types.js';
 import { buildColumn, recordBatchOf } from '../src/transform/columns.js';
 import { createJsonDecoder } from '../src/transform/json-decoder.js';

@@ -83,7 +83,7 @@ export function parseCli(argv: string[]): CliOptions {
  * credentials or a refused request are configuration errors (exit 2); no answer exits 1.
  */
 async function checkRestCatalog(config: RestCatalogConfig): Promise<number> {
-  const { createCatalog } = await import('./iceberg/catalog.js');
+  const { createCatalog } = await import('./iceberg/catalogs.js');
   try {
     const catalog = await createCatalog(config);
     await catalog.close();

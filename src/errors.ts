@@ -10,59 +10,9 @@
 
 import { foreignVerdict, guard, read, type Peer, type Verdict } from './foreign-errors.js';
 
-/**
- * Who has to act for the error to go away.
- * - `user`: the configuration, a transformer or the input data is wrong; retrying cannot help.
- * - `external`: a peer (Kafka, the catalog, S3) failed or refused; often passes.
- * - `internal`: a bug or a broken invariant in this runtime.
- */
-export type ErrorDomain = 'user' | 'external' | 'internal';
+import { ERROR_CODES, type ErrorCode, type ErrorDomain } from './error-codes.js';
 
-export const ERROR_CODES = {
-  // configuration and start-up
-  CONFIG_INVALID: { domain: 'user', retryable: false },
-  TRANSFORMER_LOAD_FAILED: { domain: 'user', retryable: false },
-  SQL_UNSUPPORTED: { domain: 'user', retryable: false },
-  SQL_INVALID: { domain: 'user', retryable: false },
-  SCHEMA_MISMATCH: { domain: 'user', retryable: false },
-  SCHEMA_INCOMPATIBLE_CHANGE: { domain: 'user', retryable: false },
-  // data
-  RECORD_DECODE_FAILED: { domain: 'user', retryable: false },
-  RECORD_TOO_LARGE: { domain: 'user', retryable: false },
-  EXPRESSION_FAILED: { domain: 'user', retryable: false },
-  // Kafka
-  KAFKA_UNAVAILABLE: { domain: 'external', retryable: true },
-  KAFKA_TOPIC_MISSING: { domain: 'user', retryable: false },
-  KAFKA_PROTOCOL: { domain: 'external', retryable: true },
-  KAFKA_BATCH_CORRUPT: { domain: 'external', retryable: false },
-  KAFKA_CODEC_UNSUPPORTED: { domain: 'user', retryable: false },
-  // schema registry: unreachable is an outage (records wait, never dead letters); refused is set-up
-  SCHEMA_REGISTRY_UNAVAILABLE: { domain: 'external', retryable: true },
-  SCHEMA_REGISTRY_REFUSED: { domain: 'user', retryable: false },
-  // Iceberg and catalogs
-  COMMIT_CONFLICT: { domain: 'external', retryable: true },
-  COMMIT_FAILED: { domain: 'external', retryable: true },
-  COMMIT_RETRIES_EXHAUSTED: { domain: 'external', retryable: true },
-  CATALOG_UNAVAILABLE: { domain: 'external', retryable: true },
-  TABLE_NOT_FOUND: { domain: 'user', retryable: false },
-  NAMESPACE_NOT_FOUND: { domain: 'user', retryable: false },
-  STORAGE_FAILED: { domain: 'external', retryable: true },
-  METADATA_INVALID: { domain: 'internal', retryable: false },
-  // runtime
-  WORKER_CRASHED: { domain: 'internal', retryable: true },
-  ACTOR_FAILED: { domain: 'internal', retryable: true },
-  CHECKPOINT_FAILED: { domain: 'external', retryable: true },
-  PIPELINE_FAILED: { domain: 'internal', retryable: false },
-  NOT_IMPLEMENTED: { domain: 'internal', retryable: false },
-  // credentials a peer refused: a restart presents the same ones again
-  KAFKA_AUTH_FAILED: { domain: 'user', retryable: false },
-  CATALOG_AUTH_FAILED: { domain: 'user', retryable: false },
-  // a catalog answered that the request itself is wrong (HTTP 400, 406, 422): sending it again
-  // gets the same answer
-  CATALOG_REJECTED: { domain: 'external', retryable: false },
-} as const satisfies Record<string, { domain: ErrorDomain; retryable: boolean }>;
-
-export type ErrorCode = keyof typeof ERROR_CODES;
+export { ERROR_CODES, type ErrorCode, type ErrorDomain };
 
 export interface StreamErrorOptions {
   cause?: unknown;

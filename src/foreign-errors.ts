@@ -3,7 +3,7 @@
 // this of every link of a foreign error's cause chain and turns the answer into a StreamError's
 // code and retry decision; messages are never read.
 
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from './error-codes.js';
 
 /** Where a network error came from decides its code: the same ECONNREFUSED means a broker or a bucket. */
 export type Peer = 'kafka' | 'storage' | 'catalog';

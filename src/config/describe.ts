@@ -1,6 +1,6 @@
 // The human-readable account of a resolved configuration that `--check` prints.
 
-import { formatSqlType } from './sql-types.js';
+import { formatSqlType } from '../schema/sql-types.js';
 import type { AppConfig, CatalogConfig, FieldConfig, PipelineConfig, RestAuthConfig } from './types.js';
 import { formatDuration } from './units.js';
 

@@ -10,7 +10,7 @@ import type { RawTopic } from './schema.js';
 import type { SourceFile } from './source-file.js';
 import type { AvroOptions, CsvOptions, FieldConfig, SchemaRegistryConfig, SourceFormatName } from './types.js';
 import { ACCEPTED_DURATION, parseDuration } from './units.js';
-import { AvroSchemaError, avroSchemaOf, avroTypeOf } from '../transform/avro-schema.js';
+import { AvroSchemaError, avroSchemaOf, avroTypeOf } from '../schema/avro-schema.js';
 
 export interface ResolvedFormat {
   format: SourceFormatName;

@@ -2,7 +2,7 @@
 // `identity(platform)` or a bare column name. Transform names and the source types each accepts
 // follow the Iceberg table spec, "Partition Transforms".
 
-import type { SqlType } from './sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
 import type { PartitionFieldConfig, PartitionTransform } from './types.js';
 
 export const ACCEPTED_PARTITION =

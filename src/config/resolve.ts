@@ -11,7 +11,7 @@ import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, ACCEPTED_TABLE_NAME,
 import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from './partition-spec.js';
 import { topicSchema, type RawTopicsFile, type RawTransformationsFile } from './schema.js';
 import type { SourceFile } from './source-file.js';
-import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from './sql-types.js';
+import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from '../schema/sql-types.js';
 import type { AppConfig, CatalogConfig, ConfigOverrides, FieldConfig, PartitionFieldConfig, PipelineConfig, RuntimeConfig, TransformationEntry } from './types.js';
 import { ACCEPTED_DURATION, ACCEPTED_SIZE, parseDuration, parseSize } from './units.js';
 

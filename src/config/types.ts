@@ -2,7 +2,7 @@
 // `transformations.yaml`, interpolating `${ENV}`, validating, applying defaults and CLI overrides.
 // Everything downstream reads these types, never the raw YAML.
 
-import type { SqlType } from './sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
 
 export interface FieldConfig {
   name: string;

@@ -7,7 +7,6 @@
 // change on top of the winner's metadata, and try again (see commit.ts). A writer must never
 // "force" its N+1 in: that would silently drop the winner's snapshot and the rows in it.
 
-import type { CatalogConfig } from '../config/types.js';
 import type { FileIO } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
 
@@ -72,22 +71,4 @@ export interface Catalog {
    */
   commit(base: LoadedTable, next: TableMetadata, requirements?: readonly CommitRequirement[]): Promise<LoadedTable>;
   close(): Promise<void>;
-}
-
-/** Builds the catalog a config names. */
-export async function createCatalog(config: CatalogConfig): Promise<Catalog> {
-  switch (config.type) {
-    case 'sql': {
-      const { SqlCatalog } = await import('./catalog-sql.js');
-      return new SqlCatalog(config);
-    }
-    case 's3tables': {
-      const { S3TablesCatalog } = await import('./catalog-s3tables.js');
-      return new S3TablesCatalog(config);
-    }
-    case 'rest': {
-      const { RestCatalog } = await import('./catalog-rest.js');
-      return RestCatalog.connect(config);
-    }
-  }
 }

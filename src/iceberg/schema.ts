@@ -5,7 +5,7 @@
 // ("JSON serialization"); type promotion rules follow "Schema Evolution".
 
 import * as arrow from 'apache-arrow';
-import type { SqlType } from '../config/sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
 import { StreamError } from '../errors.js';
 import { icebergPrimitiveOf, isNestedType } from '../schema/type-mapping.js';
 

@@ -12,7 +12,7 @@
 import type { AppConfig, PipelineConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import type { Catalog } from '../iceberg/catalog.js';
-import { deadLetterSink } from '../iceberg/dead-letter-table.js';
+import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { openTable } from '../iceberg/table.js';
 import type { FetchedChunk, TopicSource } from '../kafka/source.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';

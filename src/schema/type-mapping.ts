@@ -5,7 +5,7 @@
 // microseconds, decimals as 128-bit, times in microseconds.
 
 import * as arrow from 'apache-arrow';
-import type { SqlType } from '../config/sql-types.js';
+import type { SqlType } from './sql-types.js';
 
 /** Iceberg primitive type names as they appear in table metadata JSON. */
 export type IcebergPrimitive =

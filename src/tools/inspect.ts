@@ -9,11 +9,12 @@ import { parquetReadObjects } from 'hyparquet';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
 import { isStreamError } from '../errors.js';
-import { createCatalog, type Catalog } from '../iceberg/catalog.js';
+import { createCatalog } from '../iceberg/catalogs.js';
+import { type Catalog } from '../iceberg/catalog.js';
 import { decodeAvro } from '../iceberg/avro.js';
 import { decodeManifestList } from '../iceberg/manifest.js';
 import { mainSnapshot } from '../iceberg/metadata.js';
-import { deadLetterSink } from '../iceberg/dead-letter-table.js';
+import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { EPOCH_KEY, offsetsKey } from '../iceberg/snapshot-offsets.js';
 
 function show(value: unknown): string {

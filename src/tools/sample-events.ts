@@ -5,7 +5,7 @@
 // purpose: not JSON, a value of the wrong type, or fields left out.
 
 import type { FieldConfig } from '../config/types.js';
-import type { SqlType } from '../config/sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
 
 export type SampleKind = 'valid' | 'bad-json' | 'wrong-type' | 'missing-field';
 export const SAMPLE_KINDS: readonly SampleKind[] = ['valid', 'bad-json', 'wrong-type', 'missing-field'];

@@ -18,11 +18,11 @@
 // over the JSON path's JSON.parse result.
 
 import avro from 'avsc';
-import type { SqlType } from '../config/sql-types.js';
-import { formatSqlType } from '../config/sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
+import { formatSqlType } from '../schema/sql-types.js';
 import type { AvroOptions } from '../config/types.js';
 import { StreamError } from '../errors.js';
-import { avroSchemaOf, avroTypeOf, resolverOf } from './avro-schema.js';
+import { avroSchemaOf, avroTypeOf, resolverOf } from '../schema/avro-schema.js';
 import { decimalUnscaled } from './columns.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';

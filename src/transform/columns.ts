@@ -8,7 +8,7 @@
 // plain objects for nested types; null is null.
 
 import * as arrow from 'apache-arrow';
-import type { SqlType } from '../config/sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
 import { arrowTypeOf } from '../schema/type-mapping.js';
 
 /** Rows to take, as indices into the value array; null takes rows 0..count-1. */

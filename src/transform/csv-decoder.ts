@@ -19,7 +19,7 @@
 // counted with the tombstones, as Flink skips it.
 
 import { isUtf8 } from 'node:buffer';
-import type { SqlType } from '../config/sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
 import type { CsvOptions } from '../config/types.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';

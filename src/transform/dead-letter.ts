@@ -3,7 +3,7 @@
 // replayed after the cause is fixed.
 
 import * as arrow from 'apache-arrow';
-import type { SqlType } from '../config/sql-types.js';
+import { DEAD_LETTER_COLUMNS } from '../schema/dead-letter-columns.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
 import { rawKey, rawValue, type RawBatch } from '../kafka/raw-batch.js';
 import { BinaryColumnBuilder, Utf8ColumnBuilder, recordBatchOf } from './columns.js';
@@ -17,22 +17,6 @@ export interface DeadLetter {
   code: DeadLetterCode;
   message: string;
 }
-
-const t = (kind: 'string' | 'int' | 'bigint' | 'bytes', nullable: boolean): SqlType => ({ kind, nullable }) as SqlType;
-const ltz = (nullable: boolean): SqlType => ({ kind: 'timestamp_ltz', precision: 3, nullable });
-
-/** Columns of the `<sink_table>_dlq` table, in order. */
-export const DEAD_LETTER_COLUMNS: ReadonlyArray<{ name: string; type: SqlType }> = [
-  { name: 'source_topic', type: t('string', false) },
-  { name: 'source_partition', type: t('int', false) },
-  { name: 'source_offset', type: t('bigint', false) },
-  { name: 'source_timestamp', type: ltz(true) },
-  { name: 'record_key', type: t('bytes', true) },
-  { name: 'record_value', type: t('bytes', true) },
-  { name: 'error_code', type: t('string', false) },
-  { name: 'error_message', type: t('string', false) },
-  { name: 'failed_at', type: ltz(false) },
-];
 
 export const DEAD_LETTER_SCHEMA: arrow.Schema = arrowSchemaOf(DEAD_LETTER_COLUMNS);
 

@@ -4,7 +4,7 @@
 // INTO does: a reordered SELECT then lands in the right columns instead of the wrong ones.
 
 import * as arrow from 'apache-arrow';
-import { formatSqlType, type SqlType } from '../config/sql-types.js';
+import { formatSqlType, type SqlType } from '../schema/sql-types.js';
 import type { FieldConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { arrowTypeOf } from '../schema/type-mapping.js';

@@ -2,7 +2,7 @@
 // letters of a batch. Shared by the SQL and TypeScript transform paths.
 
 import type * as arrow from 'apache-arrow';
-import type { SqlType } from '../config/sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
 import type { PipelineConfig } from '../config/types.js';
 import { buildColumn, recordBatchOf } from './columns.js';
 import { StreamError } from '../errors.js';

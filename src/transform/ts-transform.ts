@@ -3,8 +3,8 @@
 // A user function that throws costs the records it was given, as dead letters, not the pipeline.
 
 import * as arrow from 'apache-arrow';
-import type { SqlType } from '../config/sql-types.js';
-import { formatSqlType } from '../config/sql-types.js';
+import type { SqlType } from '../schema/sql-types.js';
+import { formatSqlType } from '../schema/sql-types.js';
 import type { PipelineConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';

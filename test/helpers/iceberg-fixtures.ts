@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseSqlType } from '../../src/config/sql-types.js';
+import { parseSqlType } from '../../src/schema/sql-types.js';
 import type { CatalogConfig, FieldConfig, PartitionFieldConfig, SinkConfig } from '../../src/config/types.js';
 import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
 

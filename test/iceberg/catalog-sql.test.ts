@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isStreamError } from '../../src/errors.js';
-import { createCatalog } from '../../src/iceberg/catalog.js';
+import { createCatalog } from '../../src/iceberg/catalogs.js';
 import { SqlCatalog } from '../../src/iceberg/catalog-sql.js';
 import { newTableMetadata } from '../../src/iceberg/metadata.js';
 import { buildSchema } from '../../src/iceberg/schema.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { ensureTopic } from '../../src/kafka/topics.js';
-import { avroTypeOf } from '../../src/transform/avro-schema.js';
+import { avroTypeOf } from '../../src/schema/avro-schema.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { BOOTSTRAP, KAFKA_PORT, ensureKafka } from '../helpers/kafka.js';
 import { ROOT } from '../helpers/build.js';

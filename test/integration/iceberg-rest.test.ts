@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestCatalogConfig } from '../../src/config/types.js';
 import { isStreamError } from '../../src/errors.js';
 import type { Catalog } from '../../src/iceberg/catalog.js';
-import { createCatalog } from '../../src/iceberg/catalog.js';
+import { createCatalog } from '../../src/iceberg/catalogs.js';
 import { RestCatalog } from '../../src/iceberg/catalog-rest.js';
 import { commitAppend } from '../../src/iceberg/commit.js';
 import { newDataFileWriter, openTable } from '../../src/iceberg/table.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSqlType } from '../../src/config/sql-types.js';
+import { parseSqlType } from '../../src/schema/sql-types.js';
 import { SAMPLE_EPOCH_MS, sampleRecord } from '../../src/tools/sample-events.js';
 
 const schema = [

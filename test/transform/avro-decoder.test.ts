@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { avroSchemaOf, avroTypeOf } from '../../src/transform/avro-schema.js';
+import { avroSchemaOf, avroTypeOf } from '../../src/schema/avro-schema.js';
 import { confluentSchemaId, createAvroDecoder, createConfluentAvroDecoder, planFor } from '../../src/transform/avro-decoder.js';
 import { createJsonDecoder } from '../../src/transform/json-decoder.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { parseSqlType } from '../../src/config/sql-types.js';
+import { parseSqlType } from '../../src/schema/sql-types.js';
 import { buildColumn, decimalUnscaled, Utf8ColumnBuilder } from '../../src/transform/columns.js';
 
 const col = (values: unknown[], type: string, sel: Int32Array | null = null) =>

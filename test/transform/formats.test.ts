@@ -2,7 +2,7 @@
 // transformer: the format changes only the decoder.
 import { describe, expect, it } from 'vitest';
 import type { PipelineConfig } from '../../src/config/types.js';
-import { avroSchemaOf, avroTypeOf } from '../../src/transform/avro-schema.js';
+import { avroSchemaOf, avroTypeOf } from '../../src/schema/avro-schema.js';
 import { DEFAULT_CSV_OPTIONS } from '../../src/transform/csv-decoder.js';
 import { compileSqlTransform, transformFor } from '../../src/transform/batch-transform.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';

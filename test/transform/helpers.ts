@@ -1,5 +1,5 @@
 // Shared builders for transform tests: configs are built directly, as the config loader would.
-import { parseSqlType } from '../../src/config/sql-types.js';
+import { parseSqlType } from '../../src/schema/sql-types.js';
 import type { FieldConfig, PipelineConfig, TransformationEntry } from '../../src/config/types.js';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSqlType } from '../../src/config/sql-types.js';
+import { parseSqlType } from '../../src/schema/sql-types.js';
 import { assignConversion, checkOutput, unwritableReason } from '../../src/transform/output-check.js';
 import { NULL_TYPE } from '../../src/transform/sql/types.js';
 import { SessionZone } from '../../src/transform/time.js';

@@ -2,7 +2,7 @@
 // "Type Conversion" rules (dev/table/types#casting): a value that cannot be converted is a
 // per-record error for CAST (the record becomes a dead letter) and NULL for TRY_CAST.
 
-import type { SqlType } from '../../config/sql-types.js';
+import type { SqlType } from '../../schema/sql-types.js';
 import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText, parseTimeText, parseTimestampText, truncateToPrecision, type SessionZone } from '../time.js';
 import { ExpressionError, type Compiled, type Scope } from './expression.js';
 import { unsupported } from './parse.js';

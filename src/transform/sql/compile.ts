@@ -6,8 +6,8 @@
 // NULL semantics follow Flink (SQL three-valued logic): comparisons and arithmetic with NULL are
 // NULL, AND/OR use Kleene logic, WHERE keeps only rows whose condition is TRUE.
 
-import type { SqlType } from '../../config/sql-types.js';
-import { parseSqlType } from '../../config/sql-types.js';
+import type { SqlType } from '../../schema/sql-types.js';
+import { parseSqlType } from '../../schema/sql-types.js';
 import { parseDateText, parseTimestampText } from '../time.js';
 import { castTo } from './cast.js';
 import { compileFunction } from './functions.js';

@@ -2,7 +2,7 @@
 // frame, the scope an expression is compiled in, constant folding, and the per-row failure.
 // compile.ts dispatches over the syntax tree; operators, functions and casts build on this file.
 
-import type { SqlType } from '../../config/sql-types.js';
+import type { SqlType } from '../../schema/sql-types.js';
 import type { SessionZone } from '../time.js';
 import { invalid, positionAt, type AstNode, type SqlPosition } from './parse.js';
 import { typeName, type ExprType } from './types.js';

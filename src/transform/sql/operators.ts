@@ -1,7 +1,7 @@
 // Operators: NOT, unary minus, comparisons, AND / OR, IS tests, IN, BETWEEN, arithmetic and
 // CASE, each with SQL's NULL rules (three-valued logic, NULL in → NULL out).
 
-import type { SqlType } from '../../config/sql-types.js';
+import type { SqlType } from '../../schema/sql-types.js';
 import { castTo } from './cast.js';
 import { ExpressionError, fold, requireBoolean, type Compiled, type Scope } from './expression.js';
 import { compileFunction } from './functions.js';

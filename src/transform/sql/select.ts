@@ -1,6 +1,6 @@
 // A parsed SELECT → compiled select items and WHERE condition over the source fields.
 
-import type { SqlType } from '../../config/sql-types.js';
+import type { SqlType } from '../../schema/sql-types.js';
 import { compileExpr } from './compile.js';
 import { requireBoolean, type Compiled, type Frame, type Scope } from './expression.js';
 import { parseSelect } from './parse.js';

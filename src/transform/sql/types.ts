@@ -1,7 +1,7 @@
 // Static types of compiled SQL expressions: the SqlType tree from the config, plus the type of a
 // bare NULL literal, which fits anywhere.
 
-import { formatSqlType, type SqlType } from '../../config/sql-types.js';
+import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 
 export type NullType = { kind: 'null'; nullable: true };
 export type ExprType = SqlType | NullType;

@@ -2,9 +2,9 @@
 // sink of its own: the fixed dead-letter columns, unpartitioned, with the pipeline's table
 // properties. Shared by the runtime, which writes it, and the tools, which read it.
 
-import { formatSqlType } from '../config/sql-types.js';
-import type { PipelineConfig, SinkConfig } from '../config/types.js';
-import { DEAD_LETTER_COLUMNS } from '../transform/dead-letter.js';
+import { formatSqlType } from '../schema/sql-types.js';
+import type { PipelineConfig, SinkConfig } from './types.js';
+import { DEAD_LETTER_COLUMNS } from '../schema/dead-letter-columns.js';
 
 /** The dead-letter table's sink, or null when dead letters do not go to a table. */
 export function deadLetterSink(pipeline: PipelineConfig): SinkConfig | null {

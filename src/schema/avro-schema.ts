@@ -8,8 +8,8 @@
 // round), logical types left to our own converters (avsc would otherwise need a class per type).
 
 import avro from 'avsc';
-import type { SqlType } from '../config/sql-types.js';
-import { formatSqlType } from '../config/sql-types.js';
+import type { SqlType } from './sql-types.js';
+import { formatSqlType } from './sql-types.js';
 import { BigLong } from '../avro-long.js';
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SqlTypeParseError, formatSqlType, parseSqlType } from '../../src/config/sql-types.js';
+import { SqlTypeParseError, formatSqlType, parseSqlType } from '../../src/schema/sql-types.js';
 
 describe('parseSqlType', () => {
   it.each([
