@@ -15,13 +15,13 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import type { PipelineConfig } from '../src/config/types.js';
 import { avroSchemaOf, avroTypeOf } from '../src/schema/avro-schema.js';
-import { createConfluentAvroDecoder } from '../src/transform/avro-decoder.js';
-import { DEFAULT_CSV_OPTIONS } from '../src/transform/csv-decoder.js';
-import { createDecoder, type RecordDecoder } from '../src/transform/decoder.js';
+import { createConfluentAvroDecoder } from '../src/transform/decode/avro-decoder.js';
+import { DEFAULT_CSV_OPTIONS } from '../src/transform/decode/csv-decoder.js';
+import { createDecoder, type RecordDecoder } from '../src/transform/decode/decoder.js';
 import { buildTransform, type CompiledTransform } from '../src/transform/batch-transform.js';
 import { packRawBatch, type RawBatch } from '../src/kafka/raw-batch.js';
 import { runtimeLayout } from '../src/transform/registry.js';
-import { SchemaCache } from '../src/transform/schema-registry.js';
+import { SchemaCache } from '../src/transform/decode/schema-registry.js';
 import { sampleRecord } from '../src/tools/sample-events.js';
 
 function arg(name: string, fallback: number): number {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseSqlType } from '../src/schema/sql-types.js';
 import type { FieldConfig, PipelineConfig, TransformationEntry } from '../src/config/types.js';
 import { buildColumn, recordBatchOf } from '../src/transform/columns.js';
-import { createJsonDecoder } from '../src/transform/json-decoder.js';
+import { createJsonDecoder } from '../src/transform/decode/json-decoder.js';
 import { buildTransform, transformFor, type CompiledTransform } from '../src/transform/batch-transform.js';
 import { packRawBatch, type RawBatch } from '../src/kafka/raw-batch.js';
 import { runtimeLayout } from '../src/transform/registry.js';

@@ -137,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       throw err;
     }
-    const { checkRegistries } = await import('./transform/registry-check.js');
+    const { checkRegistries } = await import('./transform/decode/registry-check.js');
     const registries = await checkRegistries(loaded.config.pipelines);
     for (const w of registries.warnings) process.stderr.write(`warning: ${w}\n`);
     if (registries.errors.length > 0) {

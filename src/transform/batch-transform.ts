@@ -7,7 +7,7 @@
 import type { PipelineConfig, TransformationEntry } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
-import { createDecoder, preparerFor } from './decoder.js';
+import { createDecoder, preparerFor } from './decode/decoder.js';
 import { checkOutput } from './output-check.js';
 import { loadTransformer, type ResolveOptions } from './registry.js';
 import { runColumnar, runRows, type TsRunner } from './ts-transform.js';

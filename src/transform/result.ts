@@ -7,7 +7,7 @@ import type { PipelineConfig } from '../config/types.js';
 import { buildColumn, recordBatchOf } from './columns.js';
 import { StreamError } from '../errors.js';
 import { buildDeadLetterBatch, type DeadLetter, type DeadLetterCode } from './dead-letter.js';
-import type { DecodedBatch } from './json-decoder.js';
+import type { DecodedBatch } from './decode/json-decoder.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
 import type { TransformerKind } from './transformer.js';
 

@@ -10,7 +10,7 @@ import { StreamError } from '../errors.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
 import { buildColumn, recordBatchOf } from './columns.js';
 import type { DeadLetter } from './dead-letter.js';
-import { createDecoder } from './decoder.js';
+import { createDecoder } from './decode/decoder.js';
 import { checkArrowOutput } from './output-check.js';
 import { buildSinkRows, finish, type CompileOptions, type TransformResult } from './result.js';
 import type { RawBatch } from '../kafka/raw-batch.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineConfig } from '../../src/config/types.js';
 import { avroSchemaOf, avroTypeOf } from '../../src/schema/avro-schema.js';
-import { DEFAULT_CSV_OPTIONS } from '../../src/transform/csv-decoder.js';
+import { DEFAULT_CSV_OPTIONS } from '../../src/transform/decode/csv-decoder.js';
 import { compileSqlTransform, transformFor } from '../../src/transform/batch-transform.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { BaseTransformer, type Row } from '../../src/transform/transformer.js';

@@ -1,7 +1,7 @@
 // Date and time functions. TIMESTAMP_LTZ values are instants; where a function needs a wall
 // clock (formatting, EXTRACT) it reads it in the session time zone, as Flink does.
 
-import { compileDatePattern, DatePatternError, type DatePattern } from '../date-format.js';
+import { compileDatePattern, DatePatternError, type DatePattern } from './date-format.js';
 import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf } from '../time.js';
 import { constant, pos, type Compiled, type Scope } from './expression.js';
 import { arity, constantArg, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CsvOptions } from '../../src/config/types.js';
-import { createCsvDecoder, DEFAULT_CSV_OPTIONS, splitCsvRow } from '../../src/transform/csv-decoder.js';
-import { createJsonDecoder } from '../../src/transform/json-decoder.js';
-import { packRawBatch } from '../../src/kafka/raw-batch.js';
-import { fields, utcMicros } from './helpers.js';
+import type { CsvOptions } from '../../../src/config/types.js';
+import { createCsvDecoder, DEFAULT_CSV_OPTIONS, splitCsvRow } from '../../../src/transform/decode/csv-decoder.js';
+import { createJsonDecoder } from '../../../src/transform/decode/json-decoder.js';
+import { packRawBatch } from '../../../src/kafka/raw-batch.js';
+import { fields, utcMicros } from '../helpers.js';
 
 const schema = fields({ s: 'STRING', i: 'INT', b: 'BIGINT', d: 'DOUBLE', f: 'BOOLEAN', ts: 'TIMESTAMP(3)', dt: 'DATE', dec: 'DECIMAL(5, 2)' });
 

@@ -3,7 +3,7 @@
 // wall-clock microseconds. Supported letters: y M d D H h m s S a E, quoted literals ('T', '').
 // Letters outside that set are refused when the pattern is compiled, not silently printed.
 
-import { microsOfWallClock, pad, validDate, wallClockOf } from './time.js';
+import { microsOfWallClock, pad, validDate, wallClockOf } from '../time.js';
 
 type Token = { kind: 'lit'; text: string } | { kind: 'field'; letter: string; width: number };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonDecoder, memberText } from '../../src/transform/json-decoder.js';
-import { packRawBatch, rawValue } from '../../src/kafka/raw-batch.js';
-import { fields, utcMicros } from './helpers.js';
+import { createJsonDecoder, memberText } from '../../../src/transform/decode/json-decoder.js';
+import { packRawBatch, rawValue } from '../../../src/kafka/raw-batch.js';
+import { fields, utcMicros } from '../helpers.js';
 
 const schema = fields({
   s: 'STRING',

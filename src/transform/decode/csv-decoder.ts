@@ -19,12 +19,12 @@
 // counted with the tombstones, as Flink skips it.
 
 import { isUtf8 } from 'node:buffer';
-import type { SqlType } from '../schema/sql-types.js';
-import type { CsvOptions } from '../config/types.js';
-import type { DeadLetter } from './dead-letter.js';
+import type { SqlType } from '../../schema/sql-types.js';
+import type { CsvOptions } from '../../config/types.js';
+import type { DeadLetter } from '../dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
 import { converterFor, JsonTypeError } from './value-convert.js';
-import type { RawBatch } from '../kafka/raw-batch.js';
+import type { RawBatch } from '../../kafka/raw-batch.js';
 
 export const DEFAULT_CSV_OPTIONS: CsvOptions = {
   fieldDelimiter: ',',

@@ -27,9 +27,9 @@
 // a deeply nested value, a number beyond every type) makes that record a dead letter.
 
 import { isUtf8 } from 'node:buffer';
-import { formatSqlType, type SqlType } from '../schema/sql-types.js';
-import type { DeadLetter } from './dead-letter.js';
-import type { RawBatch } from '../kafka/raw-batch.js';
+import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
+import type { DeadLetter } from '../dead-letter.js';
+import type { RawBatch } from '../../kafka/raw-batch.js';
 import { converterFor, exactInteger, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, type Converter } from './value-convert.js';
 
 export interface SourceField {

@@ -2,11 +2,11 @@
 // writing the same columns (one JS array per source_schema field), so the SQL and TypeScript
 // transformers see the same values whatever the format.
 
-import type { PipelineConfig } from '../config/types.js';
+import type { PipelineConfig } from '../../config/types.js';
 import { confluentSchemaId, createAvroDecoder, createConfluentAvroDecoder } from './avro-decoder.js';
 import { createCsvDecoder } from './csv-decoder.js';
 import { createJsonDecoder, type DecodedBatch } from './json-decoder.js';
-import type { RawBatch } from '../kafka/raw-batch.js';
+import type { RawBatch } from '../../kafka/raw-batch.js';
 import { schemaCacheFor } from './schema-registry.js';
 
 export interface RecordDecoder {

@@ -15,8 +15,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import type { SchemaRegistryConfig } from '../config/types.js';
-import { StreamError } from '../errors.js';
+import type { SchemaRegistryConfig } from '../../config/types.js';
+import { StreamError } from '../../errors.js';
 
 export type SchemaLookup =
   | { kind: 'found'; schema: string }

@@ -18,17 +18,17 @@
 // over the JSON path's JSON.parse result.
 
 import avro from 'avsc';
-import type { SqlType } from '../schema/sql-types.js';
-import { formatSqlType } from '../schema/sql-types.js';
-import type { AvroOptions } from '../config/types.js';
-import { StreamError } from '../errors.js';
-import { avroSchemaOf, avroTypeOf, resolverOf } from '../schema/avro-schema.js';
-import { decimalUnscaled } from './columns.js';
-import type { DeadLetter } from './dead-letter.js';
+import type { SqlType } from '../../schema/sql-types.js';
+import { formatSqlType } from '../../schema/sql-types.js';
+import type { AvroOptions } from '../../config/types.js';
+import { StreamError } from '../../errors.js';
+import { avroSchemaOf, avroTypeOf, resolverOf } from '../../schema/avro-schema.js';
+import { decimalUnscaled } from '../columns.js';
+import type { DeadLetter } from '../dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
-import type { RawBatch } from '../kafka/raw-batch.js';
+import type { RawBatch } from '../../kafka/raw-batch.js';
 import { schemaCacheFor, type SchemaCache } from './schema-registry.js';
-import { truncateToPrecision } from './time.js';
+import { truncateToPrecision } from '../time.js';
 
 export const CONFLUENT_MAGIC = 0;
 export const GLUE_MAGIC = 3;

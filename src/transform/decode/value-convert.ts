@@ -3,9 +3,9 @@
 // json-decoder.ts lists. Shared by the JSON and CSV decoders; a value that cannot take its type
 // throws JsonTypeError, which the decoders turn into that record's dead letter.
 
-import type { SqlType } from '../schema/sql-types.js';
-import { formatSqlType } from '../schema/sql-types.js';
-import { parseDateText, parseTimeText, parseTimestampText, truncateToPrecision } from './time.js';
+import type { SqlType } from '../../schema/sql-types.js';
+import { formatSqlType } from '../../schema/sql-types.js';
+import { parseDateText, parseTimeText, parseTimestampText, truncateToPrecision } from '../time.js';
 
 /** Why a JSON value cannot take its declared type; caught per record. */
 export class JsonTypeError extends Error {}

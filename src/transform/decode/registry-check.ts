@@ -3,8 +3,8 @@
 // warning (the pipeline would wait for it, not lose records); a latest schema that cannot resolve
 // is an error, because every record written with it would become a dead letter.
 
-import type { PipelineConfig } from '../config/types.js';
-import { isStreamError } from '../errors.js';
+import type { PipelineConfig } from '../../config/types.js';
+import { isStreamError } from '../../errors.js';
 import { planFor } from './avro-decoder.js';
 import { fetchLatest } from './schema-registry.js';
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { avroSchemaOf, avroTypeOf } from '../../src/schema/avro-schema.js';
-import { confluentSchemaId, createAvroDecoder, createConfluentAvroDecoder, planFor } from '../../src/transform/avro-decoder.js';
-import { createJsonDecoder } from '../../src/transform/json-decoder.js';
-import { packRawBatch } from '../../src/kafka/raw-batch.js';
-import { SchemaCache, type SchemaLookup } from '../../src/transform/schema-registry.js';
-import { StreamError } from '../../src/errors.js';
-import { fields, utcMicros } from './helpers.js';
+import { avroSchemaOf, avroTypeOf } from '../../../src/schema/avro-schema.js';
+import { confluentSchemaId, createAvroDecoder, createConfluentAvroDecoder, planFor } from '../../../src/transform/decode/avro-decoder.js';
+import { createJsonDecoder } from '../../../src/transform/decode/json-decoder.js';
+import { packRawBatch } from '../../../src/kafka/raw-batch.js';
+import { SchemaCache, type SchemaLookup } from '../../../src/transform/decode/schema-registry.js';
+import { StreamError } from '../../../src/errors.js';
+import { fields, utcMicros } from '../helpers.js';
 
 const schema = fields({ s: 'STRING', i: 'INT', b: 'BIGINT', d: 'DOUBLE', f: 'BOOLEAN', ts: 'TIMESTAMP(3)', dt: 'DATE', dec: 'DECIMAL(5, 2)' });
 
