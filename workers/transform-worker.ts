@@ -1,61 +1,7 @@
-// Thread entry of the transform pool (piscina): one task decodes one chunk of Kafka record batches
-// of one pipeline (decompress, check CRCs, walk the records into one RawBatch) and transforms it
-// into Arrow IPC bytes for the sink. Each pipeline's transform is compiled once per worker, on first use.
+// Thread entry of the transform pool (piscina): the task is src/runtime/threads/transform-worker.ts.
 
-import * as arrow from 'apache-arrow';
-import { Piscina } from 'piscina';
 import { workerData } from 'node:worker_threads';
-import { shouldFail } from '../src/runtime/faults.js';
-import { serializeError } from '../src/errors.js';
-import type { TransformTask, TransformTaskOutcome } from '../src/runtime/messages.js';
-import { buildTransform, type CompiledTransform, type TransformSpec } from '../src/transform/batch-transform.js';
-import { decodeRecordBatches } from '../src/kafka/record-batch.js';
+import type { TransformSpec } from '../src/transform/batch-transform.js';
+import { transformTaskRunner } from '../src/runtime/threads/transform-worker.js';
 
-const specs = new Map<string, TransformSpec>((workerData as { specs: Array<[string, TransformSpec]> }).specs);
-const compiled = new Map<string, Promise<CompiledTransform>>();
-
-function transformOf(pipelineId: string): Promise<CompiledTransform> {
-  let t = compiled.get(pipelineId);
-  if (!t) {
-    const spec = specs.get(pipelineId);
-    if (!spec) throw new Error(`no transform spec for pipeline ${pipelineId}`);
-    t = buildTransform(spec);
-    compiled.set(pipelineId, t);
-    // A failed build is not cached: the next task of this pipeline tries again.
-    t.catch(() => compiled.delete(pipelineId));
-  }
-  return t;
-}
-
-function ipc(batch: arrow.RecordBatch): Uint8Array {
-  return arrow.tableToIPC(new arrow.Table(batch), 'stream');
-}
-
-export default async function run(task: TransformTask): Promise<TransformTaskOutcome> {
-  if (shouldFail('transform-exit', task.pipelineId) || shouldFail('transform-exit-every', task.pipelineId)) process.exit(70);
-  let out;
-  let decoded;
-  try {
-    const transform = await transformOf(task.pipelineId);
-    const { chunk } = task;
-    decoded = decodeRecordBatches(chunk.bytes, {
-      topic: chunk.topic,
-      partition: chunk.partition,
-      fromOffset: chunk.fromOffset,
-      endOffset: task.endOffset,
-      abortedTransactions: chunk.abortedTransactions,
-    });
-    if (transform.prepare !== undefined) await transform.prepare(decoded.raw);
-    out = transform.run(decoded.raw, task.nowMs);
-  } catch (err) {
-    return { kind: 'failed', error: serializeError(err) };
-  }
-  const rows = ipc(out.rows);
-  const deadLetters = out.deadLetters && out.deadLetters.numRows > 0 ? ipc(out.deadLetters) : null;
-  const valueBytes = decoded.raw.valueOffsets[decoded.raw.count]! - decoded.raw.valueOffsets[0]!;
-  const result: TransformTaskOutcome = { kind: 'done', rows, deadLetters, stats: out.stats, valueBytes };
-  // Moved, not copied, back to the main thread.
-  const transfer = deadLetters ? [rows.buffer as ArrayBuffer, deadLetters.buffer as ArrayBuffer] : [rows.buffer as ArrayBuffer];
-  const movable = { [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result };
-  return Piscina.move(movable as never) as unknown as TransformTaskOutcome;
-}
+export default transformTaskRunner((workerData as { specs: Array<[string, TransformSpec]> }).specs);

@@ -26,7 +26,7 @@ import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions, type Co
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { killIfDue, shouldFail } from './faults.js';
 import type { Logger } from './log.js';
-import type { CheckpointAck } from './messages.js';
+import type { CheckpointAck } from './threads/sink-messages.js';
 import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 
 /**

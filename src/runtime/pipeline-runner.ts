@@ -14,15 +14,15 @@ import { StreamError } from '../errors.js';
 import type { Catalog } from '../iceberg/catalog.js';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { openTable } from '../iceberg/table.js';
-import type { FetchedChunk, TopicSource } from '../kafka/source.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
-import type { TransformTask, TransformTaskResult } from './messages.js';
 import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
-import type { SinkPort } from './sink-port.js';
+import type { SinkPort } from './threads/sink-port.js';
 import { SourceActor, type SourceOutput } from './source-actor.js';
+import type { FetchedChunk, TopicSource } from './threads/source-port.js';
+import type { TransformTask, TransformTaskResult } from './threads/transform-messages.js';
 
 /** Where a runner's parts come from. Each is called once per runner. */
 export interface PipelinePorts {

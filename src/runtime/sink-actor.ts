@@ -15,7 +15,7 @@ import { takeBatch } from '../iceberg/take.js';
 import type { LoadedTable } from '../iceberg/catalog.js';
 import { fileIOFor, type FileIO } from '../iceberg/file-io.js';
 import { StreamError, toStreamError } from '../errors.js';
-import type { SinkCommand, SinkEvent } from './messages.js';
+import type { SinkCommand, SinkEvent } from './threads/sink-messages.js';
 import type { CatalogConfig } from '../config/types.js';
 
 export interface SinkActorInit {

@@ -8,8 +8,8 @@
 // its head only), otherwise a barrier could overtake rows that belong before it.
 
 import { StreamError, toStreamError } from '../errors.js';
-import type { FetchedChunk } from '../kafka/source.js';
-import type { TransformTaskResult } from './messages.js';
+import type { FetchedChunk } from './threads/source-port.js';
+import type { TransformTaskResult } from './threads/transform-messages.js';
 
 export type SourceOutput =
   | { kind: 'data'; partition: number; result: TransformTaskResult; fetchedAt: number }

@@ -23,8 +23,8 @@ import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 import { PipelineLifecycle } from './pipeline-lifecycle.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { RestartTracker } from './restart-policy.js';
-import { threadedPorts } from './threaded-ports.js';
-import { TransformPool } from './transform-pool.js';
+import { threadedPorts } from './threads/threaded-ports.js';
+import { TransformPool } from './threads/transform-pool.js';
 
 export interface SupervisorOptions {
   config: AppConfig;

@@ -4,7 +4,7 @@ import type { LoadedTable } from '../../src/iceberg/catalog.js';
 import { commitAppend, latestSnapshotWithSummaryKey } from '../../src/iceberg/commit.js';
 import { mainSnapshot } from '../../src/iceberg/metadata.js';
 import { CheckpointCoordinator, type CommitStep, type CoordinatorDeps } from '../../src/runtime/checkpoint-coordinator.js';
-import type { CheckpointAck } from '../../src/runtime/messages.js';
+import type { CheckpointAck } from '../../src/runtime/threads/sink-messages.js';
 import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from '../../src/iceberg/snapshot-offsets.js';
 import { metricValue, recordingLogger, storageDown, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 

@@ -5,14 +5,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppConfig, PipelineConfig } from '../../src/config/types.js';
 import { StreamError, isStreamError } from '../../src/errors.js';
 import { latestSnapshotWithSummaryKey } from '../../src/iceberg/commit.js';
-import type { FetchedChunk, SourceHandlers, TopicSource } from '../../src/kafka/source.js';
-import type { CheckpointAck, SinkCommand, TransformTask, TransformTaskResult } from '../../src/runtime/messages.js';
+import type { CheckpointAck, SinkCommand } from '../../src/runtime/threads/sink-messages.js';
 import { EPOCH_KEY, decodeOffsets, offsetsKey, type PartitionOffsets } from '../../src/iceberg/snapshot-offsets.js';
 import { PipelineRunner, type PipelineDeps } from '../../src/runtime/pipeline-runner.js';
 import type { SinkActorInit } from '../../src/runtime/sink-actor.js';
-import type { SinkHandlers, SinkPort } from '../../src/runtime/sink-port.js';
+import type { SinkHandlers, SinkPort } from '../../src/runtime/threads/sink-port.js';
 import { NAMESPACE, ROW_FIELDS, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 import { sinkConfig } from '../helpers/iceberg-fixtures.js';
+import type { FetchedChunk, SourceHandlers, TopicSource } from '../../src/runtime/threads/source-port.js';
+import type { TransformTask, TransformTaskResult } from '../../src/runtime/threads/transform-messages.js';
 
 const TOPIC = 'bids';
 const GROUP = 'runner-group';

@@ -3,7 +3,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LoadedTable } from '../../src/iceberg/catalog.js';
-import type { CheckpointAck, SinkCommand, SinkEvent } from '../../src/runtime/messages.js';
+import type { CheckpointAck, SinkCommand, SinkEvent } from '../../src/runtime/threads/sink-messages.js';
 import { SinkActor } from '../../src/runtime/sink-actor.js';
 import { arrowRows, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 

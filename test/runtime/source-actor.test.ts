@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StreamError } from '../../src/errors.js';
-import type { FetchedChunk } from '../../src/kafka/source.js';
-import type { TransformTaskResult } from '../../src/runtime/messages.js';
 import { SourceActor, type SourceOutput } from '../../src/runtime/source-actor.js';
+import type { FetchedChunk } from '../../src/runtime/threads/source-port.js';
+import type { TransformTaskResult } from '../../src/runtime/threads/transform-messages.js';
 
 /** A chunk of records [first, first + n); the actor never looks inside its bytes. */
 function batch(first: number, n: number): FetchedChunk {

@@ -1,14 +1,15 @@
-// A TopicSource whose fetch loop runs on its own worker thread (workers/source-worker.ts, hosted
-// by src/worker-host.ts); admin requests (partitions, offsets) stay on the calling thread, they
-// are few and small.
+// A TopicSource whose fetch loop runs on its own worker thread (workers/source-worker.ts, which
+// calls source-worker.ts here, hosted by worker-host.ts); admin requests (partitions, offsets)
+// stay on the calling thread, they are few and small.
 
 import type { Kafka } from 'kafkajs';
-import type { KafkaConfig, ScanMode } from '../config/types.js';
-import { StreamError, deserializeError } from '../errors.js';
-import { WorkerHost, workerFile } from '../worker-host.js';
-import type { IsolationLevel } from './fetch-loop.js';
-import { TopicAdmin, type SourceHandlers, type TopicSource } from './source.js';
+import type { KafkaConfig, ScanMode } from '../../config/types.js';
+import { StreamError, deserializeError } from '../../errors.js';
+import { WorkerHost, workerFile } from './worker-host.js';
+import type { IsolationLevel } from '../../kafka/fetch-loop.js';
+import { TopicAdmin } from '../../kafka/source.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
+import type { SourceHandlers, TopicSource } from './source-port.js';
 
 export class ThreadedTopicSource implements TopicSource {
   private worker: WorkerHost<SourceCommand, SourceEvent> | undefined;

@@ -3,10 +3,10 @@
 // source actor on a fresh worker (piscina replaces dead workers by itself).
 
 import { Piscina } from 'piscina';
-import { StreamError, deserializeError, toStreamError } from '../errors.js';
-import type { TransformSpec } from '../transform/batch-transform.js';
-import type { TransformTask, TransformTaskOutcome, TransformTaskResult } from './messages.js';
-import { workerFile } from '../worker-host.js';
+import { StreamError, deserializeError, toStreamError } from '../../errors.js';
+import type { TransformSpec } from '../../transform/batch-transform.js';
+import { workerFile } from './worker-host.js';
+import type { TransformTask, TransformTaskOutcome, TransformTaskResult } from './transform-messages.js';
 
 export class TransformPool {
   private readonly piscina: Piscina;

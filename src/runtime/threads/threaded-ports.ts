@@ -2,12 +2,12 @@
 // its own, its sink actor on a thread of its own, and the dead-letter topic's producer.
 
 import type { Kafka } from 'kafkajs';
-import type { AppConfig, PipelineConfig } from '../config/types.js';
-import { ThreadedTopicSource } from '../kafka/threaded-source.js';
-import { DeadLetterTopic } from './dead-letter-topic.js';
-import type { Logger } from './log.js';
-import type { PipelinePorts } from './pipeline-runner.js';
-import { ThreadedSink } from './sink-port.js';
+import type { AppConfig, PipelineConfig } from '../../config/types.js';
+import { ThreadedTopicSource } from './source-thread.js';
+import { DeadLetterTopic } from '../dead-letter-topic.js';
+import type { Logger } from '../log.js';
+import type { PipelinePorts } from '../pipeline-runner.js';
+import { ThreadedSink } from './sink-thread.js';
 
 export function threadedPorts(kafka: Kafka, app: AppConfig, pipeline: PipelineConfig, log: Logger, fetchBufferBytes: number): PipelinePorts {
   const sourceLog = log.child({ pipeline: pipeline.topic });

@@ -9,8 +9,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { StreamError, deserializeError, type ErrorCode, type SerializedError } from './errors.js';
-import { PROJECT_ROOT } from './project-root.js';
+import { StreamError, deserializeError, type ErrorCode, type SerializedError } from '../../errors.js';
+import { PROJECT_ROOT } from '../../project-root.js';
 
 /**
  * A compiled worker entry point. Workers always start from tsc's output in dist/, also when the

@@ -1,10 +1,10 @@
 // Messages between a pipeline (main thread) and its Kafka source thread, shared by both sides.
 
-import type { SerializedError } from '../errors.js';
-import type { KafkaConfig } from '../config/types.js';
-import type { HostedEvent } from '../worker-host.js';
-import type { IsolationLevel } from './fetch-loop.js';
-import type { FetchedChunk } from './source.js';
+import type { SerializedError } from '../../errors.js';
+import type { KafkaConfig } from '../../config/types.js';
+import type { HostedEvent } from './worker-host.js';
+import type { IsolationLevel } from '../../kafka/fetch-loop.js';
+import type { FetchedChunk } from './source-port.js';
 
 export interface SourceThreadInit {
   kafka: KafkaConfig;
