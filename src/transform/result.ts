@@ -50,6 +50,17 @@ export interface CompileOptions {
   sessionTimeZone?: string;
 }
 
+/**
+ * What a transformation does to one decoded batch, whatever its kind (SQL, TypeScript rows or
+ * columns): the good rows in the sink schema, the records it dropped on purpose, and the dead
+ * letters (the decoder's, which it receives in `decoded.deadLetters`, plus its own). The one batch
+ * loop (batch-transform.ts) decodes before and applies on_error after, the same for every kind.
+ */
+export interface BatchStep {
+  readonly sinkSchema: arrow.Schema;
+  apply(decoded: DecodedBatch, nowMs: number, raw: RawBatch): { rows: arrow.RecordBatch; letters: DeadLetter[]; filtered: number };
+}
+
 /** Finishes a batch: dead letters by on_error, stats, and the rows batch. */
 export function finish(
   pipeline: PipelineConfig,

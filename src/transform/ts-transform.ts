@@ -1,6 +1,6 @@
-// Running TypeScript transformers: columnar ones get the decoded batch as Arrow in the source
-// schema and return Arrow in the sink schema; row-wise ones get one plain object per record.
-// A user function that throws costs the records it was given, as dead letters, not the pipeline.
+// Running TypeScript transformers, as batch steps of the one batch loop (batch-transform.ts):
+// columnar ones get the decoded batch as Arrow in the source schema and return Arrow in the sink
+// schema; row-wise ones get one plain object per record.
 
 import * as arrow from 'apache-arrow';
 import type { SqlType } from '../schema/sql-types.js';
@@ -10,15 +10,12 @@ import { StreamError } from '../errors.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
 import { buildColumn, recordBatchOf } from './columns.js';
 import type { DeadLetter } from './dead-letter.js';
-import { createDecoder } from './decode/decoder.js';
 import { checkArrowOutput } from './output-check.js';
-import { buildSinkRows, finish, type CompileOptions, type TransformResult } from './result.js';
+import { buildSinkRows, type BatchStep, type CompileOptions } from './result.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
 import { ExpressionError } from './sql/expression.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
 import type { Row, TransformContext, Transformer } from './transformer.js';
-
-export type TsRunner = (raw: RawBatch, nowMs?: number) => TransformResult;
 
 function describe(v: unknown): string {
   if (v instanceof Date) return 'a Date';
@@ -98,17 +95,15 @@ function contextOf(raw: RawBatch, nowMs: number): TransformContext {
   return { topic: raw.topic, partition: raw.partition, nowMs };
 }
 
-export function runRows(pipeline: PipelineConfig, t: Transformer, options: CompileOptions): TsRunner {
+export function rowsStep(pipeline: PipelineConfig, t: Transformer, options: CompileOptions): BatchStep {
   const zone = new SessionZone(options.sessionTimeZone ?? 'UTC');
-  const decoder = createDecoder(pipeline);
   const source = pipeline.sourceSchema.map((f) => ({ name: f.name, conv: toRowValue(f.type) }));
   const sink = pipeline.sink.schema.map((f) => ({ f, conv: fromRowValue(f.name, f.type, zone) }));
   const sinkNames = new Set(pipeline.sink.schema.map((f) => f.name));
   const sinkSchema = arrowSchemaOf(pipeline.sink.schema);
   const map = typeof t.map === 'function' ? t.map.bind(t) : null;
   const filter = typeof t.filter === 'function' ? t.filter.bind(t) : null;
-  return (raw, nowMs = Date.now()) => {
-    const decoded = decoder.decode(raw);
+  const apply: BatchStep['apply'] = (decoded, nowMs, raw) => {
     const n = decoded.count;
     const ctx = contextOf(raw, nowMs);
     const letters: DeadLetter[] = decoded.deadLetters;
@@ -155,13 +150,12 @@ export function runRows(pipeline: PipelineConfig, t: Transformer, options: Compi
     const rows = buildSinkRows(sinkSchema, pipeline.sink.schema, values, selection, (j, message) =>
       letters.push({ index: decoded.recordIndex[j]!, code: 'EXPRESSION_FAILED', message }),
     );
-    return finish(pipeline, raw, decoded, letters, rows, filtered, nowMs);
+    return { rows, letters, filtered };
   };
+  return { sinkSchema, apply };
 }
 
-export function runColumnar(pipeline: PipelineConfig, t: Transformer, options: CompileOptions): TsRunner {
-  void options;
-  const decoder = createDecoder(pipeline);
+export function columnarStep(pipeline: PipelineConfig, t: Transformer): BatchStep {
   const sourceSchema = arrowSchemaOf(pipeline.sourceSchema);
   const sinkSchema = arrowSchemaOf(pipeline.sink.schema);
   const transform = t.transform!.bind(t);
@@ -174,8 +168,7 @@ export function runColumnar(pipeline: PipelineConfig, t: Transformer, options: C
     probe = null;
   }
   if (probe !== null) checkArrowOutput(pipeline.sink.tableName, asOneBatch(probe).schema, pipeline.sink.schema);
-  return (raw, nowMs = Date.now()) => {
-    const decoded = decoder.decode(raw);
+  const apply: BatchStep['apply'] = (decoded, nowMs, raw) => {
     const n = decoded.count;
     const input = recordBatchOf(sourceSchema, n, pipeline.sourceSchema.map((f, k) => buildColumn(decoded.columns[k]!, f.type, null, n)));
     let out: arrow.RecordBatch | arrow.Table;
@@ -186,14 +179,15 @@ export function runColumnar(pipeline: PipelineConfig, t: Transformer, options: C
       const message = `transform() threw: ${(e as Error)?.message ?? String(e)}`;
       const letters = [...decoded.deadLetters];
       for (let j = 0; j < n; j++) letters.push({ index: decoded.recordIndex[j]!, code: 'EXPRESSION_FAILED', message });
-      return finish(pipeline, raw, decoded, letters, recordBatchOf(sinkSchema, 0, pipeline.sink.schema.map((f) => buildColumn([], f.type, null, 0))), 0, nowMs);
+      return { rows: recordBatchOf(sinkSchema, 0, pipeline.sink.schema.map((f) => buildColumn([], f.type, null, 0))), letters, filtered: 0 };
     }
     const batch = asOneBatch(out);
     checkArrowOutput(pipeline.sink.tableName, batch.schema, pipeline.sink.schema);
     const children = pipeline.sink.schema.map((f) => batch.getChild(f.name)!.data[0]!);
     const rows = recordBatchOf(sinkSchema, batch.numRows, children);
-    return finish(pipeline, raw, decoded, decoded.deadLetters, rows, n - batch.numRows, nowMs);
+    return { rows, letters: decoded.deadLetters, filtered: n - batch.numRows };
   };
+  return { sinkSchema, apply };
 }
 
 function asOneBatch(out: arrow.RecordBatch | arrow.Table): arrow.RecordBatch {
