@@ -5,9 +5,11 @@
 //
 // The runner constructs no thread and no client: its Kafka source, its sink and the dead-letter
 // topic come from `PipelinePorts` (threaded-ports.ts in production), so it runs in tests on fakes.
-// What it owns itself is the data path between them and its flow control: a partition fetches
-// only while its own in-flight bound and the sink's buffer budget allow. The checkpoint protocol
-// (epochs, acks, commit order, fence, recovery) is checkpoint-coordinator.ts.
+// What it owns itself is the data path between them, in named parts: flow control
+// (flow-control.ts: a partition fetches only while its own in-flight bound and the sink's buffer
+// budget allow), a bounded run's end (bounded-end.ts), and where dead letters go (the table through
+// the sink, or the dead-letter topic by the epoch each batch is stamped with). The checkpoint
+// protocol (epochs, acks, commit order, fence, recovery) is checkpoint-coordinator.ts.
 
 import type { AppConfig, PipelineConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
@@ -15,7 +17,9 @@ import type { Catalog } from '../iceberg/catalog.js';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { openTable } from '../iceberg/table.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
+import { BoundedEnd } from './bounded-end.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
+import { FlowControl } from './flow-control.js';
 import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
 import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
@@ -72,23 +76,14 @@ export class PipelineRunner {
   private readonly source: TopicSource;
   private readonly sink: SinkPort;
   private readonly coordinator: CheckpointCoordinator;
+  private readonly flow: FlowControl;
   private readonly actors = new Map<number, SourceActor>();
-  private ends: PartitionOffsets | undefined;
-  private readonly done = new Set<number>();
-  private readonly pausedByFlow = new Set<number>();
-  private pausedBySink = false;
-  private buffered = 0;
+  /** With `bounded`, once started. */
+  private end: BoundedEnd | undefined;
   private sinkStarted = false;
   private closed = false;
   private readonly log: Logger;
   private readonly deadLetterTopic: Pick<DeadLetterTopic, 'add' | 'flush' | 'close'> | undefined;
-  /**
-   * The epoch each partition's rows belong to as forwarded (the one after its last barrier), for
-   * dead letters held on this thread. It follows the barriers; the coordinator numbers them.
-   */
-  private readonly forwardEpoch = new Map<number, number>();
-  /** Next offset the consumer fetches per partition; past transaction markers, unlike nextOffset. */
-  private readonly position = new Map<number, bigint>();
   private stopping: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
 
@@ -107,6 +102,13 @@ export class PipelineRunner {
     });
     this.failed.catch(() => {});
     this.drained = new Promise((resolve) => (this.resolveDrained = resolve));
+    this.flow = new FlowControl({
+      sinkBudget: this.sinkBudget,
+      pause: (partitions) => this.source.pause(partitions),
+      resume: (partitions) => this.source.resume(partitions),
+      finished: (p) => this.end?.isDone(p) ?? false,
+      buffered: (bytes) => d.metrics.bufferedBytes.set({ pipeline: this.id }, bytes),
+    });
     this.coordinator = new CheckpointCoordinator({
       pipelineId: this.id,
       topic: d.pipeline.topic,
@@ -162,19 +164,18 @@ export class PipelineRunner {
     const initial = await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
     this.checkOpen();
     const start = new Map<number, bigint>();
-    for (const p of partitions) {
-      start.set(p, recovery.offsets?.get(p) ?? initial.get(p) ?? 0n);
-      this.forwardEpoch.set(p, recovery.firstEpoch);
-    }
+    for (const p of partitions) start.set(p, recovery.offsets?.get(p) ?? initial.get(p) ?? 0n);
     await this.coordinator.begin(start);
     this.log.log('info', recovery.offsets ? 'resuming from the last committed checkpoint' : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`, {
       epoch: this.coordinator.lastCommittedEpoch,
       offsets: Object.fromEntries(start),
     });
 
+    let finished: number[] = [];
     if (this.d.bounded) {
-      this.ends = this.d.boundedEnds ?? (await this.source.endOffsets());
-      for (const p of partitions) if ((this.ends.get(p) ?? 0n) <= start.get(p)!) this.done.add(p);
+      this.end = new BoundedEnd(this.d.boundedEnds ?? (await this.source.endOffsets()), (p) => this.source.pause([p]));
+      void this.end.drained.then(() => this.resolveDrained());
+      finished = this.end.begin(start);
     }
     this.checkOpen();
 
@@ -191,24 +192,27 @@ export class PipelineRunner {
         maxBufferedBytes: this.d.sinkWriteBytes ?? this.sinkBudget,
       },
       {
-        onConsumed: (bytes) => this.onConsumed(bytes),
+        onConsumed: (bytes) => this.flow.consumed(bytes),
         onAck: (ack) => this.coordinator.acknowledge(ack),
         onFailure: (err) => this.fail(err),
       },
     );
 
     for (const p of partitions) {
+      const endOffset = this.end?.ends.get(p);
+      this.flow.add(p);
       this.actors.set(
         p,
         new SourceActor({
           partition: p,
           startOffset: start.get(p)!,
+          firstEpoch: recovery.firstEpoch,
           maxInFlight: this.maxInFlight,
           maxTaskAttempts: 3,
-          endOffset: this.ends?.get(p),
-          transform: (fetched, nowMs) => this.d.pool.run({ pipelineId: this.id, chunk: fetched.chunk, endOffset: this.ends?.get(p), nowMs }),
+          endOffset,
+          transform: (fetched, nowMs) => this.d.pool.run({ pipelineId: this.id, chunk: fetched.chunk, endOffset, nowMs }),
           forward: (out) => this.forward(out),
-          backpressure: (paused) => this.flow(p, paused),
+          backpressure: (paused) => this.flow.backpressure(p, paused),
           fail: (err) => this.fail(err),
           settled: (fetched) => this.source.release(fetched.chunk.bytes.byteLength),
           retried: (err, attempt) => {
@@ -228,19 +232,8 @@ export class PipelineRunner {
       },
     });
     this.checkOpen();
-    const finished = [...this.done];
     if (finished.length > 0) this.source.pause(finished);
-    this.checkDrained();
-  }
-
-  /** The sink took data off its queue: below half the budget, paused partitions fetch again. */
-  private onConsumed(bytes: number): void {
-    this.buffered -= bytes;
-    this.d.metrics.bufferedBytes.set({ pipeline: this.id }, this.buffered);
-    if (this.pausedBySink && this.buffered <= this.sinkBudget / 2) {
-      this.pausedBySink = false;
-      this.applyPauses();
-    }
+    this.end?.check();
   }
 
   /**
@@ -251,7 +244,7 @@ export class PipelineRunner {
   private onChunk(fetched: FetchedChunk): void {
     const p = fetched.partition;
     const actor = this.actors.get(p);
-    if (!actor || this.closed || this.done.has(p)) {
+    if (!actor || this.closed || this.end?.isDone(p)) {
       // Not taken (a bounded partition already at its end): its bytes are free at once, or the
       // source would count them against its room for good.
       this.source.release(fetched.chunk.bytes.byteLength);
@@ -261,30 +254,17 @@ export class PipelineRunner {
     const lag = fetched.highWatermark - actor.nextOffset;
     this.lag.set(p, lag > 0n ? lag : 0n);
     this.d.metrics.consumerLag.set({ pipeline: this.id, partition: String(p) }, Number(lag > 0n ? lag : 0n));
-    this.checkEnd(p);
+    this.end?.reached(p, actor.nextOffset);
   }
 
   private onPosition(partition: number, next: bigint): void {
-    if (next > (this.position.get(partition) ?? -1n)) this.position.set(partition, next);
-    this.checkEnd(partition);
-  }
-
-  /** Bounded: a partition is done once the consumer is past its end (markers included). */
-  private checkEnd(partition: number): void {
-    const end = this.ends?.get(partition);
     const actor = this.actors.get(partition);
-    if (end === undefined || !actor || this.done.has(partition)) return;
-    const at = this.position.get(partition) ?? 0n;
-    if (actor.nextOffset >= end || at >= end) {
-      this.done.add(partition);
-      this.source.pause([partition]);
-      this.checkDrained();
-    }
+    if (actor) this.end?.moved(partition, next, actor.nextOffset);
   }
 
   /** The end offsets of a bounded run, once started. */
   get boundedEnds(): PartitionOffsets | undefined {
-    return this.ends;
+    return this.end?.ends;
   }
 
   /** Records consumed so far per partition (next offset to read). */
@@ -292,41 +272,16 @@ export class PipelineRunner {
     return new Map([...this.actors].map(([p, a]) => [p, a.nextOffset]));
   }
 
-  private checkDrained(): void {
-    if (this.ends && this.done.size === this.actors.size) this.resolveDrained();
-  }
-
-  private flow(partition: number, paused: boolean): void {
-    if (paused) this.pausedByFlow.add(partition);
-    else this.pausedByFlow.delete(partition);
-    this.applyPauses();
-  }
-
-  /** A partition fetches only if neither its own in-flight bound nor the sink's buffer holds it. */
-  private applyPauses(): void {
-    // While stopping every partition stays paused: the final checkpoint is being taken.
-    if (this.closed || this.stopping) return;
-    const pause: number[] = [];
-    const resume: number[] = [];
-    for (const p of this.actors.keys()) {
-      if (this.done.has(p)) continue;
-      if (this.pausedBySink || this.pausedByFlow.has(p)) pause.push(p);
-      else resume.push(p);
-    }
-    this.source.pause(pause);
-    this.source.resume(resume);
-  }
-
   private forward(out: SourceOutput): void {
     if (!this.sinkStarted || this.closed) return;
     if (out.kind === 'barrier') {
-      this.forwardEpoch.set(out.partition, out.epoch + 1);
       this.sink.send({ kind: 'barrier', epoch: out.epoch, partition: out.partition, nextOffset: out.nextOffset });
       return;
     }
     const { result } = out;
     if (result.deadLetters && this.deadLetterTopic) {
-      this.deadLetterTopic.add(this.forwardEpoch.get(out.partition)!, result.deadLetters);
+      // Held by the epoch the batch was stamped with, and sent before that epoch commits.
+      this.deadLetterTopic.add(out.epoch, result.deadLetters);
       result.deadLetters = null;
     }
     const bytes = result.rows.byteLength + (result.deadLetters?.byteLength ?? 0);
@@ -338,12 +293,7 @@ export class PipelineRunner {
     for (const [reason, n] of Object.entries(result.stats.deadLetters)) if (n > 0) m.deadLetters.inc({ pipeline: this.id, reason }, n);
     m.batchLatency.observe({ pipeline: this.id }, (Date.now() - out.fetchedAt) / 1000);
     this.sink.send({ kind: 'data', partition: out.partition, rows: result.rows, deadLetters: result.deadLetters, bytes });
-    this.buffered += bytes;
-    m.bufferedBytes.set({ pipeline: this.id }, this.buffered);
-    if (!this.pausedBySink && this.buffered > this.sinkBudget) {
-      this.pausedBySink = true;
-      this.applyPauses();
-    }
+    this.flow.sent(bytes);
   }
 
   /** Takes the next checkpoint (see CheckpointCoordinator.trigger). */
@@ -355,7 +305,9 @@ export class PipelineRunner {
   /** Stops fetching, takes a final checkpoint, and shuts the pipeline down. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      // Every partition stays paused from here: the final checkpoint is being taken.
       this.source.pause([...this.actors.keys()]);
+      this.flow.freeze();
       // A checkpoint already under way has its barriers before records accepted since: the
       // final one must come after it, or those records would be left out of the last commit.
       if (this.coordinator.pending) await this.coordinator.pending;
@@ -372,6 +324,7 @@ export class PipelineRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.flow.freeze();
     await this.coordinator.close();
     await this.starting?.catch(() => {});
     await this.source.close();

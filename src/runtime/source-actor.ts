@@ -12,7 +12,8 @@ import type { FetchedChunk } from './threads/source-port.js';
 import type { TransformTaskResult } from './threads/transform-messages.js';
 
 export type SourceOutput =
-  | { kind: 'data'; partition: number; result: TransformTaskResult; fetchedAt: number }
+  /** `epoch`: the checkpoint the rows belong to — the one after the partition's last barrier. */
+  | { kind: 'data'; partition: number; epoch: number; result: TransformTaskResult; fetchedAt: number }
   | { kind: 'barrier'; epoch: number; partition: number; nextOffset: bigint };
 
 type Entry =
@@ -23,6 +24,8 @@ export interface SourceActorOptions {
   partition: number;
   /** Offset of the first record this actor will accept. */
   startOffset: bigint;
+  /** The epoch of the first checkpoint after the recovered one: rows before any barrier belong to it. */
+  firstEpoch: number;
   /** Transform tasks in flight before the partition is paused. */
   maxInFlight: number;
   /** Retries of a task whose worker died or threw a retryable error. */
@@ -50,10 +53,16 @@ export class SourceActor {
   private paused = false;
   private failed = false;
   private idleWaiters: Array<() => void> = [];
+  /**
+   * The epoch of the rows forwarded next. It follows the barriers in the order they are forwarded,
+   * so each batch is stamped where it stands in the stream; the coordinator alone numbers epochs.
+   */
+  private epoch: number;
 
   constructor(private readonly o: SourceActorOptions) {
     this.partition = o.partition;
     this.nextOffset = o.startOffset;
+    this.epoch = o.firstEpoch;
   }
 
   accept(fetched: FetchedChunk): void {
@@ -135,9 +144,10 @@ export class SourceActor {
       if (head.kind === 'batch') {
         if (!head.done) return;
         this.queue.shift();
-        this.o.forward({ kind: 'data', partition: this.partition, result: head.result!, fetchedAt: head.fetchedAt });
+        this.o.forward({ kind: 'data', partition: this.partition, epoch: this.epoch, result: head.result!, fetchedAt: head.fetchedAt });
       } else {
         this.queue.shift();
+        this.epoch = head.epoch + 1;
         this.o.forward({ kind: 'barrier', epoch: head.epoch, partition: this.partition, nextOffset: head.nextOffset });
       }
     }

@@ -185,16 +185,20 @@ describe('the runtime, end to end', () => {
         const body = (await r.json()) as { data: { result: Array<{ value: [number, string] }> } };
         return body.data.result[0] ? Number(body.data.result[0].value[1]) : undefined;
       };
+      // Both pipelines run at their own pace, and a table's rows count once committed: wait for
+      // each figure, not for one and then read the other.
       let seen: number | undefined;
+      let out: number | undefined;
       const deadline = Date.now() + 90_000;
       while (Date.now() < deadline) {
         seen = await query(`sum(streamberg_records_in_total{pipeline="${p.bid}"})`);
-        if (seen === 1200) break;
+        out = await query(`sum(streamberg_records_out_total{pipeline="${p.user}"})`);
+        if (seen === 1200 && out === 300) break;
         await new Promise((r) => setTimeout(r, 500));
       }
       expect(seen).toBe(1200);
+      expect(out).toBe(300);
       expect(await query('up{job="streamberg"}')).toBe(1);
-      expect(await query(`sum(streamberg_records_out_total{pipeline="${p.user}"})`)).toBe(300);
     } finally {
       prometheus.kill('SIGTERM');
       run.child.kill('SIGTERM');

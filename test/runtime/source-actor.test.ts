@@ -28,6 +28,7 @@ function actor(transform: (b: FetchedChunk) => Promise<TransformTaskResult>, out
   return new SourceActor({
     partition: 0,
     startOffset: 0n,
+    firstEpoch: 1,
     maxInFlight: extra.maxInFlight ?? 10,
     maxTaskAttempts: 3,
     transform,
@@ -42,6 +43,31 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 const describeOut = (o: SourceOutput) => (o.kind === 'data' ? `data:${o.result.rows[0]}` : `barrier:${o.epoch}@${o.nextOffset}`);
 
 describe('SourceActor', () => {
+  it('stamps each batch with the epoch it belongs to: the one after the last barrier forwarded before it', async () => {
+    const c = controlledTransform();
+    const out: SourceOutput[] = [];
+    const a = actor(c.transform, out);
+    a.accept(batch(0, 10));
+    a.barrier(1);
+    a.accept(batch(10, 5));
+    a.barrier(2);
+    a.barrier(3);
+    a.accept(batch(15, 5));
+    // Finishing out of order must not change which side of a barrier a batch is on.
+    c.pending[2]!.resolve(result(3));
+    c.pending[1]!.resolve(result(2));
+    c.pending[0]!.resolve(result(1));
+    await tick();
+    expect(out.map((o) => (o.kind === 'data' ? `data:${o.result.rows[0]}@${o.epoch}` : `barrier:${o.epoch}`))).toEqual([
+      'data:1@1',
+      'barrier:1',
+      'data:2@2',
+      'barrier:2',
+      'barrier:3',
+      'data:3@4',
+    ]);
+  });
+
   it('forwards results in submission order even when tasks finish out of order, and barriers in place', async () => {
     const c = controlledTransform();
     const out: SourceOutput[] = [];
@@ -65,6 +91,7 @@ describe('SourceActor', () => {
     const a = new SourceActor({
       partition: 0,
       startOffset: 0n,
+      firstEpoch: 1,
       maxInFlight: 10,
       maxTaskAttempts: 2,
       transform: async (b) => {
@@ -125,6 +152,7 @@ describe('SourceActor', () => {
     const a = new SourceActor({
       partition: 0,
       startOffset: 0n,
+      firstEpoch: 1,
       maxInFlight: 10,
       maxTaskAttempts: 3,
       transform: async () => {
