@@ -47,6 +47,15 @@ interface Slot {
   live: boolean;
 }
 
+/**
+ * Whether `runner` still holds its slot. A runner that failed was released from its slot and a new
+ * one may hold it since; the old runner's late reports (its failed promise, a final checkpoint that
+ * settles after a failure) must decide nothing.
+ */
+function holds(slot: Slot, runner: PipelineRunner): boolean {
+  return slot.runner === runner;
+}
+
 export class Supervisor {
   readonly metrics: RuntimeMetrics;
   private catalog!: Catalog;
@@ -101,6 +110,11 @@ export class Supervisor {
     return [...this.slots.values()].some((s) => s.lifecycle.state === 'failed');
   }
 
+  /** Whether `runner` may still decide its slot's state: it holds the slot and stop() has not taken over. */
+  private decides(slot: Slot, runner: PipelineRunner): boolean {
+    return holds(slot, runner) && !this.stopping;
+  }
+
   private async launch(slot: Slot): Promise<void> {
     if (this.stopping || slot.lifecycle.final) return;
     const { config, log } = this.o;
@@ -130,7 +144,7 @@ export class Supervisor {
       return;
     }
     // stop() may have run while this runner was starting: it owns the slot's state now.
-    if (slot.runner !== runner || this.stopping) return;
+    if (!this.decides(slot, runner)) return;
     slot.boundedEnds = runner.boundedEnds;
     slot.live = true;
     this.recovered(slot, { kind: 'started' });
@@ -139,13 +153,13 @@ export class Supervisor {
     runner.failed.catch((err: unknown) => void this.onFailure(slot, runner, err));
     if (this.o.bounded) {
       void runner.drained.then(async () => {
-        if (slot.runner !== runner || this.stopping) return;
+        if (!this.decides(slot, runner)) return;
         try {
           slot.lifecycle.to('stopping');
           await runner.stop();
           // A failure reported while the final checkpoint settled has claimed the slot (and
           // scheduled the restart): this runner no longer decides its state.
-          if (slot.runner !== runner) return;
+          if (!holds(slot, runner)) return;
           this.recovered(slot, { kind: 'commit', epoch: runner.lastCommittedEpoch });
           slot.lifecycle.to('stopped');
           log.log('info', 'pipeline reached the end offsets and committed', { pipeline: id, epoch: runner.lastCommittedEpoch });
@@ -160,7 +174,7 @@ export class Supervisor {
   private async onFailure(slot: Slot, runner: PipelineRunner, err: unknown): Promise<void> {
     // Claim the failure: a runner can report more than once (its failed promise, a final
     // checkpoint that then rejects); only the first report may schedule a restart.
-    if (slot.runner !== runner || slot.lifecycle.state === 'failed') return;
+    if (!holds(slot, runner) || slot.lifecycle.state === 'failed') return;
     slot.runner = undefined;
     slot.live = false;
     const e = toStreamError(err);
@@ -195,7 +209,7 @@ export class Supervisor {
 
   /** The source of a running pipeline rides out a broker outage (err), or fetches again. */
   private onSourceTrouble(slot: Slot, runner: PipelineRunner, err: StreamError | undefined): void {
-    if (slot.runner !== runner || this.stopping || slot.lifecycle.final) return;
+    if (!this.decides(slot, runner) || slot.lifecycle.final) return;
     if (err === undefined) {
       this.recovered(slot, { kind: 'source' });
       return;
@@ -234,7 +248,7 @@ export class Supervisor {
       if (!r || !slot.live || (state !== 'running' && state !== 'degraded')) continue;
       r.checkpoint().then(
         () => {
-          if (slot.runner === r) this.recovered(slot, { kind: 'commit', epoch: r.lastCommittedEpoch });
+          if (holds(slot, r)) this.recovered(slot, { kind: 'commit', epoch: r.lastCommittedEpoch });
         },
         () => {}, // failures arrive through runner.failed
       );
