@@ -28,6 +28,13 @@ export class RuntimeMetrics {
   readonly poolUtilization: Gauge;
   readonly poolQueueSize: Gauge;
   readonly bufferedBytes: Gauge<'pipeline'>;
+  readonly consumerLagSeconds: Gauge<'pipeline' | 'partition'>;
+  readonly checkpointCompletedAt: Gauge<'pipeline'>;
+  readonly committedEventTime: Gauge<'pipeline'>;
+  readonly tableCommittedAt: Gauge<'pipeline' | 'table'>;
+  readonly commits: Counter<'pipeline' | 'table'>;
+  readonly committedBytes: Counter<'pipeline' | 'table'>;
+  readonly commitDuration: Histogram<'pipeline' | 'table'>;
 
   constructor(readonly registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
     const r = [registry];
@@ -66,6 +73,37 @@ export class RuntimeMetrics {
     this.poolUtilization = new Gauge({ name: 'streamberg_transform_pool_utilization_ratio', help: 'Share of transform worker time spent running tasks', registers: r });
     this.poolQueueSize = new Gauge({ name: 'streamberg_transform_pool_queue_tasks', help: 'Transform tasks waiting for a worker', registers: r });
     this.bufferedBytes = new Gauge({ name: 'streamberg_sink_buffered_bytes', help: 'Bytes sent to a sink and not yet taken off its queue', labelNames: ['pipeline'], registers: r });
+    // Freshness, as Unix timestamps in seconds (Prometheus' convention for "when"): an alert or a
+    // panel takes `time() - x`, which keeps growing while nothing happens, where an "age" gauge set
+    // by the process would freeze at its last value when the process stops being scraped.
+    this.consumerLagSeconds = new Gauge({
+      name: 'streamberg_consumer_lag_seconds',
+      help: 'While a partition has records left to read: now minus the Kafka timestamp of the newest record read from it; 0 when caught up',
+      labelNames: ['pipeline', 'partition'],
+      registers: r,
+    });
+    this.checkpointCompletedAt = new Gauge({
+      name: 'streamberg_checkpoint_last_completed_timestamp_seconds',
+      help: 'When the last checkpoint completed (committed, or had nothing to commit)',
+      labelNames: ['pipeline'],
+      registers: r,
+    });
+    this.committedEventTime = new Gauge({
+      name: 'streamberg_committed_event_timestamp_seconds',
+      help: 'The newest Kafka record timestamp among the records the last completed checkpoint covers',
+      labelNames: ['pipeline'],
+      registers: r,
+    });
+    this.tableCommittedAt = new Gauge({ name: 'streamberg_table_last_commit_timestamp_seconds', help: 'When a snapshot was last committed to the table', labelNames: ['pipeline', 'table'], registers: r });
+    this.commits = new Counter({ name: 'streamberg_commits_total', help: 'Snapshots committed to Iceberg tables', labelNames: ['pipeline', 'table'], registers: r });
+    this.committedBytes = new Counter({ name: 'streamberg_committed_bytes_total', help: 'Bytes of data files committed to Iceberg tables', labelNames: ['pipeline', 'table'], registers: r });
+    this.commitDuration = new Histogram({
+      name: 'streamberg_commit_duration_seconds',
+      help: 'Time to commit one snapshot to a table, retries on conflict included',
+      labelNames: ['pipeline', 'table'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    });
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: registry, prefix: 'streamberg_' });
       // prom-client names these gauges `_total`, which the exposition-format lint (promtool check

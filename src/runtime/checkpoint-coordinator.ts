@@ -23,6 +23,7 @@
 import { StreamError, toStreamError } from '../errors.js';
 import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
 import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions, type CommitRequirement } from '../iceberg/commit.js';
+import type { DataFile } from '../iceberg/data-file-writer.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { killIfDue, shouldFail } from './faults.js';
 import type { Logger } from './log.js';
@@ -232,6 +233,16 @@ export class CheckpointCoordinator {
     };
   }
 
+  /** A snapshot landed in `table`: what the freshness and commit metrics say of it. */
+  private countCommit(table: string, files: readonly DataFile[], began: number): void {
+    const { metrics, pipelineId } = this.d;
+    const labels = { pipeline: pipelineId, table };
+    metrics.commitDuration.observe(labels, (performance.now() - began) / 1000);
+    metrics.commits.inc(labels);
+    metrics.committedBytes.inc(labels, files.reduce((n, f) => n + f.fileSizeInBytes, 0));
+    metrics.tableCommittedAt.set(labels, Date.now() / 1000);
+  }
+
   /** The commit order of one acknowledged epoch. */
   private async commit(ack: CheckpointAck): Promise<void> {
     const { catalog, metrics, pipelineId } = this.d;
@@ -245,18 +256,22 @@ export class CheckpointCoordinator {
       const dlq = this.deadLetterState;
       if (dlq && ack.deadLetterFiles.length > 0) {
         this.atStep('before-dead-letter-commit', ack.epoch);
+        const began = performance.now();
         const r = await commitAppend(catalog, dlq.ident, ack.deadLetterFiles, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch));
         this.deadLetterState = r.table;
         this.deadLetterEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: dlq.ident.name }, ack.deadLetters);
+        this.countCommit(dlq.ident.name, ack.deadLetterFiles, began);
       }
       // An epoch that moved no offset and wrote no file needs no snapshot.
       if (ack.files.length > 0 || moved) {
         this.atStep('before-table-commit', ack.epoch);
+        const began = performance.now();
         const r = await commitAppend(catalog, table.ident, ack.files, summary, this.commitOptions(table.ident.name, this.lastEpoch));
         this.tableState = r.table;
         this.lastEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: table.ident.name }, ack.rows);
+        this.countCommit(table.ident.name, ack.files, began);
       }
     } catch (err) {
       metrics.commitFailures.inc({ pipeline: pipelineId, table: table.ident.name });

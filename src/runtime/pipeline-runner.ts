@@ -84,6 +84,11 @@ export class PipelineRunner {
   private closed = false;
   private readonly log: Logger;
   private readonly deadLetterTopic: Pick<DeadLetterTopic, 'add' | 'flush' | 'close'> | undefined;
+  /** The newest record timestamp forwarded per epoch not yet committed, for the freshness metric. */
+  private readonly newestByEpoch = new Map<number, number>();
+  private committedNewest = -Infinity;
+  /** The newest record timestamp forwarded per partition, for the lag in seconds. */
+  private readonly newestByPartition = new Map<number, number>();
   private stopping: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
 
@@ -254,6 +259,7 @@ export class PipelineRunner {
     const lag = fetched.highWatermark - actor.nextOffset;
     this.lag.set(p, lag > 0n ? lag : 0n);
     this.d.metrics.consumerLag.set({ pipeline: this.id, partition: String(p) }, Number(lag > 0n ? lag : 0n));
+    this.lagSeconds(p);
     this.end?.reached(p, actor.nextOffset);
   }
 
@@ -292,14 +298,43 @@ export class PipelineRunner {
     m.recordsFiltered.inc({ pipeline: this.id }, result.stats.filtered);
     for (const [reason, n] of Object.entries(result.stats.deadLetters)) if (n > 0) m.deadLetters.inc({ pipeline: this.id, reason }, n);
     m.batchLatency.observe({ pipeline: this.id }, (Date.now() - out.fetchedAt) / 1000);
+    const newest = result.stats.newestTimestampMs;
+    if (newest !== undefined) {
+      if (newest > (this.newestByEpoch.get(out.epoch) ?? -Infinity)) this.newestByEpoch.set(out.epoch, newest);
+      if (newest > (this.newestByPartition.get(out.partition) ?? -Infinity)) this.newestByPartition.set(out.partition, newest);
+      this.lagSeconds(out.partition);
+    }
     this.sink.send({ kind: 'data', partition: out.partition, rows: result.rows, deadLetters: result.deadLetters, bytes });
     this.flow.sent(bytes);
+  }
+
+  /**
+   * How far behind a partition's reader is in time: now minus the newest record timestamp read
+   * from it while records are left to read; 0 once caught up (an idle topic is not late).
+   */
+  private lagSeconds(p: number): void {
+    const newest = this.newestByPartition.get(p);
+    const behind = (this.lag.get(p) ?? 0n) > 0n && newest !== undefined ? Math.max(0, (Date.now() - newest) / 1000) : 0;
+    this.d.metrics.consumerLagSeconds.set({ pipeline: this.id, partition: String(p) }, behind);
   }
 
   /** Takes the next checkpoint (see CheckpointCoordinator.trigger). */
   checkpoint(): Promise<void> {
     if (this.closed) return Promise.reject(new StreamError('CHECKPOINT_FAILED', `pipeline ${this.id} is closed`));
-    return this.coordinator.trigger();
+    return this.coordinator.trigger().then(() => this.completed());
+  }
+
+  /** A checkpoint completed: everything stamped with its epoch or an earlier one is in the table. */
+  private completed(): void {
+    const epoch = this.coordinator.lastCommittedEpoch;
+    for (const [e, newest] of this.newestByEpoch) {
+      if (e > epoch) continue;
+      if (newest > this.committedNewest) this.committedNewest = newest;
+      this.newestByEpoch.delete(e);
+    }
+    const m = this.d.metrics;
+    m.checkpointCompletedAt.set({ pipeline: this.id }, Date.now() / 1000);
+    if (this.committedNewest > -Infinity) m.committedEventTime.set({ pipeline: this.id }, this.committedNewest / 1000);
   }
 
   /** Stops fetching, takes a final checkpoint, and shuts the pipeline down. */

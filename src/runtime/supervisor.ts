@@ -16,7 +16,7 @@ import { createCatalog } from '../iceberg/catalogs.js';
 import { type Catalog } from '../iceberg/catalog.js';
 import { createKafka } from '../kafka/client.js';
 import { RuntimeMetrics } from '../metrics/metrics.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
+import { startMetricsServer, type MetricsServer, type Readiness } from '../metrics/server.js';
 import { compileTransforms } from '../transform/compile-all.js';
 import type { Logger } from './log.js';
 import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
@@ -77,6 +77,19 @@ export class Supervisor {
     return this.server?.port;
   }
 
+  /**
+   * Ready when every enabled pipeline is running. Degraded, restarting, failed and still-starting
+   * pipelines make the process not ready, and are named; so does a process still starting up,
+   * before its pipelines exist. A bounded run that finished is stopped, and not ready either: it
+   * takes no more records.
+   */
+  readiness(): Readiness {
+    const pipelines: Record<string, string> = {};
+    for (const [id, slot] of this.slots) pipelines[id] = slot.lifecycle.state;
+    const states = Object.values(pipelines);
+    return { ready: !this.stopping && states.length > 0 && states.every((s) => s === 'running'), pipelines };
+  }
+
   async start(): Promise<void> {
     const { config, log } = this.o;
     const specs = await compileTransforms(config);
@@ -85,7 +98,7 @@ export class Supervisor {
     this.pool = new TransformPool(specs, config.runtime.parallelism);
     if (config.runtime.metricsPort !== 0 || process.env.STREAMBERG_METRICS_EPHEMERAL === '1') {
       const port = process.env.STREAMBERG_METRICS_EPHEMERAL === '1' ? 0 : config.runtime.metricsPort;
-      this.server = await startMetricsServer(this.metrics.registry, port);
+      this.server = await startMetricsServer(this.metrics.registry, port, undefined, { readiness: () => this.readiness() });
       log.log('info', `metrics on http://127.0.0.1:${this.server.port}/metrics`, { metricsPort: this.server.port });
     }
     for (const p of config.pipelines.filter((x) => x.enabled)) {

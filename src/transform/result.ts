@@ -19,6 +19,8 @@ export interface TransformStats {
   tombstones: number;
   /** Dead letters by reason, counted whatever `onError` does with them. */
   deadLetters: Record<DeadLetterCode, number>;
+  /** The newest Kafka timestamp (epoch ms) of the batch's records, whatever became of them; absent for an empty batch. */
+  newestTimestampMs?: number;
 }
 
 export interface TransformResult {
@@ -80,11 +82,11 @@ export function finish(
     });
   }
   const deadLetters = letters.length > 0 && pipeline.onError === 'dlq' ? buildDeadLetterBatch(raw, letters, nowMs) : null;
-  return {
-    rows,
-    deadLetters,
-    stats: { records: raw.count, rows: rows.numRows, filtered, tombstones: decoded.tombstones, deadLetters: counts },
-  };
+  const stats: TransformStats = { records: raw.count, rows: rows.numRows, filtered, tombstones: decoded.tombstones, deadLetters: counts };
+  let newest = -Infinity;
+  for (let i = 0; i < raw.count; i++) if (raw.timestamps[i]! > newest) newest = raw.timestamps[i]!;
+  if (newest > -Infinity) stats.newestTimestampMs = newest;
+  return { rows, deadLetters, stats };
 }
 
 /**

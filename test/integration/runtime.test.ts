@@ -185,6 +185,15 @@ describe('the runtime, end to end', () => {
         const body = (await r.json()) as { data: { result: Array<{ value: [number, string] }> } };
         return body.data.result[0] ? Number(body.data.result[0].value[1]) : undefined;
       };
+      // The probes an orchestrator asks: live at once, ready once both pipelines run.
+      expect((await fetch(`http://${target}/healthz`)).status).toBe(200);
+      let ready: { status: number; body: unknown } | undefined;
+      for (const until = Date.now() + 90_000; Date.now() < until; await new Promise((r) => setTimeout(r, 250))) {
+        const res = await fetch(`http://${target}/readyz`);
+        ready = { status: res.status, body: await res.json() };
+        if (res.status === 200) break;
+      }
+      expect(ready).toEqual({ status: 200, body: { ready: true, pipelines: { [p.bid]: 'running', [p.user]: 'running' }, notReady: [] } });
       // Both pipelines run at their own pace, and a table's rows count once committed: wait for
       // each figure, not for one and then read the other.
       let seen: number | undefined;

@@ -189,6 +189,49 @@ describe('PipelineRunner', () => {
     await r2.close();
   });
 
+  it('reports the newest committed record time once the checkpoint that covers it completes, and lag in seconds only while behind', async () => {
+    const BASE = 1_700_000_000_000;
+    // Each chunk's newest record timestamp is BASE + its first offset in seconds.
+    const timedPool = {
+      async run(task: TransformTask): Promise<TransformTaskResult> {
+        const r = await pool.run(task);
+        r.stats.newestTimestampMs = BASE + Number(task.chunk.fromOffset) * 1000;
+        return r;
+      },
+    };
+    const metrics = testMetrics();
+    const value = async (g: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, unknown> }> }> }, labels: Record<string, string> = {}) =>
+      (await g.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+    const source = new FakeSource(new Map([[0, 0n], [1, 0n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink, { pool: timedPool, metrics });
+    await r.start();
+    source.deliver(0, 0n, 5);
+    source.deliver(1, 0n, 40);
+    source.deliver(0, 5n, 5);
+    await settle();
+    const first = r.checkpoint();
+    source.deliver(1, 40n, 1); // after barrier 1: belongs to epoch 2
+    await settle();
+    expect(await value(metrics.committedEventTime)).toBeUndefined();
+    sink.handlers!.onAck(ackOf(sink, 1));
+    await first;
+    expect(await value(metrics.committedEventTime)).toBe((BASE + 5000) / 1000);
+    expect(await value(metrics.checkpointCompletedAt, { pipeline: TOPIC })).toBeGreaterThan(BASE / 1000);
+    const second = r.checkpoint();
+    await settle();
+    sink.handlers!.onAck(ackOf(sink, 2));
+    await second;
+    expect(await value(metrics.committedEventTime)).toBe((BASE + 40_000) / 1000);
+    // Every chunk reached its high watermark: caught up, so not late however old the records are.
+    expect(await value(metrics.consumerLagSeconds, { partition: '1' })).toBe(0);
+    source.handlers!.onChunk({ partition: 0, chunk: { topic: TOPIC, partition: 0, bytes: new Uint8Array(16), fromOffset: 10n, nextOffset: 11n, recordCount: 1, abortedTransactions: null }, highWatermark: 100n });
+    await settle();
+    // Behind by 89 records whose newest was written at BASE + 10 s: late by now minus that.
+    expect(await value(metrics.consumerLagSeconds, { partition: '0' })).toBeGreaterThan((Date.now() - (BASE + 10_000)) / 1000 - 60);
+    await r.close();
+  });
+
   it('pauses every partition while the sink holds more than its budget, and resumes below half of it', async () => {
     const source = new FakeSource(new Map([[0, 0n], [1, 0n]]));
     const sink = new FakeSink();

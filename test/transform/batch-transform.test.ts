@@ -27,7 +27,7 @@ describe('SQL transform and on_error', () => {
       [13n, 'RECORD_DECODE_FAILED', expect.stringMatching(/^invalid JSON/)],
     ]);
     expect(new TextDecoder().decode(dl[0]!.record_value as Uint8Array)).toBe(INPUT[1]);
-    expect(out.stats).toEqual({ records: 5, rows: 1, filtered: 1, tombstones: 1, deadLetters: { RECORD_DECODE_FAILED: 1, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 1 } });
+    expect(out.stats).toEqual({ records: 5, rows: 1, filtered: 1, tombstones: 1, deadLetters: { RECORD_DECODE_FAILED: 1, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 1 }, newestTimestampMs: NOW });
   });
 
   it('skip: no dead-letter batch, but the reasons are still counted', () => {
@@ -102,6 +102,19 @@ describe('output check at start-up', () => {
       'column n: a BIGINT value cannot be written into INT; CAST it',
       'sink column t (TIMESTAMP(3)) is not produced',
     ]);
+  });
+
+  it('reports the newest record timestamp of the batch, dead letters and filtered records included', () => {
+    const config = pipeline({ topic: 't', source: { a: 'STRING' }, sink: { a: 'STRING' }, onError: 'dlq' });
+    const batch = packRawBatch('t', 1, [
+      { offset: 1, timestamp: NOW - 5000, value: '{"a":"x"}' },
+      { offset: 2, timestamp: NOW + 7000, value: 'not json' },
+      { offset: 3, timestamp: NOW - 1000, value: '{"a":"y"}' },
+    ]);
+    const out = compileSqlTransform(config, "SELECT a FROM kafka_t WHERE a = 'x'").run(batch, NOW);
+    expect(out.stats.rows).toBe(1);
+    expect(out.stats.newestTimestampMs).toBe(NOW + 7000);
+    expect(compileSqlTransform(config, 'SELECT a FROM kafka_t').run(packRawBatch('t', 1, []), NOW).stats.newestTimestampMs).toBeUndefined();
   });
 
   it('accepts widening and timestamp precision changes, and truncates to the sink precision', () => {

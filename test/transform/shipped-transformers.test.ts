@@ -38,7 +38,7 @@ describe('bid_events_raw', () => {
       'event_name:Utf8', 'user_id:Int64', 'city_id:Int64', 'platform:Utf8', 'session_id:Utf8',
       'event_time:Timestamp<MICROSECOND>', 'ingestion_time:Timestamp<MICROSECOND>',
     ]);
-    expect(out.stats).toEqual({ records: 5, rows: 3, filtered: 0, tombstones: 0, deadLetters: { RECORD_DECODE_FAILED: 2, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 0 } });
+    expect(out.stats).toEqual({ records: 5, rows: 3, filtered: 0, tombstones: 0, deadLetters: { RECORD_DECODE_FAILED: 2, RECORD_TOO_LARGE: 0, EXPRESSION_FAILED: 0 }, newestTimestampMs: NOW_MS });
     const dl = rowsOf(out.deadLetters!);
     expect(dl.map((d) => d.source_offset)).toEqual([503n, 504n]);
     expect(new TextDecoder().decode(dl[0]!.record_value as Uint8Array)).toBe('{"event_name":');
