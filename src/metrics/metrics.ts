@@ -29,6 +29,7 @@ export class RuntimeMetrics {
   readonly poolQueueSize: Gauge;
   readonly bufferedBytes: Gauge<'pipeline'>;
   readonly consumerLagSeconds: Gauge<'pipeline' | 'partition'>;
+  readonly checkpointInterval: Gauge;
   readonly checkpointCompletedAt: Gauge<'pipeline'>;
   readonly committedEventTime: Gauge<'pipeline'>;
   readonly tableCommittedAt: Gauge<'pipeline' | 'table'>;
@@ -82,6 +83,7 @@ export class RuntimeMetrics {
       labelNames: ['pipeline', 'partition'],
       registers: r,
     });
+    this.checkpointInterval = new Gauge({ name: 'streamberg_checkpoint_interval_seconds', help: 'The configured time between checkpoints', registers: r });
     this.checkpointCompletedAt = new Gauge({
       name: 'streamberg_checkpoint_last_completed_timestamp_seconds',
       help: 'When the last checkpoint completed (committed, or had nothing to commit)',

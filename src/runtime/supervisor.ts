@@ -92,6 +92,7 @@ export class Supervisor {
 
   async start(): Promise<void> {
     const { config, log } = this.o;
+    this.metrics.checkpointInterval.set(config.runtime.checkpointIntervalMs / 1000);
     const specs = await compileTransforms(config);
     this.catalog = await createCatalog(config.catalog);
     this.kafka = createKafka(config.kafka);
