@@ -2,12 +2,12 @@
 // runs, kill -9, injected actor crashes and SIGTERM; metrics checked by promtool.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../helpers/build.js';
+import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { expectExactlyOnce } from '../helpers/expectations.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { ensureTopic } from '../../src/kafka/topics.js';
@@ -208,6 +208,20 @@ describe('the runtime, end to end', () => {
       expect(seen).toBe(1200);
       expect(out).toBe(300);
       expect(await query('up{job="streamberg"}')).toBe(1);
+
+      // Every query of the shipped Grafana dashboard parses and returns series from this scrape
+      // (Grafana's variables as it would fill them: every pipeline, a rate window of a few scrapes).
+      await new Promise((r) => setTimeout(r, 5000));
+      const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'deploy/grafana/streamberg.json'), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+      const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((t) => ({ panel: panel.title, expr: t.expr.replaceAll('$__rate_interval', '30s').replaceAll('$pipeline', '.*') })));
+      expect(queries.length).toBeGreaterThan(20);
+      const empty: string[] = [];
+      for (const q of queries) {
+        const r = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q.expr)}`);
+        const body = (await r.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+        if (body.status !== 'success' || (body.data?.result.length ?? 0) === 0) empty.push(`${q.panel}: ${q.expr} → ${body.status} ${body.error ?? 'no series'}`);
+      }
+      expect(empty).toEqual([]);
     } finally {
       prometheus.kill('SIGTERM');
       run.child.kill('SIGTERM');
