@@ -131,6 +131,7 @@ describe('the runtime, end to end', () => {
   }, 300_000);
 
   it('serves /metrics that promtool accepts, with counters that match what was produced', async () => {
+    const startedAt = Date.now();
     const p = runtimeProject();
     produce(p, p.bid, ['--count', '2000', '--partitions', '2', '--malformed-ratio', '0.05', '--seed', '11']);
     produce(p, p.user, ['--count', '500', '--partitions', '1', '--seed', '12']);
@@ -163,6 +164,14 @@ describe('the runtime, end to end', () => {
     expect(value('streamberg_dead_letters_total', `pipeline="${p.bid}",reason="RECORD_DECODE_FAILED"`)).toBe(2000 - good);
     expect(value('streamberg_pipeline_state', `pipeline="${p.user}",state="running"`)).toBe(1);
     expect(value('streamberg_checkpoint_last_completed_epoch', `pipeline="${p.bid}"`)).toBeGreaterThan(0);
+    // Freshness: every record was produced during this test, so the newest committed record's
+    // Kafka timestamp lies between the test's start and the scrape; commits were counted per table.
+    const newest = value('streamberg_committed_event_timestamp_seconds', `pipeline="${p.bid}"`)!;
+    expect(newest).toBeGreaterThanOrEqual(startedAt / 1000 - 1);
+    expect(newest).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(value('streamberg_commits_total', `pipeline="${p.bid}",table="parsed_events"`)).toBeGreaterThan(0);
+    expect(value('streamberg_committed_bytes_total', `pipeline="${p.bid}",table="parsed_events"`)).toBeGreaterThan(0);
+    expect(body).toMatch(/^streamberg_checkpoint_interval_seconds 0\.3$/m);
     expect(body).toMatch(/^streamberg_process_resident_memory_bytes \d+/m);
     expect(body).toMatch(/^streamberg_nodejs_eventloop_lag_seconds \S+/m);
   }, 300_000);
