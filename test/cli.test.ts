@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, ensureBuilt } from './helpers/build.js';
@@ -33,6 +34,37 @@ describe('streamberg --check', () => {
     const r = cli(['--check', '--parallelism', '3', '--checkpoint-interval', '10s', '--metrics-port', '9999']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('parallelism 3, checkpoint every 10s (EXACTLY_ONCE), metrics on :9999');
+  });
+
+  it('compiles transformers kept beside the configuration, and names the file and line of a SQL error', () => {
+    const dir = tempProject({
+      topics: SHIPPED_TOPICS,
+      transformations: [
+        'transformations:',
+        '  bid_events_raw:',
+        '    sql_file: "bids.sql"',
+        '  user_events_enriched:',
+        '    sql: |',
+        '      SELECT event_type, user_id, page_url, device_type, session_id,',
+        '        FALSE AS is_mobile, TO_TIMESTAMP_LTZ(timestamp_ms, 3) AS event_time,',
+        '        CURRENT_TIMESTAMP AS ingestion_time',
+        '      FROM {source_table}',
+        '  new_transformation:',
+        '    sql: "SELECT * FROM {source_table}"',
+        '',
+      ].join('\n'),
+    });
+    writeFileSync(path.join(dir, 'bids.sql'), 'SELECT event_name, user_id,\n  city_id, platform, session_id,\n  TO_TIMESTAMP_LTZ(timestamp_ms, 3) AS event_time,\n  CURRENT_TIMESTAMP AS ingestion_time\nFROM {source_table}\n');
+    const ok = cli(['--check', '--config', dir]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/transformation: SQL from \S*bids\.sql:1/);
+    expect(ok.stdout).toMatch(/transformation: SQL from \S*transformations\.yaml:6/);
+
+    writeFileSync(path.join(dir, 'bids.sql'), 'SELECT event_name, user_id,\n  city_id, platform, session_id,\n  TO_TIMESTAMP_LTZ(timestamp_millis, 3) AS event_time,\n  CURRENT_TIMESTAMP AS ingestion_time\nFROM {source_table}\n');
+    const bad = cli(['--check', '--config', dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bids\.sql:3: transformation 'bid_events_raw': unknown column timestamp_millis/);
   });
 
   it('prints five precise errors for five mistakes and exits 2', () => {

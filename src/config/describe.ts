@@ -34,13 +34,18 @@ function columns(fields: FieldConfig[]): string[] {
   return fields.map((f) => `      ${f.name.padEnd(width)}  ${formatSqlType(f.type)}`);
 }
 
+function transformationSource(t: AppConfig['transformations'][string]): string {
+  if (t.sql !== undefined) return `SQL from ${t.sqlOrigin ? `${t.sqlOrigin.file}:${t.sqlOrigin.line}` : 'transformations.yaml'}`;
+  return `${t.className} from ${t.module !== '' ? t.module : t.modulePath}`;
+}
+
 function describePipeline(p: PipelineConfig, config: AppConfig): string[] {
   const t = config.transformations[p.transformation];
   const table = `${config.catalog.namespace}.${p.sink.tableName}`;
   const lines = [
     `  ${p.topic} → ${p.transformation} → ${table}${p.enabled ? '' : '   (disabled)'}`,
     `    group ${p.groupId}, scan ${p.scanMode}${p.scanTimestampMs !== undefined ? ` from ${new Date(p.scanTimestampMs).toISOString()}` : ''}, format ${p.format}`,
-    `    transformation: ${t ? `${t.className} from ${t.module} — ${t.description}` : '(unknown)'}`,
+    `    transformation: ${t ? `${transformationSource(t)} — ${t.description}` : '(unknown)'}`,
     `    source schema:`,
     ...columns(p.sourceSchema),
     `    sink schema${p.sink.tableName !== p.sink.tableNameRaw ? ` (table_name ${p.sink.tableNameRaw} sanitized)` : ''}:`,

@@ -3,13 +3,11 @@
 // files followed, paths made absolute, defaults applied. Each function records its problems on
 // the SourceFile and returns undefined when its part is unusable.
 
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { resolveFormat } from './format.js';
 import { formatPath, type ConfigPath } from './issues.js';
 import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, ACCEPTED_TABLE_NAME, S3TABLES_IDENTIFIER, deadLetterTableName, isIdentifier, isMeaninglessName, sanitizeTableName } from './names.js';
 import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from './partition-spec.js';
-import { topicSchema, type RawTopicsFile, type RawTransformationsFile } from './schema.js';
+import { topicSchema, type RawTopicsFile } from './schema.js';
 import type { SourceFile } from './source-file.js';
 import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from '../schema/sql-types.js';
 import type { AppConfig, CatalogConfig, ConfigOverrides, FieldConfig, PartitionFieldConfig, PipelineConfig, RuntimeConfig, TransformationEntry } from './types.js';
@@ -297,53 +295,6 @@ export function resolvePipelines(
       maxRecordBytes,
       isolationLevel: raw.isolation_level ?? 'read_committed',
     });
-  }
-  return ok ? out : undefined;
-}
-
-/**
- * Resolves each registry entry's module to a source file under `<root>/transformations/`:
- * `transformations.bid_events_raw` → `transformations/bid_events_raw.ts`, or a relative path
- * (`transformations/x.ts`, `./x.ts` from inside transformations/). Modules outside that folder
- * are refused: the registry must not be a way to load arbitrary code from elsewhere on disk.
- */
-export function resolveTransformations(
-  file: SourceFile,
-  raw: RawTransformationsFile,
-  projectRoot: string,
-): Record<string, TransformationEntry> | undefined {
-  const dir = path.join(projectRoot, 'transformations');
-  const out: Record<string, TransformationEntry> = {};
-  let ok = true;
-  for (const [name, entry] of Object.entries(raw.transformations)) {
-    const p: ConfigPath = ['transformations', name, 'module'];
-    let candidate: string;
-    if (/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(entry.module)) {
-      candidate = path.join(projectRoot, ...entry.module.split('.'));
-    } else {
-      const rel = entry.module.startsWith('./') || entry.module.startsWith('../') ? path.resolve(dir, entry.module) : path.resolve(projectRoot, entry.module);
-      candidate = rel;
-    }
-    const inside = path.relative(dir, candidate);
-    if (inside.startsWith('..') || path.isAbsolute(inside)) {
-      file.add(p, 'module is outside the transformations/ folder', { accepted: 'transformations.<name> or a path inside transformations/' });
-      ok = false;
-      continue;
-    }
-    const resolved = [candidate, `${candidate}.ts`, `${candidate}.js`].find((c) => /\.(ts|js)$/.test(c) && existsSync(c));
-    if (resolved === undefined) {
-      file.add(p, `module file not found (looked for ${path.relative(process.cwd(), candidate)}.ts)`, {
-        accepted: 'a module under transformations/ that exists',
-      });
-      ok = false;
-      continue;
-    }
-    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(entry.class)) {
-      file.add(['transformations', name, 'class'], 'not a class name', { accepted: 'an exported class name such as BidEventsRawTransformer' });
-      ok = false;
-      continue;
-    }
-    out[name] = { name, className: entry.class, module: entry.module, modulePath: resolved, description: entry.description ?? entry.class };
   }
   return ok ? out : undefined;
 }

@@ -175,8 +175,11 @@ export const topicsFileSchema = z
 
 export const transformationEntrySchema = z
   .object({
-    class: z.string().min(1),
-    module: z.string().min(1),
+    class: z.string().min(1).optional(),
+    module: z.string().min(1).optional(),
+    file: z.string().min(1).optional(),
+    sql: z.string().min(1).optional(),
+    sql_file: z.string().min(1).optional(),
     description: z.string().optional(),
   })
   .strict();

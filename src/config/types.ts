@@ -113,13 +113,26 @@ export interface PipelineConfig {
   isolationLevel: 'read_committed' | 'read_uncommitted';
 }
 
+/**
+ * One transformations.yaml entry. Either a class in a module — the project's `transformations/`
+ * (compiled with the project) or a `file:` beside the configuration (plain `.js`/`.mjs`, or `.ts`
+ * that Node.js runs by stripping its types, no build) — or a SQL SELECT, inline (`sql:`) or in a
+ * `.sql` file (`sql_file:`), with `{source_table}` standing for the topic's source table.
+ */
 export interface TransformationEntry {
   name: string;
+  /** '' for a SQL entry. */
   className: string;
-  /** As written: dotted (`transformations.bid_events_raw`) or a relative path. */
+  /** As written: dotted (`transformations.bid_events_raw`) or a relative path; '' for `file:` and SQL entries. */
   module: string;
-  /** Absolute path of the source file the module names (`.ts` under `transformations/`). */
+  /** Absolute path of the module's source file; '' for a SQL entry. */
   modulePath: string;
+  /** A module named by `file:` must stay inside this folder (the configuration's); absent for `transformations/` modules. */
+  moduleRoot?: string;
+  /** A SQL entry's SELECT, as written. */
+  sql?: string;
+  /** Where that SQL's first line is, so a compile error can name the file and line. */
+  sqlOrigin?: { file: string; line: number };
   description: string;
 }
 

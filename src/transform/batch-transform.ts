@@ -48,12 +48,29 @@ export function compileSqlTransform(pipeline: PipelineConfig, sql: string, optio
   return batchTransform(pipeline, 'sql', sqlStep(pipeline, sql, options));
 }
 
-/** Builds the transform for a pipeline from its registry entry: loads the class, compiles SQL or wraps TypeScript. */
+/** Builds the transform for a pipeline from its registry entry: compiles its SQL, or loads the class and compiles SQL or wraps TypeScript. */
 export async function buildTransform(spec: TransformSpec): Promise<CompiledTransform> {
   const { pipeline, entry } = spec;
-  const loaded = await loadTransformer(entry, pipeline, spec.resolve);
   const options: CompileOptions = spec.sessionTimeZone === undefined ? {} : { sessionTimeZone: spec.sessionTimeZone };
+  if (entry.sql !== undefined) return compileEntrySql(pipeline, entry, entry.sql, options);
+  const loaded = await loadTransformer(entry, pipeline, spec.resolve);
   return transformFor(pipeline, loaded.instance, loaded.kind, entry, options);
+}
+
+/**
+ * A SQL entry of transformations.yaml, `{source_table}` replaced by the topic's source table. A
+ * compile error is given the file and line it is on: the SQL's own line and column, counted from
+ * where the SQL starts in its file.
+ */
+function compileEntrySql(pipeline: PipelineConfig, entry: TransformationEntry, sql: string, options: CompileOptions): CompiledTransform {
+  try {
+    return compileSqlTransform(pipeline, sql.replaceAll('{source_table}', sourceTableName(pipeline.topic)), options);
+  } catch (err) {
+    if (!(err instanceof StreamError) || entry.sqlOrigin === undefined) throw err;
+    const line = typeof err.details.line === 'number' ? err.details.line : undefined;
+    const at = line === undefined ? `${entry.sqlOrigin.file}:${entry.sqlOrigin.line}` : `${entry.sqlOrigin.file}:${entry.sqlOrigin.line + line - 1}`;
+    throw new StreamError(err.code, `${at}: transformation '${entry.name}': ${err.message}`, { cause: err, retryable: err.retryable, details: { ...err.details, file: entry.sqlOrigin.file, fileLine: entry.sqlOrigin.line + (line ?? 1) - 1 } });
+  }
 }
 
 export function transformFor(pipeline: PipelineConfig, instance: Transformer, kind: TransformerKind, entry: TransformationEntry | null, options: CompileOptions = {}): CompiledTransform {

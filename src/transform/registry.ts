@@ -40,7 +40,7 @@ export interface ResolvedModule {
 }
 
 function loadFailed(entry: TransformationEntry, message: string, cause?: unknown): StreamError {
-  return new StreamError('TRANSFORMER_LOAD_FAILED', `transformation '${entry.name}' (class ${entry.className}, module ${entry.module}): ${message}`, {
+  return new StreamError('TRANSFORMER_LOAD_FAILED', `transformation '${entry.name}' (class ${entry.className}, module ${entry.module !== '' ? entry.module : entry.modulePath}): ${message}`, {
     cause,
     details: { transformation: entry.name, className: entry.className, module: entry.module, modulePath: entry.modulePath },
   });
@@ -52,6 +52,14 @@ function isInside(dir: string, file: string): boolean {
 }
 
 export function resolveTransformerModule(entry: TransformationEntry, options: ResolveOptions = {}): ResolvedModule {
+  if (entry.moduleRoot !== undefined) {
+    // A module beside the configuration runs as it is: plain JavaScript, or TypeScript whose types
+    // Node.js strips. Confined again here, through symlinks too.
+    const p = entry.modulePath;
+    if (!existsSync(p)) throw loadFailed(entry, `module file ${p} does not exist`);
+    if (!isInside(realpathSync(entry.moduleRoot), realpathSync(p))) throw loadFailed(entry, `module path ${p} is outside ${entry.moduleRoot}`);
+    return { sourcePath: p, importPath: p };
+  }
   const layout = runtimeLayout();
   const projectRoot = options.projectRoot ?? layout.projectRoot;
   const distRoot = options.distRoot === undefined ? layout.distRoot : options.distRoot;

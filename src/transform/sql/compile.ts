@@ -13,7 +13,7 @@ import { castTo } from './cast.js';
 import { compileFunction } from './functions.js';
 import { constant, fold, pos, type Compiled, type Scope } from './expression.js';
 import { binary, caseWhen, not, unary } from './operators.js';
-import { LTZ_SURROGATE, functionName, invalid, unsupported, type AstNode } from './parse.js';
+import { LTZ_SURROGATE, functionName, invalid, positionAt, unsupported, type AstNode } from './parse.js';
 import {
   NULL_TYPE,
   decimalType,
@@ -93,13 +93,17 @@ function compileArgs(node: AstNode, scope: Scope): Compiled[] {
 
 function columnRef(node: AstNode, scope: Scope): Compiled {
   const name = String(node.column);
+  // The parser keeps no location on a column reference: the name's first appearance in the text
+  // is where a person would look, which is what an error's line and column are for.
+  const found = new RegExp(`(?<![\\w$])\`?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`?(?![\\w$])`).exec(scope.sql);
+  const where = found === null ? null : positionAt(scope.sql, found.index);
   if (name === '*') throw invalid('* is only allowed as a whole select item');
-  if (node.table && node.table !== scope.table) throw invalid(`column ${node.table}.${name} names a table other than the source ${scope.table}`);
+  if (node.table && node.table !== scope.table) throw invalid(`column ${node.table}.${name} names a table other than the source ${scope.table}`, where);
   const index = scope.fields.findIndex((f) => f.name === name);
   if (index < 0) {
     const near = scope.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
     const hint = near === undefined ? `; source columns are ${scope.fields.map((f) => f.name).join(', ')}` : `; did you mean ${near.name}? (names are case-sensitive)`;
-    throw invalid(`unknown column ${name}${hint}`);
+    throw invalid(`unknown column ${name}${hint}`, where);
   }
   const frame = scope.frame;
   return { type: scope.fields[index]!.type, eval: (i) => frame.cols[index]![i], constant: false, column: index };
