@@ -69,6 +69,13 @@ function safeDecode(text: string): string {
 const MIN_SCRUBBED_LENGTH = 4;
 
 /**
+ * Keys under the secret pattern whose values are still not searched for in text: a SASL
+ * mechanism is one of a public list (`SCRAM-SHA-512`), which our own messages name; masking it
+ * everywhere would hide what they say. Its value is still never shown as a key's found value.
+ */
+const PUBLIC_VALUE_KEY = /mechanism$/i;
+
+/**
  * Every secret value in a configuration tree (raw YAML data or the resolved configuration): the
  * strings under keys that name secrets, at any depth, and the passwords of URIs anywhere.
  */
@@ -88,7 +95,7 @@ export function secretValues(tree: unknown): string[] {
     } else if (Array.isArray(value)) {
       for (const v of value) walk(v, secret, depth + 1);
     } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) walk(v, secret || isSecretKey(k), depth + 1);
+      for (const [k, v] of Object.entries(value)) walk(v, secret || (isSecretKey(k) && !PUBLIC_VALUE_KEY.test(k)), depth + 1);
     }
   };
   walk(tree, false, 0);

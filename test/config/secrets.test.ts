@@ -133,6 +133,11 @@ describe('configuration errors', () => {
     expect(text).not.toMatch(/424242424242|777888999000111/);
   });
 
+  it('still name the SASL mechanism where a problem is about it: a public name, not a secret', () => {
+    const issues = issuesOf(topicsWith('    protocol: "SASL_SSL"\n    sasl_mechanism: "SCRAM-SHA-512"\n    password: "${KEY_PASSWORD}"\n', '  namespace: "analytics"'));
+    expect(issues.map(formatIssue)).toEqual([expect.stringMatching(/kafka\.security: SCRAM-SHA-512 needs username and password; expected username and password/)]);
+  });
+
   it('hold a REST catalog URI with a password to be a mistake, shown without the password', () => {
     const issues = issuesOf(topicsWith('    protocol: "PLAINTEXT"\n', ['  type: "rest"', '  uri: "https://svc:${PG_PASSWORD}@catalog.example/iceberg"', '  namespace: "analytics"'].join('\n')));
     expect(issues.map(formatIssue)).toEqual([
