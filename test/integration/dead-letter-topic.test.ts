@@ -35,8 +35,10 @@ describe('the dead-letter topic', () => {
     const dlqTopic = uniqueTopic('dlq-ts');
     const p = runtimeProject({ bidDeadLetterTopic: dlqTopic });
     // Timestamps set by the producer, apart by more than a second and with milliseconds, so a
-    // header in seconds, or rounded to them, differs from every one.
-    const stamps = [1_733_339_000_123, 1_733_339_007_456, 1_733_339_021_789];
+    // header in seconds, or rounded to them, differs from every one. Recent ones: the broker's
+    // time-based retention (7 days) would delete records stamped years ago.
+    const second = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const stamps = [second + 123, second + 7_456, second + 21_789];
     const kafka = createKafka(p.config.kafka);
     const admin = kafka.admin();
     await admin.connect();
