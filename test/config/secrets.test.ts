@@ -145,3 +145,37 @@ describe('configuration errors', () => {
     ]);
   });
 });
+
+describe('the scrubber made from a resolved configuration', () => {
+  it('finds every secret the runtime holds: Kafka passwords, registry credentials, REST token, headers and s3 keys', () => {
+    const env = {
+      KAFKA_PASSWORD: 'kafka-pass-1e4f',
+      REST_TOKEN: 'rest-token-7c2a',
+      AUTH_HEADER: 'Basic aGVhZGVyLXNlY3JldA==',
+      S3_KEY_ID: 'AKIAEXAMPLE0KEYID',
+      S3_SECRET: 's3-secret-9b0d',
+      S3_SESSION: 's3-session-4f61',
+      REGISTRY_PASSWORD: 'registry-pass-83aa',
+    };
+    const topics = topicsWith(
+      '    protocol: "SASL_PLAINTEXT"\n    sasl_mechanism: "SCRAM-SHA-256"\n    username: "u"\n    password: "${KAFKA_PASSWORD}"\n',
+      [
+        '  type: "rest"',
+        '  uri: "http://127.0.0.1:8181"',
+        '  token: "${REST_TOKEN}"',
+        '  header.Authorization: "${AUTH_HEADER}"',
+        '  s3.access-key-id: "${S3_KEY_ID}"',
+        '  s3.secret-access-key: "${S3_SECRET}"',
+        '  s3.session-token: "${S3_SESSION}"',
+        '  namespace: "analytics"',
+      ].join('\n'),
+      '    format: "avro-confluent"\n    schema_registry:\n      url: "http://reg:${REGISTRY_PASSWORD}@127.0.0.1:8081"\n',
+    ).replace('    format: "json"\n', '');
+    const { config } = loadConfig({ configDir: tempProject({ topics }), env });
+    const scrubber = SecretScrubber.of(config);
+    const text = Object.values(env).join(' | ');
+    expect(scrubber.scrub(text)).toBe(Object.values(env).map(() => '***').join(' | '));
+    // What is not secret stays readable.
+    expect(scrubber.scrub('SCRAM-SHA-256 as u at http://127.0.0.1:8181')).toBe('SCRAM-SHA-256 as u at http://127.0.0.1:8181');
+  });
+});
