@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { describeConfig } from './config/describe.js';
 import { ConfigError, formatIssue } from './config/issues.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
+import { maskUserinfo, SecretScrubber } from './config/secrets.js';
 import type { RestCatalogConfig } from './config/types.js';
 import { ACCEPTED_DURATION, parseDuration } from './config/units.js';
 import { isStreamError } from './errors.js';
@@ -82,19 +83,35 @@ export function parseCli(argv: string[]): CliOptions {
  * `--check` with a REST catalog: does it answer `GET /v1/config` with our credentials? Refused
  * credentials or a refused request are configuration errors (exit 2); no answer exits 1.
  */
-async function checkRestCatalog(config: RestCatalogConfig): Promise<number> {
+async function checkRestCatalog(config: RestCatalogConfig, out: Output): Promise<number> {
   const { createCatalog } = await import('./iceberg/catalogs.js');
   try {
     const catalog = await createCatalog(config);
     await catalog.close();
-    process.stdout.write(`REST catalog ${config.uri}: GET /v1/config answered\n`);
+    out.stdout(`REST catalog ${config.uri}: GET /v1/config answered\n`);
     return EXIT.OK;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`REST catalog ${config.uri}: ${message}\n`);
+    out.stderr(`REST catalog ${config.uri}: ${message}\n`);
     return isStreamError(err) && !err.retryable ? EXIT.CONFIG : EXIT.FAILED;
   }
 }
+
+/** What `--check` prints, cleaned of the configuration's secrets on the way out. */
+interface Output {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+function scrubbedOutput(scrubber: SecretScrubber): Output {
+  return {
+    stdout: (text) => process.stdout.write(scrubber.scrub(text)),
+    stderr: (text) => process.stderr.write(scrubber.scrub(text)),
+  };
+}
+
+/** For the last-resort handler below, which prints a stack: the running configuration's secrets. */
+let lastScrubber: SecretScrubber | undefined;
 
 export async function main(argv: string[]): Promise<number> {
   let options: CliOptions;
@@ -122,7 +139,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+  const scrubber = SecretScrubber.of(loaded.config);
+  lastScrubber = scrubber;
+  const out = scrubbedOutput(scrubber);
+  for (const w of loaded.warnings) out.stderr(`warning: ${w}\n`);
   if (options.check) {
     // Transformers are loaded and compiled against their schemas too: a missing class, SQL the
     // compiler refuses, or output that does not fit the sink is a configuration error.
@@ -132,21 +152,21 @@ export async function main(argv: string[]): Promise<number> {
     } catch (err) {
       if (isStreamError(err) && err.domain === 'user') {
         const lines = err.message.split('\n');
-        process.stderr.write(`${lines.length} transformation error${lines.length === 1 ? '' : 's'}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+        out.stderr(`${lines.length} transformation error${lines.length === 1 ? '' : 's'}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
         return EXIT.CONFIG;
       }
       throw err;
     }
     const { checkRegistries } = await import('./transform/decode/registry-check.js');
     const registries = await checkRegistries(loaded.config.pipelines);
-    for (const w of registries.warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of registries.warnings) out.stderr(`warning: ${w}\n`);
     if (registries.errors.length > 0) {
-      process.stderr.write(`${registries.errors.length} schema registry error${registries.errors.length === 1 ? '' : 's'}:\n${registries.errors.map((l) => `  ${l}`).join('\n')}\n`);
+      out.stderr(`${registries.errors.length} schema registry error${registries.errors.length === 1 ? '' : 's'}:\n${registries.errors.map((l) => `  ${l}`).join('\n')}\n`);
       return EXIT.CONFIG;
     }
-    process.stdout.write(`${describeConfig(loaded.config)}\n`);
-    for (const n of registries.notes) process.stdout.write(`  ${n}\n`);
-    if (loaded.config.catalog.type === 'rest') return checkRestCatalog(loaded.config.catalog);
+    out.stdout(`${describeConfig(loaded.config)}\n`);
+    for (const n of registries.notes) out.stdout(`  ${n}\n`);
+    if (loaded.config.catalog.type === 'rest') return checkRestCatalog(loaded.config.catalog, out);
     return EXIT.OK;
   }
   const { runPipelines } = await import('./runtime/run.js');
@@ -159,7 +179,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`${lastScrubber ? lastScrubber.scrub(text) : maskUserinfo(text)}\n`);
     process.exitCode = 1;
   },
   );

@@ -133,3 +133,63 @@ describe('streamberg with a hostile configuration', () => {
     expect(r.stderr).toMatch(/topics\.bid-events\.sink\.table_name: "\.\." becomes "__" after replacing '-' and '\.' with '_', which names nothing/);
   });
 });
+
+describe('streamberg --check with secrets in the configuration', () => {
+  const secrets = {
+    KAFKA_PASSWORD: 'kafka-pass-6a0d93',
+    KEY_PASSWORD: 'key-pass-3b7e21',
+    JAAS_PASSWORD: 'jaas-pass-5d2a0f',
+    REGISTRY_PASSWORD: 'registry-pass-c4f0',
+    REGISTRY_TOKEN: 'registry-token-9e15',
+    CATALOG_TOKEN: 'tok-catalog-c1d9e7',
+  };
+  /** SCRAM over TLS with a client key, and an avro-confluent topic whose registry URL holds a password. */
+  function project(catalogExtra = ''): string {
+    const security = [
+      '  security:',
+      '    protocol: "SASL_SSL"',
+      '    sasl_mechanism: "SCRAM-SHA-512"',
+      '    username: "pipeline"',
+      '    password: "${KAFKA_PASSWORD}"',
+      '    ssl_ca_location: "ca.pem"',
+      '    ssl_certificate_location: "client.pem"',
+      '    ssl_key_location: "client.key"',
+      '    ssl_key_password: "${KEY_PASSWORD}"',
+      `    sasl_jaas_config: 'ScramLoginModule required username="pipeline" password="\${JAAS_PASSWORD}";'`,
+      '',
+    ].join('\n');
+    const registry = [
+      '    format: "avro-confluent"',
+      '    schema_registry:',
+      // Port 9 (discard) refuses: the registry check warns, quoting the URL.
+      '      url: "http://reg-user:${REGISTRY_PASSWORD}@127.0.0.1:9"',
+      '      bearer_token: "${REGISTRY_TOKEN}"',
+      '',
+    ].join('\n');
+    const topics = SHIPPED_TOPICS.replace(/  security:\n(    #.*\n)*    protocol: .*\n/, () => security)
+      .replace('    format: "json"\n', () => registry)
+      .replace('  namespace: "analytics"\n', () => `  namespace: "analytics"\n${catalogExtra}`);
+    const dir = tempProject({ topics });
+    for (const f of ['ca.pem', 'client.pem', 'client.key']) writeFileSync(path.join(dir, f), 'PEM');
+    return dir;
+  }
+  const leaked = (text: string) => Object.entries(secrets).filter(([, v]) => text.includes(v)).map(([k]) => k);
+
+  it('prints the resolved configuration and the registry warning without any of them', () => {
+    const r = cli(['--check', '--config', project()], secrets);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('kafka: 127.0.0.1:9092 (SASL_SSL, SCRAM-SHA-512)');
+    // The registry's refusal quotes its URL: there, without the password.
+    expect(r.stderr).toMatch(/warning: topic bid-events: schema registry http:\/\/reg-user:\*\*\*@127\.0\.0\.1:9: not reachable: /);
+    expect(r.stderr).toMatch(/sasl_jaas_config .* ignored/);
+    expect(leaked(r.stdout + r.stderr)).toEqual([]);
+  });
+
+  it('prints the errors of a bad configuration without any of them', () => {
+    const r = cli(['--check', '--config', project('  token: "${CATALOG_TOKEN}"\n  region: "${KAFKA_PASSWORD}"\n')], secrets);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/catalog\.token: applies only to type "rest"; expected/);
+    expect(r.stderr).toMatch(/catalog\.region: applies only to type "s3tables"; found "\*\*\*"; expected/);
+    expect(leaked(r.stdout + r.stderr)).toEqual([]);
+  });
+});

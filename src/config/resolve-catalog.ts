@@ -127,6 +127,13 @@ export function resolveCatalog(file: SourceFile, raw: RawTopicsFile['catalog'], 
           accepted: 'the REST catalog base URL, e.g. https://glue.us-east-1.amazonaws.com/iceberg or http://localhost:8181',
         });
         ok = false;
+      } else if (/^https?:\/\/[^/?#]*@/.test(c.uri)) {
+        // fetch refuses a URL with credentials in it, and its refusal quotes the URL whole: the
+        // password would reach the log. The value shown here has its password masked.
+        file.add(at('uri'), 'holds a user name or password (user:password@), which a REST catalog request cannot carry', {
+          accepted: 'the URL without user:password@, and token, credential or header.Authorization to authenticate',
+        });
+        ok = false;
       }
       const auth = resolveRestAuth(file, c, (key) => at(key));
       if (!ok || auth === undefined) return undefined;

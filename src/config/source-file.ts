@@ -7,9 +7,7 @@ import { LineCounter, parseDocument, isMap, isSeq, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { ConfigIssue, ConfigPath } from './issues.js';
 import { interpolateEnv } from './interpolate.js';
-
-/** Keys whose values are credentials (kafka.security): problems with them never show the value. */
-const SECRET_KEYS = new Set(['password', 'ssl_key_password', 'sasl_jaas_config']);
+import { isSecretPath, SecretScrubber } from './secrets.js';
 
 /**
  * Largest configuration file read: 1 MiB. Real ones are a few kilobytes; a larger one is a
@@ -39,6 +37,7 @@ export class SourceFile {
   data: unknown;
   private doc: Document | undefined;
   private readonly lines = new LineCounter();
+  private scrubber: SecretScrubber | undefined;
 
   constructor(
     /** The path shown in messages. */
@@ -177,15 +176,20 @@ export class SourceFile {
     const isUnresolved = (u: ConfigPath) => u.length <= target.length && u.every((part, i) => part === target[i]);
     if (this.issues.length > 0 && this.unresolved.some(isUnresolved) && !problem.startsWith('environment variable')) return;
     // A secret's value is never repeated back: issues reach the terminal, logs and error details.
-    const secret = target.some((part) => typeof part === 'string' && SECRET_KEYS.has(part));
-    const found = secret ? undefined : 'found' in opts ? opts.found : this.valueAt(p);
+    // Nor is one that turns up elsewhere: a URI's password, or a secret's value written again
+    // under a key whose name does not say so (the same `${VAR}` in two places).
+    const secret = isSecretPath(target);
+    // Built once the data is known (problems with `${VAR}` are added before it is).
+    const scrubber = this.data === undefined ? new SecretScrubber([]) : (this.scrubber ??= SecretScrubber.of(this.data));
+    const shown = secret ? undefined : 'found' in opts ? opts.found : this.valueAt(p);
+    const found = typeof shown === 'string' ? scrubber.scrub(shown) : shown;
     const pos = opts.keyOf !== undefined ? this.keyPositionOf(p, opts.keyOf) : this.positionOf(p);
     this.issues.push({
       file: this.displayName,
       path: opts.keyOf !== undefined ? [...p, opts.keyOf] : [...p],
       line: pos.line,
       column: pos.column,
-      problem,
+      problem: scrubber.scrub(problem),
       found,
       hasFound: secret ? false : (opts.showFound ?? found !== undefined),
       accepted: opts.accepted,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig as KafkajsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
+import { SecretScrubber } from '../config/secrets.js';
 import type { KafkaConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { mskIamTokenSource, oauthBearerProvider, type TokenSource } from './oauth-bearer.js';
@@ -12,8 +13,10 @@ import { mskIamTokenSource, oauthBearerProvider, type TokenSource } from './oaut
 /** kafkajs log entries as one JSON line each on stderr, at WARN and above unless asked. */
 let verboseConnections = false;
 
-function jsonLogCreator() {
-  return ({ namespace, level, log }: LogEntry) => {
+function jsonLogCreator(scrubber: SecretScrubber) {
+  // kafkajs' entries may quote a SASL exchange or a broker's answer: cleaned of this client's secrets.
+  const safe = (_: string, v: unknown): unknown => (typeof v === 'string' ? scrubber.scrub(v) : v);
+  return () => ({ namespace, level, log }: LogEntry) => {
     const { message, timestamp, ...rest } = log;
     // kafkajs logs every error response at the connection level, including the ones it then
     // retries (a coordinator still loading, a leader election): only the outcome matters here.
@@ -24,7 +27,7 @@ function jsonLogCreator() {
     // warnings come with no namespace at all.)
     if (!verboseConnections && ((namespace === 'BrokerPool' && 'retryCount' in rest) || String(namespace).startsWith('SaslAuthenticator'))) return;
     const name = level === logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
-    process.stderr.write(`${JSON.stringify({ time: timestamp, level: name, component: `kafkajs.${namespace}`, msg: message, ...rest })}\n`);
+    process.stderr.write(`${JSON.stringify({ time: timestamp, level: name, component: `kafkajs.${namespace}`, msg: message, ...rest }, safe)}\n`);
   };
 }
 
@@ -88,7 +91,7 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
     brokers: config.bootstrapServers,
     ssl: tls(config),
     logLevel: options.verbose ? logLevel.INFO : logLevel.WARN,
-    logCreator: jsonLogCreator,
+    logCreator: jsonLogCreator(SecretScrubber.of(config)),
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
   };
   const auth = sasl(config, options.tokenSource);

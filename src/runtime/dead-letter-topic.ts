@@ -40,6 +40,8 @@ export class DeadLetterTopic {
       for (let i = 0; i < batch.numRows; i++, n++) {
         const k = key!.get(i) as Uint8Array | null;
         const v = value!.get(i) as Uint8Array | null;
+        // Arrow's getter already gives a timestamp column's value in epoch milliseconds, whatever
+        // its unit (this column holds microseconds): no further division.
         const t = ts!.get(i) as number | bigint | null;
         letters.push({
           key: k === null ? null : Buffer.from(k),
@@ -48,7 +50,7 @@ export class DeadLetterTopic {
             'dlq-source-topic': String(topic!.get(i)),
             'dlq-source-partition': String(partition!.get(i)),
             'dlq-source-offset': String(offset!.get(i)),
-            ...(t === null ? {} : { 'dlq-source-timestamp-ms': String(Number(t) / 1000) }),
+            ...(t === null ? {} : { 'dlq-source-timestamp-ms': String(Math.floor(Number(t))) }),
             'dlq-error-code': String(code!.get(i)),
             'dlq-error-message': String(message!.get(i)),
           },

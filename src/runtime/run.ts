@@ -2,13 +2,14 @@
 // has reached the end offsets seen at start), then stop with a final checkpoint. Exit codes: 0
 // stopped cleanly, 1 a pipeline failed for good, 2 a transformation did not compile.
 
+import { SecretScrubber } from '../config/secrets.js';
 import type { AppConfig } from '../config/types.js';
 import { isStreamError } from '../errors.js';
 import { createLogger } from './log.js';
 import { Supervisor } from './supervisor.js';
 
 export async function runPipelines(config: AppConfig, options: { bounded: boolean }): Promise<number> {
-  const log = createLogger();
+  const log = createLogger({ scrubber: SecretScrubber.of(config) });
   const supervisor = new Supervisor({ config, bounded: options.bounded, log });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

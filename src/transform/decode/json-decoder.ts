@@ -10,8 +10,13 @@
 //   text (containers with the whitespace between tokens removed), so a 1,000-digit number stays
 //   those digits; inside ARRAY, MAP or ROW a number is spelled by JavaScript (1.0 → "1"), and one
 //   JSON.parse could not hold exactly (beyond ±2^53, or beyond a double) is a dead letter;
-// - a top-level BIGINT beyond ±2^53 is re-read exactly from the text; inside ARRAY, MAP or ROW
-//   such a number is a dead letter, because JSON.parse has already rounded it;
+// - a top-level BIGINT beyond ±2^53 is re-read exactly from the text (its key found as JSON.parse
+//   finds it, escapes decoded, the last duplicate winning); inside ARRAY, MAP or ROW such a
+//   number is a dead letter, because JSON.parse has already rounded it;
+// - a string holding a lone surrogate (`"\ud800"`, which only an escape can write, since the
+//   bytes are checked to be UTF-8) in a declared field is a dead letter. Jackson accepts it and a
+//   Java string holds it, but UTF-8 cannot encode it: Java's encoder would write '?' in its place
+//   and Arrow's would write U+FFFD, either way a value the record never held;
 // - a number that fits no type names its leading digits in the dead letter, never "Infinity";
 // - a tombstone (null value) is counted and skipped, as Flink skips it.
 //
@@ -30,7 +35,7 @@ import { isUtf8 } from 'node:buffer';
 import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
-import { converterFor, exactInteger, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, type Converter } from './value-convert.js';
+import { converterFor, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, type Converter } from './value-convert.js';
 
 export interface SourceField {
   name: string;
@@ -99,6 +104,46 @@ export function memberText(text: string, name: string): string | null {
   const span = new Float64Array(2);
   findMembers(text, [name], span);
   return span[0]! < 0 ? null : text.slice(span[0], span[1]);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The exact value of top-level member `name` when its source text is an integer literal within
+ * BIGINT's range, or null. The member is found as JSON.parse found it (escaped keys decoded, the
+ * last duplicate winning), so the digits read are those of the value JSON.parse rounded.
+ */
+export function exactInteger(text: string, name: string): bigint | null {
+  const raw = memberText(text, name);
+  if (raw === null || !/^-?\d+$/.test(raw)) return null;
+  const v = BigInt(raw);
+  return v >= INT64_MIN && v <= INT64_MAX ? v : null;
+}
+
+/** A `\uD800`–`\uDFFF` escape: the only way a record's text can put a surrogate in a string. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** With the u flag, a surrogate half that is not part of a pair. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * The first lone surrogate in a value (its strings and its object keys, at any depth), as
+ * `\udxxx`, or null. Iterative, so no nesting depth overflows it.
+ */
+function loneSurrogateIn(value: unknown): string | null {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      const m = LONE_SURROGATE.exec(v);
+      if (m !== null) return `\\u${m[0].charCodeAt(0).toString(16)}`;
+    } else if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) stack.push(k, x);
+    }
+  }
+  return null;
 }
 
 /** One past the closing quote of the JSON string opening at `at`; indexOf skips its body natively. */
@@ -230,6 +275,21 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
   const maxBytes = options.maxRecordBytes;
 
   /**
+   * Why a record cannot be stored because a declared field holds a lone surrogate, or null. A
+   * top-level STRING field holding a number or container is stored as its source text, where an
+   * escape stays an escape, so only its string value is looked at.
+   */
+  function surrogateProblem(o: Record<string, unknown>): string | null {
+    for (const f of fields) {
+      const v = Object.hasOwn(o, f.name) ? o[f.name] : undefined;
+      if (f.type.kind === 'string' && typeof v !== 'string') continue;
+      const lone = loneSurrogateIn(v);
+      if (lone !== null) return `field ${f.name}: holds a lone surrogate (${lone}), which UTF-8 cannot encode`;
+    }
+    return null;
+  }
+
+  /**
    * The slow path, for a record the generated reader refused: field by field, re-reading exact
    * BIGINTs from the text. Stores the row and returns null, or returns why it cannot be read.
    */
@@ -291,6 +351,14 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
         if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
           deadLetters.push({ index: i, code: 'RECORD_DECODE_FAILED', message: `expected a JSON object, found ${Array.isArray(obj) ? 'an array' : obj === null ? 'null' : typeof obj}` });
           continue;
+        }
+        // Only records with a surrogate escape pay for the walk over their values.
+        if (text.includes('\\u') && SURROGATE_ESCAPE.test(text)) {
+          const why = surrogateProblem(obj as Record<string, unknown>);
+          if (why !== null) {
+            deadLetters.push({ index: i, code: 'RECORD_DECODE_FAILED', message: why });
+            continue;
+          }
         }
         current = text;
         located = false;

@@ -15,6 +15,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { maskUserinfo } from '../../config/secrets.js';
 import type { SchemaRegistryConfig } from '../../config/types.js';
 import { StreamError } from '../../errors.js';
 
@@ -54,7 +55,7 @@ function request(config: SchemaRegistryConfig, path: string): Promise<HttpAnswer
 }
 
 function unavailable(config: SchemaRegistryConfig, what: string, why: string, cause?: unknown): StreamError {
-  return new StreamError('SCHEMA_REGISTRY_UNAVAILABLE', `schema registry ${config.url}: ${what}: ${why}`, { cause });
+  return new StreamError('SCHEMA_REGISTRY_UNAVAILABLE', `schema registry ${maskUserinfo(config.url)}: ${what}: ${why}`, { cause });
 }
 
 /** GET a registry path as JSON: null on 404, a StreamError on anything but 200. */
@@ -67,7 +68,7 @@ async function getJson(config: SchemaRegistryConfig, path: string, what: string)
   }
   if (answer.status === 404) return null;
   if (answer.status === 401 || answer.status === 403) {
-    throw new StreamError('SCHEMA_REGISTRY_REFUSED', `schema registry ${config.url}: ${what}: HTTP ${answer.status}; check schema_registry.basic_auth / bearer_token`);
+    throw new StreamError('SCHEMA_REGISTRY_REFUSED', `schema registry ${maskUserinfo(config.url)}: ${what}: HTTP ${answer.status}; check schema_registry.basic_auth / bearer_token`);
   }
   if (answer.status !== 200) throw unavailable(config, what, `HTTP ${answer.status} ${answer.body.slice(0, 200)}`);
   try {

@@ -59,29 +59,6 @@ function toInteger(type: SqlType, v: unknown, min: number, max: number): number 
   throw new InexactIntegerError(`${String(v)} is beyond ±2^53 and cannot be read exactly as ${formatSqlType(type)} here`);
 }
 
-/**
- * The digits of top-level member `name` of a JSON object text, when it is an integer literal;
- * the last occurrence wins, as with JSON.parse. Keys written with escapes are not matched.
- */
-export function exactInteger(text: string, name: string): bigint | null {
-  const key = JSON.stringify(name);
-  let depth = 0;
-  let found: bigint | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      const start = i;
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
-      if (depth !== 1 || text.slice(start, i + 1) !== key) continue;
-      const m = /^\s*:\s*(-?\d+)(?![\d.eE])/.exec(text.slice(i + 1, i + 64));
-      if (m !== null) found = BigInt(m[1]!);
-      else found = null;
-    } else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') depth--;
-  }
-  return found !== null && found >= INT64_MIN && found <= INT64_MAX ? found : null;
-}
-
 const FLOAT_TEXT = /^\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?Infinity|NaN)\s*$/;
 
 function toFloat(type: SqlType, v: unknown): number {

@@ -156,3 +156,41 @@ describe('memberText: a top-level member\'s source text', () => {
     expect(out.columns[0]).toEqual(['12345678901234567890']);
   });
 });
+
+describe('keys written with escapes and lone surrogates, as Flink reads them', () => {
+  it('reads a BIGINT beyond 2^53 under an escaped key exactly; the last of duplicates wins whatever their spelling', () => {
+    const sch = fields({ id: 'BIGINT' });
+    const { out } = decode([
+      '{"\\u0069d": 9007199254740993}',
+      '{"id": 9007199254740993, "\\u0069d": 9007199254740995}',
+      '{"\\u0069d": 9007199254740993, "id": 9007199254740995}',
+      '{"\\u0069\\u0064": 1, "i\\u0064": -9223372036854775807}',
+      '{"id": 9007199254740993, "\\u0069d": 7}',
+    ], 1000, sch);
+    expect(out.deadLetters).toEqual([]);
+    expect(out.columns[0]).toEqual([9007199254740993n, 9007199254740995n, 9007199254740995n, -9223372036854775807n, 7]);
+  });
+
+  it('makes a record whose declared field holds a lone surrogate a dead letter naming the field and the code unit', () => {
+    const sch = fields({ s: 'STRING', tags: 'ARRAY<STRING>', m: 'MAP<STRING, INT>', r: 'ROW<a STRING>' });
+    const { out } = decode([
+      '{"s":"a\\ud800b"}',
+      '{"tags":["ok","\\uDC00"]}',
+      '{"m":{"\\udfff":1}}',
+      '{"r":{"a":"x\\ud83d"}}',
+      // A pair is one character; an escaped backslash before "ud800" is no escape; a field the
+      // schema does not declare is not stored; a STRING holding an object keeps its source text.
+      '{"s":"\\ud83d\\ude00","tags":["\\\\ud800"],"other":"\\ud800"}',
+      '{"s":{"k":"\\ud800"}}',
+    ], 1000, sch);
+    expect(out.deadLetters.map((d) => [d.index, d.code, d.message])).toEqual([
+      [0, 'RECORD_DECODE_FAILED', 'field s: holds a lone surrogate (\\ud800), which UTF-8 cannot encode'],
+      [1, 'RECORD_DECODE_FAILED', 'field tags: holds a lone surrogate (\\udc00), which UTF-8 cannot encode'],
+      [2, 'RECORD_DECODE_FAILED', 'field m: holds a lone surrogate (\\udfff), which UTF-8 cannot encode'],
+      [3, 'RECORD_DECODE_FAILED', 'field r: holds a lone surrogate (\\ud83d), which UTF-8 cannot encode'],
+    ]);
+    expect(out.count).toBe(2);
+    expect(out.columns[0]).toEqual(['😀', '{"k":"\\ud800"}']);
+    expect(out.columns[1]).toEqual([['\\ud800'], null]);
+  });
+});
