@@ -95,7 +95,7 @@ describe('TypeScript transformers', () => {
     const out = transformFor(config, t, 'rows', null).run(raw(['{"n":0}', '{"n":1}', '{"n":2}', '{"n":3}']), NOW);
     expect(rowsOf(out.rows)).toEqual([{ ts: us('2024-01-01T00:00:00'), d: 2932896 * DAY_MS }]);
     expect(letters(out)).toEqual([
-      [1n, 'map() returned a value for column ts (TIMESTAMP_LTZ(3)) that is out of range: 20000-01-01 00:00:00.000000 (568940284800000000 µs since 1970-01-01) is outside the TIMESTAMP range 0000-01-01 00:00:00 to 9999-12-31 23:59:59.999999'],
+      [1n, 'map() returned a value for column ts (TIMESTAMP_LTZ(3)) that is out of range: 20000-01-01 00:00:00.000000 (568971820800000000 µs since 1970-01-01) is outside the TIMESTAMP range 0000-01-01 00:00:00 to 9999-12-31 23:59:59.999999'],
       [2n, expect.stringMatching(/^map\(\) returned a value for column ts \(TIMESTAMP_LTZ\(3\)\) that is out of range: .* is outside the TIMESTAMP range/)],
       [3n, 'map() returned a value for column d (DATE) that is out of range: 10000-01-01 (day 2932897) is outside the DATE range 0000-01-01 to 9999-12-31'],
     ]);
