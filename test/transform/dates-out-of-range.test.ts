@@ -84,6 +84,7 @@ describe('TypeScript transformers', () => {
 
   it('map() returning a Date or an epoch number past 9999 costs that record, not the batch', () => {
     const t: Transformer = {
+      getDescription: () => 'dates from map()',
       map: (row) => {
         const n = row.n as number;
         if (n === 1) return { ts: new Date(Date.UTC(20000, 0, 1)), d: '2024-01-01' };
@@ -104,6 +105,7 @@ describe('TypeScript transformers', () => {
   it('a columnar result with a timestamp past 9999 dead-letters the batch, naming column, row and value', () => {
     const sink = fields({ ts: 'TIMESTAMP_LTZ(3)', d: 'DATE' });
     const t: Transformer = {
+      getDescription: () => 'dates from transform()',
       transform: (batch) => {
         const n = batch.numRows;
         const values = Array.from({ length: n }, (_, i) => BigInt(i === 1 ? 8773779340800000000n : 0n));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { civilFromDays, daysFromCivil, formatTimestamp, parseTimestampText, SessionZone, truncateToPrecision } from '../../src/transform/time.js';
+import { civilFromDays, daysFromCivil, formatTimestamp, LAST_MICROS, microsToNumber, parseDateText, parseTimestampText, SessionZone, truncateToPrecision } from '../../src/transform/time.js';
+import { END_MICROS } from '../../src/schema/calendar.js';
 
 describe('calendar arithmetic', () => {
   it('round-trips days and civil dates across centuries and leap days', () => {
@@ -25,6 +26,28 @@ describe('calendar arithmetic', () => {
     expect(formatTimestamp(0, 0)).toBe('1970-01-01 00:00:00');
     expect(parseTimestampText('2024-02-30 00:00:00')).toBeNull();
     expect(parseTimestampText('2024-02-03')).toBe(Date.UTC(2024, 1, 3) * 1000);
+  });
+});
+
+describe("Flink's years 0000–9999", () => {
+  it('text with a year of other than four digits, or a sign, does not parse', () => {
+    expect(parseTimestampText('280000-01-01 00:00:00')).toBeNull();
+    expect(parseTimestampText('+10000-01-01T00:00:00')).toBeNull();
+    expect(parseTimestampText('-0001-01-01 00:00:00')).toBeNull();
+    expect(parseDateText('10000-01-01')).toBeNull();
+    expect(parseDateText('-2024-01-01')).toBeNull();
+    expect(parseDateText('0000-01-01')).toBe(-719528);
+    expect(parseDateText('9999-12-31')).toBe(2932896);
+    expect(parseTimestampText('0000-01-01 00:00:00')).toBe(-62167219200000000);
+  });
+
+  it('the last microsecond of 9999 stays in 9999, though it is no double', () => {
+    const last = parseTimestampText('9999-12-31 23:59:59.999999')!;
+    expect(last).toBeLessThan(END_MICROS);
+    expect(last).toBe(LAST_MICROS);
+    expect(formatTimestamp(last, 0)).toBe('9999-12-31 23:59:59');
+    expect(microsToNumber(253402300799999999n)).toBe(LAST_MICROS);
+    expect(microsToNumber(253402300800000000n)).toBe(END_MICROS);
   });
 });
 
