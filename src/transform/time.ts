@@ -176,6 +176,8 @@ export class SessionZone {
         hour: 'numeric',
         minute: 'numeric',
         second: 'numeric',
+        // Without the era, year 0 (1 BC) reads as year 1 and its offset comes out a year wide.
+        era: 'short',
       });
     } catch (e) {
       throw new StreamError('CONFIG_INVALID', `unknown session time zone '${name}': expected an IANA name such as UTC or Europe/Berlin`, { cause: e });
@@ -190,8 +192,13 @@ export class SessionZone {
     if (cached !== undefined) return cached;
     const ms = hourKey * 3_600_000;
     const parts: Record<string, number> = {};
-    for (const p of this.fmt.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-    const wall = microsOfWallClock(parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!, 0);
+    let bc = false;
+    for (const p of this.fmt.formatToParts(new Date(ms))) {
+      if (p.type === 'era') bc = p.value === 'BC';
+      else if (p.type !== 'literal') parts[p.type] = Number(p.value);
+    }
+    const year = bc ? 1 - parts.year! : parts.year!;
+    const wall = microsOfWallClock(year, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!, 0);
     const offset = wall - ms * 1000;
     if (this.offsetCache.size > 10_000) this.offsetCache.clear();
     this.offsetCache.set(hourKey, offset);

@@ -56,6 +56,14 @@ describe('session time zone', () => {
     expect(() => new SessionZone('Mars/Olympus')).toThrow(/unknown session time zone 'Mars\/Olympus'/);
   });
 
+  it('places year 0000 (1 BC) by its own offset, not one a year wide', () => {
+    // Berlin's local mean time is +0:53:28 before 1893; Intl shows year 0 as "1" unless asked for the era.
+    const z = new SessionZone('Europe/Berlin');
+    const start = parseTimestampText('0000-01-01 12:00:00')!;
+    expect(z.toWall(start) - start).toBe((53 * 60 + 28) * 1_000_000);
+    expect(z.toInstant(z.toWall(start))).toBe(start);
+  });
+
   it('UTC is the identity', () => {
     const z = new SessionZone('UTC');
     expect(z.toWall(123)).toBe(123);
