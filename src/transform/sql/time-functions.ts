@@ -99,7 +99,13 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const fmt = datePattern('FROM_UNIXTIME', args[1], scope, node, DEFAULT_FORMAT);
     if (fmt === null) return constant(simple('string'), null);
     const zone = scope.frame.zone;
-    return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (sec: number | bigint) => fmt.format(zone.toWall(Math.trunc(Number(sec)) * 1_000_000)));
+    return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (sec: number | bigint) => {
+      // Checked before the zone sees it: Intl cannot place an instant past year 275760.
+      const micros = Math.trunc(Number(sec)) * 1_000_000;
+      const why = timestampRangeReason(micros);
+      if (why !== null) throw new ExpressionError(`FROM_UNIXTIME(${String(sec)}): ${why}`);
+      return fmt.format(zone.toWall(micros));
+    });
   },
   UNIX_TIMESTAMP: (args, scope, node) => {
     arity('UNIX_TIMESTAMP', args, 0, 2, scope, node);
