@@ -11,7 +11,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { ensureTopic } from '../../src/kafka/topics.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { BOOTSTRAP, ensureKafka } from '../helpers/kafka.js';
-import { ensurePythonEnv } from '../helpers/python.js';
+import { ensurePythonEnv, runPython } from '../helpers/python.js';
 import { readTable, runToExit, runtimeProject, type RuntimeProject } from '../helpers/runtime.js';
 
 beforeAll(() => {
@@ -63,6 +63,29 @@ describe('a timestamp past year 9999 in a partitioned pipeline', () => {
       { user_id: 3, event_time: '9999-12-31T23:59:59.000000' },
       { user_id: 4, event_time: '0001-01-01T00:00:00.000000' },
     ]);
+    // The far days' partition values are the ones pyiceberg's own day transform gives, so its
+    // pruning finds them.
+    const parts = await runPython<{ files: Array<[number, number[]]>; late: number[] }>(
+      `
+import datetime
+import pyarrow.parquet as pq
+from pyiceberg.catalog.sql import SqlCatalog
+cat = SqlCatalog("local", uri="sqlite:///" + ARGS["warehouse"] + "/catalog.db", warehouse="file://" + ARGS["warehouse"])
+t = cat.load_table((ARGS["namespace"], "parsed_events"))
+day = t.spec().fields[0].transform.transform(t.schema().find_field("event_time").field_type)
+micros = lambda v: (v - datetime.datetime(1970, 1, 1)) // datetime.timedelta(microseconds=1)
+files = []
+for task in t.scan().plan_files():
+    rows = pq.read_table(task.file.file_path.replace("file://", "")).to_pylist()
+    files.append([task.file.partition[0], sorted(day(micros(r["event_time"])) for r in rows)])
+late = t.scan(row_filter="event_time >= '9999-01-01T00:00:00'")
+print(json.dumps({"files": sorted(files), "late": [r["user_id"] for r in late.to_arrow().to_pylist()] + [len(list(late.plan_files()))]}))
+`,
+      { warehouse: p.warehouse, namespace: p.config.catalog.namespace },
+    );
+    expect(parts.files).toEqual([[-719162, [-719162]], [19723, [19723]], [2932896, [2932896]]]);
+    expect(parts.late).toEqual([3, 1]);
+
     const dlq = await readTable(p, 'parsed_events_dlq', ['source_topic', 'source_partition', 'source_offset', 'error_code', 'error_message']);
     expect(dlq.rows).toEqual([
       {
