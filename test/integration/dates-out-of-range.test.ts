@@ -49,7 +49,8 @@ describe('a timestamp past year 9999 in a partitioned pipeline', () => {
   it('is one dead letter with its reason; the three good records land and the pipeline does not fail', async () => {
     const p = partitionedProject();
     expect(p.pipeline(p.bid).sink.partitionBy.map((f) => f.text)).toEqual(['day(event_time)']);
-    // 280000-01-01T00:00:00Z in epoch milliseconds; the others are 2024, 9999-12-31 23:59:59 and 0001-01-01 (Python, which reads the table back, has no year 0).
+    // 280000-01-01T00:00:00Z in epoch milliseconds; the others are 2024, 9999-12-31 23:59:59 and
+    // 0001-01-01 (Python, which reads the table back, has no year 0).
     await send(p, p.bid, [record(1, 1704067200000), record(2, 8773779340800000), record(3, 253402300799000), record(4, -62135596800000)]);
     await send(p, p.user, ['{"event_type":"x","user_id":1,"timestamp_ms":1}']);
     const run = await runToExit(p, ['--bounded', '--metrics-port', '0']);
