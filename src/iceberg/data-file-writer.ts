@@ -17,7 +17,7 @@ import type { PartitionSpec, PartitionValue } from './partition.js';
 import { partitionPath } from './partition.js';
 import type { PartitionSource } from './partition-split.js';
 import { partitionKey, splitByPartition, valueAt } from './partition-split.js';
-import { END_MICROS, MIN_MICROS, dateInRange, dateRangeReason, timestampRangeReason } from '../schema/calendar.js';
+import { dateInRange, dateRangeReason, timestampRangeReason, timestampWordsInRange } from '../schema/calendar.js';
 import type { IcebergSchema } from './schema.js';
 import { bindArrowSchema, indexFields, rebindBatch } from './schema.js';
 import { computeMetrics } from './stats.js';
@@ -247,14 +247,9 @@ function leafFieldIds(elements: FooterSchemaElement[]): Array<number | undefined
   return out;
 }
 
-// High 32-bit words strictly between these are inside the TIMESTAMP range whatever the low word.
-const MIN_HI = Math.floor(MIN_MICROS / 2 ** 32);
-const END_HI = Math.floor(END_MICROS / 2 ** 32);
-
 /**
  * The first top-level DATE or TIMESTAMP value outside Flink's years, or null. On the sink's hot
- * path: dates compare as Int32, timestamps by their high word first, so a bigint is built only
- * for a value within 2^32 µs (71 minutes) of either end of the range.
+ * path, so values are compared as the 32-bit words of the Arrow buffers (no BigInt per value).
  */
 function firstOutOfRange(schema: IcebergSchema, batch: arrow.RecordBatch): { column: string; value: string; reason: string } | null {
   for (let c = 0; c < schema.fields.length; c++) {
@@ -264,12 +259,7 @@ function firstOutOfRange(schema: IcebergSchema, batch: arrow.RecordBatch): { col
     const values = data.values as Int32Array | BigInt64Array;
     const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, values.length * 2) : values;
     for (let i = 0; i < data.length; i++) {
-      if (f.type === 'date') {
-        if (dateInRange(words[i]!)) continue;
-      } else {
-        const hi = words[2 * i + 1]!;
-        if (hi > MIN_HI && hi < END_HI) continue;
-      }
+      if (f.type === 'date' ? dateInRange(words[i]!) : timestampWordsInRange(words[2 * i]!, words[2 * i + 1]!)) continue;
       const v = valueAt(data, i, f.type);
       if (v === null) continue;
       const reason = f.type === 'date' ? dateRangeReason(v as number) : timestampRangeReason(v as bigint);

@@ -62,6 +62,19 @@ export function timestampInRange(micros: number | bigint): boolean {
   return typeof micros === 'bigint' ? micros >= MIN_MICROS_BIG && micros < END_MICROS_BIG : micros >= MIN_MICROS && micros < END_MICROS;
 }
 
+// High 32-bit words strictly between these are inside the TIMESTAMP range whatever the low word.
+const MIN_HI = Math.floor(MIN_MICROS / 2 ** 32);
+const END_HI = Math.floor(END_MICROS / 2 ** 32);
+
+/**
+ * timestampInRange of an int64 given as its 32-bit words, as Arrow buffers hold them: the high
+ * word alone decides unless the value is within 2^32 µs (71 minutes) of either end, so a scan of
+ * a column builds no BigInt per value.
+ */
+export function timestampWordsInRange(lo: number, hi: number): boolean {
+  return (hi > MIN_HI && hi < END_HI) || timestampInRange((BigInt(hi) << 32n) | BigInt(lo >>> 0));
+}
+
 function pad(n: number, width: number): string {
   const s = String(Math.abs(n));
   return (n < 0 ? '-' : '') + (s.length >= width ? s : '0'.repeat(width - s.length) + s);

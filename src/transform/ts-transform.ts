@@ -17,7 +17,7 @@ import type { RawBatch } from '../kafka/raw-batch.js';
 import { ExpressionError } from './sql/expression.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
 import type { Row, TransformContext, Transformer } from './transformer.js';
-import { dateRangeReason, timestampInRange, timestampRangeReason } from '../schema/calendar.js';
+import { dateInRange, dateRangeReason, timestampInRange, timestampRangeReason, timestampWordsInRange } from '../schema/calendar.js';
 
 export type TsRunner = (raw: RawBatch, nowMs?: number) => TransformResult;
 
@@ -224,17 +224,14 @@ function firstOutOfRange(fields: PipelineConfig['sink']['schema'], children: rea
     const kind = fields[c]!.type.kind;
     if (kind !== 'date' && kind !== 'timestamp' && kind !== 'timestamp_ltz') continue;
     const data = children[c]!;
-    const values = data.values as unknown;
+    const values = data.values as Int32Array | BigInt64Array;
+    // 32-bit words, as the buffer holds them: no BigInt per value on the columnar fast path.
+    const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, values.length * 2) : values;
     for (let i = 0; i < data.length; i++) {
+      if (kind === 'date' ? dateInRange(words[i]!) : timestampWordsInRange(words[2 * i]!, words[2 * i + 1]!)) continue;
       if (!data.getValid(i)) continue;
-      let why: string | null;
-      if (kind === 'date') why = dateRangeReason((values as Int32Array)[i]!);
-      else if (values instanceof BigInt64Array) why = timestampRangeReason(values[i]!);
-      else {
-        const words = values as Int32Array;
-        why = timestampRangeReason((BigInt(words[2 * i + 1]!) << 32n) | BigInt(words[2 * i]! >>> 0));
-      }
-      if (why !== null) return `column ${fields[c]!.name} row ${i}: ${formatSqlType(fields[c]!.type)} value ${why}`;
+      const why = kind === 'date' ? dateRangeReason(words[i]!) : timestampRangeReason((BigInt(words[2 * i + 1]!) << 32n) | BigInt(words[2 * i]! >>> 0));
+      return `column ${fields[c]!.name} row ${i}: ${formatSqlType(fields[c]!.type)} value ${why}`;
     }
   }
   return null;

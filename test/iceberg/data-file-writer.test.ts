@@ -76,6 +76,11 @@ describe('DataFileWriter', () => {
     const dates = fields({ d: 'DATE' });
     const dw = new DataFileWriter({ location: 'file:///d', schema: buildSchema(dates).schema, spec: { 'spec-id': 0, fields: [] }, properties: {}, inputSchema: arrowSchemaOf(dates), io: new MemoryIO() });
     await expect(dw.write(batchOf(dates, [{ d: -719529 }]))).rejects.toThrow(/^table file:\/\/\/d column d: -0001-12-31 \(day -719529\) is outside the DATE range/);
+    // Just past the end and just before the start, where the high word alone cannot tell.
+    for (const ts of [253402300800000000n, -62167219200000001n]) {
+      const edge = new DataFileWriter({ location: 'file:///e', schema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io: new MemoryIO() });
+      await expect(edge.write(batchOf(cols, [{ ts, platform: 'a', n: 1 }]))).rejects.toThrow(/is outside the TIMESTAMP range/);
+    }
     // The ends of the range itself are written.
     const ok = new DataFileWriter({ location: 'file:///t', schema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io: new MemoryIO(), writerId: 'w2' });
     await ok.write(batchOf(cols, [{ ts: 253402300799999999n, platform: 'a', n: 1 }, { ts: -62167219200000000n, platform: 'b', n: 2 }]));
