@@ -16,7 +16,8 @@ import type { FileIO } from './file-io.js';
 import type { PartitionSpec, PartitionValue } from './partition.js';
 import { partitionPath } from './partition.js';
 import type { PartitionSource } from './partition-split.js';
-import { partitionKey, splitByPartition } from './partition-split.js';
+import { partitionKey, splitByPartition, valueAt } from './partition-split.js';
+import { dateInRange, dateRangeReason, timestampRangeReason, timestampWordsInRange } from '../schema/calendar.js';
 import type { IcebergSchema } from './schema.js';
 import { bindArrowSchema, indexFields, rebindBatch } from './schema.js';
 import { computeMetrics } from './stats.js';
@@ -55,6 +56,8 @@ export interface DataFileWriterOptions {
   io: FileIO;
   /** Distinguishes files of concurrent writers; defaults to a random UUID. */
   writerId?: string;
+  /** `namespace.table`, for errors; defaults to the location. */
+  tableName?: string;
 }
 
 const CODECS: Record<ParquetCodec, pq.Compression> = {
@@ -112,10 +115,23 @@ export class DataFileWriter {
     });
   }
 
-  /** Buffers a batch, split by partition; writes files for partitions that reached the target size. */
+  /**
+   * Buffers a batch, split by partition; writes files for partitions that reached the target size.
+   * Throws EXPRESSION_FAILED, not retryable, for a DATE or TIMESTAMP outside years 0000–9999: the
+   * transform step makes such a record a dead letter, so one here is a defect upstream, and
+   * writing it would leave a value that readers cannot show in the table.
+   */
   async write(batch: arrow.RecordBatch): Promise<void> {
     if (batch.numRows === 0) return;
     const bound = rebindBatch(batch, this.targetSchema);
+    const outOfRange = firstOutOfRange(this.options.schema, bound);
+    if (outOfRange !== null) {
+      const table = this.options.tableName ?? this.options.location;
+      throw new StreamError('EXPRESSION_FAILED', `table ${table} column ${outOfRange.column}: ${outOfRange.reason}; such a record should have been a dead letter before the sink`, {
+        retryable: false,
+        details: { table, column: outOfRange.column, value: outOfRange.value },
+      });
+    }
     for (const [key, part] of this.split(bound)) {
       let p = this.pending.get(key);
       if (!p) this.pending.set(key, (p = { values: part.values, batches: [], rows: 0, arrowBytes: 0 }));
@@ -229,6 +245,28 @@ function leafFieldIds(elements: FooterSchemaElement[]): Array<number | undefined
   const root = elements[0]!;
   for (let c = 0; c < (root.num_children ?? 0); c++) walk();
   return out;
+}
+
+/**
+ * The first top-level DATE or TIMESTAMP value outside Flink's years, or null. On the sink's hot
+ * path, so values are compared as the 32-bit words of the Arrow buffers (no BigInt per value).
+ */
+function firstOutOfRange(schema: IcebergSchema, batch: arrow.RecordBatch): { column: string; value: string; reason: string } | null {
+  for (let c = 0; c < schema.fields.length; c++) {
+    const f = schema.fields[c]!;
+    if (f.type !== 'date' && f.type !== 'timestamp' && f.type !== 'timestamptz') continue;
+    const data = batch.data.children[c]!;
+    const values = data.values as Int32Array | BigInt64Array;
+    const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, values.length * 2) : values;
+    for (let i = 0; i < data.length; i++) {
+      if (f.type === 'date' ? dateInRange(words[i]!) : timestampWordsInRange(words[2 * i]!, words[2 * i + 1]!)) continue;
+      const v = valueAt(data, i, f.type);
+      if (v === null) continue;
+      const reason = f.type === 'date' ? dateRangeReason(v as number) : timestampRangeReason(v as bigint);
+      if (reason !== null) return { column: f.name, value: String(v), reason };
+    }
+  }
+  return null;
 }
 
 function byteLength(data: arrow.Data): number {

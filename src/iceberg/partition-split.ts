@@ -50,12 +50,16 @@ function codeColumn(data: arrow.Data, src: PartitionSource): { codes: Int32Array
   const temporal = src.type === 'timestamp' || src.type === 'timestamptz';
 
   if (raw instanceof BigInt64Array && temporal && (src.transform === 'day' || src.transform === 'hour')) {
-    // Micros fit a double exactly up to year 2255; floor division stays exact there.
+    // Micros fit a double exactly up to year 2255, where floor division stays exact; further out
+    // a double can round across a day or hour boundary, so those values divide as bigint.
     const unit = src.transform === 'day' ? MICROS_PER_DAY : MICROS_PER_HOUR;
+    const bigUnit = BigInt(unit);
     for (let i = 0; i < n; i++) {
       if (isNull(i)) codes[i] = code(null, () => null);
       else {
-        const v = Math.floor(Number(raw[i]!) / unit);
+        const x = raw[i]!;
+        const d = Number(x);
+        const v = Number.isSafeInteger(d) ? Math.floor(d / unit) : Number(x / bigUnit - (x % bigUnit < 0n ? 1n : 0n));
         codes[i] = code(v, () => v);
       }
     }

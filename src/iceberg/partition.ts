@@ -9,6 +9,7 @@ import type { IcebergSchema } from './schema.js';
 import { findField, parseDecimal } from './schema.js';
 import type { IcebergValue } from './stats.js';
 import { decimalBytes } from './stats.js';
+import { civilFromDays, dateText } from '../schema/calendar.js';
 
 export interface PartitionField {
   'source-id': number;
@@ -111,24 +112,34 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return (a % b !== 0n) && ((a < 0n) !== (b < 0n)) ? q - 1n : q;
 }
 
-/** Days since 1970-01-01 of a date (int days) or timestamp (bigint micros). */
+/** Days since 1970-01-01 of a date (int days) or timestamp (bigint micros); exact for any int64. */
 function toDays(v: IcebergValue, sourceType: string): number {
   return sourceType === 'date' ? Number(v) : Number(floorDiv(BigInt(v as bigint), MICROS_PER_DAY));
 }
 
+// Years and months by integer calendar arithmetic, not Date: a Date ends at year 275760 and a
+// 64-bit timestamp does not, and a transform that throws here would fail the table's sink on
+// every retry of the same rows.
+
+/** Years since 1970 of a days-since-epoch value. */
+function yearsOf(days: number): number {
+  return civilFromDays(days).year - 1970;
+}
+
 /** Months since 1970-01 of a days-since-epoch value. */
 function monthsOf(days: number): number {
-  const d = new Date(days * 86_400_000);
-  return (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth();
+  const c = civilFromDays(days);
+  return (c.year - 1970) * 12 + c.month - 1;
 }
 
 /**
  * Applies a transform to one non-null source value. Source values: int/date as number,
  * long/time/timestamp as bigint, decimals as unscaled bigint, strings as string, binary as bytes.
+ * Total over every value of the source type: it never throws on a value.
  */
 export function applyTransform(transform: string, sourceType: string, v: IcebergValue): IcebergValue {
   if (transform === 'identity') return v;
-  if (transform === 'year') return new Date(toDays(v, sourceType) * 86_400_000).getUTCFullYear() - 1970;
+  if (transform === 'year') return yearsOf(toDays(v, sourceType));
   if (transform === 'month') return monthsOf(toDays(v, sourceType));
   if (transform === 'day') return toDays(v, sourceType);
   if (transform === 'hour') return Number(floorDiv(BigInt(v as bigint), MICROS_PER_HOUR));
@@ -248,10 +259,10 @@ function humanValue(transform: string, v: PartitionValue): string {
     const m = Number(v);
     return `${1970 + Math.floor(m / 12)}-${pad((((m % 12) + 12) % 12) + 1)}`;
   }
-  if (transform === 'day') return new Date(Number(v) * 86_400_000).toISOString().slice(0, 10);
+  if (transform === 'day') return dateText(Number(v));
   if (transform === 'hour') {
-    const d = new Date(Number(v) * 3_600_000);
-    return `${d.toISOString().slice(0, 10)}-${pad(d.getUTCHours())}`;
+    const h = Number(v);
+    return `${dateText(Math.floor(h / 24))}-${pad((((h % 24) + 24) % 24))}`;
   }
   if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
   return String(v);

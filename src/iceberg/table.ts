@@ -72,6 +72,7 @@ export function newDataFileWriter(
     properties: { ...m.properties, ...extra.properties },
     inputSchema,
     io,
+    tableName: `${table.ident.namespace}.${table.ident.name}`,
     ...(extra.writerId ? { writerId: extra.writerId } : {}),
   });
 }

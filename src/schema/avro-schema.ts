@@ -50,7 +50,9 @@ function nonNull(type: SqlType, path: string): unknown {
     case 'date':
       return { type: 'int', logicalType: 'date' };
     case 'time':
-      return { type: 'int', logicalType: 'time-millis' };
+      // Flink writes TIME as time-millis and has no TIME(p > 3) in Avro; read as a long, such a
+      // column also takes a writer's time-micros (and time-millis, an int promoted to long).
+      return type.precision <= 3 ? { type: 'int', logicalType: 'time-millis' } : { type: 'long', logicalType: 'time-micros' };
     case 'timestamp':
     case 'timestamp_ltz':
       return { type: 'long', logicalType: type.precision <= 3 ? 'timestamp-millis' : 'timestamp-micros' };

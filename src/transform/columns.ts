@@ -8,7 +8,9 @@
 // plain objects for nested types; null is null.
 
 import * as arrow from 'apache-arrow';
-import type { SqlType } from '../schema/sql-types.js';
+import { formatSqlType, type SqlType } from '../schema/sql-types.js';
+import { dateInRange, dateRangeReason, timestampInRange, timestampRangeReason } from '../schema/calendar.js';
+import { StreamError } from '../errors.js';
 import { arrowTypeOf } from '../schema/type-mapping.js';
 
 /** Rows to take, as indices into the value array; null takes rows 0..count-1. */
@@ -160,13 +162,24 @@ export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Sele
       }
       return fixed(bits);
     }
-    case 'int':
-    case 'date': {
+    case 'int': {
       const data = new Int32Array(count);
       for (let j = 0; j < count; j++) {
         const v = at(j);
         if (v === null || v === undefined) setNull(j);
         else data[j] = v as number;
+      }
+      return fixed(data);
+    }
+    case 'date': {
+      // The last guard of Flink's DATE range: a day count past it would wrap in an Int32, and
+      // land in the table as some other date.
+      const data = new Int32Array(count);
+      for (let j = 0; j < count; j++) {
+        const v = at(j);
+        if (v === null || v === undefined) setNull(j);
+        else if (dateInRange(v as number)) data[j] = v as number;
+        else throw outOfRange(type, dateRangeReason(v as number)!);
       }
       return fixed(data);
     }
@@ -185,10 +198,14 @@ export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Sele
     case 'timestamp':
     case 'timestamp_ltz': {
       // Written as two 32-bit halves: a BigInt per value costs more than the rest of the loop.
+      // Timestamps are held to Flink's years here, the last place before the table: past them a
+      // value wraps or reaches years that readers (and the partition transforms) cannot show.
       const words = new Int32Array(count * 2);
+      const ranged = type.kind === 'timestamp' || type.kind === 'timestamp_ltz';
       for (let j = 0; j < count; j++) {
         const v = at(j);
         if (v === null || v === undefined) setNull(j);
+        else if (ranged && !timestampInRange(v as number | bigint)) throw outOfRange(type, timestampRangeReason(v as number | bigint)!);
         else if (typeof v === 'bigint') {
           // BIGINTs beyond ±2^53 arrive as bigint (see json-decoder.ts).
           words[2 * j] = Number(BigInt.asIntN(32, v));
@@ -229,6 +246,10 @@ export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Sele
       return buildNested(leaf === null ? at : (j) => leaf(at(j)), arrowType, count);
     }
   }
+}
+
+function outOfRange(type: SqlType, reason: string): StreamError {
+  return new StreamError('EXPRESSION_FAILED', `${formatSqlType(type)} value ${reason}`);
 }
 
 /**

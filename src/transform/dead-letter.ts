@@ -7,6 +7,7 @@ import { DEAD_LETTER_COLUMNS } from '../schema/dead-letter-columns.js';
 import { arrowSchemaOf } from '../schema/type-mapping.js';
 import { rawKey, rawValue, type RawBatch } from '../kafka/raw-batch.js';
 import { BinaryColumnBuilder, Utf8ColumnBuilder, recordBatchOf } from './columns.js';
+import { timestampInRange } from '../schema/calendar.js';
 
 /** The error codes a dead letter can carry (a subset of src/errors.ts). */
 export type DeadLetterCode = 'RECORD_DECODE_FAILED' | 'RECORD_TOO_LARGE' | 'EXPRESSION_FAILED';
@@ -43,8 +44,10 @@ export function buildDeadLetterBatch(raw: RawBatch, letters: readonly DeadLetter
     partition[j] = raw.partition;
     offset[j] = raw.offsets[d.index]!;
     const tms = raw.timestamps[d.index]!;
-    // Kafka uses -1 for "no timestamp" (message format v0).
-    if (Number.isFinite(tms) && tms >= 0) {
+    // Kafka uses -1 for "no timestamp" (message format v0). A producer may set any other value;
+    // one past year 9999 is left out too, or the dead-letter table's writer would refuse the
+    // batch (and a dead letter must always land).
+    if (Number.isFinite(tms) && tms >= 0 && timestampInRange(tms * 1000)) {
       ts[j] = BigInt(Math.trunc(tms)) * 1000n;
       tsValid[j] = 1;
     }

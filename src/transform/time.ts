@@ -4,40 +4,30 @@
 // - DATE: days since 1970-01-01.
 // - TIMESTAMP(p): microseconds since 1970-01-01 00:00 of the wall clock, no zone attached.
 // - TIMESTAMP_LTZ(p): microseconds since the epoch instant.
-// Both fit a double exactly for years 1678..2262 (|µs| < 2^53 ≈ 285 years either side of 1970).
+// Both fit a double exactly for years 1685..2255 (|µs| < 2^53 ≈ 285 years either side of 1970);
+// further out a double holds them to 2–32 µs. Values are kept to Flink's years 0000–9999
+// (calendar.ts): text of other years does not parse, and a number outside them is refused by
+// whoever makes it (decoders, SQL functions, transformer results) and, last, by the column builder.
 // Converting between the two needs the session time zone (Flink `table.local-time-zone`).
 
 import { StreamError } from '../errors.js';
+import { END_MICROS, END_MICROS_BIG, MAX_YEAR, MICROS_PER_DAY, MIN_YEAR, civilFromDays, daysFromCivil, type Civil } from '../schema/calendar.js';
 
 export const MICROS_PER_SECOND = 1_000_000;
-export const MICROS_PER_DAY = 86_400_000_000;
+export { MICROS_PER_DAY, civilFromDays, daysFromCivil, type Civil } from '../schema/calendar.js';
 
-/** Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant, "chrono-compatible date algorithms"). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+/**
+ * The largest double below 10000-01-01 (one ulp, 32 µs, under END_MICROS). A wall clock in the
+ * last 16 µs of 9999 rounds up to 10000-01-01 as a double; it is held as this value instead, so a
+ * valid year-9999 value never turns into an out-of-range one. Values that far from 1970 are held
+ * to 32 µs anyway (see the note on precision above).
+ */
+export const LAST_MICROS = END_MICROS - 32;
 
-export interface Civil {
-  year: number;
-  month: number;
-  day: number;
-}
-
-export function civilFromDays(z: number): Civil {
-  z += 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp + (mp < 10 ? 3 : -9);
-  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, day };
+/** Exact micros (as Avro longs and BigInt64 columns carry them) → this layer's double, range kept. */
+export function microsToNumber(micros: bigint): number {
+  const n = Number(micros);
+  return n >= END_MICROS && micros < END_MICROS_BIG ? LAST_MICROS : n;
 }
 
 export interface WallClock extends Civil {
@@ -71,14 +61,21 @@ function daysInMonth(y: number, m: number): number {
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
+/** A date of Flink's years (0000–9999): every text parser refuses other years. */
 export function validDate(y: number, m: number, d: number): boolean {
-  return m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
+  return y >= MIN_YEAR && y <= MAX_YEAR && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
 }
 
-const DATE_RE = /^\s*(-?\d{4,})-(\d{1,2})-(\d{1,2})\s*$/;
+/** Micros of a wall clock whose date passed validDate, never rounded past 9999 (see LAST_MICROS). */
+export function parsedWallMicros(y: number, mo: number, d: number, h: number, mi: number, s: number, micro: number): number {
+  return Math.min(microsOfWallClock(y, mo, d, h, mi, s, micro), LAST_MICROS);
+}
+
+// Years are four digits, as Flink's parsers (java.time's ISO_LOCAL_DATE) read them without a sign.
+const DATE_RE = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$/;
 // Flink's SQL timestamp text (`yyyy-MM-dd HH:mm:ss[.f…]`) and ISO-8601 (`T` separator); a trailing
 // `Z` is accepted because Flink's JSON format writes TIMESTAMP_LTZ values that way.
-const TIMESTAMP_RE = /^\s*(-?\d{4,})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?(Z)?\s*$/;
+const TIMESTAMP_RE = /^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?)?(Z)?\s*$/;
 const TIME_RE = /^\s*(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,9}))?)?\s*$/;
 
 /** `yyyy-MM-dd` → days since epoch, or null when it is not a valid date. */
@@ -107,7 +104,7 @@ export function parseTimestampText(text: string): number | null {
   const mi = m[5] === undefined ? 0 : Number(m[5]);
   const s = m[6] === undefined ? 0 : Number(m[6]);
   if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return null;
-  return microsOfWallClock(y, mo, d, h, mi, s, fractionMicros(m[7]));
+  return parsedWallMicros(y, mo, d, h, mi, s, fractionMicros(m[7]));
 }
 
 /** `HH:mm[:ss[.f…]]` → micros of the day, or null. */
@@ -179,6 +176,8 @@ export class SessionZone {
         hour: 'numeric',
         minute: 'numeric',
         second: 'numeric',
+        // Without the era, year 0 (1 BC) reads as year 1 and its offset comes out a year wide.
+        era: 'short',
       });
     } catch (e) {
       throw new StreamError('CONFIG_INVALID', `unknown session time zone '${name}': expected an IANA name such as UTC or Europe/Berlin`, { cause: e });
@@ -193,8 +192,13 @@ export class SessionZone {
     if (cached !== undefined) return cached;
     const ms = hourKey * 3_600_000;
     const parts: Record<string, number> = {};
-    for (const p of this.fmt.formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-    const wall = microsOfWallClock(parts.year!, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!, 0);
+    let bc = false;
+    for (const p of this.fmt.formatToParts(new Date(ms))) {
+      if (p.type === 'era') bc = p.value === 'BC';
+      else if (p.type !== 'literal') parts[p.type] = Number(p.value);
+    }
+    const year = bc ? 1 - parts.year! : parts.year!;
+    const wall = microsOfWallClock(year, parts.month!, parts.day!, parts.hour!, parts.minute!, parts.second!, 0);
     const offset = wall - ms * 1000;
     if (this.offsetCache.size > 10_000) this.offsetCache.clear();
     this.offsetCache.set(hourKey, offset);

@@ -16,6 +16,7 @@ import type { RawBatch } from '../kafka/raw-batch.js';
 import { ExpressionError } from './sql/expression.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
 import type { Row, TransformContext, Transformer } from './transformer.js';
+import { dateInRange, dateRangeReason, timestampInRange, timestampRangeReason, timestampWordsInRange } from '../schema/calendar.js';
 
 function describe(v: unknown): string {
   if (v instanceof Date) return 'a Date';
@@ -42,6 +43,11 @@ function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unkno
   const wrong = (v: unknown): never => {
     throw new ExpressionError(`map() returned ${describe(v)} for column ${name}, which is ${formatSqlType(type)}`);
   };
+  const inRange = (value: number, reason: (x: number) => string | null): number => {
+    const why = reason(value);
+    if (why !== null) throw new ExpressionError(`map() returned a value for column ${name} (${formatSqlType(type)}) that is out of range: ${why}`);
+    return value;
+  };
   switch (type.kind) {
     case 'string':
       return (v) => (typeof v === 'string' ? v : wrong(v));
@@ -63,8 +69,12 @@ function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unkno
     case 'decimal':
       return (v) => (typeof v === 'number' ? (type.kind === 'float' ? Math.fround(v) : v) : wrong(v));
     case 'date':
+      // A Date reaches year 275760 and an epoch number anything: both are held to Flink's years.
       return (v) => {
-        if (v instanceof Date) return Math.floor(v.getTime() / 86_400_000);
+        if (v instanceof Date) {
+          if (Number.isNaN(v.getTime())) wrong(v);
+          return inRange(Math.floor(v.getTime() / 86_400_000), dateRangeReason);
+        }
         return typeof v === 'string' ? parseDateText(v) ?? wrong(v) : wrong(v);
       };
     case 'timestamp':
@@ -72,13 +82,17 @@ function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unkno
       const ltz = type.kind === 'timestamp_ltz';
       const p = type.precision;
       // Dates and epoch numbers are instants; text is a wall clock in the session time zone.
-      const instant = (us: number) => truncateToPrecision(ltz ? us : zone.toWall(us), p);
+      const instant = (us: number) => inRange(truncateToPrecision(ltz ? us : zone.toWall(us), p), timestampRangeReason);
       return (v) => {
         if (v instanceof Date) return Number.isNaN(v.getTime()) ? wrong(v) : instant(v.getTime() * 1000);
-        if (typeof v === 'number') return Number.isFinite(v) ? instant(Math.trunc(v * 1000)) : wrong(v);
+        if (typeof v === 'number') {
+          if (!Number.isFinite(v)) wrong(v);
+          // Checked before the session zone sees it: Intl cannot place an instant past year 275760.
+          return timestampInRange(v * 1000) ? instant(Math.trunc(v * 1000)) : inRange(v * 1000, timestampRangeReason);
+        }
         if (typeof v === 'string') {
           const w = parseTimestampText(v);
-          return w === null ? wrong(v) : truncateToPrecision(ltz ? zone.toInstant(w) : w, p);
+          return w === null ? wrong(v) : inRange(truncateToPrecision(ltz ? zone.toInstant(w) : w, p), timestampRangeReason);
         }
         return wrong(v);
       };
@@ -184,10 +198,37 @@ export function columnarStep(pipeline: PipelineConfig, t: Transformer): BatchSte
     const batch = asOneBatch(out);
     checkArrowOutput(pipeline.sink.tableName, batch.schema, pipeline.sink.schema);
     const children = pipeline.sink.schema.map((f) => batch.getChild(f.name)!.data[0]!);
+    const outOfRange = firstOutOfRange(pipeline.sink.schema, children);
+    if (outOfRange !== null) {
+      // As when transform() throws: its rows cannot be traced to records, so the batch's records
+      // are the dead letters, rather than the table holding a date it would show wrapped.
+      const letters = [...decoded.deadLetters];
+      for (let j = 0; j < n; j++) letters.push({ index: decoded.recordIndex[j]!, code: 'EXPRESSION_FAILED', message: `transform() returned ${outOfRange}` });
+      return { rows: recordBatchOf(sinkSchema, 0, pipeline.sink.schema.map((f) => buildColumn([], f.type, null, 0))), letters, filtered: 0 };
+    }
     const rows = recordBatchOf(sinkSchema, batch.numRows, children);
     return { rows, letters: decoded.deadLetters, filtered: n - batch.numRows };
   };
   return { sinkSchema, apply };
+}
+
+/** The first DATE or TIMESTAMP value of a columnar result outside Flink's years, described; or null. */
+function firstOutOfRange(fields: PipelineConfig['sink']['schema'], children: readonly arrow.Data[]): string | null {
+  for (let c = 0; c < fields.length; c++) {
+    const kind = fields[c]!.type.kind;
+    if (kind !== 'date' && kind !== 'timestamp' && kind !== 'timestamp_ltz') continue;
+    const data = children[c]!;
+    const values = data.values as Int32Array | BigInt64Array;
+    // 32-bit words, as the buffer holds them: no BigInt per value on the columnar fast path.
+    const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, values.length * 2) : values;
+    for (let i = 0; i < data.length; i++) {
+      if (kind === 'date' ? dateInRange(words[i]!) : timestampWordsInRange(words[2 * i]!, words[2 * i + 1]!)) continue;
+      if (!data.getValid(i)) continue;
+      const why = kind === 'date' ? dateRangeReason(words[i]!) : timestampRangeReason((BigInt(words[2 * i + 1]!) << 32n) | BigInt(words[2 * i]! >>> 0));
+      return `column ${fields[c]!.name} row ${i}: ${formatSqlType(fields[c]!.type)} value ${why}`;
+    }
+  }
+  return null;
 }
 
 function asOneBatch(out: arrow.RecordBatch | arrow.Table): arrow.RecordBatch {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataFileWriter, parseCodec } from '../../src/iceberg/data-file-writer.js';
+import { StreamError } from '../../src/errors.js';
 import type { FileIO } from '../../src/iceberg/file-io.js';
 import { buildPartitionSpec } from '../../src/iceberg/partition.js';
 import { buildSchema } from '../../src/iceberg/schema.js';
@@ -57,6 +58,35 @@ describe('DataFileWriter', () => {
     const n = new DataView(files[0]!.upperBounds[3]!.buffer, files[0]!.upperBounds[3]!.byteOffset).getInt32(0, true);
     expect(n).toBe(4);
     expect(await w.close()).toEqual([]);
+  });
+
+  it('refuses a timestamp or date outside years 0000–9999 with an error naming table, column and value, never a RangeError', async () => {
+    // Such a value used to reach the day() partition transform, whose Date threw "Invalid time
+    // value" on every retry of the same rows.
+    const spec = buildPartitionSpec(schema, [{ source: 'ts', transform: { kind: 'day' }, text: 'day(ts)' }]);
+    const w = new DataFileWriter({ location: 'file:///t', schema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io: new MemoryIO(), writerId: 'w1', tableName: 'analytics.events' });
+    const err = await w.write(batchOf(cols, [{ ts: micros('2024-01-01T00:00:00Z'), platform: 'a', n: 1 }, { ts: 8773779340800000000n, platform: 'b', n: 2 }])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StreamError);
+    expect(err).not.toBeInstanceOf(RangeError);
+    expect((err as StreamError).code).toBe('EXPRESSION_FAILED');
+    expect((err as StreamError).retryable).toBe(false);
+    expect((err as StreamError).message).toBe(
+      'table analytics.events column ts: 280000-01-01 00:00:00.000000 (8773779340800000000 µs since 1970-01-01) is outside the TIMESTAMP range 0000-01-01 00:00:00 to 9999-12-31 23:59:59.999999; such a record should have been a dead letter before the sink',
+    );
+    const dates = fields({ d: 'DATE' });
+    const dw = new DataFileWriter({ location: 'file:///d', schema: buildSchema(dates).schema, spec: { 'spec-id': 0, fields: [] }, properties: {}, inputSchema: arrowSchemaOf(dates), io: new MemoryIO() });
+    await expect(dw.write(batchOf(dates, [{ d: -719529 }]))).rejects.toThrow(/^table file:\/\/\/d column d: -0001-12-31 \(day -719529\) is outside the DATE range/);
+    // Just past the end and just before the start, where the high word alone cannot tell.
+    for (const ts of [253402300800000000n, -62167219200000001n]) {
+      const edge = new DataFileWriter({ location: 'file:///e', schema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io: new MemoryIO() });
+      await expect(edge.write(batchOf(cols, [{ ts, platform: 'a', n: 1 }]))).rejects.toThrow(/is outside the TIMESTAMP range/);
+    }
+    // The ends of the range itself are written.
+    const ok = new DataFileWriter({ location: 'file:///t', schema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io: new MemoryIO(), writerId: 'w2' });
+    await ok.write(batchOf(cols, [{ ts: 253402300799999999n, platform: 'a', n: 1 }, { ts: -62167219200000000n, platform: 'b', n: 2 }]));
+    const files = await ok.close();
+    expect(files.map((f) => f.partition[0]).sort()).toEqual([-719528, 2932896]);
+    expect(files.some((f) => f.filePath.includes('/ts_day=9999-12-31/'))).toBe(true);
   });
 
   it('names unsupported codecs in its error', () => {

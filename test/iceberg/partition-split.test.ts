@@ -45,3 +45,15 @@ describe('splitByPartition', () => {
     });
   }
 });
+
+describe('splitByPartition at the ends of the timestamp range', () => {
+  it('gives the day and hour of micros beyond 2^53 exactly, where a double rounds across the boundary', () => {
+    // 9999-12-31 23:59:59.999999 is 253402300800000000 as a double: the next day, and year 10000.
+    const cols = fields({ ts: 'TIMESTAMP(6)' });
+    const batch = batchOf(cols, [{ ts: 253402300799999999n }, { ts: -62167219199999999n }, { ts: 253402300800000000n }]);
+    const day = splitByPartition(batch, [{ column: 0, type: 'timestamp', transform: 'day' }]).map((g) => [g.values[0], [...g.rows]]);
+    expect(day).toEqual([[2932896, [0]], [-719528, [1]], [2932897, [2]]]);
+    const hour = splitByPartition(batch, [{ column: 0, type: 'timestamp', transform: 'hour' }]).map((g) => g.values[0]);
+    expect(hour).toEqual([2932896 * 24 + 23, -719528 * 24, 2932897 * 24]);
+  });
+});

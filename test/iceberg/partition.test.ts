@@ -65,6 +65,28 @@ describe('time transforms', () => {
     expect(applyTransform('month', 'date', days('1969-12-15'))).toBe(-1);
     expect(applyTransform('year', 'date', days('1969-12-15'))).toBe(-1);
   });
+  it('never throws on a timestamp or date far from 1970: years 0000 and 9999, year 280000, the int64 extremes', () => {
+    // A JavaScript Date ends at year 275760; these used to throw RangeError ("Invalid time value").
+    const last9999 = 253402300799999999n;
+    expect([applyTransform('year', 'timestamp', last9999), applyTransform('month', 'timestamp', last9999), applyTransform('day', 'timestamp', last9999), applyTransform('hour', 'timestamp', last9999)]).toEqual([8029, 96359, 2932896, 70389527]);
+    const first0000 = -62167219200000000n;
+    expect([applyTransform('year', 'timestamptz', first0000), applyTransform('month', 'timestamptz', first0000), applyTransform('day', 'timestamptz', first0000), applyTransform('hour', 'timestamptz', first0000)]).toEqual([-1970, -23640, -719528, -17268672]);
+    const year280000 = 8773779340800000000n;
+    expect([applyTransform('year', 'timestamp', year280000), applyTransform('month', 'timestamp', year280000), applyTransform('day', 'timestamp', year280000)]).toEqual([278030, 3336360, 101548372]);
+    // 294247-01-10T04:00:54.775807 and -290308-12-21T19:59:05.224192, the ends of an int64 of micros.
+    expect(applyTransform('year', 'timestamp', 9223372036854775807n)).toBe(294247 - 1970);
+    expect(applyTransform('month', 'timestamp', 9223372036854775807n)).toBe((294247 - 1970) * 12);
+    expect(applyTransform('year', 'timestamp', -9223372036854775808n)).toBe(-290308 - 1970);
+    expect(applyTransform('month', 'timestamp', -9223372036854775808n)).toBe((-290308 - 1970) * 12 + 11);
+    expect(applyTransform('year', 'date', 2147483647)).toBe(5881580 - 1970); // +5881580-07-11, as java.time's LocalDate.ofEpochDay gives it
+    expect(applyTransform('month', 'date', -2147483648)).toBe((-5877641 - 1970) * 12 + 5);
+  });
+  it('lays out partition directories of any year without Date', () => {
+    const spec = { 'spec-id': 0, fields: [{ 'source-id': 1, 'field-id': 1000, name: 'ts_day', transform: 'day' }, { 'source-id': 1, 'field-id': 1001, name: 'ts_hour', transform: 'hour' }] };
+    expect(partitionPath(spec, [101548372, 2437160928])).toBe('ts_day=280000-01-01/ts_hour=280000-01-01-00');
+    expect(partitionPath(spec, [-719528, -17268649])).toBe('ts_day=0000-01-01/ts_hour=0000-01-01-23');
+    expect(partitionPath(spec, [-719529, -17268673])).toBe('ts_day=-0001-12-31/ts_hour=-0001-12-31-23');
+  });
   it('rejects transforms that do not apply to the source type', () => {
     expect(() => resultType('hour', 'date')).toThrow(/does not apply/);
     expect(() => resultType('day', 'string')).toThrow(/does not apply/);

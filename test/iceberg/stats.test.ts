@@ -63,6 +63,20 @@ describe('column metrics', () => {
     expect(m.lowerBounds[element]).toBeUndefined();
   });
 
+  it('bounds dates and timestamps at the ends of their ranges without throwing', () => {
+    const cols = fields({ ts: 'TIMESTAMP(6)', d: 'DATE' });
+    const { schema: s } = buildSchema(cols);
+    const m = computeMetrics(s, [batchOf(cols, [
+      { ts: 9223372036854775807n, d: 2147483647 },
+      { ts: -9223372036854775808n, d: -2147483648 },
+      { ts: 253402300799999999n, d: 2932896 },
+    ])]);
+    expect(hex(m.lowerBounds[1])).toBe(hex(serializeValue('timestamp', -9223372036854775808n)));
+    expect(hex(m.upperBounds[1])).toBe('ffffffffffffff7f');
+    expect(hex(m.lowerBounds[2])).toBe('00000080');
+    expect(hex(m.upperBounds[2])).toBe('ffffff7f');
+  });
+
   it('truncates long string bounds to 16 code points, rounding the upper bound up', () => {
     const m = bound([{ id: 1n, name: 'abcdefghijklmnopqrstuvwxyz' }, { id: 2n, name: 'abcdefghijklmnopZZZ' }]);
     expect(new TextDecoder().decode(m.lowerBounds[2])).toBe('abcdefghijklmnop');

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { deadLetterTableName } from '../../src/config/names.js';
 import { buildDeadLetterBatch, DEAD_LETTER_SCHEMA } from '../../src/transform/dead-letter.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
+import { DataFileWriter } from '../../src/iceberg/data-file-writer.js';
+import { buildSchema } from '../../src/iceberg/schema.js';
+import { DEAD_LETTER_COLUMNS } from '../../src/schema/dead-letter-columns.js';
 
 describe('dead-letter batch', () => {
   it('carries source position, key and the original value bytes, ordered by offset', () => {
@@ -31,6 +34,18 @@ describe('dead-letter batch', () => {
     expect(rows[1]!.error_message).toBe('invalid JSON');
     expect(batch.getChild('source_timestamp')!.data[0]!.values[1]).toBe(2_000_000n);
     expect(batch.getChild('failed_at')!.data[0]!.values[0]).toBe(5_000_000n);
+  });
+
+  it('leaves out a Kafka timestamp past year 9999, which the dead-letter table could not hold', async () => {
+    const raw = packRawBatch('t', 0, [{ offset: 1n, timestamp: 8773779340800000, key: null, value: '{}' }, { offset: 2n, timestamp: 253402300799000, key: null, value: '{}' }]);
+    const batch = buildDeadLetterBatch(raw, [{ index: 0, code: 'RECORD_DECODE_FAILED', message: 'x' }, { index: 1, code: 'RECORD_DECODE_FAILED', message: 'y' }], 5000);
+    const ts = batch.getChild('source_timestamp')!;
+    expect(ts.isValid(0)).toBe(false);
+    expect(ts.data[0]!.values[1]).toBe(253402300799000000n);
+    const { schema } = buildSchema(DEAD_LETTER_COLUMNS);
+    const writer = new DataFileWriter({ location: 'memory:///dlq', schema, spec: { 'spec-id': 0, fields: [] }, properties: {}, inputSchema: DEAD_LETTER_SCHEMA, io: { write: async () => {}, read: async () => new Uint8Array(), delete: async () => {}, list: async () => [] } });
+    await writer.write(batch);
+    expect((await writer.close()).map((f) => f.recordCount)).toEqual([2]);
   });
 
   it('names the table <sink>_dlq', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { civilFromDays, daysFromCivil, formatTimestamp, parseTimestampText, SessionZone, truncateToPrecision } from '../../src/transform/time.js';
+import { civilFromDays, daysFromCivil, formatTimestamp, LAST_MICROS, microsToNumber, parseDateText, parseTimestampText, SessionZone, truncateToPrecision } from '../../src/transform/time.js';
+import { END_MICROS } from '../../src/schema/calendar.js';
 
 describe('calendar arithmetic', () => {
   it('round-trips days and civil dates across centuries and leap days', () => {
@@ -28,9 +29,39 @@ describe('calendar arithmetic', () => {
   });
 });
 
+describe("Flink's years 0000–9999", () => {
+  it('text with a year of other than four digits, or a sign, does not parse', () => {
+    expect(parseTimestampText('280000-01-01 00:00:00')).toBeNull();
+    expect(parseTimestampText('+10000-01-01T00:00:00')).toBeNull();
+    expect(parseTimestampText('-0001-01-01 00:00:00')).toBeNull();
+    expect(parseDateText('10000-01-01')).toBeNull();
+    expect(parseDateText('-2024-01-01')).toBeNull();
+    expect(parseDateText('0000-01-01')).toBe(-719528);
+    expect(parseDateText('9999-12-31')).toBe(2932896);
+    expect(parseTimestampText('0000-01-01 00:00:00')).toBe(-62167219200000000);
+  });
+
+  it('the last microsecond of 9999 stays in 9999, though it is no double', () => {
+    const last = parseTimestampText('9999-12-31 23:59:59.999999')!;
+    expect(last).toBeLessThan(END_MICROS);
+    expect(last).toBe(LAST_MICROS);
+    expect(formatTimestamp(last, 0)).toBe('9999-12-31 23:59:59');
+    expect(microsToNumber(253402300799999999n)).toBe(LAST_MICROS);
+    expect(microsToNumber(253402300800000000n)).toBe(END_MICROS);
+  });
+});
+
 describe('session time zone', () => {
   it('refuses an unknown zone name with CONFIG_INVALID', () => {
     expect(() => new SessionZone('Mars/Olympus')).toThrow(/unknown session time zone 'Mars\/Olympus'/);
+  });
+
+  it('places year 0000 (1 BC) by its own offset, not one a year wide', () => {
+    // Berlin's local mean time is +0:53:28 before 1893; Intl shows year 0 as "1" unless asked for the era.
+    const z = new SessionZone('Europe/Berlin');
+    const start = parseTimestampText('0000-01-01 12:00:00')!;
+    expect(z.toWall(start) - start).toBe((53 * 60 + 28) * 1_000_000);
+    expect(z.toInstant(z.toWall(start))).toBe(start);
   });
 
   it('UTC is the identity', () => {

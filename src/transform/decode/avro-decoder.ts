@@ -7,8 +7,9 @@
 // Every writer schema is resolved against the reader schema derived from source_schema by Avro's
 // resolution rules (avsc's createResolver: fields matched by name or alias, an added field takes
 // its default, a removed one is skipped, int→long→float→double, string↔bytes, unions). Logical
-// types follow the writer: a timestamp written in microseconds stays microseconds whatever the
-// reader says.
+// types follow the writer at every depth (fields, records in records, array items, map values):
+// a timestamp written in milliseconds stays milliseconds whatever the reader says. A DATE or
+// TIMESTAMP outside Flink's years 0000–9999, or a TIME outside one day, is the record's dead letter.
 //
 // AWS Glue Schema Registry's framing (header byte 3, a compression byte, a 16-byte schema version
 // UUID) is refused per record with a dead letter that names it: reading it needs the Glue API.
@@ -28,7 +29,9 @@ import type { DeadLetter } from '../dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
 import { schemaCacheFor, type SchemaCache } from './schema-registry.js';
-import { truncateToPrecision } from '../time.js';
+import { MICROS_PER_DAY, microsToNumber, truncateToPrecision } from '../time.js';
+import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
+import { NOTHING_WRITTEN, logicalTypeOf, namedTypes, written, writtenChild, writtenField, type Written } from './avro-writer-schema.js';
 
 export const CONFLUENT_MAGIC = 0;
 export const GLUE_MAGIC = 3;
@@ -36,20 +39,6 @@ export const GLUE_MAGIC = 3;
 class AvroValueError extends Error {}
 
 type Converter = (v: unknown) => unknown;
-
-/** The logical type written at one place of a writer schema, when it is a primitive with one. */
-function logicalTypeOf(schema: unknown): { logicalType?: string; scale?: number } {
-  if (Array.isArray(schema)) {
-    const branches = schema.filter((b) => b !== 'null' && !(typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'null'));
-    return branches.length === 1 ? logicalTypeOf(branches[0]) : {};
-  }
-  if (typeof schema === 'object' && schema !== null) {
-    const s = schema as { type?: unknown; logicalType?: unknown; scale?: unknown };
-    if (typeof s.type === 'object' && s.type !== null) return logicalTypeOf(s.type);
-    return { ...(typeof s.logicalType === 'string' ? { logicalType: s.logicalType } : {}), ...(typeof s.scale === 'number' ? { scale: s.scale } : {}) };
-  }
-  return {};
-}
 
 function num(v: unknown): number {
   return typeof v === 'bigint' ? Number(v) : (v as number);
@@ -63,9 +52,9 @@ function unscaledOf(bytes: Uint8Array): bigint {
   return bytes[0]! & 0x80 ? v - (1n << BigInt(bytes.length * 8)) : v;
 }
 
-/** One converter per SQL type; `written` is the writer's logical type at this place (top level only). */
-function converterOf(type: SqlType, written: { logicalType?: string; scale?: number } = {}): Converter {
-  const inner = nonNull(type, written);
+/** One converter per SQL type; `w` is what the writer wrote at this place, at any depth. */
+function converterOf(type: SqlType, w: Written = NOTHING_WRITTEN): Converter {
+  const inner = nonNull(type, w);
   const nullable = type.nullable;
   return (v) => {
     if (v === null || v === undefined) {
@@ -76,7 +65,18 @@ function converterOf(type: SqlType, written: { logicalType?: string; scale?: num
   };
 }
 
-function nonNull(type: SqlType, written: { logicalType?: string; scale?: number }): Converter {
+/** A long as an exact bigint (a writer int promoted to long arrives as a number). */
+function big(v: unknown): bigint {
+  return typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number));
+}
+
+function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+function nonNull(type: SqlType, w: Written): Converter {
+  const written = logicalTypeOf(w);
   const lt = written.logicalType;
   switch (type.kind) {
     case 'string':
@@ -109,17 +109,32 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
       };
     }
     case 'date':
-      return (v) => num(v);
-    case 'time':
-      return lt === 'time-micros' ? (v) => num(v) : (v) => num(v) * 1000;
+      return (v) => {
+        const days = num(v);
+        const why = dateRangeReason(days);
+        if (why !== null) throw new AvroValueError(why);
+        return days;
+      };
+    case 'time': {
+      const unit = lt === 'time-micros' ? 1 : 1000;
+      return (v) => {
+        const micros = num(v) * unit;
+        if (!(micros >= 0 && micros < MICROS_PER_DAY)) throw new AvroValueError(`${String(v)} ${unit === 1 ? 'µs' : 'ms'} is not a time of day (00:00:00 to 23:59:59.999999)`);
+        return micros;
+      };
+    }
     case 'timestamp':
     case 'timestamp_ltz': {
+      // In exact bigint arithmetic until the range is checked: a long of milliseconds times 1000
+      // as a double would round, and wrap once it reached the column.
       const p = type.precision;
-      const unit = lt === 'timestamp-micros' || lt === 'local-timestamp-micros' ? 1 : lt === 'timestamp-nanos' || lt === 'local-timestamp-nanos' ? 0.001 : lt === 'timestamp-millis' || lt === 'local-timestamp-millis' ? 1000 : p <= 3 ? 1000 : 1;
+      const unit = lt === 'timestamp-micros' || lt === 'local-timestamp-micros' ? 'us' : lt === 'timestamp-nanos' || lt === 'local-timestamp-nanos' ? 'ns' : lt === 'timestamp-millis' || lt === 'local-timestamp-millis' ? 'ms' : p <= 3 ? 'ms' : 'us';
       return (v) => {
-        const micros = unit === 0.001 ? Number(BigInt(v as bigint) / 1000n) : num(v) * unit;
-        if (!Number.isSafeInteger(micros)) throw new AvroValueError(`${String(v)} is beyond the range of ${formatSqlType(type)}`);
-        return truncateToPrecision(micros, p);
+        const n = big(v);
+        const micros = unit === 'ms' ? n * 1000n : unit === 'ns' ? floorDiv(n, 1000n) : n;
+        const why = timestampRangeReason(micros);
+        if (why !== null) throw new AvroValueError(`${String(v)} ${unit === 'us' ? 'µs' : unit}: ${why}`);
+        return truncateToPrecision(microsToNumber(micros), p);
       };
     }
     case 'bytes':
@@ -131,11 +146,11 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
         return new Uint8Array(b);
       };
     case 'array': {
-      const element = converterOf(type.element);
+      const element = converterOf(type.element, writtenChild(w, 'items'));
       return (v) => (v as unknown[]).map(element);
     }
     case 'map': {
-      const value = converterOf(type.value);
+      const value = converterOf(type.value, writtenChild(w, 'values'));
       return (v) => {
         const out = new Map<unknown, unknown>();
         for (const [k, x] of Object.entries(v as Record<string, unknown>)) out.set(k, value(x));
@@ -143,7 +158,7 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
       };
     }
     case 'row': {
-      const fields = type.fields.map((f) => ({ name: f.name, conv: converterOf(f.type) }));
+      const fields = type.fields.map((f) => ({ name: f.name, conv: converterOf(f.type, writtenField(w, f.name)) }));
       return (v) => {
         const o = v as Record<string, unknown>;
         const out: Record<string, unknown> = {};
@@ -156,25 +171,31 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
 
 /**
  * Gives the reader schema the writer's record names at the same places: Avro matches records by
- * name, while the reader derived from source_schema can only invent names.
+ * name, while the reader derived from source_schema can only invent names. A writer record used
+ * at several places (defined once, then referred to by name) is named at the first and matched by
+ * alias at the others, since a reader may define a name only once.
  */
-function adoptNames(reader: unknown, writer: unknown): void {
+function adoptNames(reader: unknown, writer: unknown, names = namedTypes(writer), adopted = new Set<object>()): void {
   const unwrap = (s: unknown): unknown => (Array.isArray(s) ? s.find((b) => b !== 'null') : s);
   const r = unwrap(reader) as Record<string, unknown> | undefined;
-  let w = unwrap(writer) as Record<string, unknown> | string | undefined;
-  if (typeof w === 'object' && w !== null && typeof w.type === 'object') w = unwrap(w.type) as Record<string, unknown>;
+  const w = written(writer, names).node;
   if (typeof r !== 'object' || r === null || typeof w !== 'object' || w === null) return;
   if (r.type === 'record' && w.type === 'record' && typeof w.name === 'string') {
-    r.name = w.name;
-    if (typeof w.namespace === 'string') r.namespace = w.namespace;
-    else delete r.namespace;
+    if (adopted.has(w)) {
+      r.aliases = [[...names].find(([k, v]) => v === w && k.includes('.'))?.[0] ?? w.name];
+    } else {
+      adopted.add(w);
+      r.name = w.name;
+      if (typeof w.namespace === 'string') r.namespace = w.namespace;
+      else delete r.namespace;
+    }
     const wFields = (w.fields as Array<{ name: string; type: unknown }>) ?? [];
     for (const f of r.fields as Array<{ name: string; type: unknown }>) {
       const wf = wFields.find((x) => x.name === f.name);
-      if (wf !== undefined) adoptNames(f.type, wf.type);
+      if (wf !== undefined) adoptNames(f.type, wf.type, names, adopted);
     }
-  } else if (r.type === 'array' && w.type === 'array') adoptNames(r.items, w.items);
-  else if (r.type === 'map' && w.type === 'map') adoptNames(r.values, w.values);
+  } else if (r.type === 'array' && w.type === 'array') adoptNames(r.items, w.items, names, adopted);
+  else if (r.type === 'map' && w.type === 'map') adoptNames(r.values, w.values, names, adopted);
   else if (r.type === 'fixed' && w.type === 'fixed' && typeof w.name === 'string') r.name = w.name;
 }
 
@@ -200,11 +221,8 @@ export function planFor(fields: readonly SourceField[], writerSchema: unknown): 
   const reader = avroTypeOf(readerSchema);
   const resolved = resolverOf(reader, writer);
   if (!resolved.ok) return `the writer schema does not resolve against source_schema: ${resolved.reason}`;
-  const wFields = ((typeof writerSchema === 'object' && writerSchema !== null ? (writerSchema as { fields?: unknown }).fields : undefined) ?? []) as Array<{ name: string; type: unknown; aliases?: string[] }>;
-  const convs = fields.map((f) => {
-    const wf = wFields.find((x) => x.name === f.name) ?? wFields.find((x) => x.aliases?.includes(f.name));
-    return converterOf(f.type, wf === undefined ? {} : logicalTypeOf(wf.type));
-  });
+  const top = written(writerSchema, namedTypes(writerSchema));
+  const convs = fields.map((f) => converterOf(f.type, writtenField(top, f.name)));
   return { reader, resolver: resolved.resolver, names: fields.map((f) => f.name), convs };
 }
 

@@ -34,8 +34,16 @@ function fail(type: SqlType, v: unknown): never {
     throw new NumberTypeError(type, `${shown} cannot be read as ${formatSqlType(type)}`);
   }
   const shown = typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : String(v);
-  throw new JsonTypeError(`${shown} cannot be read as ${formatSqlType(type)}`);
+  throw new JsonTypeError(`${shown} cannot be read as ${formatSqlType(type)}${TEXT_FORMS[type.kind] ?? ''}`);
 }
+
+/** What date and time text would be read: Flink's forms, years 0000–9999 only. */
+const TEXT_FORMS: Partial<Record<SqlType['kind'], string>> = {
+  date: ' (expected yyyy-MM-dd, years 0000–9999)',
+  time: ' (expected HH:mm[:ss[.fraction]])',
+  timestamp: ' (expected yyyy-MM-dd[ HH:mm[:ss[.fraction]]], years 0000–9999)',
+  timestamp_ltz: ' (expected yyyy-MM-dd[ HH:mm[:ss[.fraction]]][Z], years 0000–9999)',
+};
 
 const INT_TEXT = /^\s*[+-]?\d+\s*$/;
 

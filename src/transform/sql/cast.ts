@@ -5,6 +5,7 @@
 import type { SqlType } from '../../schema/sql-types.js';
 import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText, parseTimeText, parseTimestampText, truncateToPrecision, type SessionZone } from '../time.js';
 import { ExpressionError, type Compiled, type Scope } from './expression.js';
+import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
 import { unsupported } from './parse.js';
 import { decimalUnscaled } from '../columns.js';
 import { isNumeric, typeName, withNullable, type ExprType } from './types.js';
@@ -72,8 +73,18 @@ const FALSE_TEXT = new Set(['false', 'f', 'no', 'n', '0']);
 
 type Convert = (v: unknown) => unknown;
 
-function bad(v: unknown, to: SqlType): never {
-  throw new ExpressionError(`cannot CAST ${typeof v === 'string' ? `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'` : String(v)} AS ${typeName(to)}`);
+function bad(v: unknown, to: SqlType, why?: string): never {
+  throw new ExpressionError(`cannot CAST ${typeof v === 'string' ? `'${v.length > 40 ? v.slice(0, 40) + '…' : v}'` : String(v)} AS ${typeName(to)}${why === undefined ? '' : `: ${why}`}`);
+}
+
+/**
+ * A DATE or TIMESTAMP result held to Flink's years: moving a wall clock to or from the session
+ * time zone can cross the end of 9999 or the start of 0000, and such a value would not reach the
+ * table intact.
+ */
+function inRange(v: unknown, to: SqlType, result: number): number {
+  const why = to.kind === 'date' ? dateRangeReason(result) : timestampRangeReason(result);
+  return why === null ? result : bad(v, to, why);
 }
 
 function intRange(to: SqlType): [number, number] {
@@ -142,7 +153,7 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
     case 'date':
       if (f === 'date') return (v) => v;
       if (f === 'timestamp') return (v) => Math.floor((v as number) / MICROS_PER_DAY);
-      if (f === 'timestamp_ltz') return (v) => Math.floor(zone.toWall(v as number) / MICROS_PER_DAY);
+      if (f === 'timestamp_ltz') return (v) => inRange(v, to, Math.floor(zone.toWall(v as number) / MICROS_PER_DAY));
       if (f === 'string') return (v) => parseDateText(v as string) ?? parseDatePrefix(v as string) ?? bad(v, to);
       return null;
     case 'time':
@@ -156,13 +167,13 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
       const ltz = to.kind === 'timestamp_ltz';
       // Between the two timestamp kinds the session time zone decides the wall clock.
       const fromWall = ltz ? (w: number) => zone.toInstant(w) : (w: number) => w;
-      if (f === 'timestamp') return (v) => truncateToPrecision(fromWall(v as number), p);
-      if (f === 'timestamp_ltz') return ltz ? (v) => truncateToPrecision(v as number, p) : (v) => truncateToPrecision(zone.toWall(v as number), p);
-      if (f === 'date') return (v) => fromWall((v as number) * MICROS_PER_DAY);
+      if (f === 'timestamp') return (v) => inRange(v, to, truncateToPrecision(fromWall(v as number), p));
+      if (f === 'timestamp_ltz') return ltz ? (v) => truncateToPrecision(v as number, p) : (v) => inRange(v, to, truncateToPrecision(zone.toWall(v as number), p));
+      if (f === 'date') return (v) => inRange(v, to, fromWall((v as number) * MICROS_PER_DAY));
       if (f === 'string')
         return (v) => {
           const w = parseTimestampText(v as string);
-          return w === null ? bad(v, to) : truncateToPrecision(fromWall(w), p);
+          return w === null ? bad(v, to) : inRange(v, to, truncateToPrecision(fromWall(w), p));
         };
       return null;
     }

@@ -3,7 +3,7 @@
 // wall-clock microseconds. Supported letters: y M d D H h m s S a E, quoted literals ('T', '').
 // Letters outside that set are refused when the pattern is compiled, not silently printed.
 
-import { microsOfWallClock, pad, validDate, wallClockOf } from '../time.js';
+import { microsOfWallClock, pad, parsedWallMicros, validDate, wallClockOf } from '../time.js';
 
 type Token = { kind: 'lit'; text: string } | { kind: 'field'; letter: string; width: number };
 
@@ -163,6 +163,6 @@ function parserFor(tokens: Token[]): (text: string) => number | null {
     }
     if (pm === true) h += 12;
     if (!validDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return null;
-    return microsOfWallClock(y, mo, d, h, mi, s, micro);
+    return parsedWallMicros(y, mo, d, h, mi, s, micro);
   };
 }

@@ -3,7 +3,8 @@
 
 import { compileDatePattern, DatePatternError, type DatePattern } from './date-format.js';
 import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf } from '../time.js';
-import { constant, pos, type Compiled, type Scope } from './expression.js';
+import { ExpressionError, constant, pos, type Compiled, type Scope } from './expression.js';
+import { timestampRangeReason } from '../../schema/calendar.js';
 import { arity, constantArg, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';
 import { invalid, unsupported, type AstNode } from './parse.js';
 import { ltzType, simple, timestampType, typeName, withNullable } from './types.js';
@@ -71,7 +72,14 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const precision = constantArg('TO_TIMESTAMP_LTZ', args[1]!, scope, node, 'the precision');
     if (precision !== 0 && precision !== 3) throw invalid(`TO_TIMESTAMP_LTZ: precision must be 0 (seconds) or 3 (milliseconds), found ${String(precision)}`, pos(scope, node));
     const scale = precision === 0 ? 1_000_000 : 1000;
-    return strict(withNullable(ltzType(3), args[0]!.type.nullable), [args[0]!], (n: number | bigint) => truncateToPrecision(Math.round(Number(n) * scale), 3));
+    // Flink builds any instant from any number; past year 9999 it would not reach the table
+    // intact, so the record is refused here with the number that caused it.
+    return strict(withNullable(ltzType(3), args[0]!.type.nullable), [args[0]!], (n: number | bigint) => {
+      const micros = Math.round(Number(n) * scale);
+      const why = timestampRangeReason(micros);
+      if (why !== null) throw new ExpressionError(`TO_TIMESTAMP_LTZ(${String(n)}, ${String(precision)}): ${why}`);
+      return truncateToPrecision(micros, 3);
+    });
   },
   TO_TIMESTAMP: (args, scope, node) => {
     arity('TO_TIMESTAMP', args, 1, 2, scope, node);
@@ -91,7 +99,13 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const fmt = datePattern('FROM_UNIXTIME', args[1], scope, node, DEFAULT_FORMAT);
     if (fmt === null) return constant(simple('string'), null);
     const zone = scope.frame.zone;
-    return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (sec: number | bigint) => fmt.format(zone.toWall(Math.trunc(Number(sec)) * 1_000_000)));
+    return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (sec: number | bigint) => {
+      // Checked before the zone sees it: Intl cannot place an instant past year 275760.
+      const micros = Math.trunc(Number(sec)) * 1_000_000;
+      const why = timestampRangeReason(micros);
+      if (why !== null) throw new ExpressionError(`FROM_UNIXTIME(${String(sec)}): ${why}`);
+      return fmt.format(zone.toWall(micros));
+    });
   },
   UNIX_TIMESTAMP: (args, scope, node) => {
     arity('UNIX_TIMESTAMP', args, 0, 2, scope, node);

@@ -105,6 +105,73 @@ describe('avro decoder', () => {
     });
   });
 
+  describe('logical types at every depth, from the writer', () => {
+    const t = Date.parse('2024-02-03T12:30:00.123Z');
+    const millis = { type: 'long', logicalType: 'timestamp-millis' };
+    const micros = { type: 'long', logicalType: 'timestamp-micros' };
+
+    it('in a ROW: timestamp-millis into TIMESTAMP(6), local-timestamp-micros into TIMESTAMP(3), date, time-millis and -micros, uuid', () => {
+      const inner = record(
+        [
+          { name: 'ts', type: millis },
+          { name: 'local', type: { type: 'long', logicalType: 'local-timestamp-micros' } },
+          { name: 'd', type: { type: 'int', logicalType: 'date' } },
+          { name: 'tm', type: { type: 'int', logicalType: 'time-millis' } },
+          { name: 'tu', type: { type: 'long', logicalType: 'time-micros' } },
+          { name: 'u', type: { type: 'string', logicalType: 'uuid' } },
+        ],
+        'Inner',
+      );
+      const row = readAs(
+        { r: 'ROW<ts TIMESTAMP(6), local TIMESTAMP(3), d DATE, tm TIME(3), tu TIME(6), u STRING>' },
+        [{ name: 'r', type: ['null', inner] }],
+        { r: { ts: BigInt(t), local: BigInt(t) * 1000n + 456n, d: 19782, tm: 45_000_123, tu: 45_000_123_456n, u: '123e4567-e89b-12d3-a456-426614174000' } },
+      );
+      expect(row).toEqual([{ ts: t * 1000, local: t * 1000, d: 19782, tm: 45_000_123_000, tu: 45_000_123_456, u: '123e4567-e89b-12d3-a456-426614174000' }]);
+    });
+
+    it('in an ARRAY and a MAP, and in a record referred to by name', () => {
+      expect(readAs({ a: 'ARRAY<TIMESTAMP(6)>' }, [{ name: 'a', type: { type: 'array', items: millis } }], { a: [BigInt(t), BigInt(t) + 1n] })).toEqual([[t * 1000, (t + 1) * 1000]]);
+      expect(readAs({ m: 'MAP<STRING, TIMESTAMP(3)>' }, [{ name: 'm', type: { type: 'map', values: ['null', micros] } }], { m: { k: BigInt(t) * 1000n + 999n } })).toEqual([new Map([['k', t * 1000]])]);
+      const inner = { type: 'record', name: 'Stamp', fields: [{ name: 'at', type: millis }] };
+      const value = readAs(
+        { first: 'ROW<at TIMESTAMP(6)>', again: 'ARRAY<ROW<at TIMESTAMP(6)>>' },
+        [{ name: 'first', type: inner }, { name: 'again', type: { type: 'array', items: 'com.example.Stamp' } }],
+        { first: { at: BigInt(t) }, again: [{ at: BigInt(t) }] },
+      );
+      expect(value).toEqual([{ at: t * 1000 }, [{ at: t * 1000 }]]);
+    });
+
+    it('a nested value outside its range is the record’s dead letter', () => {
+      const out = readAs({ a: 'ARRAY<DATE>' }, [{ name: 'a', type: { type: 'array', items: { type: 'int', logicalType: 'date' } } }], { a: [0, 3_000_000] });
+      expect(out).toMatch(/^field a: .*day 3000000\) is outside the DATE range 0000-01-01 to 9999-12-31/);
+    });
+  });
+
+  describe('dates and times in Flink\'s range (years 0000–9999)', () => {
+    const ts = (v: bigint, logicalType = 'timestamp-millis', column = 'TIMESTAMP(3)') => readAs({ ts: column }, [{ name: 'ts', type: { type: 'long', logicalType } }], { ts: v });
+
+    it('a timestamp past year 9999 is a dead letter naming the field and the value, not a wrapped or rounded time', () => {
+      const year280000 = BigInt(Date.UTC(2000, 0, 1)) + 278_000n * 31_556_952_000n;
+      expect(ts(year280000)).toBe("field ts: 8773779340800000 ms: 280000-01-01 00:00:00.000000 (8773779340800000000 µs since 1970-01-01) is outside the TIMESTAMP range 0000-01-01 00:00:00 to 9999-12-31 23:59:59.999999");
+      expect(ts(9_223_372_036_854_775_807n, 'timestamp-micros')).toMatch(/^field ts: 9223372036854775807 µs: .* is outside the TIMESTAMP range/);
+      expect(ts(-62_167_219_200_001n)).toMatch(/is outside the TIMESTAMP range/);
+    });
+
+    it('keeps the first and last instants of the range, the last one inside year 9999', () => {
+      expect(ts(-62_167_219_200_000n)).toEqual([-62_167_219_200_000_000]);
+      const last = ts(253_402_300_799_999_999n, 'timestamp-micros', 'TIMESTAMP(6)') as number[];
+      expect(last[0]).toBeLessThan(253_402_300_800_000_000);
+      expect(last[0]).toBeGreaterThan(253_402_300_799_999_900);
+    });
+
+    it('a date outside 0000–9999 and a time outside one day are dead letters', () => {
+      expect(readAs({ d: 'DATE' }, [{ name: 'd', type: { type: 'int', logicalType: 'date' } }], { d: 2_932_897 })).toMatch(/^field d: 10000-01-01 \(day 2932897\) is outside the DATE range/);
+      expect(readAs({ d: 'DATE' }, [{ name: 'd', type: { type: 'int', logicalType: 'date' } }], { d: 2_932_896 })).toEqual([2_932_896]);
+      expect(readAs({ t: 'TIME(3)' }, [{ name: 't', type: { type: 'int', logicalType: 'time-millis' } }], { t: 86_400_000 })).toMatch(/^field t: 86400000 ms is not a time of day/);
+    });
+  });
+
   it('makes truncated, trailing and garbage values dead letters and goes on', () => {
     const writer = record([{ name: 'a', type: 'string' }, { name: 'n', type: 'long' }]);
     const good = encode(writer, { a: 'ok', n: 1n });
