@@ -44,6 +44,7 @@ export default async function run(task: TransformTask): Promise<TransformTaskOut
       fromOffset: chunk.fromOffset,
       endOffset: task.endOffset,
       abortedTransactions: chunk.abortedTransactions,
+      maxRecordBytes: specs.get(task.pipelineId)?.pipeline.maxRecordBytes,
     });
     if (transform.prepare !== undefined) await transform.prepare(decoded.raw);
     out = transform.run(decoded.raw, task.nowMs);
