@@ -13,6 +13,7 @@ const source = new FetchLoop(createKafka(init.kafka), init.topic, init.groupId, 
   isolationLevel: init.isolationLevel,
   maxChunkRecords: init.maxChunkRecords,
   maxBytesInFlight: init.maxBytesInFlight,
+  ...(init.offsetReset ? { offsetReset: init.offsetReset } : {}),
 });
 const post = (event: SourceEvent, transfer: ArrayBuffer[] = []) => port.postMessage(event, transfer);
 

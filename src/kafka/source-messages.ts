@@ -4,6 +4,7 @@ import type { SerializedError } from '../errors.js';
 import type { KafkaConfig } from '../config/types.js';
 import type { HostedEvent } from '../worker-host.js';
 import type { IsolationLevel } from './fetch-loop.js';
+import type { OffsetResetPolicy } from './offset-reset.js';
 import type { FetchedChunk } from './source.js';
 
 export interface SourceThreadInit {
@@ -16,6 +17,8 @@ export interface SourceThreadInit {
   maxChunkRecords: number;
   /** Chunk bytes handed over and not yet released before fetching waits. */
   maxBytesInFlight: number;
+  /** Where a position past the end of its partition goes (by scan_mode); default `earliest`. */
+  offsetReset?: OffsetResetPolicy;
 }
 
 /** Main thread → source thread. */

@@ -7,6 +7,7 @@ import type { KafkaConfig, ScanMode } from '../config/types.js';
 import { StreamError, deserializeError } from '../errors.js';
 import { WorkerHost, workerFile } from '../worker-host.js';
 import type { IsolationLevel } from './fetch-loop.js';
+import type { OffsetResetPolicy } from './offset-reset.js';
 import { TopicAdmin, type SourceHandlers, type TopicSource } from './source.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
 
@@ -29,6 +30,7 @@ export class ThreadedTopicSource implements TopicSource {
       isolationLevel: IsolationLevel;
       maxChunkRecords: number;
       maxBytesInFlight: number;
+      offsetReset?: OffsetResetPolicy;
       log: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
     },
   ) {
@@ -56,6 +58,7 @@ export class ThreadedTopicSource implements TopicSource {
       isolationLevel: this.options.isolationLevel,
       maxChunkRecords: this.options.maxChunkRecords,
       maxBytesInFlight: this.options.maxBytesInFlight,
+      ...(this.options.offsetReset ? { offsetReset: this.options.offsetReset } : {}),
     };
     const worker = new WorkerHost<SourceCommand, SourceEvent>({
       file: workerFile('source-worker'),

@@ -3,6 +3,7 @@
 
 import type { Kafka } from 'kafkajs';
 import type { AppConfig, PipelineConfig } from '../config/types.js';
+import { resetPolicyOf } from '../kafka/offset-reset.js';
 import { ThreadedTopicSource } from '../kafka/threaded-source.js';
 import { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
@@ -17,6 +18,7 @@ export function threadedPorts(kafka: Kafka, app: AppConfig, pipeline: PipelineCo
         isolationLevel: pipeline.isolationLevel,
         maxChunkRecords: app.runtime.batchRecords,
         maxBytesInFlight: fetchBufferBytes,
+        offsetReset: resetPolicyOf(pipeline.scanMode),
         log: (level, msg, fields) => sourceLog.log(level, msg, fields),
       }),
     sink: () => new ThreadedSink(),
