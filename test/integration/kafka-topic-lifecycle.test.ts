@@ -45,7 +45,11 @@ async function waitForRows(p: RuntimeProject, table: string, rows: number, ms: n
   const deadline = Date.now() + ms;
   let seen = -1;
   while (Date.now() < deadline) {
-    seen = (await readTable(p, table, ['user_id'])).rows.length;
+    // Until the runtime has created its catalog file there is nothing to open yet.
+    seen = await readTable(p, table, ['user_id']).then(
+      (t) => t.rows.length,
+      () => -1,
+    );
     if (seen >= rows) return seen;
     await sleep(1_000);
   }
@@ -73,10 +77,14 @@ describe('a topic that goes away under a running pipeline', () => {
       // known by identity in the table.
       const schema = p.pipeline(p.bid).sourceSchema;
       const fresh = Array.from({ length: 100 }, (_, i) => sampleRecord(schema, 1000 + i, { seed: 60, malformedRatio: 0 }));
-      const producer = createKafka(p.config.kafka).producer();
+      // Idempotent: a send retried against a topic whose leaders are just being elected must not
+      // write a batch twice, or the topic itself would hold duplicates.
+      const producer = createKafka(p.config.kafka).producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
       await producer.send({ topic: p.bid, messages: fresh.map((r) => ({ key: r.key, value: r.value })) });
       await producer.disconnect();
+      const ends = await withAdmin(p, (admin) => admin.fetchTopicOffsets(p.bid));
+      expect(ends.reduce((n, o) => n + Number(o.high) - Number(o.low), 0)).toBe(100);
 
       expect(await waitForRows(p, 'parsed_events', 1100, 90_000)).toBe(1100);
       run.child.kill('SIGTERM');
