@@ -24,7 +24,9 @@ export const ERROR_CODES = {
   EXPRESSION_FAILED: { domain: 'user', retryable: false },
   // Kafka
   KAFKA_UNAVAILABLE: { domain: 'external', retryable: true },
-  KAFKA_TOPIC_MISSING: { domain: 'user', retryable: false },
+  // a topic the broker does not know: deleted, not yet created, or another cluster at the address;
+  // ridden out as an outage, as Kafka's own consumer waits for a topic to appear
+  KAFKA_TOPIC_MISSING: { domain: 'external', retryable: true },
   KAFKA_PROTOCOL: { domain: 'external', retryable: true },
   KAFKA_BATCH_CORRUPT: { domain: 'external', retryable: false },
   KAFKA_CODEC_UNSUPPORTED: { domain: 'user', retryable: false },

@@ -3,6 +3,12 @@
 // walked here and their blocks decoded by the pure-JS `lz4js` (see the commits that chose them for
 // measurements). The two packages load on the first batch that needs them, so a missing native
 // binary fails only the snappy topics, as a coded error, rather than every decoder thread at import.
+//
+// Hazard: a few kilobytes of compressed input can claim gigabytes of output (a gzip or zstd
+// "bomb"; their members and frames may also be concatenated without end). Every codec here takes
+// a bound on its output and stops as soon as it would pass it — zlib inside its own loop
+// (`maxOutputLength`), snappy before it starts (a block states its length up front), LZ4 block by
+// block — so a hostile batch costs at most the bound, never an out-of-memory exit of the process.
 
 import { createRequire } from 'node:module';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
@@ -63,7 +69,27 @@ function isXerialFramed(data: Uint8Array): boolean {
   return true;
 }
 
-function snappyBlock(block: Uint8Array): Uint8Array {
+/** A decompression stopped because its output would pass `limit` bytes. */
+export class OutputLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`decompressed output passes the limit of ${limit} bytes`);
+    this.name = 'OutputLimitError';
+  }
+}
+
+/** The uncompressed length a raw snappy block states in its preamble (a varint of at most 5 bytes). */
+function snappyLength(block: Uint8Array): number {
+  let length = 0;
+  for (let i = 0, shift = 1; i < 5 && i < block.length; i++, shift *= 128) {
+    length += (block[i]! & 0x7f) * shift;
+    if (block[i]! < 0x80) return length;
+  }
+  throw new Error('snappy block preamble is not a varint');
+}
+
+function snappyBlock(block: Uint8Array, room: number, limit: number): Uint8Array {
+  // Checked before decompressing: the block's own preamble sizes the output buffer it allocates.
+  if (snappyLength(block) > room) throw new OutputLimitError(limit);
   // copyOutputData: the default external buffers each carry a finalizer, and once a few thousand
   // are pending V8's GC work cut decode speed about tenfold in measurement.
   return snappyModule().uncompressSync(block, { asBuffer: true, copyOutputData: true });
@@ -75,8 +101,8 @@ function snappyBlock(block: Uint8Array): Uint8Array {
  * A raw block cannot be mistaken for the framing: 0x82 0x53 would be its length varint and 0x4e its
  * first tag, a back-reference copy, which no valid block starts with.
  */
-export function decompressSnappy(data: Uint8Array): Uint8Array {
-  if (!isXerialFramed(data)) return snappyBlock(data);
+export function decompressSnappy(data: Uint8Array, limit = Infinity): Uint8Array {
+  if (!isXerialFramed(data)) return snappyBlock(data, limit, limit);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const blocks: Uint8Array[] = [];
   let total = 0;
@@ -86,7 +112,7 @@ export function decompressSnappy(data: Uint8Array): Uint8Array {
     const length = view.getInt32(pos);
     pos += 4;
     if (length < 0 || pos + length > data.length) throw new Error(`snappy-java framing: block of ${length} bytes at byte ${pos} runs past the ${data.length}-byte input`);
-    const block = snappyBlock(data.subarray(pos, pos + length));
+    const block = snappyBlock(data.subarray(pos, pos + length), limit - total, limit);
     blocks.push(block);
     total += block.length;
     pos += length;
@@ -112,7 +138,7 @@ let lz4Scratch = new Uint8Array(0);
  * An LZ4 frame (what Kafka v2 batches carry): the frame walk is ours, each block is decoded by
  * lz4js. Checksums in the frame are not verified: the batch's CRC-32C already covers these bytes.
  */
-export function decompressLz4Frame(data: Uint8Array): Uint8Array {
+export function decompressLz4Frame(data: Uint8Array, limit = Infinity): Uint8Array {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (data.length < 7 || view.getUint32(0, true) !== LZ4_MAGIC) throw new Error('not an LZ4 frame (bad magic number)');
   const flags = data[4]!;
@@ -128,6 +154,7 @@ export function decompressLz4Frame(data: Uint8Array): Uint8Array {
     const contentSize = Number(view.getBigUint64(pos, true));
     pos += 8;
     // A lying size only costs a grow or a short result; cap what one batch may pre-allocate.
+    if (contentSize > limit) throw new OutputLimitError(limit);
     out = new Uint8Array(Math.min(contentSize, 256 * 1024 * 1024));
   }
   pos += 1; // header checksum
@@ -147,6 +174,7 @@ export function decompressLz4Frame(data: Uint8Array): Uint8Array {
       if (end > blockMax) throw new Error(`LZ4 block decodes past the frame's ${blockMax}-byte block size`);
       block = lz4Scratch.subarray(0, end);
     }
+    if (outLength + block.length > limit) throw new OutputLimitError(limit);
     if (outLength + block.length > out.length) {
       const grown = new Uint8Array(Math.max(outLength + block.length, out.length * 2));
       grown.set(out.subarray(0, outLength));
@@ -159,23 +187,35 @@ export function decompressLz4Frame(data: Uint8Array): Uint8Array {
   return outLength === out.length ? out : out.subarray(0, outLength);
 }
 
+/** zlib's answer to output past `maxOutputLength`, told apart by its code, never its text. */
+function zlibBounded(inflate: () => Uint8Array, limit: number): Uint8Array {
+  try {
+    return inflate();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new OutputLimitError(limit);
+    throw err;
+  }
+}
+
 /**
- * The uncompressed records of a batch. `data` is returned as is for codec 0. Codec library
- * failures are thrown as they come (the caller knows which batch it was); an unassigned codec id
- * throws KAFKA_CODEC_UNSUPPORTED.
+ * The uncompressed records of a batch, at most `limit` bytes of them (an OutputLimitError past
+ * it). `data` is returned as is for codec 0. Codec library failures are thrown as they come (the
+ * caller knows which batch it was); an unassigned codec id throws KAFKA_CODEC_UNSUPPORTED.
  */
-export function decompress(codec: number, data: Uint8Array): Uint8Array {
+export function decompress(codec: number, data: Uint8Array, limit = Infinity): Uint8Array {
+  // zlib takes a finite length only; its own ceiling (kMaxLength) is where Infinity ends anyway.
+  const maxOutputLength = Number.isFinite(limit) ? Math.max(1, Math.floor(limit)) : undefined;
   switch (codec) {
     case CODEC_NONE:
       return data;
     case CODEC_GZIP:
-      return gunzipSync(data);
+      return zlibBounded(() => gunzipSync(data, maxOutputLength === undefined ? {} : { maxOutputLength }), limit);
     case CODEC_SNAPPY:
-      return decompressSnappy(data);
+      return decompressSnappy(data, limit);
     case CODEC_LZ4:
-      return decompressLz4Frame(data);
+      return decompressLz4Frame(data, limit);
     case CODEC_ZSTD:
-      return zstdDecompressSync(data);
+      return zlibBounded(() => zstdDecompressSync(data, maxOutputLength === undefined ? {} : { maxOutputLength }), limit);
     default:
       throw new StreamError('KAFKA_CODEC_UNSUPPORTED', `Kafka compression codec id ${codec} is not one this runtime knows (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd)`, {
         details: { codec },

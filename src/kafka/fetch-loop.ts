@@ -8,10 +8,18 @@
 // - NOT_LEADER_OR_FOLLOWER, leader epochs, a leader not available, an unknown partition right
 //   after creation, a broken connection: refresh metadata and fetch again after a backoff, for as
 //   long as it lasts, logging once when it starts and once when it ends;
-// - OFFSET_OUT_OF_RANGE: below the log start, the records were deleted by retention before they
-//   were read — continue from the log start and log the lost range; past the end, the topic was
-//   truncated or recreated — continue from the end, logged;
+// - a topic the broker does not know (deleted, or another cluster now answers at the address):
+//   KAFKA_TOPIC_MISSING, ridden out the same way with backoff. Hazard: kafkajs answers a leader
+//   question for a topic missing from its metadata with no leaders at all, and a round that sends
+//   nothing finishes without awaiting any I/O — looping on it held a core and starved the
+//   thread's message port, so a round with partitions but no leader is never "done";
+// - OFFSET_OUT_OF_RANGE: asked again once after a metadata refresh (the answer may come from a
+//   follower behind, or a leader just replaced); then resolved by the leader's offset range as
+//   offset-reset.ts says (below the log start: from the log start, logged; past the end: by the
+//   reset policy, logged; inside: fetched again, nothing skipped);
 // - an authentication failure, or any other error code: the source fails, naming it;
+// - fairness: partitions are asked for in an order that rotates, starved ones first
+//   (fetch-order.ts), so a busy partition never keeps another from its records;
 // - after any failed round the cluster (every connection) is replaced, not reconnected: a kafkajs
 //   connection keeps the bytes it had buffered of an answer cut off by a broker's death, and
 //   reads every later answer on a new socket after them, so nothing on it is ever answered again
@@ -22,8 +30,11 @@
 import type { Kafka } from 'kafkajs';
 import { letGo, withDeadline } from '../deadline.js';
 import { StreamError, toStreamError } from '../errors.js';
+import { OFFSET_OUT_OF_RANGE, RETRY_AFTER_METADATA, TOPIC_UNKNOWN, leaderless, topicMissing } from './fetch-errors.js';
+import { FetchOrder } from './fetch-order.js';
 import { parseFetchResponse, type FetchResponse } from './fetch-response.js';
 import { clusterOf, fetchV11Request, type KafkajsCluster } from './kafkajs-cluster.js';
+import { resolveOutOfRange, type OffsetResetPolicy } from './offset-reset.js';
 import { splitRecords, type RecordChunk } from './record-chunks.js';
 import { TopicAdmin } from './source.js';
 
@@ -51,6 +62,8 @@ export interface FetchOptions {
    * ends a lost request first whenever it still can.
    */
   stallMs?: number;
+  /** Where a position past the end of its partition goes (offset-reset.ts); default `earliest`. */
+  offsetReset?: OffsetResetPolicy;
 }
 
 export interface FetchHandlers {
@@ -64,18 +77,6 @@ export interface FetchHandlers {
   log(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
 }
 
-// Partition error codes (Kafka protocol guide, "Error Codes") that mean "metadata moved, ask again".
-const RETRY_AFTER_METADATA = new Map<number, string>([
-  [3, 'UNKNOWN_TOPIC_OR_PARTITION'],
-  [5, 'LEADER_NOT_AVAILABLE'],
-  [6, 'NOT_LEADER_OR_FOLLOWER'],
-  [56, 'KAFKA_STORAGE_ERROR'],
-  [74, 'FENCED_LEADER_EPOCH'],
-  [75, 'UNKNOWN_LEADER_EPOCH'],
-  [78, 'OFFSET_NOT_AVAILABLE'],
-  [100, 'UNKNOWN_TOPIC_ID'],
-]);
-const OFFSET_OUT_OF_RANGE = 1;
 const ISOLATION = { read_uncommitted: 0, read_committed: 1 } as const;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -99,7 +100,12 @@ export class FetchLoop {
   /** Set while fetches fail for reasons that pass (a broker restarting); logged on change only. */
   private trouble: string | undefined;
   private backoffMs = 0;
+  /** Set when a partition of the current round answered with an error that passes. */
+  private troubledRound = false;
   private bytesInFlight = 0;
+  private readonly order = new FetchOrder();
+  /** OFFSET_OUT_OF_RANGE answers in a row per partition: the first is asked again before anything moves. */
+  private readonly outOfRange = new Map<number, number>();
 
   constructor(
     kafka: Kafka,
@@ -139,7 +145,7 @@ export class FetchLoop {
 
   private async fetchUntilClosed(h: FetchHandlers): Promise<void> {
     while (!this.closed) {
-      const ready = this.bytesInFlight >= this.o.maxBytesInFlight ? [] : [...this.positions.keys()].filter((p) => !this.paused.has(p));
+      const ready = this.bytesInFlight >= this.o.maxBytesInFlight ? [] : this.order.next([...this.positions.keys()].filter((p) => !this.paused.has(p)));
       if (ready.length === 0) {
         // Paused everywhere, or out of room: wait for a resume or a release (or close), never spin.
         await new Promise<void>((resolve) => {
@@ -150,12 +156,14 @@ export class FetchLoop {
         continue;
       }
       const round = this.round;
+      this.troubledRound = false;
       const stallMs = (this.o.maxWaitMs ?? 500) + (this.o.stallMs ?? DEFAULT_STALL_MS);
       try {
         await withDeadline(this.fetchRound(ready, round, h), stallMs, () => {
           return new StreamError('KAFKA_UNAVAILABLE', `no answer to a fetch of ${this.topic} within ${stallMs / 1000} s`, { details: { topic: this.topic, stalled: true } });
         });
-        this.recovered(h);
+        // A round whose partitions answered with errors is no proof that fetching works again.
+        if (!this.troubledRound) this.recovered(h);
       } catch (err) {
         if (this.closed) return;
         if (err instanceof StreamError && err.details.stalled === true) {
@@ -180,7 +188,20 @@ export class FetchLoop {
     const cluster = this.cluster;
     await this.connect(cluster, round);
     if (round !== this.round) return;
-    const leaders = cluster.findLeaderForPartitions(this.topic, ready);
+    let leaders = cluster.findLeaderForPartitions(this.topic, ready);
+    if (leaderless(leaders, ready).length > 0) {
+      // Metadata may be stale (a topic recreated, partitions added): ask once more, then give up
+      // the round. A kafkajs refresh for a topic the broker does not know throws UNKNOWN_TOPIC_OR_PARTITION.
+      await cluster.refreshMetadata();
+      if (round !== this.round) return;
+      leaders = cluster.findLeaderForPartitions(this.topic, ready);
+      const missing = leaderless(leaders, ready);
+      if (missing.length > 0) {
+        throw new StreamError('KAFKA_TOPIC_MISSING', `the broker's metadata has no leader for partition(s) ${missing.join(', ')} of topic ${this.topic}: it was deleted, or this is not the cluster that holds it`, {
+          details: { topic: this.topic, partitions: missing },
+        });
+      }
+    }
     // One fetch per leader at a time; with several leaders the loop goes at the pace of the
     // slowest answer, which under load is a full one and on an idle topic the long poll.
     await Promise.all(Object.entries(leaders).map(([leader, parts]) => this.fetchFrom(cluster, Number(leader), parts, round, h)));
@@ -220,15 +241,32 @@ export class FetchLoop {
     if (round !== this.round || this.closed) return;
     if (res.errorCode !== 0) throw new StreamError('KAFKA_PROTOCOL', `Fetch of ${this.topic} failed with error code ${res.errorCode}`);
     let metadataStale = false;
+    // The broker returns an oversized batch whole only to the first partition with data (KIP-74).
+    let dataBefore = false;
     for (const t of res.topics) {
       if (t.topic !== this.topic) continue;
       for (const part of t.partitions) {
         const p = part.partition;
         const from = asked.get(p);
+        const first = !dataBefore;
+        if (part.records.byteLength > 0) dataBefore = true;
         // A reset or a close while the fetch was out makes its answer stale.
         if (from === undefined || this.positions.get(p) !== from || this.closed) continue;
+        if (part.errorCode !== OFFSET_OUT_OF_RANGE) this.outOfRange.delete(p);
         if (part.errorCode === 0) {
-          const { chunks, nextOffset } = splitRecords(this.topic, p, part.records, from, this.o.isolationLevel === 'read_committed' ? (part.abortedTransactions ?? []) : null, this.o.maxChunkRecords);
+          const committed = this.o.isolationLevel === 'read_committed';
+          const { chunks, nextOffset, incomplete } = splitRecords(this.topic, p, part.records, from, committed ? (part.abortedTransactions ?? []) : null, this.o.maxChunkRecords);
+          if (incomplete && first) {
+            // First with data, yet not one whole batch: the broker broke KIP-74, and asking
+            // again would get the same answer.
+            throw new StreamError('KAFKA_PROTOCOL', `fetch of ${this.topic}-${p} at offset ${from} returned ${part.records.byteLength} bytes without a complete record batch`, {
+              details: { topic: this.topic, partition: p, offset: String(from) },
+            });
+          }
+          // Records past the position, and none came back: a byte limit kept them out.
+          const readable = committed ? part.lastStableOffset : part.highWatermark;
+          if (chunks.length === 0 && (incomplete || readable > from)) this.order.starve(p);
+          else this.order.fed(p);
           for (const c of chunks) {
             this.bytesInFlight += c.bytes.byteLength;
             h.onChunk(c, part.highWatermark);
@@ -238,11 +276,15 @@ export class FetchLoop {
             h.onPosition(p, nextOffset);
           }
         } else if (part.errorCode === OFFSET_OUT_OF_RANGE) {
-          await this.resetOutOfRange(p, from, h);
+          const times = (this.outOfRange.get(p) ?? 0) + 1;
+          this.outOfRange.set(p, times);
+          // The first answer may be a follower's or a replaced leader's: asked again first.
+          if (times === 1 || (await this.resetOutOfRange(p, from, times, h)) === 'retry') metadataStale = true;
         } else if (RETRY_AFTER_METADATA.has(part.errorCode)) {
           metadataStale = true;
           const reason = `${RETRY_AFTER_METADATA.get(part.errorCode)} for partition ${p}`;
-          this.troubled(reason, new StreamError('KAFKA_UNAVAILABLE', `fetching ${this.topic}: ${reason}`, { details: { topic: this.topic, partition: p, errorCode: part.errorCode } }), h);
+          const code = TOPIC_UNKNOWN.has(part.errorCode) ? 'KAFKA_TOPIC_MISSING' : 'KAFKA_UNAVAILABLE';
+          this.troubled(reason, new StreamError(code, `fetching ${this.topic}: ${reason}`, { details: { topic: this.topic, partition: p, errorCode: part.errorCode } }), h);
         } else {
           // Authorization and the like: waiting does not mend them.
           throw new StreamError('KAFKA_PROTOCOL', `Fetch of ${this.topic}-${p} at offset ${from} failed with error code ${part.errorCode}`, {
@@ -258,31 +300,45 @@ export class FetchLoop {
     }
   }
 
-  private async resetOutOfRange(partition: number, from: bigint, h: FetchHandlers): Promise<void> {
-    const low = (await this.admin.initialOffsets('earliest-offset')).get(partition);
-    const high = (await this.admin.endOffsets()).get(partition);
-    if (low === undefined || high === undefined) return;
-    const to = from < low ? low : high;
-    if (from < low) {
+  /** Resolves a repeated OFFSET_OUT_OF_RANGE by the leader's range (offset-reset.ts); 'retry' when nothing moved. */
+  private async resetOutOfRange(partition: number, from: bigint, times: number, h: FetchHandlers): Promise<'retry' | 'moved'> {
+    const range = (await this.admin.offsetRanges()).get(partition);
+    if (range === undefined) {
+      throw new StreamError('KAFKA_TOPIC_MISSING', `partition ${partition} of topic ${this.topic} is no longer listed by the broker`, { details: { topic: this.topic, partition } });
+    }
+    const decision = resolveOutOfRange(from, range.logStart, range.end, this.o.offsetReset ?? 'earliest');
+    const fields = { topic: this.topic, partition, position: String(from), logStart: String(range.logStart), end: String(range.end) };
+    if (decision.kind === 'retry') {
+      if (times === 2) h.log('warn', 'the broker answered OFFSET_OUT_OF_RANGE for a position inside the partition; fetching it again, skipping nothing', fields);
+      const reason = `OFFSET_OUT_OF_RANGE ${times} times for partition ${partition} at offset ${from}, inside its range ${range.logStart}..${range.end}`;
+      if (times >= 3) this.troubled(reason, new StreamError('KAFKA_PROTOCOL', `fetching ${this.topic}: ${reason}`, { details: fields }), h);
+      return 'retry';
+    }
+    if (this.positions.get(partition) !== from) return 'moved';
+    if (decision.kind === 'retention') {
       h.log('error', 'records were deleted by retention before they were read; continuing from the log start', {
-        topic: this.topic,
-        partition,
-        lostFrom: String(from),
-        lostTo: String(low),
-        lost: String(low - from),
+        ...fields,
+        lostFrom: String(decision.lostFrom),
+        lostTo: String(decision.lostTo),
+        lost: String(decision.lostTo - decision.lostFrom),
+      });
+    } else if (decision.policy === 'earliest') {
+      h.log('error', 'the fetch position is past the end of the partition (recreated or truncated); reading again from the log start (offset reset earliest)', {
+        ...fields,
+        resetTo: String(decision.to),
       });
     } else {
-      h.log('error', 'the fetch position is past the end of the partition (truncated or recreated); continuing from its end', {
-        topic: this.topic,
-        partition,
-        position: String(from),
-        end: String(high),
+      h.log('error', 'the fetch position is past the end of the partition (recreated or truncated); continuing from its end (offset reset latest), skipping what the partition holds', {
+        ...fields,
+        resetTo: String(decision.to),
+        skippedFrom: String(range.logStart),
+        skippedTo: String(range.end),
       });
     }
-    if (this.positions.get(partition) === from) {
-      this.positions.set(partition, to);
-      h.onPosition(partition, to);
-    }
+    this.outOfRange.delete(partition);
+    this.positions.set(partition, decision.to);
+    h.onPosition(partition, decision.to);
+    return 'moved';
   }
 
   /** A failure that passes by itself: backoff (capped), log on the first of a run of them. */
@@ -296,7 +352,7 @@ export class FetchLoop {
     if (!(err instanceof StreamError) && !name.startsWith('KafkaJS')) {
       throw new StreamError('ACTOR_FAILED', `fetch loop of ${this.topic} failed: ${e.message}`, { cause: e });
     }
-    this.troubled(`${name || e.code}: ${e.message}`, e, h);
+    this.troubled(`${name || e.code}: ${e.message}`, topicMissing(this.topic, err, e) ?? e, h);
     this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 250), 10_000);
     // The next round connects a fresh cluster, which reads the metadata anew.
     await sleep(this.backoffMs);
@@ -308,6 +364,7 @@ export class FetchLoop {
       h.trouble?.(e);
     }
     this.trouble = reason;
+    this.troubledRound = true;
   }
 
   private recovered(h: FetchHandlers): void {
@@ -345,3 +402,4 @@ export class FetchLoop {
     await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error('close')).catch(() => {});
   }
 }
+

@@ -11,7 +11,7 @@
 import { endianness } from 'node:os';
 import { StreamError, isStreamError } from '../errors.js';
 import type { RawBatch } from './raw-batch.js';
-import { CODEC_NONE, codecName, decompress } from './codecs.js';
+import { CODEC_NONE, OutputLimitError, codecName, decompress } from './codecs.js';
 import { crc32c } from './crc32c.js';
 import {
   ATTR_CODEC_MASK,
@@ -48,6 +48,8 @@ export interface DecodeRecordsOptions {
   endOffset?: bigint | undefined;
   /** read_committed: the Fetch response's aborted transactions for this partition (possibly empty). null: read_uncommitted (every data record is delivered, control batches still skipped). */
   abortedTransactions: AbortedTransaction[] | null;
+  /** The pipeline's max_record_bytes: bounds what one compressed batch may inflate to (see `decompressedLimit`). */
+  maxRecordBytes?: number;
 }
 
 export interface DecodedRecords {
@@ -59,6 +61,26 @@ export interface DecodedRecords {
   skipped: { control: number; aborted: number; belowFrom: number; pastEnd: number };
 }
 
+
+/** Key, headers and framing a record may carry beside its value, within the decompression bound. */
+const RECORD_HEADROOM = 64 * 1024;
+/** Any batch may inflate this far: a single record somewhat over max_record_bytes is still read, and becomes that record's dead letter. */
+const MIN_BATCH_OUTPUT = 64 * 1024 * 1024;
+/** No batch inflates past this, whatever its header claims: the record count is the producer's word. */
+const MAX_BATCH_OUTPUT = 512 * 1024 * 1024;
+const DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+/** length, attributes, timestamp delta, offset delta, key length, value length, header count: one byte each at least. */
+const MIN_RECORD_BYTES = 7;
+
+/**
+ * The most a compressed batch of `recordCount` records may inflate to: each record's value up to
+ * max_record_bytes plus headroom for its key and headers, never below MIN_BATCH_OUTPUT nor above
+ * MAX_BATCH_OUTPUT. Past it the batch is KAFKA_BATCH_CORRUPT: records that large would be dead
+ * letters anyway, and the bound is what keeps a decompression bomb from taking the process down.
+ */
+export function decompressedLimit(recordCount: number, maxRecordBytes = DEFAULT_MAX_RECORD_BYTES): number {
+  return Math.min(MAX_BATCH_OUTPUT, Math.max(MIN_BATCH_OUTPUT, recordCount * (maxRecordBytes + RECORD_HEADROOM)));
+}
 
 const TWO_POW_32 = 4294967296;
 /** Offsets are stored as two int32 words when the platform is little-endian (every Node target today). */
@@ -153,9 +175,13 @@ export function decodeRecordBatches(bytes: Uint8Array, options: DecodeRecordsOpt
           details: { topic, partition, offset: baseOffset, codec },
         });
       }
+      const limit = decompressedLimit(recordCount, options.maxRecordBytes);
       try {
-        records = decompress(codec, body);
+        records = decompress(codec, body, limit);
       } catch (err) {
+        if (err instanceof OutputLimitError) {
+          throw corrupt(topic, partition, baseOffset, `${name} records inflate past ${limit} bytes, the most a batch of ${recordCount} record(s) may hold under max_record_bytes ${options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES} (a decompression bomb, or records far over max_record_bytes)`, err);
+        }
         if (isStreamError(err)) {
           throw new StreamError(err.code, `${err.message} (${where(topic, partition, baseOffset)})`, { cause: err, details: { ...err.details, topic, partition, offset: baseOffset } });
         }
@@ -163,6 +189,9 @@ export function decodeRecordBatches(bytes: Uint8Array, options: DecodeRecordsOpt
       }
     }
 
+    // The header's count sizes the arrays every record is written into: a count no bytes could
+    // hold (a record takes at least 7) would allocate gigabytes before the walk finds the lie.
+    if (recordCount * MIN_RECORD_BYTES > records.length) throw corrupt(topic, partition, baseOffset, `record count ${recordCount} cannot fit in ${records.length} bytes of records`);
     if (isControl) {
       skipped.control += recordCount;
       if (aborted !== null && recordCount > 0 && controlType(records, topic, partition, baseOffset) === CONTROL_TYPE_ABORT) abortOngoing.delete(producerId);

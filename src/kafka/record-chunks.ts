@@ -42,7 +42,8 @@ function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
 /**
  * Cuts a partition's `records` (from one Fetch response) into chunks of at most `maxRecords`
  * records by their batch headers (a single batch larger than that is one chunk). `fetchOffset` is
- * the offset the fetch asked for. Returns the chunks and the offset to fetch next.
+ * the offset the fetch asked for. Returns the chunks and the offset to fetch next; `incomplete`
+ * when the records hold bytes but not one whole batch.
  */
 export function splitRecords(
   topic: string,
@@ -51,8 +52,8 @@ export function splitRecords(
   fetchOffset: bigint,
   aborted: AbortedTransaction[] | null,
   maxRecords: number,
-): { chunks: RecordChunk[]; nextOffset: bigint } {
-  if (records.byteLength === 0) return { chunks: [], nextOffset: fetchOffset };
+): { chunks: RecordChunk[]; nextOffset: bigint; incomplete: boolean } {
+  if (records.byteLength === 0) return { chunks: [], nextOffset: fetchOffset, incomplete: false };
   let spans: BatchSpan[];
   try {
     spans = scanRecordBatches(records).spans;
@@ -62,13 +63,10 @@ export function splitRecords(
       details: { topic, partition, offset: String(fetchOffset) },
     });
   }
-  if (spans.length === 0) {
-    // Brokers always return at least one whole batch (KIP-74), however large: without one there
-    // is no progress to make, and fetching again would loop.
-    throw new StreamError('KAFKA_PROTOCOL', `fetch of ${topic}-${partition} at offset ${fetchOffset} returned ${records.byteLength} bytes without a complete record batch`, {
-      details: { topic, partition, offset: String(fetchOffset) },
-    });
-  }
+  // Only the start of a batch: a broker cuts a partition's records at its byte limit, and returns
+  // a whole batch larger than that only to the first partition with data in a response (KIP-74).
+  // The caller decides: ask again with the partition first, or fail if it was first already.
+  if (spans.length === 0) return { chunks: [], nextOffset: fetchOffset, incomplete: true };
   // Latest ABORT marker offset per producer, seen in chunks already cut.
   const abortedUpTo = new Map<bigint, bigint>();
   const open = (list: AbortedTransaction[]) => list.filter((t) => (abortedUpTo.get(t.producerId) ?? -1n) < t.firstOffset);
@@ -106,5 +104,5 @@ export function splitRecords(
     }
     first = last + 1;
   }
-  return { chunks, nextOffset: spans[spans.length - 1]!.lastOffset + 1n };
+  return { chunks, nextOffset: spans[spans.length - 1]!.lastOffset + 1n, incomplete: false };
 }

@@ -67,6 +67,12 @@ export class TopicAdmin {
     return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   }
 
+  /** Each partition's log start and end (the high watermark), as its leader lists them. */
+  async offsetRanges(): Promise<Map<number, { logStart: bigint; end: bigint }>> {
+    const offsets = await this.asking('a list-offsets request', (admin) => admin.fetchTopicOffsets(this.topic));
+    return new Map(offsets.map((o) => [o.partition, { logStart: BigInt(o.low), end: BigInt(o.high) }]));
+  }
+
   async initialOffsets(mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>> {
     return this.asking('a list-offsets request', (admin) => this.offsetsBy(admin, mode, timestampMs));
   }

@@ -17,6 +17,7 @@ import { StreamError, type ErrorCode } from '../errors.js';
 /** Codes that name a peer being away: retried for as long as they last. */
 export const OUTAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'KAFKA_UNAVAILABLE',
+  'KAFKA_TOPIC_MISSING',
   'KAFKA_PROTOCOL',
   'CATALOG_UNAVAILABLE',
   'STORAGE_FAILED',

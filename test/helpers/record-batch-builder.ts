@@ -46,6 +46,8 @@ export interface BatchSpec {
   /** Block size of the snappy-java framing; small values force several blocks. */
   xerialBlockSize?: number;
   magic?: number;
+  /** The records field as given, in place of the records compressed by `codec` (hostile bodies). */
+  compressedBody?: Uint8Array;
 }
 
 const text = new TextEncoder();
@@ -185,7 +187,7 @@ export function buildRecordBatch(spec: BatchSpec): Uint8Array {
     plain.set(r, at);
     at += r.length;
   }
-  const body = compress(codec, plain, spec.xerialBlockSize);
+  const body = spec.compressedBody ?? compress(codec, plain, spec.xerialBlockSize);
   const baseTimestamp = spec.baseTimestamp ?? 1_700_000_000_000;
   const deltas = spec.records.map((r, i) => r.offsetDelta ?? i);
   const lastOffsetDelta = spec.lastOffsetDelta ?? (deltas.length === 0 ? 0 : Math.max(...deltas));

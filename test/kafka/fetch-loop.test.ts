@@ -155,3 +155,148 @@ describe('TopicAdmin', () => {
     await admin.close();
   });
 });
+
+/** Partition 0 answered with `errorCode` and no records. */
+function failedAnswer(errorCode: number): FetchResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    topics: [{ topic: TOPIC, partitions: [{ partition: 0, errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, abortedTransactions: null, records: new Uint8Array(0) }] }],
+  };
+}
+
+/** A loop on one cluster whose admin lists partition 0 as `range`; what it did, and how often the admin was asked. */
+function loopWithRange(cluster: KafkajsCluster, range: { low: string; high: string }, offsetReset?: 'earliest' | 'latest') {
+  const asked = { ranges: 0 };
+  const kafka = {
+    admin: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      fetchTopicOffsets: async () => {
+        asked.ranges++;
+        return [{ partition: 0, offset: range.high, ...range }];
+      },
+    }),
+  } as unknown as Kafka;
+  const loop = new FetchLoop(kafka, TOPIC, 'g', { isolationLevel: 'read_uncommitted', maxChunkRecords: 100, maxBytesInFlight: 1 << 20, maxWaitMs: 0, stallMs: 1_000, ...(offsetReset ? { offsetReset } : {}) }, () => cluster);
+  const seen = { chunks: [] as RecordChunk[], positions: [] as bigint[], trouble: [] as Array<StreamError | undefined>, logs: [] as Array<{ msg: string; fields: Record<string, unknown> | undefined }>, errors: [] as StreamError[] };
+  const handlers: FetchHandlers = {
+    onChunk: (c) => seen.chunks.push(c),
+    onPosition: (_p, next) => seen.positions.push(next),
+    onError: (e) => seen.errors.push(e),
+    trouble: (e) => seen.trouble.push(e),
+    log: (_level, msg, fields) => seen.logs.push({ msg, fields }),
+  };
+  return { loop, handlers, seen, asked };
+}
+
+/** Answers from `script` in turn (null: records from the offset asked), then nothing. */
+function scripted(script: Array<number | null>, from: () => bigint): () => Promise<FetchResponse> {
+  return async () => {
+    await sleep(2);
+    const next = script.shift();
+    if (next === undefined) return answer(null);
+    return next === null ? answer(from()) : failedAnswer(next);
+  };
+}
+
+describe('FetchLoop, a topic the broker does not know', () => {
+  it('reports KAFKA_TOPIC_MISSING and backs off, instead of spinning on a round with no leader to ask', async () => {
+    let lookups = 0;
+    const cluster = fakeCluster(oneBatch());
+    cluster.findLeaderForPartitions = () => {
+      // Without a bound a spinning loop never yields, and the test could not end.
+      if (++lookups > 10_000) throw Object.assign(new Error('still asking'), { name: 'KafkaJSError' });
+      return {};
+    };
+    const { loop, handlers, seen } = loopOver([cluster, cluster, cluster, cluster, cluster, cluster]);
+    await loop.run(new Map([[0, 0n]]), handlers);
+    try {
+      await sleep(600);
+      expect(seen.trouble[0]).toMatchObject({ code: 'KAFKA_TOPIC_MISSING', retryable: true, domain: 'external' });
+      expect(seen.trouble[0]!.message).toContain('partition(s) 0 of topic t');
+      expect(lookups).toBeLessThan(20);
+      expect(cluster.fetches).toBe(0);
+    } finally {
+      await loop.close();
+    }
+  });
+});
+
+describe('FetchLoop, OFFSET_OUT_OF_RANGE', () => {
+  const OUT_OF_RANGE = 1;
+
+  it('asks again once before anything moves: a transient answer skips nothing', async () => {
+    const cluster = fakeCluster(scripted([OUT_OF_RANGE, null], () => 5n));
+    const { loop, handlers, seen, asked } = loopWithRange(cluster, { low: '0', high: '8' });
+    await loop.run(new Map([[0, 5n]]), handlers);
+    try {
+      for (let i = 0; i < 200 && seen.chunks.length === 0; i++) await sleep(5);
+      expect(seen.chunks.map((c) => [c.fromOffset, c.nextOffset])).toEqual([[5n, 8n]]);
+      expect(asked.ranges).toBe(0);
+      expect(seen.logs).toEqual([]);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('past the end twice (a recreated topic): reads again from the log start, logged with the range', async () => {
+    const cluster = fakeCluster(scripted([OUT_OF_RANGE, OUT_OF_RANGE, null], () => 0n));
+    const { loop, handlers, seen, asked } = loopWithRange(cluster, { low: '0', high: '3' });
+    await loop.run(new Map([[0, 1000n]]), handlers);
+    try {
+      for (let i = 0; i < 200 && seen.chunks.length === 0; i++) await sleep(5);
+      expect(asked.ranges).toBe(1);
+      expect(seen.positions[0]).toBe(0n);
+      expect(seen.chunks.map((c) => [c.fromOffset, c.nextOffset])).toEqual([[0n, 3n]]);
+      expect(seen.logs).toEqual([
+        { msg: expect.stringContaining('past the end of the partition'), fields: { topic: TOPIC, partition: 0, position: '1000', logStart: '0', end: '3', resetTo: '0' } },
+      ]);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('past the end with offset reset latest: continues from the end and logs what it skips', async () => {
+    const cluster = fakeCluster(scripted([OUT_OF_RANGE, OUT_OF_RANGE], () => 3n));
+    const { loop, handlers, seen } = loopWithRange(cluster, { low: '0', high: '3' }, 'latest');
+    await loop.run(new Map([[0, 1000n]]), handlers);
+    try {
+      for (let i = 0; i < 200 && seen.positions.length === 0; i++) await sleep(5);
+      expect(seen.positions).toEqual([3n]);
+      expect(seen.logs[0]!.fields).toMatchObject({ position: '1000', resetTo: '3', skippedFrom: '0', skippedTo: '3' });
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('below the log start: continues from it, with the lost range logged', async () => {
+    const cluster = fakeCluster(scripted([OUT_OF_RANGE, OUT_OF_RANGE], () => 40n));
+    const { loop, handlers, seen } = loopWithRange(cluster, { low: '40', high: '90' });
+    await loop.run(new Map([[0, 10n]]), handlers);
+    try {
+      for (let i = 0; i < 200 && seen.positions.length === 0; i++) await sleep(5);
+      expect(seen.positions).toEqual([40n]);
+      expect(seen.logs[0]).toMatchObject({ msg: expect.stringContaining('deleted by retention'), fields: { lostFrom: '10', lostTo: '40', lost: '30' } });
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('inside the range by the leader, twice out of range by the fetch: fetched again, nothing skipped', async () => {
+    const cluster = fakeCluster(scripted([OUT_OF_RANGE, OUT_OF_RANGE, OUT_OF_RANGE, null], () => 5n));
+    const { loop, handlers, seen, asked } = loopWithRange(cluster, { low: '0', high: '8' });
+    await loop.run(new Map([[0, 5n]]), handlers);
+    try {
+      for (let i = 0; i < 300 && seen.chunks.length === 0; i++) await sleep(5);
+      expect(seen.chunks.map((c) => [c.fromOffset, c.nextOffset])).toEqual([[5n, 8n]]);
+      expect(seen.positions).toEqual([8n]);
+      expect(asked.ranges).toBe(2);
+      // Out of range a third time: trouble (the pipeline degraded) until the fetch answers again.
+      expect(seen.logs.map((l) => l.msg)).toEqual([expect.stringContaining('fetching it again, skipping nothing'), 'fetching is failing; retrying until it passes', 'fetching works again']);
+      expect(seen.trouble).toEqual([expect.objectContaining({ code: 'KAFKA_PROTOCOL', retryable: true }), undefined]);
+    } finally {
+      await loop.close();
+    }
+  });
+});

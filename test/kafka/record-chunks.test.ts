@@ -67,6 +67,11 @@ describe('splitRecords', () => {
   });
 
   it('returns nothing, and the same offset, for an empty fetch', () => {
-    expect(splitRecords('t', 0, new Uint8Array(0), 5n, null, 10)).toEqual({ chunks: [], nextOffset: 5n });
+    expect(splitRecords('t', 0, new Uint8Array(0), 5n, null, 10)).toEqual({ chunks: [], nextOffset: 5n, incomplete: false });
+  });
+
+  it('says so, without failing, when the records hold only the start of a batch (a broker cut it at a byte limit)', () => {
+    const start = buildRecordBatch({ baseOffset: 5n, records: values(5, 20) }).subarray(0, 70);
+    expect(splitRecords('t', 0, start, 5n, null, 10)).toEqual({ chunks: [], nextOffset: 5n, incomplete: true });
   });
 });

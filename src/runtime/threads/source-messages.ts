@@ -5,6 +5,7 @@ import type { KafkaConfig } from '../../config/types.js';
 import type { HostedEvent } from './worker-host.js';
 import type { IsolationLevel } from '../../kafka/fetch-loop.js';
 import type { FetchedChunk } from './source-port.js';
+import type { OffsetResetPolicy } from '../../kafka/offset-reset.js';
 
 export interface SourceThreadInit {
   kafka: KafkaConfig;
@@ -16,6 +17,8 @@ export interface SourceThreadInit {
   maxChunkRecords: number;
   /** Chunk bytes handed over and not yet released before fetching waits. */
   maxBytesInFlight: number;
+  /** Where a position past the end of its partition goes (by scan_mode); default `earliest`. */
+  offsetReset?: OffsetResetPolicy;
 }
 
 /** Main thread → source thread. */

@@ -8,6 +8,7 @@ import { StreamError, deserializeError } from '../../errors.js';
 import { WorkerHost, workerFile } from './worker-host.js';
 import type { IsolationLevel } from '../../kafka/fetch-loop.js';
 import { TopicAdmin } from '../../kafka/source.js';
+import type { OffsetResetPolicy } from '../../kafka/offset-reset.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
 import type { SourceHandlers, TopicSource } from './source-port.js';
 
@@ -30,6 +31,7 @@ export class ThreadedTopicSource implements TopicSource {
       isolationLevel: IsolationLevel;
       maxChunkRecords: number;
       maxBytesInFlight: number;
+      offsetReset?: OffsetResetPolicy;
       log: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
     },
   ) {
@@ -57,6 +59,7 @@ export class ThreadedTopicSource implements TopicSource {
       isolationLevel: this.options.isolationLevel,
       maxChunkRecords: this.options.maxChunkRecords,
       maxBytesInFlight: this.options.maxBytesInFlight,
+      ...(this.options.offsetReset ? { offsetReset: this.options.offsetReset } : {}),
     };
     const worker = new WorkerHost<SourceCommand, SourceEvent>({
       file: workerFile('source-worker'),

@@ -13,6 +13,7 @@ export function serveSource(port: MessagePort, init: SourceThreadInit): void {
     isolationLevel: init.isolationLevel,
     maxChunkRecords: init.maxChunkRecords,
     maxBytesInFlight: init.maxBytesInFlight,
+    ...(init.offsetReset ? { offsetReset: init.offsetReset } : {}),
   });
   const post = (event: SourceEvent, transfer: ArrayBuffer[] = []) => port.postMessage(event, transfer);
 

@@ -8,6 +8,7 @@ import { DeadLetterTopic } from '../dead-letter-topic.js';
 import type { Logger } from '../log.js';
 import type { PipelinePorts } from '../pipeline-runner.js';
 import { ThreadedSink } from './sink-thread.js';
+import { resetPolicyOf } from '../../kafka/offset-reset.js';
 
 export function threadedPorts(kafka: Kafka, app: AppConfig, pipeline: PipelineConfig, log: Logger, fetchBufferBytes: number): PipelinePorts {
   const sourceLog = log.child({ pipeline: pipeline.topic });
@@ -17,6 +18,7 @@ export function threadedPorts(kafka: Kafka, app: AppConfig, pipeline: PipelineCo
         isolationLevel: pipeline.isolationLevel,
         maxChunkRecords: app.runtime.batchRecords,
         maxBytesInFlight: fetchBufferBytes,
+        offsetReset: resetPolicyOf(pipeline.scanMode),
         log: (level, msg, fields) => sourceLog.log(level, msg, fields),
       }),
     sink: () => new ThreadedSink(),

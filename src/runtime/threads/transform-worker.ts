@@ -46,6 +46,7 @@ export function transformTaskRunner(specList: Array<[string, TransformSpec]>): (
         fromOffset: chunk.fromOffset,
         endOffset: task.endOffset,
         abortedTransactions: chunk.abortedTransactions,
+        maxRecordBytes: specs.get(task.pipelineId)?.pipeline.maxRecordBytes,
       });
       if (transform.prepare !== undefined) await transform.prepare(decoded.raw);
       out = transform.run(decoded.raw, task.nowMs);
