@@ -152,7 +152,8 @@ print(json.dumps({}))
     const retries: string[] = [];
     const { snapshot } = await commitAppend(lossyCatalog, table.ident, await w.close(), {}, { initialBackoffMs: 1, onRetry: (e) => retries.push(e.code) });
     expect(lost).toBe(1);
-    expect(retries).toEqual(['CATALOG_UNAVAILABLE']);
+    // The reload that follows every unclear answer finds the commit: no second attempt is made.
+    expect(retries).toEqual([]);
     const loaded = await catalog.loadTable(table.ident);
     expect(loaded.metadata.snapshots.map((s) => s['snapshot-id'])).toEqual([snapshot['snapshot-id']]);
     const out = await scan(server.uri, `${config.namespace}.lossy`);
