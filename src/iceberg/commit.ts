@@ -93,6 +93,14 @@ export interface CommitOptions {
   removeProperties?: readonly string[];
 }
 
+export interface CommitResult {
+  /** The table as committed (or as found when the commit's answer was lost). */
+  table: LoadedTable;
+  snapshot: Snapshot;
+  /** Manifests the new snapshot lists; unknown when the commit was found rather than answered. */
+  manifests?: number;
+}
+
 /** Summary key of the id every append carries, by which a commit whose answer was lost is found. */
 export const COMMIT_ID_KEY = 'streamberg.commit-id';
 
@@ -132,7 +140,7 @@ export async function commitAppend(
   dataFiles: readonly DataFile[],
   summaryExtras: Record<string, string> | ((base: TableMetadata) => Record<string, string>),
   options: CommitOptions = {},
-): Promise<{ table: LoadedTable; snapshot: Snapshot }> {
+): Promise<CommitResult> {
   const maxAttempts = options.maxAttempts ?? 8;
   const initial = options.initialBackoffMs ?? 50;
   const cap = options.maxBackoffMs ?? 5_000;
@@ -181,7 +189,7 @@ export async function commitAppend(
       const table = await catalog.commit(base, next.metadata, options.requirements ?? []);
       // Merged into another manifest, this commit's own one is referenced by nothing.
       if (added && !next.listed.has(added.path)) await deleteQuietly(catalog, added.path);
-      return { table, snapshot: next.snapshot };
+      return { table, snapshot: next.snapshot, manifests: next.listed.size };
     } catch (err) {
       lastError = err;
       const retry = isStreamError(err) && (err.code === 'COMMIT_CONFLICT' || err.code === 'CATALOG_UNAVAILABLE');

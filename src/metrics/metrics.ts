@@ -28,6 +28,10 @@ export class RuntimeMetrics {
   readonly poolUtilization: Gauge;
   readonly poolQueueSize: Gauge;
   readonly bufferedBytes: Gauge<'pipeline'>;
+  readonly commitDuration: Histogram<'pipeline' | 'table'>;
+  readonly tableManifests: Gauge<'pipeline' | 'table'>;
+  readonly tableDataFiles: Gauge<'pipeline' | 'table'>;
+  readonly tableSnapshots: Gauge<'pipeline' | 'table'>;
 
   constructor(readonly registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
     const r = [registry];
@@ -66,6 +70,17 @@ export class RuntimeMetrics {
     this.poolUtilization = new Gauge({ name: 'streamberg_transform_pool_utilization_ratio', help: 'Share of transform worker time spent running tasks', registers: r });
     this.poolQueueSize = new Gauge({ name: 'streamberg_transform_pool_queue_tasks', help: 'Transform tasks waiting for a worker', registers: r });
     this.bufferedBytes = new Gauge({ name: 'streamberg_sink_buffered_bytes', help: 'Bytes sent to a sink and not yet taken off its queue', labelNames: ['pipeline'], registers: r });
+    // What a table costs its readers and each next commit: they must stay level over months.
+    this.commitDuration = new Histogram({
+      name: 'streamberg_commit_duration_seconds',
+      help: 'Time of one Iceberg commit (load, manifests, metadata, swap, retries)',
+      labelNames: ['pipeline', 'table'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    });
+    this.tableManifests = new Gauge({ name: 'streamberg_table_manifests', help: 'Manifests in the current snapshot of the table, as last committed', labelNames: ['pipeline', 'table'], registers: r });
+    this.tableDataFiles = new Gauge({ name: 'streamberg_table_data_files', help: 'Data files in the current snapshot of the table, as last committed', labelNames: ['pipeline', 'table'], registers: r });
+    this.tableSnapshots = new Gauge({ name: 'streamberg_table_snapshots', help: 'Snapshots the table retains, as last committed', labelNames: ['pipeline', 'table'], registers: r });
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: registry, prefix: 'streamberg_' });
       // prom-client names these gauges `_total`, which the exposition-format lint (promtool check

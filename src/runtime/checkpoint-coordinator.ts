@@ -22,7 +22,7 @@
 
 import { StreamError, toStreamError } from '../errors.js';
 import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
-import { commitAppend, type CommitOptions, type CommitRequirement } from '../iceberg/commit.js';
+import { commitAppend, type CommitOptions, type CommitRequirement, type CommitResult } from '../iceberg/commit.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { killIfDue, shouldFail } from './faults.js';
 import type { Logger } from './log.js';
@@ -265,6 +265,20 @@ export class CheckpointCoordinator {
     };
   }
 
+  /** A commit's duration, and what the table holds after it. */
+  private async timed(table: string, commit: Promise<CommitResult>): Promise<CommitResult> {
+    const started = performance.now();
+    const r = await commit;
+    const labels = { pipeline: this.d.pipelineId, table };
+    const m = this.d.metrics;
+    m.commitDuration.observe(labels, (performance.now() - started) / 1000);
+    if (r.manifests !== undefined) m.tableManifests.set(labels, r.manifests);
+    const files = Number(r.snapshot.summary['total-data-files']);
+    if (Number.isSafeInteger(files)) m.tableDataFiles.set(labels, files);
+    m.tableSnapshots.set(labels, r.table.metadata.snapshots.length);
+    return r;
+  }
+
   /** The commit order of one acknowledged epoch. */
   private async commit(ack: CheckpointAck): Promise<void> {
     const { catalog, metrics, pipelineId } = this.d;
@@ -278,7 +292,7 @@ export class CheckpointCoordinator {
       const dlq = this.deadLetterState;
       if (dlq && ack.deadLetterFiles.length > 0) {
         this.atStep('before-dead-letter-commit', ack.epoch);
-        const r = await commitAppend(catalog, dlq.ident, ack.deadLetterFiles, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch, ack.epoch, offsets));
+        const r = await this.timed(dlq.ident.name, commitAppend(catalog, dlq.ident, ack.deadLetterFiles, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch, ack.epoch, offsets)));
         this.deadLetterState = r.table;
         this.deadLetterEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: dlq.ident.name }, ack.deadLetters);
@@ -286,7 +300,7 @@ export class CheckpointCoordinator {
       // An epoch that moved no offset and wrote no file needs no snapshot.
       if (ack.files.length > 0 || moved) {
         this.atStep('before-table-commit', ack.epoch);
-        const r = await commitAppend(catalog, table.ident, ack.files, summary, this.commitOptions(table.ident.name, this.lastEpoch, ack.epoch, offsets));
+        const r = await this.timed(table.ident.name, commitAppend(catalog, table.ident, ack.files, summary, this.commitOptions(table.ident.name, this.lastEpoch, ack.epoch, offsets)));
         this.tableState = r.table;
         this.lastEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: table.ident.name }, ack.rows);
