@@ -116,6 +116,56 @@ print(json.dumps({"ids": ids, "manifests": len(manifests), "entries": entries}))
     for (const e of now.metadata['metadata-log']) expect(metadataFiles).toContain(e['metadata-file'].split('/').pop());
   });
 
+  it("merges manifests another writer (pyiceberg) wrote, keeping that writer's snapshot ids and sequence numbers", async () => {
+    const table = await openTable(catalog, config.namespace, sinkConfig('foreign', schema, [], { 'commit.manifest.min-count-to-merge': '4' }));
+    await appendRows(table, [1]);
+    const py = await runPython<Record<string, number>>(
+      PY_SQL_CATALOG +
+        `
+import pyarrow as pa
+t = catalog.load_table(ARGS["table"])
+for i in (2, 3):
+    t.append(pa.Table.from_pylist([{"id": i, "name": "py%d" % i}], schema=t.schema().as_arrow()))
+    t = catalog.load_table(ARGS["table"])
+print(json.dumps({str(s.snapshot_id): s.sequence_number for s in t.metadata.snapshots}))
+`,
+      { catalog: config, table: `${config.namespace}.foreign` },
+    );
+    expect(await currentManifests('foreign')).toBe(3);
+    const ours = await appendRows(await catalog.loadTable(table.ident), [4]);
+    // Four manifests reached the minimum count: one merged manifest holds all four files.
+    expect(await currentManifests('foreign')).toBe(1);
+    const sequence = new Map(Object.entries(py));
+    sequence.set(ours.snapshotId.toString(), ours.sequenceNumber);
+    const read = await pyEntries('foreign');
+    expect(read.ids).toEqual([1, 2, 3, 4]);
+    expect(read.entries).toHaveLength(4);
+    for (const e of read.entries) {
+      expect(e.status).toBe(e.snapshot_id === ours.snapshotId.toString() ? 1 : 0);
+      expect(e.sequence_number).toBe(sequence.get(e.snapshot_id));
+      expect(e.file_sequence_number).toBe(sequence.get(e.snapshot_id));
+    }
+  });
+
+  it('a merged manifest of a partitioned table bounds all its partitions: filtered scans still find every row', async () => {
+    const byName = [{ source: 'name', transform: { kind: 'identity' as const }, text: 'name' }];
+    const table = await openTable(catalog, config.namespace, sinkConfig('merged_parts', schema, byName, { 'commit.manifest.min-count-to-merge': '3' }));
+    for (const id of [1, 2, 3]) await appendRows(await catalog.loadTable(table.ident), [id]);
+    expect(await currentManifests('merged_parts')).toBe(1);
+    const out = await runPython<{ bounds: string[]; found: Record<string, number[]> }>(
+      PY_SQL_CATALOG +
+        `
+t = catalog.load_table(ARGS["table"])
+p = t.current_snapshot().manifests(t.io)[0].partitions[0]
+found = {n: sorted(t.scan(row_filter="name == '%s'" % n).to_arrow().column("id").to_pylist()) for n in ("n1", "n2", "n3")}
+print(json.dumps({"bounds": [p.lower_bound.decode(), p.upper_bound.decode()], "found": found}))
+`,
+      { catalog: config, table: `${config.namespace}.merged_parts` },
+    );
+    expect(out.bounds).toEqual(['n1', 'n3']);
+    expect(out.found).toEqual({ n1: [1], n2: [2], n3: [3] });
+  });
+
   it('keeps every metadata file when the table says not to delete them', async () => {
     const table = await openTable(catalog, config.namespace, sinkConfig('keep_all', schema, [], { 'write.metadata.delete-after-commit.enabled': 'false' }));
     for (let i = 0; i < 25; i++) await commitAppend(catalog, table.ident, [], { 'kafka.offsets.g': `{"t":{"0":${i}}}` });
