@@ -160,6 +160,28 @@ print(json.dumps({}))
     expect(out.rows.map((r) => r['id'])).toEqual([7, 8]);
   });
 
+  it("sets and removes table properties in the append's own commit (set-properties), as a writer's position needs", async () => {
+    const cols = fields({ id: 'BIGINT NOT NULL' });
+    const table = await openTable(catalog, config.namespace, sinkConfig('positioned', cols, [], { 'streamberg.kafka.reset.g': 'earliest-offset' }));
+    const w = newDataFileWriter(table, catalog.io, arrowSchemaOf(cols));
+    await w.write(batchOf(cols, [{ id: 1n }]));
+    const position = '{"epoch":1,"offsets":{"t":{"0":1}}}';
+    await commitAppend(catalog, table.ident, await w.close(), {}, {
+      setProperties: { 'streamberg.kafka.offsets.g': position },
+      removeProperties: ['streamberg.kafka.reset.g'],
+    });
+    const seen = await runPython<{ props: Record<string, string>; snapshots: number }>(
+      PY_REST + `
+t = catalog.load_table(ARGS["table"])
+print(json.dumps({"props": dict(t.properties), "snapshots": len(t.metadata.snapshots)}))
+`,
+      { uri: server.uri, table: `${config.namespace}.positioned` },
+    );
+    expect(seen.snapshots).toBe(1);
+    expect(seen.props['streamberg.kafka.offsets.g']).toBe(position);
+    expect(seen.props['streamberg.kafka.reset.g']).toBeUndefined();
+  });
+
   it('--check says whether the REST catalog answers GET /v1/config', () => {
     const check = (uri: string) => {
       const topics = SHIPPED_TOPICS.replace(/catalog:\n(?:  .*\n)+/, `catalog:\n  type: "rest"\n  uri: "${uri}"\n  token: "\${CATALOG_TOKEN}"\n`);

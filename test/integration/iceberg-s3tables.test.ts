@@ -179,6 +179,27 @@ print(json.dumps({"rows": rows_of(tbl, "id"), "snapshots": len(t.metadata.snapsh
     expect(out.rows.map((r) => r['id'])).toEqual(Array.from({ length: 140 }, (_, i) => i));
   }, 120_000);
 
+  it("carries a property set with an append in the same metadata file (a writer's position)", async () => {
+    const ident = { namespace: 'sales', name: 'orders' };
+    const position = '{"epoch":5,"offsets":{"t":{"0":140}}}';
+    const { table } = await commitAppend(catalog, ident, [], {}, { setProperties: { 'streamberg.kafka.offsets.g': position } });
+    expect((await catalog.loadTable(ident)).metadataLocation).toBe(table.metadataLocation);
+    const props = await runPython<Record<string, string>>(
+      `
+import boto3
+from pyiceberg.table import StaticTable
+s3t = boto3.client("s3tables", endpoint_url=ARGS["endpoint"], region_name="us-east-1")
+loc = s3t.get_table_metadata_location(tableBucketARN=ARGS["arn"], namespace="sales", name="orders")["metadataLocation"]
+t = StaticTable.from_metadata(loc, properties={"s3.endpoint": ARGS["endpoint"], "s3.access-key-id": "testing",
+    "s3.secret-access-key": "testing", "s3.region": "us-east-1"})
+print(json.dumps(dict(t.properties)))
+`,
+      { endpoint: moto.endpoint, arn: config.warehouse },
+      { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing' },
+    );
+    expect(props['streamberg.kafka.offsets.g']).toBe(position);
+  }, 120_000);
+
   it('orphan listing is refused by S3 Tables storage (the service removes unreferenced files itself) with a coded error', async () => {
     const ident = { namespace: 'sales', name: 'orders' };
     let err: unknown;
