@@ -42,6 +42,9 @@ export const ERROR_CODES = {
   NAMESPACE_NOT_FOUND: { domain: 'user', retryable: false },
   STORAGE_FAILED: { domain: 'external', retryable: true },
   METADATA_INVALID: { domain: 'internal', retryable: false },
+  // a table shows a pipeline's history but no position to resume from (its snapshots expired
+  // and its position property gone, or kept for another topic): an operator must choose
+  POSITION_LOST: { domain: 'user', retryable: false },
   // runtime
   WORKER_CRASHED: { domain: 'internal', retryable: true },
   ACTOR_FAILED: { domain: 'internal', retryable: true },

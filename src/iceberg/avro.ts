@@ -35,11 +35,18 @@ export function encodeAvro(schemaJson: unknown, records: readonly unknown[], met
 
 /** Decodes an Avro container file with its own writer schema; returns records and the field-id → name map of the top record. */
 export async function decodeAvro(bytes: Uint8Array): Promise<Array<{ record: Record<string, unknown>; idToName: Map<number, string> }>> {
-  let idToName = new Map<number, string>();
+  const { schema, records } = await decodeAvroFile(bytes);
+  const fields = (schema as { fields?: Array<{ name: string; 'field-id'?: number }> } | undefined)?.fields ?? [];
+  const idToName = new Map(fields.filter((f) => f['field-id'] !== undefined).map((f) => [f['field-id']!, f.name]));
+  return records.map((record) => ({ record, idToName }));
+}
+
+/** Decodes an Avro container file with its own writer schema; returns that schema (as JSON) and the records. */
+export async function decodeAvroFile(bytes: Uint8Array): Promise<{ schema: unknown; records: Array<Record<string, unknown>> }> {
+  let writerSchema: unknown;
   const decoder = new avro.streams.BlockDecoder({
     parseHook: (schema: unknown) => {
-      const fields = (schema as { fields?: Array<{ name: string; 'field-id'?: number }> }).fields ?? [];
-      idToName = new Map(fields.filter((f) => f['field-id'] !== undefined).map((f) => [f['field-id']!, f.name]));
+      writerSchema = schema;
       return avroType(schema);
     },
   } as never);
@@ -51,5 +58,5 @@ export async function decodeAvro(bytes: Uint8Array): Promise<Array<{ record: Rec
   });
   decoder.end(Buffer.from(bytes));
   await done;
-  return out.map((record) => ({ record, idToName }));
+  return { schema: writerSchema, records: out };
 }

@@ -2,7 +2,8 @@
 // version token; files live in the table's own S3 location (`warehouseLocation`). A commit is
 // UpdateTableMetadataLocation with the token we read: the service swaps only if the token is
 // still current, else answers ConflictException (another writer, or S3 Tables' own
-// maintenance such as compaction, committed first) — a retryable COMMIT_CONFLICT.
+// maintenance such as compaction, committed first) — a retryable COMMIT_CONFLICT, which is
+// nevertheless no proof that our swap did not happen (see `commit`).
 // Credentials come from the AWS SDK's default provider chain.
 
 import {
@@ -17,7 +18,7 @@ import {
 import type { CatalogConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
-import { readMetadataFile, writeNextMetadata } from './metadata-file.js';
+import { deleteRemovedMetadataFiles, readMetadataFile, writeNextMetadata } from './metadata-file.js';
 import type { FileIO } from './file-io.js';
 import { fileIOFor } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
@@ -130,13 +131,17 @@ export class S3TablesCatalog implements Catalog {
           metadataLocation: location,
         }),
       );
+      await deleteRemovedMetadataFiles(this.io, base.metadata, metadata);
       return { ident, metadata, metadataLocation: location, versionToken: out.versionToken! };
     } catch (err) {
+      // A conflict is not proof that this swap did not happen: the SDK retries a request that
+      // timed out or met a 5xx, and the retry of a swap that landed meets a version token that
+      // our own swap moved. The file is left for commit.ts, which deletes it only once the
+      // reloaded table shows it unreferenced.
       if (isConflict(err)) {
-        await this.io.delete(location);
         throw new StreamError('COMMIT_CONFLICT', `table ${ident.namespace}.${ident.name} changed since ${base.metadataLocation}`, {
           cause: err,
-          details: { ...ident, base: base.metadataLocation },
+          details: { ...ident, base: base.metadataLocation, metadataLocation: location },
         });
       }
       if (isNotFound(err)) {
@@ -144,7 +149,8 @@ export class S3TablesCatalog implements Catalog {
       }
       // No answer, or a server error: the swap may have happened. Keep the metadata file (it may
       // be the table's current one now) and let the caller reload to find out.
-      throw unavailable(`committing ${ident.namespace}.${ident.name}`, err);
+      const e = unavailable(`committing ${ident.namespace}.${ident.name}`, err);
+      throw new StreamError('CATALOG_UNAVAILABLE', e.message, { cause: err, details: { ...ident, metadataLocation: location } });
     }
   }
 

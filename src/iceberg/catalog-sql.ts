@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { CatalogConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
-import { readMetadataFile, writeNextMetadata } from './metadata-file.js';
+import { deleteRemovedMetadataFiles, readMetadataFile, writeNextMetadata } from './metadata-file.js';
 import type { FileIO } from './file-io.js';
 import { fileIOFor, literalFileUri, localPath } from './file-io.js';
 import type { TableMetadata } from './metadata.js';
@@ -174,6 +174,7 @@ export class SqlCatalog implements Catalog {
         details: { ...ident, base: base.metadataLocation },
       });
     }
+    await deleteRemovedMetadataFiles(this.io, base.metadata, metadata);
     return { ident, metadata, metadataLocation: location, versionToken: location };
   }
 

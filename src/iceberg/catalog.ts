@@ -63,7 +63,11 @@ export interface Catalog {
    * Writes `next` as a new metadata file and swaps the table's pointer to it if the table is
    * still at `base`. Throws COMMIT_CONFLICT (retryable: reload, re-apply, retry) when it is not;
    * CATALOG_UNAVAILABLE when the catalog could not be asked or did not answer — then the swap
-   * may or may not have happened, and the caller must reload to find out.
+   * may or may not have happened, and the caller must reload to find out. A conflict can be as
+   * unclear (a client library's retry of a swap that landed meets the token it moved), so a
+   * catalog deletes the metadata file it wrote only when its answer proves the swap did not
+   * happen (SQLite); otherwise it names the file in the error's `details.metadataLocation`, for
+   * the committer to delete once the reloaded table shows it unreferenced (commit.ts).
    * `requirements` are the caller's preconditions, already checked against `base`; a catalog
    * whose swap compares the whole of `base` (SQL, S3 Tables) keeps them true by that swap, and
    * one that applies changes itself (REST) sends those it can express for the server to check

@@ -6,9 +6,15 @@
 //   COMMIT_CONFLICT; since appends commute, it reloads the table, rebuilds its snapshot on top
 //   of the new head (new parent, sequence number and manifest list, same data files and
 //   manifest), and retries with backoff, a bounded number of times.
-// - A commit whose answer got lost (CATALOG_UNAVAILABLE) may have landed. Retrying blindly
-//   would add the same files twice, so every retry first looks for its own snapshot id in the
-//   ancestry of `main` and stops if it is there.
+// - A commit whose answer got lost (CATALOG_UNAVAILABLE), or answered by a conflict after a
+//   client's own retry (S3 Tables' SDK retries and then gets ConflictException for the attempt
+//   that landed), may have landed. Retrying blindly would add the same files twice, and
+//   deleting "its" files would delete the table's current metadata, so every failed attempt is
+//   followed by a reload that looks for the commit's snapshot id and commit id (a summary key)
+//   before anything is retried or deleted.
+// - If the landed snapshot were expired by someone else between the commit and that reload, it
+//   could not be found; the writer's fence (its position, which no expiry removes) then fails
+//   the retry instead of letting it append the same files again.
 // - A conflict that an append cannot be rebased over — the table's partition spec or schema
 //   changed under the writer so that the files no longer match — is final, not retryable.
 // - What the caller needs to be true of the table head it builds on (the ref still at the
@@ -16,14 +22,18 @@
 //   as requirements, in the spirit of the Iceberg REST spec's `TableRequirement`s, and checked
 //   against every reloaded head: a retry never builds on a head the caller would refuse.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { StreamError, isStreamError } from '../errors.js';
 import type { Catalog, CommitRequirement, LoadedTable, TableIdentifier } from './catalog.js';
 import type { DataFile } from './data-file-writer.js';
-import type { ManifestFile } from './manifest.js';
-import { decodeManifestList, encodeManifest, encodeManifestList, partitionType, summarizePartitions } from './manifest.js';
+import { encodeManifest } from './manifest.js';
+import type { AddedManifest } from './append-snapshot.js';
+import { buildAppend, manifestDir } from './append-snapshot.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
-import { currentSchema, defaultSpec, mainSnapshot } from './metadata.js';
+import { currentSchema, defaultSpec } from './metadata.js';
+import { committedPosition } from './snapshot-offsets.js';
+
+export { findInAncestry, latestSnapshotWithSummaryKey } from './metadata.js';
 
 export type { CommitRequirement } from './catalog.js';
 
@@ -50,8 +60,9 @@ export function checkRequirements(table: string, base: TableMetadata, requiremen
         }
         break;
       case 'assert-fence': {
-        const last = latestSnapshotWithSummaryKey(base, r.ownerKey);
-        const epoch = last ? Number(last.summary[r.epochKey] ?? 0) : null;
+        // The position property or the summary: expiry of the writer's snapshots must not
+        // make its fence look unclaimed.
+        const epoch = committedPosition(base, r.ownerKey, r.epochKey)?.epoch ?? null;
         if (epoch !== r.epoch) {
           // Wording kept from the fence's first form: operators and tests read "another writer".
           throw new StreamError(
@@ -76,6 +87,26 @@ export interface CommitOptions {
   maxBackoffMs?: number;
   /** Called before each retry, with the conflict (or lost answer) that caused it. */
   onRetry?: (err: StreamError, attempt: number) => void;
+  /** Table properties set in the same commit as the snapshot (e.g. a writer's position). */
+  setProperties?: Record<string, string>;
+  /** Table properties removed in the same commit. */
+  removeProperties?: readonly string[];
+}
+
+export interface CommitResult {
+  /** The table as committed (or as found when the commit's answer was lost). */
+  table: LoadedTable;
+  snapshot: Snapshot;
+  /** Manifests the new snapshot lists; unknown when the commit was found rather than answered. */
+  manifests?: number;
+}
+
+/** Summary key of the id every append carries, by which a commit whose answer was lost is found. */
+export const COMMIT_ID_KEY = 'streamberg.commit-id';
+
+/** The snapshot a commit made, if the table holds it (on `main` or not). */
+export function findCommit(m: TableMetadata, snapshotId: bigint, commitId: string): Snapshot | undefined {
+  return m.snapshots.find((s) => s['snapshot-id'] === snapshotId || s.summary[COMMIT_ID_KEY] === commitId);
 }
 
 /** A positive 63-bit id, as Iceberg's writers make them. */
@@ -95,6 +126,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Returns the table as committed and the new snapshot.
  * Throws COMMIT_RETRIES_EXHAUSTED when conflicts outlast the attempts; the files are then
  * still uncommitted and the caller decides (usually: fail the epoch and replay it).
+ *
+ * Outcomes are never guessed: after any answer that is not a success (a conflict included —
+ * S3 Tables answers ConflictException to the SDK's own retry of a commit that landed), the table
+ * is reloaded and searched for this commit's snapshot id and commit id before anything else.
+ * An attempt's files are deleted only when it provably can never land: the table's head and
+ * `main` both moved on from the base it was built on, and the table references none of them.
+ * Otherwise they stay (an orphan at worst, for orphan removal).
  */
 export async function commitAppend(
   catalog: Catalog,
@@ -102,17 +140,18 @@ export async function commitAppend(
   dataFiles: readonly DataFile[],
   summaryExtras: Record<string, string> | ((base: TableMetadata) => Record<string, string>),
   options: CommitOptions = {},
-): Promise<{ table: LoadedTable; snapshot: Snapshot }> {
+): Promise<CommitResult> {
   const maxAttempts = options.maxAttempts ?? 8;
   const initial = options.initialBackoffMs ?? 50;
   const cap = options.maxBackoffMs ?? 5_000;
   const snapshotId = newSnapshotId();
-  let manifest: { path: string; length: number; specId: number; schemaId: number } | undefined;
+  const commitId = randomUUID();
+  let added: AddedManifest | undefined;
   let lastError: unknown;
+  let base = await catalog.loadTable(ident);
 
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const base = await catalog.loadTable(ident);
-    const landed = findInAncestry(base.metadata, (s) => s['snapshot-id'] === snapshotId);
+    const landed = findCommit(base.metadata, snapshotId, commitId);
     if (landed) return { table: base, snapshot: landed };
     checkRequirements(`${ident.name}`, base.metadata, options.requirements ?? []);
 
@@ -126,28 +165,51 @@ export async function commitAppend(
         });
       }
     }
-    if (!manifest || manifest.specId !== spec['spec-id'] || manifest.schemaId !== schema['schema-id']) {
+    // No data file, no manifest: an offsets-only commit reuses the parent's manifests.
+    if (dataFiles.length > 0 && (!added || added.specId !== spec['spec-id'] || added.schemaId !== schema['schema-id'])) {
       const bytes = await encodeManifest(schema, spec, snapshotId, dataFiles);
       const path = `${manifestDir(base.metadata)}/${snapshotId}-m${attempt}.avro`;
       await catalog.io.write(path, bytes);
-      manifest = { path, length: bytes.length, specId: spec['spec-id'], schemaId: schema['schema-id'] };
+      added = { path, length: bytes.length, specId: spec['spec-id'], schemaId: schema['schema-id'] };
     }
 
     const extras = typeof summaryExtras === 'function' ? summaryExtras(base.metadata) : summaryExtras;
-    const next = await buildAppend(catalog, base.metadata, snapshotId, manifest, dataFiles, extras);
+    const next = await buildAppend({
+      catalog,
+      base: base.metadata,
+      snapshotId,
+      added,
+      dataFiles,
+      summary: { ...extras, [COMMIT_ID_KEY]: commitId },
+      setProperties: options.setProperties ?? {},
+      removeProperties: options.removeProperties ?? [],
+      attempt,
+    });
     try {
       const table = await catalog.commit(base, next.metadata, options.requirements ?? []);
-      return { table, snapshot: next.snapshot };
+      // Merged into another manifest, this commit's own one is referenced by nothing.
+      if (added && !next.listed.has(added.path)) await deleteQuietly(catalog, added.path);
+      return { table, snapshot: next.snapshot, manifests: next.listed.size };
     } catch (err) {
       lastError = err;
-      // Only a conflict proves the swap did not happen. After CATALOG_UNAVAILABLE the snapshot
-      // may be live, and its manifest list with it: keep the file.
-      if (isStreamError(err) && err.code === 'COMMIT_CONFLICT') await catalog.io.delete(next.snapshot['manifest-list']);
       const retry = isStreamError(err) && (err.code === 'COMMIT_CONFLICT' || err.code === 'CATALOG_UNAVAILABLE');
-      if (!retry || attempt === maxAttempts) break;
-      options.onRetry?.(err, attempt);
-      const backoff = Math.min(cap, initial * 2 ** (attempt - 1));
-      await sleep(backoff / 2 + Math.random() * (backoff / 2));
+      if (!retry) throw err;
+      let reloaded: LoadedTable;
+      try {
+        reloaded = await catalog.loadTable(ident);
+      } catch (loadErr) {
+        // Still no answer: keep every file, look again on the next attempt.
+        lastError = loadErr;
+        if (attempt === maxAttempts || !(isStreamError(loadErr) && loadErr.code === 'CATALOG_UNAVAILABLE')) break;
+        await backoff(options, err, attempt, initial, cap);
+        continue;
+      }
+      const found = findCommit(reloaded.metadata, snapshotId, commitId);
+      if (found) return { table: reloaded, snapshot: found };
+      if (neverLands(base, reloaded)) await discard(catalog, reloaded, [...next.written, ...writtenMetadata(err)]);
+      base = reloaded;
+      if (attempt === maxAttempts) break;
+      await backoff(options, err, attempt, initial, cap);
     }
   }
   if (isStreamError(lastError) && lastError.code !== 'COMMIT_CONFLICT' && lastError.code !== 'CATALOG_UNAVAILABLE') throw lastError;
@@ -157,117 +219,37 @@ export async function commitAppend(
   });
 }
 
-function manifestDir(m: TableMetadata): string {
-  return m.properties['write.metadata.path'] ?? `${m.location}/metadata`;
-}
-
-async function buildAppend(
-  catalog: Catalog,
-  base: TableMetadata,
-  snapshotId: bigint,
-  manifest: { path: string; length: number; specId: number },
-  dataFiles: readonly DataFile[],
-  extras: Record<string, string>,
-): Promise<{ metadata: TableMetadata; snapshot: Snapshot }> {
-  const parent = mainSnapshot(base);
-  const sequenceNumber = base['last-sequence-number'] + 1;
-  const seq = BigInt(sequenceNumber);
-  const schema = currentSchema(base);
-  const spec = defaultSpec(base);
-
-  const previous: ManifestFile[] = parent ? await decodeManifestList(await catalog.io.read(parent['manifest-list'])) : [];
-  const addedRows = dataFiles.reduce((n, f) => n + f.recordCount, 0);
-  const added: ManifestFile = {
-    manifest_path: manifest.path,
-    manifest_length: BigInt(manifest.length),
-    partition_spec_id: manifest.specId,
-    content: 0,
-    sequence_number: seq,
-    min_sequence_number: seq,
-    added_snapshot_id: snapshotId,
-    added_files_count: dataFiles.length,
-    existing_files_count: 0,
-    deleted_files_count: 0,
-    added_rows_count: BigInt(addedRows),
-    existing_rows_count: 0n,
-    deleted_rows_count: 0n,
-    partitions: summarizePartitions(partitionType(schema, spec), dataFiles),
-    key_metadata: null,
-  };
-  const listBytes = await encodeManifestList([added, ...previous], {
-    snapshotId,
-    parentSnapshotId: parent?.['snapshot-id'] ?? null,
-    sequenceNumber: seq,
-  });
-  const listPath = `${manifestDir(base)}/snap-${snapshotId}-${sequenceNumber}-${randomBytes(6).toString('hex')}.avro`;
-  await catalog.io.write(listPath, listBytes);
-
-  const now = Math.max(Date.now(), base['last-updated-ms']);
-  const snapshot: Snapshot = {
-    'snapshot-id': snapshotId,
-    ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
-    'sequence-number': sequenceNumber,
-    'timestamp-ms': now,
-    'manifest-list': listPath,
-    summary: { operation: 'append', ...summarize(parent, dataFiles), ...extras },
-    'schema-id': schema['schema-id'],
-  };
-  const metadata: TableMetadata = {
-    ...base,
-    'last-sequence-number': sequenceNumber,
-    'last-updated-ms': now,
-    'current-snapshot-id': snapshotId,
-    snapshots: [...base.snapshots, snapshot],
-    'snapshot-log': [...base['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
-    refs: { ...base.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
-  };
-  return { metadata, snapshot };
-}
-
-/** The standard snapshot summary counters (spec: "Snapshot Summary"), totals carried from the parent. */
-function summarize(parent: Snapshot | undefined, files: readonly DataFile[]): Record<string, string> {
-  const rows = files.reduce((n, f) => n + f.recordCount, 0);
-  const bytes = files.reduce((n, f) => n + f.fileSizeInBytes, 0);
-  const partitions = new Set(files.map((f) => JSON.stringify(f.partition, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))));
-  const out: Record<string, string> = {
-    'added-data-files': String(files.length),
-    'added-records': String(rows),
-    'added-files-size': String(bytes),
-    'changed-partition-count': String(partitions.size),
-  };
-  const p = parent?.summary;
-  const total = (key: string, add: number): void => {
-    if (!parent) out[key] = String(add);
-    else if (p?.[key] !== undefined && /^\d+$/.test(p[key]!)) out[key] = String(Number(p[key]) + add);
-  };
-  total('total-data-files', files.length);
-  total('total-records', rows);
-  total('total-files-size', bytes);
-  total('total-delete-files', 0);
-  total('total-position-deletes', 0);
-  total('total-equality-deletes', 0);
-  return out;
-}
-
-/** Walks `main` from its head through parent links; returns the first snapshot that matches. */
-export function findInAncestry(m: TableMetadata, match: (s: Snapshot) => boolean): Snapshot | undefined {
-  const byId = new Map(m.snapshots.map((s) => [s['snapshot-id'], s]));
-  let s = mainSnapshot(m);
-  const seen = new Set<bigint>();
-  while (s && !seen.has(s['snapshot-id'])) {
-    if (match(s)) return s;
-    seen.add(s['snapshot-id']);
-    const parentId = s['parent-snapshot-id'];
-    s = parentId === undefined || parentId === null ? undefined : byId.get(parentId);
-  }
-  return undefined;
+async function backoff(options: CommitOptions, err: StreamError, attempt: number, initial: number, cap: number): Promise<void> {
+  options.onRetry?.(err, attempt);
+  const ms = Math.min(cap, initial * 2 ** (attempt - 1));
+  await sleep(ms / 2 + Math.random() * (ms / 2));
 }
 
 /**
- * The newest snapshot on `main` whose summary has `key` (e.g. this pipeline's offsets key).
- * Snapshots by other writers (compaction, other pipelines) are skipped. Expired ancestors end
- * the walk: the result is then undefined, as if the key were never committed.
+ * Whether a commit built on `base` can no longer land, seen from `now`: the catalog's
+ * compare-and-swap token moved (SQL, S3 Tables) and `main` moved (the REST requirement on
+ * `main`), so neither kind of swap on `base` can succeed any more. A head that has not moved
+ * proves nothing: the commit may still be under way at the catalog.
  */
-export function latestSnapshotWithSummaryKey(m: TableMetadata, key: string): Snapshot | undefined {
-  return findInAncestry(m, (s) => Object.prototype.hasOwnProperty.call(s.summary, key));
+function neverLands(base: LoadedTable, now: LoadedTable): boolean {
+  const main = (t: LoadedTable): bigint | null => t.metadata.refs['main']?.['snapshot-id'] ?? null;
+  return now.versionToken !== base.versionToken && main(now) !== main(base);
+}
+
+/** The metadata file a catalog wrote for a commit that failed, if it says (catalog.ts). */
+function writtenMetadata(err: StreamError): string[] {
+  const at = err.details?.['metadataLocation'];
+  return typeof at === 'string' ? [at] : [];
+}
+
+/** Deletes those of `paths` that `table` references nowhere (current file, metadata log, snapshots). */
+async function discard(catalog: Catalog, table: LoadedTable, paths: readonly string[]): Promise<void> {
+  const m = table.metadata;
+  const referenced = new Set<string>([table.metadataLocation, ...m['metadata-log'].map((e) => e['metadata-file']), ...m.snapshots.map((s) => s['manifest-list'])]);
+  for (const p of paths) if (!referenced.has(p)) await deleteQuietly(catalog, p);
+}
+
+async function deleteQuietly(catalog: Catalog, path: string): Promise<void> {
+  // A file left behind is an orphan, not a fault: the commit's outcome stands either way.
+  await catalog.io.delete(path).catch(() => {});
 }

@@ -80,7 +80,7 @@ export function partitionType(schema: IcebergSchema, spec: PartitionSpec): Parti
   };
 }
 
-function manifestEntrySchema(pt: PartitionType): unknown {
+export function manifestEntrySchema(pt: PartitionType): unknown {
   return {
     type: 'record',
     name: 'manifest_entry',
@@ -237,14 +237,19 @@ export async function encodeManifest(
       sort_order_id: null,
     },
   }));
-  return encodeAvro(manifestEntrySchema(pt), records, {
+  return encodeAvro(manifestEntrySchema(pt), records, manifestHeader(schema, spec));
+}
+
+/** The key-value metadata of a data manifest's header (spec: "Manifests"). */
+export function manifestHeader(schema: IcebergSchema, spec: PartitionSpec): Record<string, string> {
+  return {
     schema: JSON.stringify(schema),
     'schema-id': String(schema['schema-id']),
     'partition-spec': JSON.stringify(spec.fields),
     'partition-spec-id': String(spec['spec-id']),
     'format-version': '2',
     content: 'data',
-  });
+  };
 }
 
 /** Partition field summaries for the manifest list: nulls seen and bounds of every partition field. */
@@ -277,7 +282,7 @@ export function summarizePartitions(pt: PartitionType, files: readonly DataFile[
   });
 }
 
-function compareSerialized(type: string, a: Uint8Array, b: Uint8Array): number {
+export function compareSerialized(type: string, a: Uint8Array, b: Uint8Array): number {
   const dv = (x: Uint8Array): DataView => new DataView(x.buffer, x.byteOffset, x.byteLength);
   switch (type) {
     case 'int':

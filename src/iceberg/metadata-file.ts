@@ -17,3 +17,18 @@ export async function writeNextMetadata(io: FileIO, next: TableMetadata, baseLoc
   await io.write(location, new TextEncoder().encode(serializeTableMetadata(metadata)));
   return { location, metadata };
 }
+
+/**
+ * After a successful commit from `base` to `committed`: deletes the metadata files that left the
+ * metadata log, when `write.metadata.delete-after-commit.enabled` says so (Java's
+ * `deleteRemovedMetadataFiles`). The table then keeps at most `write.metadata.previous-versions-max`
+ * previous metadata files besides the current one. A file that cannot be deleted stays: it is
+ * referenced by nothing, and orphan removal finds it.
+ */
+export async function deleteRemovedMetadataFiles(io: FileIO, base: TableMetadata, committed: TableMetadata): Promise<void> {
+  if ((committed.properties['write.metadata.delete-after-commit.enabled'] ?? 'false').toLowerCase() !== 'true') return;
+  const kept = new Set(committed['metadata-log'].map((e) => e['metadata-file']));
+  for (const e of base['metadata-log']) {
+    if (!kept.has(e['metadata-file'])) await io.delete(e['metadata-file']).catch(() => {});
+  }
+}

@@ -47,10 +47,17 @@ export interface TableMetadata {
   [key: string]: unknown;
 }
 
-/** Defaults that every table this runtime creates carries (the PyFlink job's: v2, Parquet, Snappy). */
+/**
+ * Defaults that every table this runtime creates carries: the PyFlink job's (v2, Parquet,
+ * Snappy), and old metadata files removed on commit, 20 kept — a streaming writer commits every
+ * checkpoint, and Iceberg's defaults (never delete, log 100) leave one more file per commit.
+ * Manifest merging needs no property: Iceberg's defaults (on, 100 manifests, 8 MiB) apply.
+ */
 export const DEFAULT_TABLE_PROPERTIES: Record<string, string> = {
   'write.format.default': 'parquet',
   'write.parquet.compression-codec': 'snappy',
+  'write.metadata.delete-after-commit.enabled': 'true',
+  'write.metadata.previous-versions-max': '20',
 };
 
 export function newTableMetadata(args: {
@@ -101,6 +108,29 @@ export function mainSnapshot(m: TableMetadata): Snapshot | undefined {
   const id = m.refs['main']?.['snapshot-id'] ?? m['current-snapshot-id'] ?? undefined;
   if (id === undefined || id === null || id === -1n) return undefined;
   return m.snapshots.find((s) => s['snapshot-id'] === id);
+}
+
+/** Walks `main` from its head through parent links; returns the first snapshot that matches. */
+export function findInAncestry(m: TableMetadata, match: (s: Snapshot) => boolean): Snapshot | undefined {
+  const byId = new Map(m.snapshots.map((s) => [s['snapshot-id'], s]));
+  let s = mainSnapshot(m);
+  const seen = new Set<bigint>();
+  while (s && !seen.has(s['snapshot-id'])) {
+    if (match(s)) return s;
+    seen.add(s['snapshot-id']);
+    const parentId = s['parent-snapshot-id'];
+    s = parentId === undefined || parentId === null ? undefined : byId.get(parentId);
+  }
+  return undefined;
+}
+
+/**
+ * The newest snapshot on `main` whose summary has `key` (e.g. this pipeline's offsets key).
+ * Snapshots by other writers (compaction, other pipelines) are skipped. Expired ancestors end
+ * the walk: the result is then undefined, as if the key were never committed.
+ */
+export function latestSnapshotWithSummaryKey(m: TableMetadata, key: string): Snapshot | undefined {
+  return findInAncestry(m, (s) => Object.prototype.hasOwnProperty.call(s.summary, key));
 }
 
 /** The next metadata file name: `<location>/metadata/<version+1, 5 digits>-<uuid>.metadata.json`. */

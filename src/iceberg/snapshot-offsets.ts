@@ -5,6 +5,8 @@
 // snapshots by other writers (compaction, another job) are skipped, not trusted.
 
 import { StreamError } from '../errors.js';
+import type { TableMetadata } from './metadata.js';
+import { latestSnapshotWithSummaryKey } from './metadata.js';
 
 export const EPOCH_KEY = 'streamberg.epoch';
 
@@ -43,4 +45,80 @@ export function decodeOffsets(topic: string, text: string): PartitionOffsets {
     out.set(Number(p), BigInt(o));
   }
   return out;
+}
+
+// Where the position survives maintenance: snapshot expiry (pyiceberg's, Spark's, S3 Tables'
+// managed one) removes snapshots, and with them their summaries, once another writer has
+// committed after the pipeline's last one. Table properties are carried into every metadata
+// version by every writer and no expiry touches them, so each commit also sets the property
+// `streamberg.<offsets key>` (e.g. `streamberg.kafka.offsets.<group-id>`) to
+// `{"epoch":N,"offsets":{"<topic>":{"<partition>":<next offset>}}}`, in the same atomic commit
+// as the data. The summary stays too: other tools read it, and tables written before the
+// property existed have nothing else.
+
+/** The table property that holds a writer's position, beside its summary key. */
+export function positionProperty(summaryKey: string): string {
+  return `streamberg.${summaryKey}`;
+}
+
+/**
+ * The table property an operator sets to restart a group from Kafka instead of a lost position:
+ * `streamberg.kafka.reset.<group-id>` = `earliest-offset` or `latest-offset`. The runtime removes
+ * it in the commit that records the new start position, so it acts once.
+ */
+export function resetProperty(groupId: string): string {
+  return `streamberg.kafka.reset.${groupId}`;
+}
+
+export const RESET_MODES = ['earliest-offset', 'latest-offset'] as const;
+export type ResetMode = (typeof RESET_MODES)[number];
+
+export function encodePosition(epoch: number, offsetsJson: string): string {
+  return `{"epoch":${epoch},"offsets":${offsetsJson}}`;
+}
+
+export interface CommittedPosition {
+  epoch: number;
+  /** `{"<topic>":{"<partition>":<offset>}}`, as `decodeOffsets` reads it. */
+  offsets: string;
+  from: 'table-property' | 'snapshot-summary';
+}
+
+function fromProperty(m: TableMetadata, summaryKey: string, epochKey: string): CommittedPosition | undefined {
+  const key = positionProperty(summaryKey);
+  const text = m.properties[key];
+  if (text === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new StreamError('METADATA_INVALID', `table ${m.location}: property ${key} is not JSON: ${text.slice(0, 100)}`, { cause: err, details: { property: key } });
+  }
+  const p = parsed as { epoch?: unknown; offsets?: unknown } | null;
+  if (!p || typeof p !== 'object' || !Number.isSafeInteger(p.epoch) || !p.offsets || typeof p.offsets !== 'object') {
+    throw new StreamError(
+      'METADATA_INVALID',
+      `table ${m.location}: property ${key} is ${text.slice(0, 100)}; expected {"epoch":<n>,"offsets":{"<topic>":{"<partition>":<offset>}}} (the ${epochKey} and offsets the pipeline committed last)`,
+      { details: { property: key } },
+    );
+  }
+  return { epoch: p.epoch as number, offsets: JSON.stringify(p.offsets), from: 'table-property' };
+}
+
+/**
+ * The position a writer committed last: the table property, or the newest snapshot on `main`
+ * carrying `summaryKey`, whichever has the higher epoch (a runtime from before the property
+ * may have committed after one that set it).
+ */
+export function committedPosition(m: TableMetadata, summaryKey: string, epochKey: string = EPOCH_KEY): CommittedPosition | undefined {
+  const property = fromProperty(m, summaryKey, epochKey);
+  const s = latestSnapshotWithSummaryKey(m, summaryKey);
+  const summary: CommittedPosition | undefined = s ? { epoch: Number(s.summary[epochKey] ?? 0), offsets: s.summary[summaryKey]!, from: 'snapshot-summary' } : undefined;
+  if (property && summary) return summary.epoch > property.epoch ? summary : property;
+  return property ?? summary;
+}
+
+/** Whether any snapshot the table still holds carries `summaryKey`, on `main` or not. */
+export function hasSummaryKeyAnywhere(m: TableMetadata, summaryKey: string): boolean {
+  return m.snapshots.some((s) => Object.prototype.hasOwnProperty.call(s.summary, summaryKey));
 }

@@ -36,6 +36,9 @@ export class RuntimeMetrics {
   readonly commits: Counter<'pipeline' | 'table'>;
   readonly committedBytes: Counter<'pipeline' | 'table'>;
   readonly commitDuration: Histogram<'pipeline' | 'table'>;
+  readonly tableManifests: Gauge<'pipeline' | 'table'>;
+  readonly tableDataFiles: Gauge<'pipeline' | 'table'>;
+  readonly tableSnapshots: Gauge<'pipeline' | 'table'>;
 
   constructor(readonly registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
     const r = [registry];
@@ -106,6 +109,10 @@ export class RuntimeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: r,
     });
+    // What a table costs its readers and each next commit: they must stay level over months.
+    this.tableManifests = new Gauge({ name: 'streamberg_table_manifests', help: 'Manifests in the current snapshot of the table, as last committed', labelNames: ['pipeline', 'table'], registers: r });
+    this.tableDataFiles = new Gauge({ name: 'streamberg_table_data_files', help: 'Data files in the current snapshot of the table, as last committed', labelNames: ['pipeline', 'table'], registers: r });
+    this.tableSnapshots = new Gauge({ name: 'streamberg_table_snapshots', help: 'Snapshots the table retains, as last committed', labelNames: ['pipeline', 'table'], registers: r });
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: registry, prefix: 'streamberg_' });
       // prom-client names these gauges `_total`, which the exposition-format lint (promtool check

@@ -22,13 +22,15 @@
 
 import { StreamError, toStreamError } from '../errors.js';
 import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
-import { commitAppend, latestSnapshotWithSummaryKey, type CommitOptions, type CommitRequirement } from '../iceberg/commit.js';
+import { commitAppend, type CommitOptions, type CommitRequirement, type CommitResult } from '../iceberg/commit.js';
 import type { DataFile } from '../iceberg/data-file-writer.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { killIfDue, shouldFail } from './faults.js';
 import type { Logger } from './log.js';
 import type { CheckpointAck } from './threads/sink-messages.js';
-import { EPOCH_KEY, decodeOffsets, encodeOffsets, offsetsKey, type PartitionOffsets } from '../iceberg/snapshot-offsets.js';
+import { EPOCH_KEY, encodeOffsets, encodePosition, offsetsKey, positionProperty, type PartitionOffsets } from '../iceberg/snapshot-offsets.js';
+import { recoverPosition } from '../iceberg/position-recovery.js';
+import type { ResetMode } from '../iceberg/snapshot-offsets.js';
 
 /**
  * Named points in the commit order where a fault can be injected: `after-files-written` (the
@@ -72,6 +74,8 @@ export interface Recovery {
   deadLetterFloor: PartitionOffsets;
   /** The epoch the first barrier will close. */
   firstEpoch: number;
+  /** An operator asked (a table property) to start this group from Kafka: the mode to start by. */
+  reset: ResetMode | undefined;
 }
 
 interface PendingAck {
@@ -93,8 +97,12 @@ export class CheckpointCoordinator {
   private lastEpoch = 0;
   /** Epoch of the newest snapshot of ours in the dead-letter table (its fence); null before any. */
   private deadLetterEpoch: number | null = null;
-  /** Whether the table holds a snapshot of this pipeline yet. */
+  /** Whether the table holds a position of this pipeline yet. */
   private hasSnapshot = false;
+  /** The reset property to remove in the commit of the new start position (see recover). */
+  private resetProperty: string | undefined;
+  /** The fence of the first commit: the recovered position's epoch, null when there was none. */
+  private recoveredEpoch: number | null = null;
   private nextEpoch = 1;
   private committedOffsets: PartitionOffsets = new Map();
   private readonly acks = new Map<number, PendingAck>();
@@ -133,23 +141,35 @@ export class CheckpointCoordinator {
   }
 
   /**
-   * Reads where this pipeline left off: the newest snapshot in `main`'s ancestry carrying this
-   * pipeline's offsets key, in each table. Snapshots by other writers (compaction, another
-   * pipeline) are skipped.
+   * Reads where this pipeline left off in each table: its position property, or the newest
+   * snapshot in `main`'s ancestry carrying its offsets key (position-recovery.ts). Snapshots by
+   * other writers (compaction, another pipeline) are skipped. A table that shows this group's
+   * history but holds no position for its topic fails the pipeline (POSITION_LOST), unless an
+   * operator set the group's reset property.
    */
   recover(table: LoadedTable, deadLetterTable: LoadedTable | undefined): Recovery {
     this.tableState = table;
     this.deadLetterState = deadLetterTable;
-    const last = latestSnapshotWithSummaryKey(table.metadata, this.key);
-    this.hasSnapshot = last !== undefined;
-    this.lastEpoch = last ? Number(last.summary[EPOCH_KEY] ?? 0) : 0;
+    const found = recoverPosition(table, this.d.topic, this.d.groupId);
+    this.hasSnapshot = found.position !== undefined && found.reset === undefined;
+    this.resetProperty = found.reset ? found.resetProperty : undefined;
+    this.lastEpoch = found.position?.epoch ?? 0;
+    this.recoveredEpoch = found.position?.epoch ?? null;
     this.nextEpoch = this.lastEpoch + 1;
-    const dlqLast = deadLetterTable ? latestSnapshotWithSummaryKey(deadLetterTable.metadata, this.key) : undefined;
-    this.deadLetterEpoch = dlqLast ? Number(dlqLast.summary[EPOCH_KEY] ?? 0) : null;
+    const dlq = deadLetterTable ? recoverPosition(deadLetterTable, this.d.topic, this.d.groupId, { lenient: true }) : undefined;
+    this.deadLetterEpoch = dlq?.position?.epoch ?? null;
+    if (found.reset) {
+      this.d.log.log('warn', `position reset by table property ${found.resetProperty}: starting by ${found.reset}`, {
+        table: `${table.ident.namespace}.${table.ident.name}`,
+        group: this.d.groupId,
+        previous: found.position?.offsets ?? null,
+      });
+    }
     return {
-      offsets: last ? decodeOffsets(this.d.topic, last.summary[this.key]!) : undefined,
-      deadLetterFloor: dlqLast ? decodeOffsets(this.d.topic, dlqLast.summary[this.key]!) : new Map(),
+      offsets: found.reset ? undefined : found.offsets,
+      deadLetterFloor: dlq?.offsets ?? new Map(),
       firstEpoch: this.nextEpoch,
+      reset: found.reset,
     };
   }
 
@@ -161,9 +181,16 @@ export class CheckpointCoordinator {
   async begin(start: PartitionOffsets): Promise<void> {
     this.committedOffsets = new Map(start);
     if (this.hasSnapshot) return;
-    const r = await commitAppend(this.d.catalog, this.table.ident, [], this.summary(0, start), { requirements: [this.fence(null)] });
+    // A reset keeps the epoch (the fence other runners check) and removes its property in the
+    // same commit, so it acts once.
+    const r = await commitAppend(this.d.catalog, this.table.ident, [], this.summary(this.lastEpoch, start), {
+      requirements: [this.fence(this.recoveredEpoch)],
+      setProperties: this.position(this.lastEpoch, start),
+      ...(this.resetProperty ? { removeProperties: [this.resetProperty] } : {}),
+    });
     this.tableState = r.table;
     this.hasSnapshot = true;
+    this.resetProperty = undefined;
   }
 
   /**
@@ -218,14 +245,20 @@ export class CheckpointCoordinator {
     return { [this.key]: encodeOffsets(this.d.topic, offsets), [EPOCH_KEY]: String(epoch) };
   }
 
+  /** The position as a table property, set with every commit: no snapshot expiry removes it. */
+  private position(epoch: number, offsets: PartitionOffsets): Record<string, string> {
+    return { [positionProperty(this.key)]: encodePosition(epoch, encodeOffsets(this.d.topic, offsets)) };
+  }
+
   /** The commit fence, as a requirement on the head a commit builds on. */
   private fence(epoch: number | null): CommitRequirement {
     return { type: 'assert-fence', ownerKey: this.key, epochKey: EPOCH_KEY, epoch, owner: this.d.pipelineId };
   }
 
-  private commitOptions(table: string, fenceEpoch: number | null): CommitOptions {
+  private commitOptions(table: string, fenceEpoch: number | null, epoch: number, offsets: PartitionOffsets): CommitOptions {
     return {
       requirements: [this.fence(fenceEpoch)],
+      setProperties: this.position(epoch, offsets),
       onRetry: (err, attempt) => {
         this.d.metrics.commitRetries.inc({ pipeline: this.d.pipelineId, table });
         this.d.log.log('info', 'commit conflict; retrying on the new table head', { table, attempt, code: err.code });
@@ -233,14 +266,21 @@ export class CheckpointCoordinator {
     };
   }
 
-  /** A snapshot landed in `table`: what the freshness and commit metrics say of it. */
-  private countCommit(table: string, files: readonly DataFile[], began: number): void {
-    const { metrics, pipelineId } = this.d;
-    const labels = { pipeline: pipelineId, table };
-    metrics.commitDuration.observe(labels, (performance.now() - began) / 1000);
-    metrics.commits.inc(labels);
-    metrics.committedBytes.inc(labels, files.reduce((n, f) => n + f.fileSizeInBytes, 0));
-    metrics.tableCommittedAt.set(labels, Date.now() / 1000);
+  /** A commit's duration, what it added, and what the table holds after it. */
+  private async timed(table: string, files: readonly DataFile[], commit: Promise<CommitResult>): Promise<CommitResult> {
+    const started = performance.now();
+    const r = await commit;
+    const labels = { pipeline: this.d.pipelineId, table };
+    const m = this.d.metrics;
+    m.commitDuration.observe(labels, (performance.now() - started) / 1000);
+    m.commits.inc(labels);
+    m.committedBytes.inc(labels, files.reduce((n, f) => n + f.fileSizeInBytes, 0));
+    m.tableCommittedAt.set(labels, Date.now() / 1000);
+    if (r.manifests !== undefined) m.tableManifests.set(labels, r.manifests);
+    const dataFiles = Number(r.snapshot.summary['total-data-files']);
+    if (Number.isSafeInteger(dataFiles)) m.tableDataFiles.set(labels, dataFiles);
+    m.tableSnapshots.set(labels, r.table.metadata.snapshots.length);
+    return r;
   }
 
   /** The commit order of one acknowledged epoch. */
@@ -256,22 +296,18 @@ export class CheckpointCoordinator {
       const dlq = this.deadLetterState;
       if (dlq && ack.deadLetterFiles.length > 0) {
         this.atStep('before-dead-letter-commit', ack.epoch);
-        const began = performance.now();
-        const r = await commitAppend(catalog, dlq.ident, ack.deadLetterFiles, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch));
+        const r = await this.timed(dlq.ident.name, ack.deadLetterFiles, commitAppend(catalog, dlq.ident, ack.deadLetterFiles, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch, ack.epoch, offsets)));
         this.deadLetterState = r.table;
         this.deadLetterEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: dlq.ident.name }, ack.deadLetters);
-        this.countCommit(dlq.ident.name, ack.deadLetterFiles, began);
       }
       // An epoch that moved no offset and wrote no file needs no snapshot.
       if (ack.files.length > 0 || moved) {
         this.atStep('before-table-commit', ack.epoch);
-        const began = performance.now();
-        const r = await commitAppend(catalog, table.ident, ack.files, summary, this.commitOptions(table.ident.name, this.lastEpoch));
+        const r = await this.timed(table.ident.name, ack.files, commitAppend(catalog, table.ident, ack.files, summary, this.commitOptions(table.ident.name, this.lastEpoch, ack.epoch, offsets)));
         this.tableState = r.table;
         this.lastEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: table.ident.name }, ack.rows);
-        this.countCommit(table.ident.name, ack.files, began);
       }
     } catch (err) {
       metrics.commitFailures.inc({ pipeline: pipelineId, table: table.ident.name });

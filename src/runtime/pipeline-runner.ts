@@ -166,12 +166,13 @@ export class PipelineRunner {
 
     this.checkOpen();
     const partitions = await this.source.partitions();
-    const initial = await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
+    const initial = recovery.reset ? await this.source.initialOffsets(recovery.reset) : await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
     this.checkOpen();
     const start = new Map<number, bigint>();
     for (const p of partitions) start.set(p, recovery.offsets?.get(p) ?? initial.get(p) ?? 0n);
     await this.coordinator.begin(start);
-    this.log.log('info', recovery.offsets ? 'resuming from the last committed checkpoint' : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`, {
+    const how = recovery.reset ? `position reset; starting by ${recovery.reset}` : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`;
+    this.log.log('info', recovery.offsets ? 'resuming from the last committed checkpoint' : how, {
       epoch: this.coordinator.lastCommittedEpoch,
       offsets: Object.fromEntries(start),
     });

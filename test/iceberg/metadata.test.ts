@@ -14,7 +14,13 @@ describe('JSON with 63-bit integers', () => {
     const { schema, lastColumnId } = buildSchema(fields({ id: 'BIGINT' }));
     const m = newTableMetadata({ location: 'file:///w/t/', schema, lastColumnId, spec: { 'spec-id': 0, fields: [] }, properties: { k: 'v' } });
     expect(m.location).toBe('file:///w/t');
-    expect(m.properties).toEqual({ 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'snappy', k: 'v' });
+    expect(m.properties).toEqual({
+      'write.format.default': 'parquet',
+      'write.parquet.compression-codec': 'snappy',
+      'write.metadata.delete-after-commit.enabled': 'true',
+      'write.metadata.previous-versions-max': '20',
+      k: 'v',
+    });
     const big = 8_000_000_000_000_000_123n;
     m.snapshots.push({ 'snapshot-id': big, 'sequence-number': 1, 'timestamp-ms': 1, 'manifest-list': 'x', summary: { operation: 'append', 'kafka.offsets.g': '{"t":{"0":5}}' } });
     m.snapshots.push({ 'snapshot-id': 7n, 'parent-snapshot-id': big, 'sequence-number': 2, 'timestamp-ms': 2, 'manifest-list': 'y', summary: { operation: 'replace' } });

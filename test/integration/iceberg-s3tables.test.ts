@@ -105,11 +105,13 @@ print(json.dumps({"rows": rows_of(tbl, "id"), "snapshots": len(t.metadata.snapsh
 
     // A writer that loses the race once: its first commit attempt finds the table moved on.
     let raced = false;
+    let lostList: string | undefined;
     const racing: Catalog = Object.create(catalog, {
       commit: {
         value: async (base: Parameters<Catalog['commit']>[0], next: Parameters<Catalog['commit']>[1]) => {
           if (!raced) {
             raced = true;
+            lostList = next.snapshots.at(-1)!['manifest-list'];
             const w = newDataFileWriter(base, catalog.io, arrowSchemaOf(schema));
             await w.write(batchOf(schema, rows(110, 10)));
             await commitAppend(catalog, ident, await w.close(), { writer: 'other' });
@@ -129,9 +131,73 @@ print(json.dumps({"rows": rows_of(tbl, "id"), "snapshots": len(t.metadata.snapsh
     expect(snapshot.summary['base-snapshots']).toBe('4');
     expect(snapshot.summary['total-records']).toBe('130');
 
+    // The attempt that lost the race wrote a manifest list that nothing references. S3 Tables
+    // storage refuses deletes (its own maintenance removes unreferenced files), so it stays.
+    expect(lostList).toBeDefined();
+
     const out = await pyRead();
     expect(out.rows.map((r) => r['id'])).toEqual(Array.from({ length: 130 }, (_, i) => i));
     expect(out.snapshots).toBe(5);
+  }, 120_000);
+
+  it('a commit whose answer is lost and whose SDK retry meets ConflictException landed: nothing is deleted, nothing is added twice', async () => {
+    const ident = { namespace: 'sales', name: 'orders' };
+    const before = await pyRead();
+    const table = await catalog.loadTable(ident);
+    // Inside the SDK's retry loop: the first UpdateTableMetadataLocation reaches moto and is
+    // applied, but its answer is lost (a timeout); the SDK retries it with the same, now stale,
+    // version token and moto answers ConflictException. (Table-bucket storage refuses deletes,
+    // so here the files would survive even a wrong delete; test/iceberg/commit-outcome.test.ts
+    // proves the same path with a file system that deletes.)
+    let sent = 0;
+    catalog.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'UpdateTableMetadataLocationCommand') return next(args);
+        sent++;
+        const out = await next(args);
+        if (sent === 1) throw Object.assign(new Error('answer lost'), { name: 'TimeoutError', $metadata: {} });
+        return out;
+      },
+      { step: 'deserialize', name: 'loseFirstCommitAnswer' },
+    );
+    try {
+      const w = newDataFileWriter(table, catalog.io, arrowSchemaOf(schema));
+      await w.write(batchOf(schema, rows(130, 10)));
+      const { table: committed, snapshot } = await commitAppend(catalog, ident, await w.close(), { writer: 'lost-answer' }, { initialBackoffMs: 1 });
+      expect(sent).toBe(2);
+      expect(committed.metadata.snapshots.filter((s) => s.summary['writer'] === 'lost-answer')).toHaveLength(1);
+      // The metadata file and manifest list the lost answer belonged to are the table's own now.
+      const now = await catalog.loadTable(ident);
+      expect(now.metadata['current-snapshot-id']).toBe(snapshot['snapshot-id']);
+      await expect(catalog.io.read(now.metadataLocation)).resolves.toBeDefined();
+      await expect(catalog.io.read(snapshot['manifest-list'])).resolves.toBeDefined();
+    } finally {
+      catalog.client.middlewareStack.remove('loseFirstCommitAnswer');
+    }
+    const out = await pyRead();
+    expect(out.snapshots).toBe(before.snapshots + 1);
+    expect(out.rows.map((r) => r['id'])).toEqual(Array.from({ length: 140 }, (_, i) => i));
+  }, 120_000);
+
+  it("carries a property set with an append in the same metadata file (a writer's position)", async () => {
+    const ident = { namespace: 'sales', name: 'orders' };
+    const position = '{"epoch":5,"offsets":{"t":{"0":140}}}';
+    const { table } = await commitAppend(catalog, ident, [], {}, { setProperties: { 'streamberg.kafka.offsets.g': position } });
+    expect((await catalog.loadTable(ident)).metadataLocation).toBe(table.metadataLocation);
+    const props = await runPython<Record<string, string>>(
+      `
+import boto3
+from pyiceberg.table import StaticTable
+s3t = boto3.client("s3tables", endpoint_url=ARGS["endpoint"], region_name="us-east-1")
+loc = s3t.get_table_metadata_location(tableBucketARN=ARGS["arn"], namespace="sales", name="orders")["metadataLocation"]
+t = StaticTable.from_metadata(loc, properties={"s3.endpoint": ARGS["endpoint"], "s3.access-key-id": "testing",
+    "s3.secret-access-key": "testing", "s3.region": "us-east-1"})
+print(json.dumps(dict(t.properties)))
+`,
+      { endpoint: moto.endpoint, arn: config.warehouse },
+      { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_SESSION_TOKEN: 'testing' },
+    );
+    expect(props['streamberg.kafka.offsets.g']).toBe(position);
   }, 120_000);
 
   it('orphan listing is refused by S3 Tables storage (the service removes unreferenced files itself) with a coded error', async () => {

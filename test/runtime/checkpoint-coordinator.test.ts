@@ -118,6 +118,34 @@ describe('CheckpointCoordinator', () => {
     expect(await committedIn(w, 'bids_table')).toEqual({ epoch: 1, offsets: { 0: 3n, 1: 5n } });
   });
 
+  it('measures each commit and what the table holds after it: manifests, data files, snapshots', async () => {
+    const h = harness(w);
+    h.coordinator.recover(table, undefined);
+    await h.coordinator.begin(new Map([[0, 0n]]));
+    const labels = { pipeline: TOPIC, table: 'bids_table' };
+    const commits = async (): Promise<number> => {
+      const m = await h.metrics.registry.getSingleMetric('streamberg_commit_duration_seconds')!.get();
+      return (m.values as Array<{ metricName?: string; labels: Record<string, unknown>; value: number }>).find((v) => v.metricName === 'streamberg_commit_duration_seconds_count' && v.labels['table'] === 'bids_table')?.value ?? 0;
+    };
+
+    const first = h.coordinator.trigger();
+    h.coordinator.acknowledge(ack(1, [[0, 2n]], { files: [await w.dataFile(h.coordinator.table, [1, 2])], rows: 2 }));
+    await first;
+    expect(await commits()).toBe(1);
+    expect(await metricValue(h.metrics, 'streamberg_table_manifests', labels)).toBe(1);
+    expect(await metricValue(h.metrics, 'streamberg_table_data_files', labels)).toBe(1);
+    expect(await metricValue(h.metrics, 'streamberg_table_snapshots', labels)).toBe(2);
+
+    // Offsets moved, no file written: one more snapshot, no more manifests or files.
+    const second = h.coordinator.trigger();
+    h.coordinator.acknowledge(ack(2, [[0, 3n]]));
+    await second;
+    expect(await commits()).toBe(2);
+    expect(await metricValue(h.metrics, 'streamberg_table_manifests', labels)).toBe(1);
+    expect(await metricValue(h.metrics, 'streamberg_table_data_files', labels)).toBe(1);
+    expect(await metricValue(h.metrics, 'streamberg_table_snapshots', labels)).toBe(3);
+  });
+
   it('fails a checkpoint whose ack does not come within the timeout, and drops the late ack', async () => {
     const h = harness(w, { ackTimeoutMs: 20 });
     h.coordinator.recover(table, undefined);
