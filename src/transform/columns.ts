@@ -4,12 +4,14 @@
 // transfer detaches the whole underlying ArrayBuffer.
 //
 // Values arrive as JS arrays in the transform layer's representation (see time.ts): strings,
-// booleans, numbers (integers, floats, decimals, days, µs), Uint8Array for bytes, arrays and
-// plain objects for nested types; null is null.
+// booleans, numbers (integers, floats, days, µs), bigints for DECIMAL (unscaled, at the column's
+// scale: see decimal.ts) and BIGINT beyond ±2^53, Uint8Array for bytes, arrays and plain objects
+// for nested types; null is null.
 
 import * as arrow from 'apache-arrow';
 import type { SqlType } from '../schema/sql-types.js';
 import { arrowTypeOf } from '../schema/type-mapping.js';
+import { decimalFromNumber } from './decimal.js';
 
 /** Rows to take, as indices into the value array; null takes rows 0..count-1. */
 export type Selection = Int32Array | null;
@@ -208,7 +210,8 @@ export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Sele
       for (let j = 0; j < count; j++) {
         const v = at(j);
         if (v === null || v === undefined) setNull(j);
-        else writeDecimal128(words, j * 4, typeof v === 'bigint' ? v * 10n ** BigInt(scale) : decimalUnscaled(v as number, scale));
+        // A double here is a transformer's value not yet made exact; it rounds as BigDecimal.valueOf.
+        else writeDecimal128(words, j * 4, typeof v === 'bigint' ? v : decimalFromNumber(v as number, scale));
       }
       return fixed(words);
     }
@@ -261,26 +264,6 @@ function buildUtf8(at: (j: number) => unknown, type: arrow.DataType, count: numb
   const b = new Utf8ColumnBuilder(count, written + 16);
   for (let j = 0; j < count; j++) b.append(valid !== null && valid[j] === 0 ? null : parts[j]!);
   return b.finish(type);
-}
-
-/**
- * Unscaled integer of a decimal held as a double, rounded HALF_UP (as Java's BigDecimal) on the
- * shortest decimal text of the double: 0.145 is 0.145 here, not the 0.14499… that `v * 100` sees.
- */
-export function decimalUnscaled(v: number, scale: number): bigint {
-  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(Math.abs(v).toString());
-  if (m === null) throw new RangeError(`${v} is not a finite decimal`);
-  const frac = m[2] ?? '';
-  const digits = BigInt(m[1]! + frac);
-  const shift = Number(m[3] ?? 0) - frac.length + scale;
-  let r: bigint;
-  if (shift >= 0) r = digits * 10n ** BigInt(shift);
-  else {
-    const div = 10n ** BigInt(-shift);
-    r = digits / div;
-    if ((digits % div) * 2n >= div) r += 1n;
-  }
-  return v < 0 ? -r : r;
 }
 
 type Leaf = (v: unknown) => unknown;

@@ -15,6 +15,7 @@ import { checkArrowOutput } from './output-check.js';
 import { buildSinkRows, finish, type CompileOptions, type TransformResult } from './result.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
 import { ExpressionError } from './sql/expression.js';
+import { decimalFromNumber, fitsPrecision, formatDecimal, parseDecimalText, pow10 } from './decimal.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
 import type { Row, TransformContext, Transformer } from './transformer.js';
 
@@ -35,9 +36,34 @@ function toRowValue(type: SqlType): ((v: unknown) => unknown) | null {
       return (v) => new Date(Math.floor((v as number) / 1000));
     case 'date':
       return (v) => formatDate(v as number);
+    case 'decimal': {
+      // Exact decimal text ('12345678901234567.89'): a number would round past 15 digits.
+      const scale = type.scale;
+      return (v) => formatDecimal(v as bigint, scale);
+    }
     default:
       return null;
   }
+}
+
+/**
+ * What `map` returned for a DECIMAL column → its unscaled bigint (decimal.ts): decimal text and
+ * bigint (a whole number) exactly, a number by its shortest text (BigDecimal.valueOf's reading).
+ * Extra fraction digits round HALF_UP; a value beyond the precision is the record's dead letter,
+ * naming the column and the value, rather than a NULL nobody asked for.
+ */
+function decimalFromRow(name: string, type: Extract<SqlType, { kind: 'decimal' }>, wrong: (v: unknown) => never): (v: unknown) => unknown {
+  const { precision, scale } = type;
+  return (v) => {
+    let u: bigint | null;
+    if (typeof v === 'string') u = parseDecimalText(v.trim(), scale);
+    else if (typeof v === 'bigint') u = v * pow10(scale);
+    else if (typeof v === 'number' && Number.isFinite(v)) u = decimalFromNumber(v, scale);
+    else u = null;
+    if (u === null) return wrong(v);
+    if (!fitsPrecision(u, precision)) throw new ExpressionError(`map() returned ${describe(v)} for column ${name}, which does not fit ${formatSqlType(type)}`);
+    return u;
+  };
 }
 
 /** What `map` returned for a column → the transform representation of the sink type. */
@@ -63,8 +89,9 @@ function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unkno
     }
     case 'float':
     case 'double':
-    case 'decimal':
       return (v) => (typeof v === 'number' ? (type.kind === 'float' ? Math.fround(v) : v) : wrong(v));
+    case 'decimal':
+      return decimalFromRow(name, type, wrong);
     case 'date':
       return (v) => {
         if (v instanceof Date) return Math.floor(v.getTime() / 86_400_000);

@@ -32,8 +32,10 @@ describe('assignConversion', () => {
     expect(assignConversion(T('TIMESTAMP(6)'), T('TIMESTAMP(3)'), utc)!(1_234_567)).toBe(1_234_000);
     expect(assignConversion(T('TIMESTAMP(3)'), T('TIMESTAMP(6)'), utc)).toBeNull();
     const dec = assignConversion(T('INT'), T('DECIMAL(3, 1)'), utc)!;
-    expect(dec(99)).toBe(99);
-    expect(() => dec(100)).toThrow('100 does not fit DECIMAL(3, 1)');
+    expect(dec(99)).toBe(990n);
+    expect(dec(100)).toBeNull(); // Flink's implicit cast: NULL beyond the precision
+    const notNull = assignConversion(T('INT'), T('DECIMAL(3, 1) NOT NULL'), utc, 'amt')!;
+    expect(() => notNull(100)).toThrow('column amt: 100 does not fit DECIMAL(3, 1) NOT NULL, and the column is NOT NULL');
   });
 });
 

@@ -7,8 +7,9 @@
 // Every writer schema is resolved against the reader schema derived from source_schema by Avro's
 // resolution rules (avsc's createResolver: fields matched by name or alias, an added field takes
 // its default, a removed one is skipped, int→long→float→double, string↔bytes, unions). Logical
-// types follow the writer: a timestamp written in microseconds stays microseconds whatever the
-// reader says.
+// types follow the writer at every depth (inside ROW, ARRAY and MAP too): a timestamp written in
+// microseconds stays microseconds and a decimal written at scale 4 is rescaled to its column's
+// scale, whatever the reader says.
 //
 // AWS Glue Schema Registry's framing (header byte 3, a compression byte, a 16-byte schema version
 // UUID) is refused per record with a dead letter that names it: reading it needs the Glue API.
@@ -23,7 +24,7 @@ import { formatSqlType } from '../../schema/sql-types.js';
 import type { AvroOptions } from '../../config/types.js';
 import { StreamError } from '../../errors.js';
 import { avroSchemaOf, avroTypeOf, resolverOf } from '../../schema/avro-schema.js';
-import { decimalUnscaled } from '../columns.js';
+import { fitsPrecision, formatDecimal, rescale } from '../decimal.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
@@ -63,9 +64,66 @@ function unscaledOf(bytes: Uint8Array): bigint {
   return bytes[0]! & 0x80 ? v - (1n << BigInt(bytes.length * 8)) : v;
 }
 
-/** One converter per SQL type; `written` is the writer's logical type at this place (top level only). */
-function converterOf(type: SqlType, written: { logicalType?: string; scale?: number } = {}): Converter {
-  const inner = nonNull(type, written);
+/** The writer's schema at one place, without a nullable union or a `{"type": {…}}` wrapper around it. */
+function unwrapWriter(schema: unknown): unknown {
+  if (Array.isArray(schema)) {
+    const branches = schema.filter((b) => b !== 'null' && !(typeof b === 'object' && b !== null && (b as { type?: unknown }).type === 'null'));
+    return branches.length === 1 ? unwrapWriter(branches[0]) : undefined;
+  }
+  if (typeof schema === 'object' && schema !== null && typeof (schema as { type?: unknown }).type === 'object') return unwrapWriter((schema as { type: unknown }).type);
+  return schema;
+}
+
+/** The writer's schema of an array's items or a map's values. */
+function writerPart(schema: unknown, key: 'items' | 'values'): unknown {
+  const w = unwrapWriter(schema);
+  return typeof w === 'object' && w !== null ? (w as Record<string, unknown>)[key] : undefined;
+}
+
+/** The writer's schema of a record field, by name or alias as the resolver matches it. */
+function writerField(schema: unknown, name: string): unknown {
+  const w = unwrapWriter(schema) as { type?: unknown; fields?: Array<{ name: string; type: unknown; aliases?: string[] }> } | undefined;
+  if (typeof w !== 'object' || w === null || w.type !== 'record' || !Array.isArray(w.fields)) return undefined;
+  return (w.fields.find((x) => x.name === name) ?? w.fields.find((x) => x.aliases?.includes(name)))?.type;
+}
+
+/**
+ * The writer schema with references to named types replaced by their definitions, so a logical
+ * type is found at any depth (a `fixed` decimal defined once and referenced again). A reference
+ * inside its own definition (a recursive record) stays a name.
+ */
+function inlineNames(schema: unknown): unknown {
+  const named = new Map<string, unknown>();
+  const walk = (s: unknown, ns: string | undefined, open: ReadonlySet<string>): unknown => {
+    if (typeof s === 'string') {
+      const def = named.get(s) ?? (ns !== undefined ? named.get(`${ns}.${s}`) : undefined);
+      return def === undefined || open.has(s) ? s : def;
+    }
+    if (Array.isArray(s)) return s.map((b) => walk(b, ns, open));
+    if (typeof s !== 'object' || s === null) return s;
+    const o = { ...(s as Record<string, unknown>) };
+    const name = typeof o.name === 'string' && ['record', 'fixed', 'enum'].includes(o.type as string) ? o.name : undefined;
+    const space = typeof o.namespace === 'string' ? o.namespace : name?.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ns;
+    const inner = new Set(open);
+    if (name !== undefined) {
+      const full = name.includes('.') || space === undefined ? name : `${space}.${name}`;
+      named.set(full, o);
+      named.set(name, o);
+      inner.add(name);
+      inner.add(full);
+    }
+    if (Array.isArray(o.fields)) o.fields = (o.fields as Array<Record<string, unknown>>).map((f) => ({ ...f, type: walk(f.type, space, inner) }));
+    if (o.items !== undefined) o.items = walk(o.items, space, inner);
+    if (o.values !== undefined) o.values = walk(o.values, space, inner);
+    if (typeof o.type === 'object') o.type = walk(o.type, space, inner);
+    return o;
+  };
+  return walk(schema, undefined, new Set());
+}
+
+/** One converter per SQL type; `writer` is the writer's schema at this place (undefined: none). */
+function converterOf(type: SqlType, writer?: unknown): Converter {
+  const inner = nonNull(type, logicalTypeOf(writer), writer);
   const nullable = type.nullable;
   return (v) => {
     if (v === null || v === undefined) {
@@ -76,7 +134,7 @@ function converterOf(type: SqlType, written: { logicalType?: string; scale?: num
   };
 }
 
-function nonNull(type: SqlType, written: { logicalType?: string; scale?: number }): Converter {
+function nonNull(type: SqlType, written: { logicalType?: string; scale?: number }, writer: unknown): Converter {
   const lt = written.logicalType;
   switch (type.kind) {
     case 'string':
@@ -92,20 +150,16 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
     case 'double':
       return (v) => num(v);
     case 'decimal': {
-      // Held as a double downstream (as the JSON path does): exact while the decimal's digits fit
-      // one, otherwise a dead letter rather than a rounded value.
-      const scale = written.scale ?? type.scale;
-      const limit = 10n ** BigInt(type.precision - type.scale);
+      // Unscaled at the WRITER's scale (the bytes mean nothing without it), brought to the column's
+      // scale HALF_UP as Flink's DecimalData.fromBigDecimal does; beyond the column's precision it
+      // is NULL, as there, or this record's dead letter when the column is NOT NULL.
+      const from = written.scale ?? type.scale;
       return (v) => {
         if (!(v instanceof Uint8Array)) throw new AvroValueError(`${typeof v} cannot be read as ${formatSqlType(type)}`);
-        const unscaled = unscaledOf(v);
-        const whole = unscaled / 10n ** BigInt(scale);
-        if ((whole < 0n ? -whole : whole) >= limit) throw new AvroValueError(`decimal with unscaled value ${unscaled} and scale ${scale} does not fit ${formatSqlType(type)}`);
-        const n = Number(unscaled) / 10 ** scale;
-        const target = scale <= type.scale ? unscaled * 10n ** BigInt(type.scale - scale) : null;
-        if (target === null) throw new AvroValueError(`decimal of scale ${scale} cannot be read exactly as ${formatSqlType(type)}`);
-        if (decimalUnscaled(n, type.scale) !== target) throw new AvroValueError(`decimal with unscaled value ${unscaled} and scale ${scale} has more digits than are held exactly here (15)`);
-        return n;
+        const unscaled = rescale(unscaledOf(v), from, type.scale);
+        if (fitsPrecision(unscaled, type.precision)) return unscaled;
+        if (type.nullable) return null;
+        throw new AvroValueError(`decimal ${formatDecimal(unscaledOf(v), from)} does not fit ${formatSqlType(type)}, and the field is NOT NULL`);
       };
     }
     case 'date':
@@ -131,11 +185,11 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
         return new Uint8Array(b);
       };
     case 'array': {
-      const element = converterOf(type.element);
+      const element = converterOf(type.element, writerPart(writer, 'items'));
       return (v) => (v as unknown[]).map(element);
     }
     case 'map': {
-      const value = converterOf(type.value);
+      const value = converterOf(type.value, writerPart(writer, 'values'));
       return (v) => {
         const out = new Map<unknown, unknown>();
         for (const [k, x] of Object.entries(v as Record<string, unknown>)) out.set(k, value(x));
@@ -143,7 +197,7 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
       };
     }
     case 'row': {
-      const fields = type.fields.map((f) => ({ name: f.name, conv: converterOf(f.type) }));
+      const fields = type.fields.map((f) => ({ name: f.name, conv: converterOf(f.type, writerField(writer, f.name)) }));
       return (v) => {
         const o = v as Record<string, unknown>;
         const out: Record<string, unknown> = {};
@@ -200,11 +254,10 @@ export function planFor(fields: readonly SourceField[], writerSchema: unknown): 
   const reader = avroTypeOf(readerSchema);
   const resolved = resolverOf(reader, writer);
   if (!resolved.ok) return `the writer schema does not resolve against source_schema: ${resolved.reason}`;
-  const wFields = ((typeof writerSchema === 'object' && writerSchema !== null ? (writerSchema as { fields?: unknown }).fields : undefined) ?? []) as Array<{ name: string; type: unknown; aliases?: string[] }>;
-  const convs = fields.map((f) => {
-    const wf = wFields.find((x) => x.name === f.name) ?? wFields.find((x) => x.aliases?.includes(f.name));
-    return converterOf(f.type, wf === undefined ? {} : logicalTypeOf(wf.type));
-  });
+  // The writer's logical types, at every depth, decide how values read (its decimal scale, its
+  // timestamp unit), whatever the reader schema derived from source_schema says.
+  const inlined = inlineNames(writerSchema);
+  const convs = fields.map((f) => converterOf(f.type, writerField(inlined, f.name)));
   return { reader, resolver: resolved.resolver, names: fields.map((f) => f.name), convs };
 }
 

@@ -12,6 +12,9 @@
 //   JSON.parse could not hold exactly (beyond ±2^53, or beyond a double) is a dead letter;
 // - a top-level BIGINT beyond ±2^53 is re-read exactly from the text; inside ARRAY, MAP or ROW
 //   such a number is a dead letter, because JSON.parse has already rounded it;
+// - a DECIMAL is read from the number's source text at every depth, never through a double (see
+//   value-convert.ts's decimalConverter); inside a container that holds a DECIMAL, any number
+//   with more than 15 significant digits reaches its converter as its source text;
 // - a number that fits no type names its leading digits in the dead letter, never "Infinity";
 // - a tombstone (null value) is counted and skipped, as Flink skips it.
 //
@@ -30,7 +33,7 @@ import { isUtf8 } from 'node:buffer';
 import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
-import { converterFor, exactInteger, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, type Converter } from './value-convert.js';
+import { converterFor, exactInteger, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseKeepingDigits, type Converter } from './value-convert.js';
 
 export interface SourceField {
   name: string;
@@ -160,6 +163,22 @@ function leadingText(raw: string): string {
   return raw.length <= 40 ? raw : `${raw.slice(0, 24)}… (${raw.length} characters)`;
 }
 
+/** Whether a type is, or holds somewhere inside it, a DECIMAL. */
+export function holdsDecimal(t: SqlType): boolean {
+  switch (t.kind) {
+    case 'decimal':
+      return true;
+    case 'array':
+      return holdsDecimal(t.element);
+    case 'map':
+      return holdsDecimal(t.key) || holdsDecimal(t.value);
+    case 'row':
+      return t.fields.some((f) => holdsDecimal(f.type));
+    default:
+      return false;
+  }
+}
+
 export interface JsonDecoder {
   decode(raw: RawBatch): DecodedBatch;
 }
@@ -204,25 +223,38 @@ function compileRowReader(fields: readonly SourceField[]): RowReader {
 
 export function createJsonDecoder(fields: readonly SourceField[], options: DecodeOptions): JsonDecoder {
   const names = fields.map((f) => f.name);
-  // The record being read, for top-level STRING fields that take a value's source text; the
-  // spans of all such fields are found in one pass, on the first one that needs it.
+  // The record being read, for top-level fields that take a value's source text: STRING (a
+  // number or container as written), DECIMAL (a number's digits, never JSON.parse's double) and
+  // containers that hold a DECIMAL. The spans of all such fields are found in one pass, on the
+  // first one that needs it.
   let current = '';
   let located = false;
-  const textFields = fields.filter((f) => f.type.kind === 'string').map((f) => f.name);
+  const textFields = fields.filter((f) => f.type.kind === 'string' || holdsDecimal(f.type)).map((f) => f.name);
   const spans = new Float64Array(2 * textFields.length);
+  const sourceOf = (k: number): string | null => {
+    if (!located) {
+      findMembers(current, textFields, spans);
+      located = true;
+    }
+    return spans[2 * k]! < 0 ? null : current.slice(spans[2 * k], spans[2 * k + 1]);
+  };
   const convs = fields.map((f) => {
-    if (f.type.kind !== 'string') return converterFor(f.type);
-    const nested = nonNullConverter(f.type);
     const k = textFields.indexOf(f.name);
+    if (k < 0) return converterFor(f.type);
+    const nested = nonNullConverter(f.type);
+    if (f.type.kind === 'decimal') return converterFor(f.type, (v) => (typeof v === 'number' ? nested(sourceOf(k) ?? v) : nested(v)));
+    if (f.type.kind !== 'string') {
+      // A container holding a DECIMAL: re-read from its text with long numbers kept as digits.
+      return converterFor(f.type, (v) => {
+        const raw = typeof v === 'object' && v !== null ? sourceOf(k) : null;
+        return nested(raw === null ? v : parseKeepingDigits(raw));
+      });
+    }
     return converterFor(f.type, (v) => {
       if (typeof v === 'string') return v;
       if (typeof v !== 'number' && (typeof v !== 'object' || v === null)) return nested(v);
-      if (!located) {
-        findMembers(current, textFields, spans);
-        located = true;
-      }
-      if (spans[2 * k]! < 0) return nested(v);
-      const raw = current.slice(spans[2 * k], spans[2 * k + 1]);
+      const raw = sourceOf(k);
+      if (raw === null) return nested(v);
       return typeof v === 'number' ? raw : compactJson(raw);
     });
   });

@@ -6,6 +6,7 @@
 import type { SqlType } from '../../schema/sql-types.js';
 import { formatSqlType } from '../../schema/sql-types.js';
 import { parseDateText, parseTimeText, parseTimestampText, truncateToPrecision } from '../time.js';
+import { fitsPrecision, parseDecimalText, significantDigits } from '../decimal.js';
 
 /** Why a JSON value cannot take its declared type; caught per record. */
 export class JsonTypeError extends Error {}
@@ -140,14 +141,8 @@ export function nonNullConverter(type: SqlType): Converter {
       return (v) => Math.fround(toFloat(type, v));
     case 'double':
       return (v) => toFloat(type, v);
-    case 'decimal': {
-      const limit = 10 ** (type.precision - type.scale);
-      return (v) => {
-        const n = toFloat(type, v);
-        if (!Number.isFinite(n) || Math.abs(n) >= limit) fail(type, v);
-        return n;
-      };
-    }
+    case 'decimal':
+      return decimalConverter(type);
     case 'date':
       return (v) => (typeof v === 'string' ? parseDateText(v) ?? fail(type, v) : fail(type, v));
     case 'time':
@@ -195,6 +190,44 @@ export function nonNullConverter(type: SqlType): Converter {
       };
     }
   }
+}
+
+/**
+ * DECIMAL(p, s) → its unscaled bigint at s (see decimal.ts), from text or a JSON number. A number
+ * reaches here as a double only where the decoder has no source text for it; the JSON decoder
+ * hands top-level decimal fields their source text (json-decoder.ts), so `12345678901234567.89`
+ * is read from its digits. Extra fraction digits round HALF_UP; a value beyond the precision is
+ * NULL, as Flink's JSON format makes it (DecimalData.fromBigDecimal), and a dead letter naming the
+ * value when the field is NOT NULL.
+ */
+function decimalConverter(type: Extract<SqlType, { kind: 'decimal' }>): Converter {
+  const { precision, scale } = type;
+  return (v) => {
+    let text: string;
+    if (typeof v === 'string') text = v.trim();
+    else if (typeof v === 'number' && Number.isFinite(v)) text = String(v);
+    else fail(type, v);
+    const unscaled = parseDecimalText(text, scale);
+    if (unscaled === null) fail(type, v);
+    if (fitsPrecision(unscaled, precision)) return unscaled;
+    if (type.nullable) return null;
+    throw new JsonTypeError(`${text.length > 40 ? `${text.slice(0, 24)}… (${text.length} characters)` : text} does not fit ${formatSqlType(type)} (at most ${precision - scale} digits before the point), and the field is NOT NULL`);
+  };
+}
+
+/**
+ * JSON.parse with every number that has more significant digits than a double keeps (15) left as
+ * its source text, so a DECIMAL nested in ARRAY, MAP or ROW is read exactly. The other converters
+ * read number text as they read a JSON string holding it. Node 22's reviver sees each value's
+ * source (the "JSON.parse source text access" proposal).
+ */
+export function parseKeepingDigits(text: string): unknown {
+  return JSON.parse(text, keepDigits);
+}
+
+function keepDigits(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  return significantDigits(context.source) > 15 ? context.source : value;
 }
 
 /** JSON text of a nested value; a value nested too deeply for JSON.stringify's recursion is refused. */

@@ -1,6 +1,7 @@
 // Date and time functions. TIMESTAMP_LTZ values are instants; where a function needs a wall
 // clock (formatting, EXTRACT) it reads it in the session time zone, as Flink does.
 
+import { coerced } from './decimal-ops.js';
 import { compileDatePattern, DatePatternError, type DatePattern } from './date-format.js';
 import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf } from '../time.js';
 import { constant, pos, type Compiled, type Scope } from './expression.js';
@@ -71,7 +72,8 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const precision = constantArg('TO_TIMESTAMP_LTZ', args[1]!, scope, node, 'the precision');
     if (precision !== 0 && precision !== 3) throw invalid(`TO_TIMESTAMP_LTZ: precision must be 0 (seconds) or 3 (milliseconds), found ${String(precision)}`, pos(scope, node));
     const scale = precision === 0 ? 1_000_000 : 1000;
-    return strict(withNullable(ltzType(3), args[0]!.type.nullable), [args[0]!], (n: number | bigint) => truncateToPrecision(Math.round(Number(n) * scale), 3));
+    // A DECIMAL (an unscaled bigint) takes part as its nearest double, as a DOUBLE would.
+    return strict(withNullable(ltzType(3), args[0]!.type.nullable), [coerced(args[0]!, simple('double'), false)], (n: number | bigint) => truncateToPrecision(Math.round(Number(n) * scale), 3));
   },
   TO_TIMESTAMP: (args, scope, node) => {
     arity('TO_TIMESTAMP', args, 1, 2, scope, node);
@@ -91,7 +93,7 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const fmt = datePattern('FROM_UNIXTIME', args[1], scope, node, DEFAULT_FORMAT);
     if (fmt === null) return constant(simple('string'), null);
     const zone = scope.frame.zone;
-    return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (sec: number | bigint) => fmt.format(zone.toWall(Math.trunc(Number(sec)) * 1_000_000)));
+    return strict(withNullable(simple('string'), args[0]!.type.nullable), [coerced(args[0]!, simple('double'), false)], (sec: number | bigint) => fmt.format(zone.toWall(Math.trunc(Number(sec)) * 1_000_000)));
   },
   UNIX_TIMESTAMP: (args, scope, node) => {
     arity('UNIX_TIMESTAMP', args, 0, 2, scope, node);
