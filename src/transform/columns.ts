@@ -268,11 +268,23 @@ function buildUtf8(at: (j: number) => unknown, type: arrow.DataType, count: numb
 
 type Leaf = (v: unknown) => unknown;
 
-/** Arrow's Int64 builder takes bigint only: converts BIGINT leaves of a nested value; null when none. */
+/**
+ * Arrow's Int64 builder takes bigint only, and its Decimal builder the four little-endian words:
+ * converts BIGINT and DECIMAL leaves of a nested value; null when there are none.
+ */
 function builderValue(t: SqlType): Leaf | null {
   switch (t.kind) {
     case 'bigint':
       return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number)));
+    case 'decimal': {
+      const scale = t.scale;
+      return (v) => {
+        if (v === null || v === undefined) return v;
+        const words = new Uint32Array(4);
+        writeDecimal128(words, 0, typeof v === 'bigint' ? v : decimalFromNumber(v as number, scale));
+        return words;
+      };
+    }
     case 'array': {
       const e = builderValue(t.element);
       return e === null ? null : (v) => (Array.isArray(v) ? v.map(e) : v);

@@ -8,7 +8,7 @@
 // too, so any place where two types meet (comparison, CASE, COALESCE, a sink column of another
 // type) must convert by the static types (see sql/decimal-ops.ts), never by looking at the value.
 
-export const MAX_DECIMAL_PRECISION = 38;
+import type { SqlType } from '../schema/sql-types.js';
 
 const POW10: bigint[] = [1n];
 for (let i = 1; i <= 80; i++) POW10.push(POW10[i - 1]! * 10n);
@@ -98,4 +98,20 @@ export function significantDigits(text: string): number {
   const m = DECIMAL_TEXT.exec(text);
   if (m === null) return Infinity;
   return (m[2]! + (m[3] ?? '')).replace(/^0+/, '').replace(/0+$/, '').length;
+}
+
+/** Whether a type is, or holds somewhere inside it, a DECIMAL. */
+export function holdsDecimal(t: SqlType): boolean {
+  switch (t.kind) {
+    case 'decimal':
+      return true;
+    case 'array':
+      return holdsDecimal(t.element);
+    case 'map':
+      return holdsDecimal(t.key) || holdsDecimal(t.value);
+    case 'row':
+      return t.fields.some((f) => holdsDecimal(f.type));
+    default:
+      return false;
+  }
 }

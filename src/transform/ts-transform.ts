@@ -15,7 +15,7 @@ import { checkArrowOutput } from './output-check.js';
 import { buildSinkRows, finish, type CompileOptions, type TransformResult } from './result.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
 import { ExpressionError } from './sql/expression.js';
-import { decimalFromNumber, fitsPrecision, formatDecimal, parseDecimalText, pow10 } from './decimal.js';
+import { decimalFromNumber, fitsPrecision, formatDecimal, holdsDecimal, parseDecimalText, pow10 } from './decimal.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
 import type { Row, TransformContext, Transformer } from './transformer.js';
 
@@ -41,8 +41,45 @@ function toRowValue(type: SqlType): ((v: unknown) => unknown) | null {
       const scale = type.scale;
       return (v) => formatDecimal(v as bigint, scale);
     }
+    case 'array':
+    case 'map':
+    case 'row':
+      // Only the DECIMAL leaves change; other nested leaves stay as they have always been given.
+      return holdsDecimal(type) ? nestedLeaves(type, (t) => (t.kind === 'decimal' ? toRowValue(t) : null)) : null;
     default:
       return null;
+  }
+}
+
+/**
+ * A nested value with `leaf` applied to its leaves that need it (DECIMALs, so a transformer sees
+ * the same decimal text at every depth); null leaves stay null.
+ */
+function nestedLeaves(type: SqlType, leaf: (t: SqlType) => ((v: unknown) => unknown) | null): (v: unknown) => unknown {
+  const at = (t: SqlType): ((v: unknown) => unknown) => {
+    const f = t.kind === 'array' || t.kind === 'map' || t.kind === 'row' ? (holdsDecimal(t) ? nestedLeaves(t, leaf) : null) : leaf(t);
+    return f === null ? (v) => v : (v) => (v === null || v === undefined ? v : f(v));
+  };
+  switch (type.kind) {
+    case 'array': {
+      const e = at(type.element);
+      return (v) => (Array.isArray(v) ? v.map(e) : v);
+    }
+    case 'map': {
+      const [k, x] = [at(type.key), at(type.value)];
+      return (v) => (v instanceof Map ? new Map([...v].map(([key, val]) => [k(key), x(val)])) : v);
+    }
+    case 'row': {
+      const fs = type.fields.map((f) => [f.name, at(f.type)] as const);
+      return (v) => {
+        if (typeof v !== 'object' || v === null) return v;
+        const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+        for (const [name, f] of fs) out[name] = f(out[name]);
+        return out;
+      };
+    }
+    default:
+      return at(type);
   }
 }
 
@@ -116,8 +153,11 @@ function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unkno
     case 'bytes':
     case 'fixed':
       return (v) => (v instanceof Uint8Array ? v : typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'utf8')) : wrong(v));
-    default:
-      return (v) => (typeof v === 'object' ? v : wrong(v));
+    default: {
+      // A DECIMAL inside is read as at the top level: text, a whole bigint, or a number.
+      const leaves = holdsDecimal(type) ? nestedLeaves(type, (t) => (t.kind === 'decimal' ? decimalFromRow(name, t, wrong) : null)) : null;
+      return (v) => (typeof v !== 'object' ? wrong(v) : leaves === null ? v : leaves(v));
+    }
   }
 }
 

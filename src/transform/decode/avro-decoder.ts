@@ -87,40 +87,6 @@ function writerField(schema: unknown, name: string): unknown {
   return (w.fields.find((x) => x.name === name) ?? w.fields.find((x) => x.aliases?.includes(name)))?.type;
 }
 
-/**
- * The writer schema with references to named types replaced by their definitions, so a logical
- * type is found at any depth (a `fixed` decimal defined once and referenced again). A reference
- * inside its own definition (a recursive record) stays a name.
- */
-function inlineNames(schema: unknown): unknown {
-  const named = new Map<string, unknown>();
-  const walk = (s: unknown, ns: string | undefined, open: ReadonlySet<string>): unknown => {
-    if (typeof s === 'string') {
-      const def = named.get(s) ?? (ns !== undefined ? named.get(`${ns}.${s}`) : undefined);
-      return def === undefined || open.has(s) ? s : def;
-    }
-    if (Array.isArray(s)) return s.map((b) => walk(b, ns, open));
-    if (typeof s !== 'object' || s === null) return s;
-    const o = { ...(s as Record<string, unknown>) };
-    const name = typeof o.name === 'string' && ['record', 'fixed', 'enum'].includes(o.type as string) ? o.name : undefined;
-    const space = typeof o.namespace === 'string' ? o.namespace : name?.includes('.') ? name.slice(0, name.lastIndexOf('.')) : ns;
-    const inner = new Set(open);
-    if (name !== undefined) {
-      const full = name.includes('.') || space === undefined ? name : `${space}.${name}`;
-      named.set(full, o);
-      named.set(name, o);
-      inner.add(name);
-      inner.add(full);
-    }
-    if (Array.isArray(o.fields)) o.fields = (o.fields as Array<Record<string, unknown>>).map((f) => ({ ...f, type: walk(f.type, space, inner) }));
-    if (o.items !== undefined) o.items = walk(o.items, space, inner);
-    if (o.values !== undefined) o.values = walk(o.values, space, inner);
-    if (typeof o.type === 'object') o.type = walk(o.type, space, inner);
-    return o;
-  };
-  return walk(schema, undefined, new Set());
-}
-
 /** One converter per SQL type; `writer` is the writer's schema at this place (undefined: none). */
 function converterOf(type: SqlType, writer?: unknown): Converter {
   const inner = nonNull(type, logicalTypeOf(writer), writer);
@@ -256,8 +222,7 @@ export function planFor(fields: readonly SourceField[], writerSchema: unknown): 
   if (!resolved.ok) return `the writer schema does not resolve against source_schema: ${resolved.reason}`;
   // The writer's logical types, at every depth, decide how values read (its decimal scale, its
   // timestamp unit), whatever the reader schema derived from source_schema says.
-  const inlined = inlineNames(writerSchema);
-  const convs = fields.map((f) => converterOf(f.type, writerField(inlined, f.name)));
+  const convs = fields.map((f) => converterOf(f.type, writerField(writerSchema, f.name)));
   return { reader, resolver: resolved.resolver, names: fields.map((f) => f.name), convs };
 }
 

@@ -33,6 +33,7 @@ import { isUtf8 } from 'node:buffer';
 import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
+import { holdsDecimal } from '../decimal.js';
 import { converterFor, exactInteger, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseKeepingDigits, type Converter } from './value-convert.js';
 
 export interface SourceField {
@@ -161,22 +162,6 @@ function compactJson(raw: string): string {
 /** `1234567890…` (1,000 digits): a long number shown by its leading digits and its length. */
 function leadingText(raw: string): string {
   return raw.length <= 40 ? raw : `${raw.slice(0, 24)}… (${raw.length} characters)`;
-}
-
-/** Whether a type is, or holds somewhere inside it, a DECIMAL. */
-export function holdsDecimal(t: SqlType): boolean {
-  switch (t.kind) {
-    case 'decimal':
-      return true;
-    case 'array':
-      return holdsDecimal(t.element);
-    case 'map':
-      return holdsDecimal(t.key) || holdsDecimal(t.value);
-    case 'row':
-      return t.fields.some((f) => holdsDecimal(f.type));
-    default:
-      return false;
-  }
 }
 
 export interface JsonDecoder {
