@@ -110,7 +110,7 @@ export function assignConversion(from: ExprType, to: SqlType, zone: SessionZone,
  */
 function decimalFit(from: ExprType, to: Extract<SqlType, { kind: 'decimal' }>, column: string): ((v: unknown) => unknown) | null {
   if (from.kind === 'decimal' && from.scale === to.scale && from.precision <= to.precision) return null;
-  const conv = numericCoercion(from, to, false)!;
+  const conv = numericCoercion(from, to, false) ?? ((v: unknown) => v);
   const text = from.kind === 'decimal' ? (v: unknown) => formatDecimal(v as bigint, from.scale) : (v: unknown) => String(v);
   return (v) => {
     const u = conv(v) as bigint | null;

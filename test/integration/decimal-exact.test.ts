@@ -3,10 +3,19 @@
 // Decimals and compared digit for digit. Before, `12345678901234567.89` (as a JSON number or as
 // text) landed as 12345678901234568.00 and `99999999999999999.99` as 100000000000000000.00.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SqlCatalog } from '../../src/iceberg/catalog-sql.js';
+import { commitAppend } from '../../src/iceberg/commit.js';
+import { newDataFileWriter, openTable } from '../../src/iceberg/table.js';
 import { createKafka } from '../../src/kafka/client.js';
+import { packRawBatch } from '../../src/kafka/raw-batch.js';
+import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
+import { compileSqlTransform } from '../../src/transform/batch-transform.js';
+import { sinkConfig, sqlCatalogConfig } from '../helpers/iceberg-fixtures.js';
+import { PY_SQL_CATALOG } from '../helpers/pyiceberg.js';
+import { pipeline } from '../transform/helpers.js';
 import { ensureTopic } from '../../src/kafka/topics.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { ensureKafka } from '../helpers/kafka.js';
@@ -130,4 +139,37 @@ print(json.dumps({"rows": sorted(rows, key=lambda r: r["name"]), "mismatches": m
       },
     ]);
   }, 300_000);
+});
+
+describe('DECIMAL nested in ROW, ARRAY and MAP, written to Parquet and read back by pyiceberg', () => {
+  it('keeps every digit at every depth', async () => {
+    const types = { r: 'ROW<amt DECIMAL(20, 2)>', a: 'ARRAY<DECIMAL(20, 2)>', m: 'MAP<STRING, DECIMAL(20, 2)>' };
+    const config = pipeline({ topic: 't', source: types, sink: types });
+    const raw = packRawBatch('t', 0, [{ offset: 0, timestamp: 0, value: '{"r": {"amt": 12345678901234567.89}, "a": [99999999999999999.99, "-0.005"], "m": {"k": 12345678901234567.89}}' }]);
+    const out = compileSqlTransform(config, 'SELECT r, a, m FROM kafka_t').run(raw, 0);
+    expect(out.deadLetters).toBeNull();
+
+    const { config: catalogConfig, dir } = sqlCatalogConfig('nested_decimals');
+    const catalog = new SqlCatalog(catalogConfig);
+    try {
+      const table = await openTable(catalog, catalogConfig.namespace, sinkConfig('amounts', config.sink.schema));
+      const writer = newDataFileWriter(table, catalog.io, arrowSchemaOf(config.sink.schema));
+      await writer.write(out.rows);
+      await commitAppend(catalog, table.ident, await writer.close(), {});
+      const back = await runPython<{ values: string[]; decimals: boolean }>(
+        PY_SQL_CATALOG +
+          `
+from decimal import Decimal
+row = catalog.load_table(ARGS["table"]).scan().to_arrow().to_pylist()[0]
+leaves = [row["r"]["amt"], *row["a"], *[v for _, v in row["m"]]]
+print(json.dumps({"values": [str(v) for v in leaves], "decimals": all(isinstance(v, Decimal) for v in leaves)}))
+`,
+        { catalog: catalogConfig, table: `${catalogConfig.namespace}.amounts` },
+      );
+      expect(back).toEqual({ values: ['12345678901234567.89', '99999999999999999.99', '-0.01', '12345678901234567.89'], decimals: true });
+    } finally {
+      await catalog.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

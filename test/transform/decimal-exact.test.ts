@@ -61,6 +61,18 @@ describe('DECIMAL(20, 2) through a pass-through SQL transform, exactly', () => {
     ]);
   });
 
+  it('a wider SQL result written into the column: NULL past its precision, or a dead letter naming column and value when NOT NULL', () => {
+    const out = compileSqlTransform(config, 'SELECT amt + amt AS amt, req + req AS req FROM kafka_t').run(raw([
+      '{"amt": 999999999999999999.99, "req": 1.25}',
+      '{"amt": 1, "req": 999999999999999999.99}',
+    ]), NOW);
+    expect(unscaled(out.rows, 'amt')).toEqual([null]);
+    expect(unscaled(out.rows, 'req')).toEqual([250n]);
+    expect(rowsOf(out.deadLetters!).map((d) => [d.source_offset, d.error_message])).toEqual([
+      [1n, 'column req: 1999999999999999999.98 does not fit DECIMAL(20, 2) NOT NULL, and the column is NOT NULL'],
+    ]);
+  });
+
   it('JSON decimals nested in ROW, ARRAY and MAP keep every digit, and are written nested', () => {
     const nested = pipeline({
       topic: 't',
