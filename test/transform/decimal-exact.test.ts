@@ -11,6 +11,7 @@ import { avroTypeOf } from '../../src/schema/avro-schema.js';
 import { decimalAt } from '../../src/iceberg/stats.js';
 import { createAvroDecoder } from '../../src/transform/decode/avro-decoder.js';
 import { createCsvDecoder } from '../../src/transform/decode/csv-decoder.js';
+import { createJsonDecoder } from '../../src/transform/decode/json-decoder.js';
 import { BaseTransformer, type Row } from '../../src/transform/transformer.js';
 import { fields, pipeline, rowsOf } from './helpers.js';
 
@@ -86,6 +87,17 @@ describe('DECIMAL(20, 2) through a pass-through SQL transform, exactly', () => {
     expect(nestedUnscaled(out.rows, 'r', [0])).toEqual([1234567890123456789n]);
     expect(nestedUnscaled(out.rows, 'a', [0])).toEqual([9999999999999999999n, 1234567890123456789n]);
     expect(nestedUnscaled(out.rows, 'm', [0, 1])).toEqual([1234567890123456789n]);
+  });
+
+  it('beside a nested DECIMAL, other long numbers read as they always have', () => {
+    const source = fields({ r: 'ROW<amt DECIMAL(20, 2), d DOUBLE, b BYTES, s STRING>' });
+    const decode = (json: string) => createJsonDecoder(source, { maxRecordBytes: 10_000 }).decode(raw([json]));
+    const ok = decode('{"r": {"amt": 12345678901234567.89, "d": 0.1000000000000000055511, "s": "x", "extra": {"n": 12345678901234567.89}}}');
+    expect(ok.deadLetters).toEqual([]);
+    expect(ok.columns[0]).toEqual([{ amt: 1234567890123456789n, d: 0.1, b: null, s: 'x' }]);
+    // A long number where BYTES are declared is still refused, not read as base64 text.
+    const bad = decode('{"r": {"amt": 1, "b": 12345678901234567890}}');
+    expect(bad.deadLetters.map((d) => d.message)).toEqual([expect.stringMatching(/^field r: .*cannot be read as BYTES/)]);
   });
 
   it('CSV text keeps every digit', () => {

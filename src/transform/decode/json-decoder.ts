@@ -13,8 +13,7 @@
 // - a top-level BIGINT beyond ±2^53 is re-read exactly from the text; inside ARRAY, MAP or ROW
 //   such a number is a dead letter, because JSON.parse has already rounded it;
 // - a DECIMAL is read from the number's source text at every depth, never through a double (see
-//   value-convert.ts's decimalConverter); inside a container that holds a DECIMAL, any number
-//   with more than 15 significant digits reaches its converter as its source text;
+//   value-convert.ts's decimalConverter and parseForType);
 // - a number that fits no type names its leading digits in the dead letter, never "Infinity";
 // - a tombstone (null value) is counted and skipped, as Flink skips it.
 //
@@ -34,7 +33,7 @@ import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
 import { holdsDecimal } from '../decimal.js';
-import { converterFor, exactInteger, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseKeepingDigits, type Converter } from './value-convert.js';
+import { converterFor, exactInteger, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseForType, type Converter } from './value-convert.js';
 
 export interface SourceField {
   name: string;
@@ -229,10 +228,11 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
     const nested = nonNullConverter(f.type);
     if (f.type.kind === 'decimal') return converterFor(f.type, (v) => (typeof v === 'number' ? nested(sourceOf(k) ?? v) : nested(v)));
     if (f.type.kind !== 'string') {
-      // A container holding a DECIMAL: re-read from its text with long numbers kept as digits.
-      return converterFor(f.type, (v) => {
+      // A container holding a DECIMAL: re-read from its text, its decimals' digits kept.
+      const type = f.type;
+      return converterFor(type, (v) => {
         const raw = typeof v === 'object' && v !== null ? sourceOf(k) : null;
-        return nested(raw === null ? v : parseKeepingDigits(raw));
+        return nested(raw === null ? v : parseForType(raw, type));
       });
     }
     return converterFor(f.type, (v) => {

@@ -215,19 +215,52 @@ function decimalConverter(type: Extract<SqlType, { kind: 'decimal' }>): Converte
   };
 }
 
-/**
- * JSON.parse with every number that has more significant digits than a double keeps (15) left as
- * its source text, so a DECIMAL nested in ARRAY, MAP or ROW is read exactly. The other converters
- * read number text as they read a JSON string holding it. Node 22's reviver sees each value's
- * source (the "JSON.parse source text access" proposal).
- */
-export function parseKeepingDigits(text: string): unknown {
-  return JSON.parse(text, keepDigits);
+/** A JSON number's source text where it has more significant digits than a double keeps. */
+class NumberText {
+  constructor(readonly text: string) {}
 }
 
 function keepDigits(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
   if (typeof value !== 'number' || context?.source === undefined) return value;
-  return significantDigits(context.source) > 15 ? context.source : value;
+  return significantDigits(context.source) > 15 ? new NumberText(context.source) : value;
+}
+
+/**
+ * A container's JSON text parsed for a type that holds a DECIMAL: a number of more than 15
+ * significant digits reaches a DECIMAL leaf as its source text, so it is read exactly; anywhere
+ * else it is the double JSON.parse gives, as it always was. Node 22's reviver sees each value's
+ * source text (the "JSON.parse source text access" proposal).
+ */
+export function parseForType(text: string, type: SqlType): unknown {
+  return settle(type, JSON.parse(text, keepDigits));
+}
+
+function settle(type: SqlType, v: unknown): unknown {
+  if (v instanceof NumberText) return type.kind === 'decimal' ? v.text : Number(v.text);
+  if (typeof v !== 'object' || v === null) return v;
+  switch (type.kind) {
+    case 'array':
+      return Array.isArray(v) ? v.map((x) => settle(type.element, x)) : plain(v);
+    case 'map':
+      if (Array.isArray(v)) return plain(v);
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, settle(type.value, x)]));
+    case 'row': {
+      if (Array.isArray(v)) return plain(v);
+      const o = plain(v) as Record<string, unknown>;
+      for (const f of type.fields) if (Object.hasOwn(v, f.name)) o[f.name] = settle(f.type, (v as Record<string, unknown>)[f.name]);
+      return o;
+    }
+    default:
+      return plain(v);
+  }
+}
+
+/** A parsed value with every NumberText back to the double JSON.parse would have made. */
+function plain(v: unknown): unknown {
+  if (v instanceof NumberText) return Number(v.text);
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
 }
 
 /** JSON text of a nested value; a value nested too deeply for JSON.stringify's recursion is refused. */
