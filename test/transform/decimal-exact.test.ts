@@ -142,6 +142,32 @@ describe('Avro decimals at every depth take the writer’s scale', () => {
   });
 });
 
+describe('Avro fixed decimals', () => {
+  it('a writer carrying decimals as fixed resolves against the derived bytes reader, at the top and nested', () => {
+    const money = { type: 'fixed', name: 'Money', size: 8, logicalType: 'decimal', precision: 18, scale: 4 };
+    const writer = {
+      type: 'record',
+      name: 'Payment',
+      fields: [
+        { name: 'amt', type: money },
+        { name: 'r', type: { type: 'record', name: 'Fee', fields: [{ name: 'fee', type: ['null', { type: 'fixed', name: 'Fee4', size: 4, logicalType: 'decimal', precision: 9, scale: 4 }] }] } },
+      ],
+    };
+    const fixed = (u: bigint, size: number) => {
+      const b = Buffer.alloc(size);
+      if (size === 8) b.writeBigInt64BE(u);
+      else b.writeInt32BE(Number(u));
+      return b;
+    };
+    const value = avroTypeOf(writer).toBuffer({ amt: fixed(-1234567890123456n, 8), r: { fee: fixed(5n, 4) } });
+    const source = fields({ amt: 'DECIMAL(18, 2)', r: 'ROW<fee DECIMAL(9, 2)>' });
+    const out = createAvroDecoder(source, { schema: writer }, { maxRecordBytes: 10_000 }).decode(raw([value]));
+    expect(out.deadLetters).toEqual([]);
+    // -123456789012.3456 → -123456789012.35; 0.0005 → 0.00 (HALF_UP: 0.0005 is below the half of 0.01).
+    expect(out.columns.map((c) => c[0])).toEqual([-12345678901235n, { fee: 0n }]);
+  });
+});
+
 describe('TypeScript row transformers see decimal text and may return text, a bigint or a number', () => {
   class Doubler extends BaseTransformer {
     seen: unknown[] = [];

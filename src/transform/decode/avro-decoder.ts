@@ -176,7 +176,10 @@ function nonNull(type: SqlType, written: { logicalType?: string; scale?: number 
 
 /**
  * Gives the reader schema the writer's record names at the same places: Avro matches records by
- * name, while the reader derived from source_schema can only invent names.
+ * name, while the reader derived from source_schema can only invent names. Where the writer
+ * carries a decimal as `fixed` and the derived reader as `bytes` (Flink's mapping), the reader
+ * takes the writer's fixed type: Avro has no fixed→bytes rule, and the decimal converter reads
+ * the unscaled bytes of either.
  */
 function adoptNames(reader: unknown, writer: unknown): void {
   const unwrap = (s: unknown): unknown => (Array.isArray(s) ? s.find((b) => b !== 'null') : s);
@@ -196,6 +199,12 @@ function adoptNames(reader: unknown, writer: unknown): void {
   } else if (r.type === 'array' && w.type === 'array') adoptNames(r.items, w.items);
   else if (r.type === 'map' && w.type === 'map') adoptNames(r.values, w.values);
   else if (r.type === 'fixed' && w.type === 'fixed' && typeof w.name === 'string') r.name = w.name;
+  else if (r.type === 'bytes' && r.logicalType === 'decimal' && w.type === 'fixed' && w.logicalType === 'decimal' && typeof w.name === 'string') {
+    r.type = 'fixed';
+    r.name = w.name;
+    r.size = w.size;
+    if (typeof w.namespace === 'string') r.namespace = w.namespace;
+  }
 }
 
 /** How one writer schema is read: the resolving reader, and a converter per source field. */
