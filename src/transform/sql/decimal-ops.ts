@@ -11,10 +11,9 @@
 import type { SqlType } from '../../schema/sql-types.js';
 import { decimalFromNumber, decimalToNumber, divideHalfUp, fitsPrecision, pow10, rescale } from '../decimal.js';
 import { ExpressionError, fold, type Compiled, type Eval, type Scope } from './expression.js';
-import type { AstNode } from './parse.js';
+import { invalid, type AstNode } from './parse.js';
 import { arity, constantArg, requireKind, strict, type Impl } from './function-kit.js';
 import { decimalType, isIntegral, typeName, withNullable, type ExprType } from './types.js';
-import { invalid } from './parse.js';
 
 type DecimalType = Extract<SqlType, { kind: 'decimal' }>;
 
