@@ -89,6 +89,13 @@ describe('DECIMAL(20, 2) through a pass-through SQL transform, exactly', () => {
     expect(nestedUnscaled(out.rows, 'm', [0, 1])).toEqual([1234567890123456789n]);
   });
 
+  it('CAST of a container holding a DECIMAL to STRING writes the exact digits', () => {
+    const cfg = pipeline({ topic: 't', source: { r: 'ROW<amt DECIMAL(20, 2), n INT>', a: 'ARRAY<DECIMAL(5, 1)>' }, sink: { s: 'STRING', t: 'STRING' } });
+    const out = compileSqlTransform(cfg, 'SELECT CAST(r AS STRING) AS s, CAST(a AS STRING) AS t FROM kafka_t').run(raw(['{"r": {"amt": 12345678901234567.89, "n": 1}, "a": [1.25, null]}']), NOW);
+    expect(out.deadLetters).toBeNull();
+    expect(rowsOf(out.rows)).toEqual([{ s: '{"amt":12345678901234567.89,"n":1}', t: '[1.3,null]' }]);
+  });
+
   it('beside a nested DECIMAL, other long numbers read as they always have', () => {
     const source = fields({ r: 'ROW<amt DECIMAL(20, 2), d DOUBLE, b BYTES, s STRING>' });
     const decode = (json: string) => createJsonDecoder(source, { maxRecordBytes: 10_000 }).decode(raw([json]));

@@ -6,7 +6,7 @@ import type { SqlType } from '../../schema/sql-types.js';
 import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText, parseTimeText, parseTimestampText, truncateToPrecision, type SessionZone } from '../time.js';
 import { ExpressionError, type Compiled, type Scope } from './expression.js';
 import { unsupported } from './parse.js';
-import { decimalFromNumber, decimalToNumber, fitsPrecision, formatDecimal, parseDecimalText, pow10, rescale } from '../decimal.js';
+import { decimalFromNumber, decimalToNumber, fitsPrecision, formatDecimal, holdsDecimal, parseDecimalText, pow10, rescale } from '../decimal.js';
 import { isNumeric, typeName, withNullable, type ExprType } from './types.js';
 
 /** Java's Double.toString, which Flink uses for DOUBLE → STRING. */
@@ -61,7 +61,32 @@ export function toStringOf(v: unknown, type: ExprType, zone: SessionZone): strin
     case 'fixed':
       return Buffer.from(v as Uint8Array).toString('utf8');
     default:
+      if (type.kind !== 'null' && holdsDecimal(type)) return JSON.stringify(withDecimalDigits(v, type));
       return JSON.stringify(v, (_k, x) => (x instanceof Map ? Object.fromEntries(x) : x));
+  }
+}
+
+const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * A nested value ready for JSON.stringify with its DECIMAL leaves as their exact digits (a
+ * bigint alone would throw, and a double would round): JSON.rawJSON puts the text in as a number.
+ */
+function withDecimalDigits(v: unknown, t: SqlType): unknown {
+  if (v === null || v === undefined) return v;
+  switch (t.kind) {
+    case 'decimal':
+      return rawJson(formatDecimal(v as bigint, t.scale));
+    case 'array':
+      return (v as unknown[]).map((x) => withDecimalDigits(x, t.element));
+    case 'map':
+      return Object.fromEntries([...(v as Map<unknown, unknown>)].map(([k, x]) => [String(k), withDecimalDigits(x, t.value)]));
+    case 'row': {
+      const o = v as Record<string, unknown>;
+      return Object.fromEntries(t.fields.map((f) => [f.name, withDecimalDigits(o[f.name], f.type)]));
+    }
+    default:
+      return v;
   }
 }
 
