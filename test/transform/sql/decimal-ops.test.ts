@@ -77,6 +77,9 @@ describe('DECIMAL arithmetic', () => {
 
   it('beside a DOUBLE the decimal is its nearest double', () => {
     expect(evalSql('`dec` + d', [{ dec: 150n, d: 0.25 }])).toEqual({ type: 'DOUBLE', values: [1.75] });
+    // Epoch seconds as a DECIMAL: its value, not its unscaled digits.
+    expect(one('TO_TIMESTAMP_LTZ(`dec`, 0)', { dec: 150n })).toBe(1_500_000);
+    expect(one('FROM_UNIXTIME(`dec`)', { dec: 8640000n })).toBe('1970-01-02 00:00:00');
   });
 });
 
