@@ -4,14 +4,16 @@
 // transfer detaches the whole underlying ArrayBuffer.
 //
 // Values arrive as JS arrays in the transform layer's representation (see time.ts): strings,
-// booleans, numbers (integers, floats, decimals, days, µs), Uint8Array for bytes, arrays and
-// plain objects for nested types; null is null.
+// booleans, numbers (integers, floats, days, µs), bigints for DECIMAL (unscaled, at the column's
+// scale: see decimal.ts) and BIGINT beyond ±2^53, Uint8Array for bytes, arrays and plain objects
+// for nested types; null is null.
 
 import * as arrow from 'apache-arrow';
 import { formatSqlType, type SqlType } from '../schema/sql-types.js';
 import { dateInRange, dateRangeReason, timestampInRange, timestampRangeReason } from '../schema/calendar.js';
 import { StreamError } from '../errors.js';
 import { arrowTypeOf } from '../schema/type-mapping.js';
+import { decimalFromNumber } from './decimal.js';
 
 /** Rows to take, as indices into the value array; null takes rows 0..count-1. */
 export type Selection = Int32Array | null;
@@ -225,7 +227,8 @@ export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Sele
       for (let j = 0; j < count; j++) {
         const v = at(j);
         if (v === null || v === undefined) setNull(j);
-        else writeDecimal128(words, j * 4, typeof v === 'bigint' ? v * 10n ** BigInt(scale) : decimalUnscaled(v as number, scale));
+        // A double here is a transformer's value not yet made exact; it rounds as BigDecimal.valueOf.
+        else writeDecimal128(words, j * 4, typeof v === 'bigint' ? v : decimalFromNumber(v as number, scale));
       }
       return fixed(words);
     }
@@ -284,33 +287,25 @@ function buildUtf8(at: (j: number) => unknown, type: arrow.DataType, count: numb
   return b.finish(type);
 }
 
-/**
- * Unscaled integer of a decimal held as a double, rounded HALF_UP (as Java's BigDecimal) on the
- * shortest decimal text of the double: 0.145 is 0.145 here, not the 0.14499… that `v * 100` sees.
- */
-export function decimalUnscaled(v: number, scale: number): bigint {
-  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(Math.abs(v).toString());
-  if (m === null) throw new RangeError(`${v} is not a finite decimal`);
-  const frac = m[2] ?? '';
-  const digits = BigInt(m[1]! + frac);
-  const shift = Number(m[3] ?? 0) - frac.length + scale;
-  let r: bigint;
-  if (shift >= 0) r = digits * 10n ** BigInt(shift);
-  else {
-    const div = 10n ** BigInt(-shift);
-    r = digits / div;
-    if ((digits % div) * 2n >= div) r += 1n;
-  }
-  return v < 0 ? -r : r;
-}
-
 type Leaf = (v: unknown) => unknown;
 
-/** Arrow's Int64 builder takes bigint only: converts BIGINT leaves of a nested value; null when none. */
+/**
+ * Arrow's Int64 builder takes bigint only, and its Decimal builder the four little-endian words:
+ * converts BIGINT and DECIMAL leaves of a nested value; null when there are none.
+ */
 function builderValue(t: SqlType): Leaf | null {
   switch (t.kind) {
     case 'bigint':
       return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number)));
+    case 'decimal': {
+      const scale = t.scale;
+      return (v) => {
+        if (v === null || v === undefined) return v;
+        const words = new Uint32Array(4);
+        writeDecimal128(words, 0, typeof v === 'bigint' ? v : decimalFromNumber(v as number, scale));
+        return words;
+      };
+    }
     case 'array': {
       const e = builderValue(t.element);
       return e === null ? null : (v) => (Array.isArray(v) ? v.map(e) : v);

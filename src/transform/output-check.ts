@@ -11,6 +11,8 @@ import { arrowTypeOf } from '../schema/type-mapping.js';
 import { ExpressionError } from './sql/expression.js';
 import { typeName, type ExprType } from './sql/types.js';
 import { truncateToPrecision, type SessionZone } from './time.js';
+import { fitsPrecision, formatDecimal } from './decimal.js';
+import { numericCoercion } from './sql/decimal-ops.js';
 
 export interface OutputColumn {
   name: string;
@@ -33,7 +35,7 @@ const WIDENS: Record<string, readonly string[]> = {
   decimal: ['float', 'double', 'decimal'],
 };
 
-const NESTED_LEAVES = new Set(['string', 'boolean', 'int', 'bigint', 'float', 'double']);
+const NESTED_LEAVES = new Set(['string', 'boolean', 'int', 'bigint', 'float', 'double', 'decimal']);
 
 /** Why a sink type cannot be written by the column builders, or null when it can. */
 export function unwritableReason(t: SqlType, top = true): string | null {
@@ -49,7 +51,7 @@ export function unwritableReason(t: SqlType, top = true): string | null {
       }
       return null;
     default:
-      return top || NESTED_LEAVES.has(t.kind) ? null : `${formatSqlType(t)} inside ARRAY, MAP or ROW is not supported (nested leaves may be STRING, BOOLEAN, INT, BIGINT, FLOAT or DOUBLE)`;
+      return top || NESTED_LEAVES.has(t.kind) ? null : `${formatSqlType(t)} inside ARRAY, MAP or ROW is not supported (nested leaves may be STRING, BOOLEAN, INT, BIGINT, FLOAT, DOUBLE or DECIMAL)`;
   }
 }
 
@@ -58,7 +60,7 @@ function sameShape(a: SqlType, b: SqlType): boolean {
 }
 
 /** The conversion writing a value of `from` into a column of `to`; undefined when there is none. */
-export function assignConversion(from: ExprType, to: SqlType, zone: SessionZone): ((v: unknown) => unknown) | null | undefined {
+export function assignConversion(from: ExprType, to: SqlType, zone: SessionZone, column = 'the column'): ((v: unknown) => unknown) | null | undefined {
   if (from.kind === 'null') return null;
   if (from.kind === to.kind) {
     switch (to.kind) {
@@ -69,7 +71,7 @@ export function assignConversion(from: ExprType, to: SqlType, zone: SessionZone)
         return (from as { precision: number }).precision <= p ? null : (v) => truncateToPrecision(v as number, p);
       }
       case 'decimal':
-        return decimalFit(to);
+        return decimalFit(from, to, column);
       case 'array':
       case 'map':
       case 'row':
@@ -81,7 +83,11 @@ export function assignConversion(from: ExprType, to: SqlType, zone: SessionZone)
     }
   }
   if (WIDENS[from.kind]?.includes(to.kind)) {
-    if (to.kind === 'decimal') return decimalFit(to);
+    if (to.kind === 'decimal') return decimalFit(from, to, column);
+    if (from.kind === 'decimal') {
+      const toNumber = numericCoercion(from, to, false)!;
+      return to.kind === 'float' ? (v) => Math.fround(toNumber(v) as number) : toNumber;
+    }
     return to.kind === 'float' ? (v) => Math.fround(v as number) : null;
   }
   // Writing an instant into a zone-less column takes the wall clock in the session time zone.
@@ -96,11 +102,21 @@ export function assignConversion(from: ExprType, to: SqlType, zone: SessionZone)
   return undefined;
 }
 
-function decimalFit(to: Extract<SqlType, { kind: 'decimal' }>): (v: unknown) => unknown {
-  const limit = 10 ** (to.precision - to.scale);
+/**
+ * A value written into a DECIMAL column: brought to the column's scale HALF_UP and checked against
+ * its precision, exactly (decimal-ops.ts). Beyond the precision it is NULL, as Flink's implicit
+ * cast on INSERT makes it; into a NOT NULL column that is the record's dead letter, naming the
+ * column and the value. Null when nothing can change (same scale, no more digits).
+ */
+function decimalFit(from: ExprType, to: Extract<SqlType, { kind: 'decimal' }>, column: string): ((v: unknown) => unknown) | null {
+  if (from.kind === 'decimal' && from.scale === to.scale && from.precision <= to.precision) return null;
+  const conv = numericCoercion(from, to, false) ?? ((v: unknown) => v);
+  const text = from.kind === 'decimal' ? (v: unknown) => formatDecimal(v as bigint, from.scale) : (v: unknown) => String(v);
   return (v) => {
-    if (Math.abs(v as number) >= limit) throw new ExpressionError(`${String(v)} does not fit ${formatSqlType(to)}`);
-    return v;
+    const u = conv(v) as bigint | null;
+    if (u !== null && fitsPrecision(u, to.precision)) return u;
+    if (to.nullable) return null;
+    throw new ExpressionError(`column ${column}: ${text(v)} does not fit ${formatSqlType(to)}, and the column is NOT NULL`);
   };
 }
 
@@ -133,7 +149,7 @@ export function checkOutput(table: string, outputs: readonly OutputColumn[], sin
       continue;
     }
     const from = outputs[k]!.type;
-    const convert = assignConversion(from, f.type, zone);
+    const convert = assignConversion(from, f.type, zone, f.name);
     if (convert === undefined) {
       problems.push(`column ${f.name}: a ${typeName(from)} value cannot be written into ${formatSqlType(f.type)}; CAST it`);
       continue;

@@ -8,11 +8,14 @@ import type { PipelineConfig } from '../config/types.js';
 
 /**
  * A row as `map` and `filter` see it: source-schema field names to values. STRING → string,
- * BOOLEAN → boolean, INT / BIGINT / FLOAT / DOUBLE / DECIMAL → number (a BIGINT beyond ±2^53 →
- * bigint), DATE → 'yyyy-MM-dd',
+ * BOOLEAN → boolean, INT / BIGINT / FLOAT / DOUBLE → number (a BIGINT beyond ±2^53 → bigint),
+ * DECIMAL(p, s) → its exact plain text with s fraction digits ('12345678901234567.89': a number
+ * would round past 15 digits), DATE → 'yyyy-MM-dd',
  * TIMESTAMP / TIMESTAMP_LTZ → Date (millisecond precision), BYTES → Uint8Array, null → null.
  * `map` returns sink-schema names to values of the same kinds (a timestamp may also be epoch
- * milliseconds or timestamp text); a column it leaves out is null.
+ * milliseconds or timestamp text; a DECIMAL decimal text, a bigint for a whole number, or a
+ * number read by its shortest text, rounded HALF_UP to the column's scale); a column it leaves
+ * out is null.
  */
 export type Row = Record<string, unknown>;
 

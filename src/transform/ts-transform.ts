@@ -14,6 +14,7 @@ import { checkArrowOutput } from './output-check.js';
 import { buildSinkRows, type BatchStep, type CompileOptions } from './result.js';
 import type { RawBatch } from '../kafka/raw-batch.js';
 import { ExpressionError } from './sql/expression.js';
+import { decimalFromNumber, fitsPrecision, formatDecimal, holdsDecimal, parseDecimalText, pow10 } from './decimal.js';
 import { SessionZone, formatDate, parseDateText, parseTimestampText, truncateToPrecision } from './time.js';
 import type { Row, TransformContext, Transformer } from './transformer.js';
 import { dateInRange, dateRangeReason, timestampInRange, timestampRangeReason, timestampWordsInRange } from '../schema/calendar.js';
@@ -33,9 +34,71 @@ function toRowValue(type: SqlType): ((v: unknown) => unknown) | null {
       return (v) => new Date(Math.floor((v as number) / 1000));
     case 'date':
       return (v) => formatDate(v as number);
+    case 'decimal': {
+      // Exact decimal text ('12345678901234567.89'): a number would round past 15 digits.
+      const scale = type.scale;
+      return (v) => formatDecimal(v as bigint, scale);
+    }
+    case 'array':
+    case 'map':
+    case 'row':
+      // Only the DECIMAL leaves change; other nested leaves stay as they have always been given.
+      return holdsDecimal(type) ? nestedLeaves(type, (t) => (t.kind === 'decimal' ? toRowValue(t) : null)) : null;
     default:
       return null;
   }
+}
+
+/**
+ * A nested value with `leaf` applied to its leaves that need it (DECIMALs, so a transformer sees
+ * the same decimal text at every depth); null leaves stay null.
+ */
+function nestedLeaves(type: SqlType, leaf: (t: SqlType) => ((v: unknown) => unknown) | null): (v: unknown) => unknown {
+  const at = (t: SqlType): ((v: unknown) => unknown) => {
+    const f = t.kind === 'array' || t.kind === 'map' || t.kind === 'row' ? (holdsDecimal(t) ? nestedLeaves(t, leaf) : null) : leaf(t);
+    return f === null ? (v) => v : (v) => (v === null || v === undefined ? v : f(v));
+  };
+  switch (type.kind) {
+    case 'array': {
+      const e = at(type.element);
+      return (v) => (Array.isArray(v) ? v.map(e) : v);
+    }
+    case 'map': {
+      const [k, x] = [at(type.key), at(type.value)];
+      return (v) => (v instanceof Map ? new Map([...v].map(([key, val]) => [k(key), x(val)])) : v);
+    }
+    case 'row': {
+      const fs = type.fields.map((f) => [f.name, at(f.type)] as const);
+      return (v) => {
+        if (typeof v !== 'object' || v === null) return v;
+        const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+        for (const [name, f] of fs) out[name] = f(out[name]);
+        return out;
+      };
+    }
+    default:
+      return at(type);
+  }
+}
+
+/**
+ * What `map` returned for a DECIMAL column → its unscaled bigint (decimal.ts): decimal text and
+ * bigint (a whole number) exactly, a number by its shortest text (BigDecimal.valueOf's reading).
+ * Extra fraction digits round HALF_UP; a value beyond the precision is the record's dead letter,
+ * naming the column and the value, rather than a NULL nobody asked for.
+ */
+function decimalFromRow(name: string, type: Extract<SqlType, { kind: 'decimal' }>, wrong: (v: unknown) => never): (v: unknown) => unknown {
+  const { precision, scale } = type;
+  return (v) => {
+    let u: bigint | null;
+    if (typeof v === 'string') u = parseDecimalText(v.trim(), scale);
+    else if (typeof v === 'bigint') u = v * pow10(scale);
+    else if (typeof v === 'number' && Number.isFinite(v)) u = decimalFromNumber(v, scale);
+    else u = null;
+    if (u === null) return wrong(v);
+    if (!fitsPrecision(u, precision)) throw new ExpressionError(`map() returned ${describe(v)} for column ${name}, which does not fit ${formatSqlType(type)}`);
+    return u;
+  };
 }
 
 /** What `map` returned for a column → the transform representation of the sink type. */
@@ -66,8 +129,9 @@ function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unkno
     }
     case 'float':
     case 'double':
-    case 'decimal':
       return (v) => (typeof v === 'number' ? (type.kind === 'float' ? Math.fround(v) : v) : wrong(v));
+    case 'decimal':
+      return decimalFromRow(name, type, wrong);
     case 'date':
       // A Date reaches year 275760 and an epoch number anything: both are held to Flink's years.
       return (v) => {
@@ -100,8 +164,11 @@ function fromRowValue(name: string, type: SqlType, zone: SessionZone): (v: unkno
     case 'bytes':
     case 'fixed':
       return (v) => (v instanceof Uint8Array ? v : typeof v === 'string' ? new Uint8Array(Buffer.from(v, 'utf8')) : wrong(v));
-    default:
-      return (v) => (typeof v === 'object' ? v : wrong(v));
+    default: {
+      // A DECIMAL inside is read as at the top level: text, a whole bigint, or a number.
+      const leaves = holdsDecimal(type) ? nestedLeaves(type, (t) => (t.kind === 'decimal' ? decimalFromRow(name, t, wrong) : null)) : null;
+      return (v) => (typeof v !== 'object' ? wrong(v) : leaves === null ? v : leaves(v));
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { parseSqlType } from '../../src/schema/sql-types.js';
-import { buildColumn, decimalUnscaled, Utf8ColumnBuilder } from '../../src/transform/columns.js';
+import { buildColumn, Utf8ColumnBuilder } from '../../src/transform/columns.js';
 
 const col = (values: unknown[], type: string, sel: Int32Array | null = null) =>
   arrow.makeVector(buildColumn(values, parseSqlType(type), sel, sel === null ? values.length : sel.length));
@@ -41,14 +41,14 @@ describe('column builders', () => {
     expect(t.isValid(1)).toBe(false);
   });
 
-  it('decimals as 128-bit unscaled integers, rounded half up on the decimal text', () => {
-    expect(decimalUnscaled(0.145, 2)).toBe(15n);
-    expect(decimalUnscaled(-12.5, 0)).toBe(-13n);
-    const v = col([12.34, -1.5, null], 'DECIMAL(10, 2)');
+  it('decimals as 128-bit unscaled integers: bigints as they are, a stray double by its decimal text', () => {
+    const v = col([1234n, -1.5, null, 99999999999999999999n], 'DECIMAL(20, 2)');
     const words = v.data[0]!.values as Uint32Array;
     expect([...words.subarray(0, 4)]).toEqual([1234, 0, 0, 0]);
     expect([...words.subarray(4, 8)]).toEqual([0xffffffff - 149, 0xffffffff, 0xffffffff, 0xffffffff]);
     expect(v.isValid(2)).toBe(false);
+    const big = words.subarray(12, 16);
+    expect(BigInt(big[0]!) + (BigInt(big[1]!) << 32n) + (BigInt(big[2]!) << 64n)).toBe(99999999999999999999n);
   });
 
   it('bytes and nested lists', () => {

@@ -8,8 +8,9 @@
 // resolution rules (avsc's createResolver: fields matched by name or alias, an added field takes
 // its default, a removed one is skipped, int→long→float→double, string↔bytes, unions). Logical
 // types follow the writer at every depth (fields, records in records, array items, map values):
-// a timestamp written in milliseconds stays milliseconds whatever the reader says. A DATE or
-// TIMESTAMP outside Flink's years 0000–9999, or a TIME outside one day, is the record's dead letter.
+// a timestamp written in milliseconds stays milliseconds, and a decimal written at scale 4 is
+// rescaled to its column's scale, whatever the reader says. A DATE or TIMESTAMP outside Flink's
+// years 0000–9999, or a TIME outside one day, is the record's dead letter.
 //
 // AWS Glue Schema Registry's framing (header byte 3, a compression byte, a 16-byte schema version
 // UUID) is refused per record with a dead letter that names it: reading it needs the Glue API.
@@ -24,7 +25,7 @@ import { formatSqlType } from '../../schema/sql-types.js';
 import type { AvroOptions } from '../../config/types.js';
 import { StreamError } from '../../errors.js';
 import { avroSchemaOf, avroTypeOf, resolverOf } from '../../schema/avro-schema.js';
-import { decimalUnscaled } from '../columns.js';
+import { fitsPrecision, formatDecimal, rescale } from '../decimal.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
@@ -92,20 +93,16 @@ function nonNull(type: SqlType, w: Written): Converter {
     case 'double':
       return (v) => num(v);
     case 'decimal': {
-      // Held as a double downstream (as the JSON path does): exact while the decimal's digits fit
-      // one, otherwise a dead letter rather than a rounded value.
-      const scale = written.scale ?? type.scale;
-      const limit = 10n ** BigInt(type.precision - type.scale);
+      // Unscaled at the WRITER's scale (the bytes mean nothing without it), brought to the column's
+      // scale HALF_UP as Flink's DecimalData.fromBigDecimal does; beyond the column's precision it
+      // is NULL, as there, or this record's dead letter when the column is NOT NULL.
+      const from = written.scale ?? type.scale;
       return (v) => {
         if (!(v instanceof Uint8Array)) throw new AvroValueError(`${typeof v} cannot be read as ${formatSqlType(type)}`);
-        const unscaled = unscaledOf(v);
-        const whole = unscaled / 10n ** BigInt(scale);
-        if ((whole < 0n ? -whole : whole) >= limit) throw new AvroValueError(`decimal with unscaled value ${unscaled} and scale ${scale} does not fit ${formatSqlType(type)}`);
-        const n = Number(unscaled) / 10 ** scale;
-        const target = scale <= type.scale ? unscaled * 10n ** BigInt(type.scale - scale) : null;
-        if (target === null) throw new AvroValueError(`decimal of scale ${scale} cannot be read exactly as ${formatSqlType(type)}`);
-        if (decimalUnscaled(n, type.scale) !== target) throw new AvroValueError(`decimal with unscaled value ${unscaled} and scale ${scale} has more digits than are held exactly here (15)`);
-        return n;
+        const unscaled = rescale(unscaledOf(v), from, type.scale);
+        if (fitsPrecision(unscaled, type.precision)) return unscaled;
+        if (type.nullable) return null;
+        throw new AvroValueError(`decimal ${formatDecimal(unscaledOf(v), from)} does not fit ${formatSqlType(type)}, and the field is NOT NULL`);
       };
     }
     case 'date':
@@ -174,6 +171,9 @@ function nonNull(type: SqlType, w: Written): Converter {
  * name, while the reader derived from source_schema can only invent names. A writer record used
  * at several places (defined once, then referred to by name) is named at the first and matched by
  * alias at the others, since a reader may define a name only once.
+ * Where the writer carries a decimal as `fixed` and the derived reader as `bytes` (Flink's
+ * mapping), the reader takes the writer's fixed type: Avro has no fixed→bytes rule, and the
+ * decimal converter reads the unscaled bytes of either.
  */
 function adoptNames(reader: unknown, writer: unknown, names = namedTypes(writer), adopted = new Set<object>()): void {
   const unwrap = (s: unknown): unknown => (Array.isArray(s) ? s.find((b) => b !== 'null') : s);
@@ -197,6 +197,12 @@ function adoptNames(reader: unknown, writer: unknown, names = namedTypes(writer)
   } else if (r.type === 'array' && w.type === 'array') adoptNames(r.items, w.items, names, adopted);
   else if (r.type === 'map' && w.type === 'map') adoptNames(r.values, w.values, names, adopted);
   else if (r.type === 'fixed' && w.type === 'fixed' && typeof w.name === 'string') r.name = w.name;
+  else if (r.type === 'bytes' && r.logicalType === 'decimal' && w.type === 'fixed' && w.logicalType === 'decimal' && typeof w.name === 'string') {
+    r.type = 'fixed';
+    r.name = w.name;
+    r.size = w.size;
+    if (typeof w.namespace === 'string') r.namespace = w.namespace;
+  }
 }
 
 /** How one writer schema is read: the resolving reader, and a converter per source field. */
@@ -221,6 +227,8 @@ export function planFor(fields: readonly SourceField[], writerSchema: unknown): 
   const reader = avroTypeOf(readerSchema);
   const resolved = resolverOf(reader, writer);
   if (!resolved.ok) return `the writer schema does not resolve against source_schema: ${resolved.reason}`;
+  // The writer's logical types, at every depth, decide how values read (its decimal scale, its
+  // timestamp unit), whatever the reader schema derived from source_schema says.
   const top = written(writerSchema, namedTypes(writerSchema));
   const convs = fields.map((f) => converterOf(f.type, writtenField(top, f.name)));
   return { reader, resolver: resolved.resolver, names: fields.map((f) => f.name), convs };

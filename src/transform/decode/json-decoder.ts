@@ -17,6 +17,8 @@
 //   bytes are checked to be UTF-8) in a declared field is a dead letter. Jackson accepts it and a
 //   Java string holds it, but UTF-8 cannot encode it: Java's encoder would write '?' in its place
 //   and Arrow's would write U+FFFD, either way a value the record never held;
+// - a DECIMAL is read from the number's source text at every depth, never through a double (see
+//   value-convert.ts's decimalConverter and parseForType);
 // - a number that fits no type names its leading digits in the dead letter, never "Infinity";
 // - a tombstone (null value) is counted and skipped, as Flink skips it.
 //
@@ -35,7 +37,8 @@ import { isUtf8 } from 'node:buffer';
 import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
-import { converterFor, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, type Converter } from './value-convert.js';
+import { holdsDecimal } from '../decimal.js';
+import { converterFor, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseForType, type Converter } from './value-convert.js';
 
 export interface SourceField {
   name: string;
@@ -249,25 +252,39 @@ function compileRowReader(fields: readonly SourceField[]): RowReader {
 
 export function createJsonDecoder(fields: readonly SourceField[], options: DecodeOptions): JsonDecoder {
   const names = fields.map((f) => f.name);
-  // The record being read, for top-level STRING fields that take a value's source text; the
-  // spans of all such fields are found in one pass, on the first one that needs it.
+  // The record being read, for top-level fields that take a value's source text: STRING (a
+  // number or container as written), DECIMAL (a number's digits, never JSON.parse's double) and
+  // containers that hold a DECIMAL. The spans of all such fields are found in one pass, on the
+  // first one that needs it.
   let current = '';
   let located = false;
-  const textFields = fields.filter((f) => f.type.kind === 'string').map((f) => f.name);
+  const textFields = fields.filter((f) => f.type.kind === 'string' || holdsDecimal(f.type)).map((f) => f.name);
   const spans = new Float64Array(2 * textFields.length);
+  const sourceOf = (k: number): string | null => {
+    if (!located) {
+      findMembers(current, textFields, spans);
+      located = true;
+    }
+    return spans[2 * k]! < 0 ? null : current.slice(spans[2 * k], spans[2 * k + 1]);
+  };
   const convs = fields.map((f) => {
-    if (f.type.kind !== 'string') return converterFor(f.type);
-    const nested = nonNullConverter(f.type);
     const k = textFields.indexOf(f.name);
+    if (k < 0) return converterFor(f.type);
+    const nested = nonNullConverter(f.type);
+    if (f.type.kind === 'decimal') return converterFor(f.type, (v) => (typeof v === 'number' ? nested(sourceOf(k) ?? v) : nested(v)));
+    if (f.type.kind !== 'string') {
+      // A container holding a DECIMAL: re-read from its text, its decimals' digits kept.
+      const type = f.type;
+      return converterFor(type, (v) => {
+        const raw = typeof v === 'object' && v !== null ? sourceOf(k) : null;
+        return nested(raw === null ? v : parseForType(raw, type));
+      });
+    }
     return converterFor(f.type, (v) => {
       if (typeof v === 'string') return v;
       if (typeof v !== 'number' && (typeof v !== 'object' || v === null)) return nested(v);
-      if (!located) {
-        findMembers(current, textFields, spans);
-        located = true;
-      }
-      if (spans[2 * k]! < 0) return nested(v);
-      const raw = current.slice(spans[2 * k], spans[2 * k + 1]);
+      const raw = sourceOf(k);
+      if (raw === null) return nested(v);
       return typeof v === 'number' ? raw : compactJson(raw);
     });
   });

@@ -6,6 +6,7 @@
 import type { SqlType } from '../../schema/sql-types.js';
 import { formatSqlType } from '../../schema/sql-types.js';
 import { parseDateText, parseTimeText, parseTimestampText, truncateToPrecision } from '../time.js';
+import { fitsPrecision, parseDecimalText, significantDigits } from '../decimal.js';
 
 /** Why a JSON value cannot take its declared type; caught per record. */
 export class JsonTypeError extends Error {}
@@ -125,14 +126,8 @@ export function nonNullConverter(type: SqlType): Converter {
       return (v) => Math.fround(toFloat(type, v));
     case 'double':
       return (v) => toFloat(type, v);
-    case 'decimal': {
-      const limit = 10 ** (type.precision - type.scale);
-      return (v) => {
-        const n = toFloat(type, v);
-        if (!Number.isFinite(n) || Math.abs(n) >= limit) fail(type, v);
-        return n;
-      };
-    }
+    case 'decimal':
+      return decimalConverter(type);
     case 'date':
       return (v) => (typeof v === 'string' ? parseDateText(v) ?? fail(type, v) : fail(type, v));
     case 'time':
@@ -180,6 +175,77 @@ export function nonNullConverter(type: SqlType): Converter {
       };
     }
   }
+}
+
+/**
+ * DECIMAL(p, s) → its unscaled bigint at s (see decimal.ts), from text or a JSON number. A number
+ * reaches here as a double only where the decoder has no source text for it; the JSON decoder
+ * hands top-level decimal fields their source text (json-decoder.ts), so `12345678901234567.89`
+ * is read from its digits. Extra fraction digits round HALF_UP; a value beyond the precision is
+ * NULL, as Flink's JSON format makes it (DecimalData.fromBigDecimal), and a dead letter naming the
+ * value when the field is NOT NULL.
+ */
+function decimalConverter(type: Extract<SqlType, { kind: 'decimal' }>): Converter {
+  const { precision, scale } = type;
+  return (v) => {
+    let text: string;
+    if (typeof v === 'string') text = v.trim();
+    else if (typeof v === 'number' && Number.isFinite(v)) text = String(v);
+    else fail(type, v);
+    const unscaled = parseDecimalText(text, scale);
+    if (unscaled === null) fail(type, v);
+    if (fitsPrecision(unscaled, precision)) return unscaled;
+    if (type.nullable) return null;
+    throw new JsonTypeError(`${text.length > 40 ? `${text.slice(0, 24)}… (${text.length} characters)` : text} does not fit ${formatSqlType(type)} (at most ${precision - scale} digits before the point), and the field is NOT NULL`);
+  };
+}
+
+/** A JSON number's source text where it has more significant digits than a double keeps. */
+class NumberText {
+  constructor(readonly text: string) {}
+}
+
+function keepDigits(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  return significantDigits(context.source) > 15 ? new NumberText(context.source) : value;
+}
+
+/**
+ * A container's JSON text parsed for a type that holds a DECIMAL: a number of more than 15
+ * significant digits reaches a DECIMAL leaf as its source text, so it is read exactly; anywhere
+ * else it is the double JSON.parse gives, as it always was. Node 22's reviver sees each value's
+ * source text (the "JSON.parse source text access" proposal).
+ */
+export function parseForType(text: string, type: SqlType): unknown {
+  return settle(type, JSON.parse(text, keepDigits));
+}
+
+function settle(type: SqlType, v: unknown): unknown {
+  if (v instanceof NumberText) return type.kind === 'decimal' ? v.text : Number(v.text);
+  if (typeof v !== 'object' || v === null) return v;
+  switch (type.kind) {
+    case 'array':
+      return Array.isArray(v) ? v.map((x) => settle(type.element, x)) : plain(v);
+    case 'map':
+      if (Array.isArray(v)) return plain(v);
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, settle(type.value, x)]));
+    case 'row': {
+      if (Array.isArray(v)) return plain(v);
+      const o = plain(v) as Record<string, unknown>;
+      for (const f of type.fields) if (Object.hasOwn(v, f.name)) o[f.name] = settle(f.type, (v as Record<string, unknown>)[f.name]);
+      return o;
+    }
+    default:
+      return plain(v);
+  }
+}
+
+/** A parsed value with every NumberText back to the double JSON.parse would have made. */
+function plain(v: unknown): unknown {
+  if (v instanceof NumberText) return Number(v.text);
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
 }
 
 /** JSON text of a nested value; a value nested too deeply for JSON.stringify's recursion is refused. */

@@ -7,7 +7,7 @@ import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText,
 import { ExpressionError, type Compiled, type Scope } from './expression.js';
 import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
 import { unsupported } from './parse.js';
-import { decimalUnscaled } from '../columns.js';
+import { decimalFromNumber, decimalToNumber, fitsPrecision, formatDecimal, holdsDecimal, parseDecimalText, pow10, rescale } from '../decimal.js';
 import { isNumeric, typeName, withNullable, type ExprType } from './types.js';
 
 /** Java's Double.toString, which Flink uses for DOUBLE → STRING. */
@@ -49,7 +49,7 @@ export function toStringOf(v: unknown, type: ExprType, zone: SessionZone): strin
     case 'float':
       return javaFloatString(v as number);
     case 'decimal':
-      return (v as number).toFixed(type.scale);
+      return formatDecimal(v as bigint, type.scale);
     case 'date':
       return formatDate(v as number);
     case 'time':
@@ -62,7 +62,32 @@ export function toStringOf(v: unknown, type: ExprType, zone: SessionZone): strin
     case 'fixed':
       return Buffer.from(v as Uint8Array).toString('utf8');
     default:
+      if (type.kind !== 'null' && holdsDecimal(type)) return JSON.stringify(withDecimalDigits(v, type));
       return JSON.stringify(v, (_k, x) => (x instanceof Map ? Object.fromEntries(x) : x));
+  }
+}
+
+const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * A nested value ready for JSON.stringify with its DECIMAL leaves as their exact digits (a
+ * bigint alone would throw, and a double would round): JSON.rawJSON puts the text in as a number.
+ */
+function withDecimalDigits(v: unknown, t: SqlType): unknown {
+  if (v === null || v === undefined) return v;
+  switch (t.kind) {
+    case 'decimal':
+      return rawJson(formatDecimal(v as bigint, t.scale));
+    case 'array':
+      return (v as unknown[]).map((x) => withDecimalDigits(x, t.element));
+    case 'map':
+      return Object.fromEntries([...(v as Map<unknown, unknown>)].map(([k, x]) => [String(k), withDecimalDigits(x, t.value)]));
+    case 'row': {
+      const o = v as Record<string, unknown>;
+      return Object.fromEntries(t.fields.map((f) => [f.name, withDecimalDigits(o[f.name], f.type)]));
+    }
+    default:
+      return v;
   }
 }
 
@@ -110,6 +135,16 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
     case 'bigint': {
       const [min, max] = intRange(to);
       const check = (n: number, v: unknown) => (Number.isFinite(n) && n >= min && n <= max ? n : bad(v, to));
+      if (from.kind === 'decimal') {
+        // The integer part, truncated toward zero as BigDecimal.longValue; exact, not through a double.
+        const div = pow10(from.scale);
+        const [lo, hi] = to.kind === 'int' ? [-2147483648n, 2147483647n] : [-(2n ** 63n), 2n ** 63n - 1n];
+        return (v) => {
+          const q = (v as bigint) / div;
+          if (q < lo || q > hi) bad(formatDecimal(v as bigint, from.scale), to);
+          return q >= -9007199254740991n && q <= 9007199254740991n ? Number(q) : q;
+        };
+      }
       if (isNumeric(from)) return (v) => check(Math.trunc(Number(v)), v);
       if (f === 'boolean') return (v) => (v ? 1 : 0);
       // Flink's BinaryStringDataUtil.toLong: surrounding blanks are ignored, a fraction is truncated.
@@ -123,6 +158,10 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
     case 'float':
     case 'double': {
       const round = to.kind === 'float' ? Math.fround : (x: number) => x;
+      if (from.kind === 'decimal') {
+        const scale = from.scale;
+        return (v) => round(decimalToNumber(v as bigint, scale));
+      }
       if (isNumeric(from)) return (v) => round(Number(v));
       if (f === 'boolean') return (v) => (v ? 1 : 0);
       if (f === 'string')
@@ -133,20 +172,21 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
       return null;
     }
     case 'decimal': {
-      const limit = 10 ** (to.precision - to.scale);
-      const scale = 10 ** to.scale;
-      // Flink yields NULL when a value does not fit the target precision.
-      const fit = (n: number) => {
-        if (!Number.isFinite(n)) return null;
-        const r = Number(decimalUnscaled(n, to.scale)) / scale;
-        return Math.abs(r) < limit ? r : null;
-      };
-      if (isNumeric(from)) return (v) => fit(Number(v));
-      if (f === 'boolean') return (v) => fit(v ? 1 : 0);
+      // Exact: the unscaled bigint at the target's scale (decimal.ts), HALF_UP where digits go, as
+      // Flink's DecimalData.fromBigDecimal; a value beyond the precision is NULL there and here.
+      const { precision, scale } = to;
+      const fit = (u: bigint) => (fitsPrecision(u, precision) ? u : null);
+      if (from.kind === 'decimal') {
+        const s1 = from.scale;
+        return (v) => fit(rescale(v as bigint, s1, scale));
+      }
+      if (f === 'int' || f === 'bigint') return (v) => fit(BigInt(v as number | bigint) * pow10(scale));
+      if (f === 'float' || f === 'double') return (v) => (Number.isFinite(v) ? fit(decimalFromNumber(v as number, scale)) : null);
+      if (f === 'boolean') return (v) => fit(v ? pow10(scale) : 0n);
       if (f === 'string')
         return (v) => {
-          const t = (v as string).trim();
-          return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? fit(Number(t)) : bad(v, to);
+          const u = parseDecimalText((v as string).trim(), scale);
+          return u === null ? bad(v, to) : fit(u);
         };
       return null;
     }

@@ -10,6 +10,7 @@ import type { SqlType } from '../../schema/sql-types.js';
 import { parseSqlType } from '../../schema/sql-types.js';
 import { parseDateText, parseTimestampText } from '../time.js';
 import { castTo } from './cast.js';
+import { parseDecimalText } from '../decimal.js';
 import { compileFunction } from './functions.js';
 import { constant, fold, pos, type Compiled, type Scope } from './expression.js';
 import { binary, caseWhen, not, unary } from './operators.js';
@@ -32,7 +33,7 @@ export function compileExpr(node: AstNode, scope: Scope): Compiled {
       return columnRef(node, scope);
     case 'number':
     case 'bigint':
-      return numberLiteral(node.value, node.type === 'bigint');
+      return numberLiteral(node.value);
     case 'single_quote_string':
     case 'double_quote_string':
     case 'string':
@@ -109,17 +110,25 @@ function columnRef(node: AstNode, scope: Scope): Compiled {
   return { type: scope.fields[index]!.type, eval: (i) => frame.cols[index]![i], constant: false, column: index };
 }
 
-function numberLiteral(value: unknown, exponent: boolean): Compiled {
+/**
+ * A numeric literal by its text, as Flink types it: with an exponent DOUBLE; with a point
+ * DECIMAL(digits, fraction digits), held exactly (the parser hands long literals over as text);
+ * an integer INT, BIGINT, or beyond BIGINT DECIMAL(digits, 0).
+ */
+function numberLiteral(value: unknown): Compiled {
   const text = String(value);
-  const n = Number(text);
-  if (exponent || /e/i.test(text)) return constant(simple('double', false), n);
+  if (/e/i.test(text)) return constant(simple('double', false), Number(text));
   const frac = /\.(\d*)/.exec(text)?.[1];
+  const digits = text.replace(/[-+.]/g, '').replace(/^0+(?=\d)/, '').length;
   if (frac !== undefined) {
-    const digits = text.replace(/[-+.]/g, '').replace(/^0+(?=\d)/, '').length;
-    return constant(decimalType(Math.max(digits, frac.length, 1), frac.length, false), n);
+    const type = decimalType(Math.max(digits, frac.length, 1), frac.length, false);
+    return constant(type, parseDecimalText(text, frac.length));
   }
-  if (Number.isInteger(n) && n >= -2147483648 && n <= 2147483647) return constant(simple('int', false), n);
-  return constant(simple('bigint', false), n);
+  const n = BigInt(text);
+  if (n >= -2147483648n && n <= 2147483647n) return constant(simple('int', false), Number(n));
+  if (n >= -(2n ** 63n) && n < 2n ** 63n) return constant(simple('bigint', false), n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n);
+  if (digits > 38) throw invalid(`the literal ${text} has more than 38 digits`);
+  return constant(decimalType(digits, 0, false), n);
 }
 
 /** Cast target as the grammar gives it → SqlType. */

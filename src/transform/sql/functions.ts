@@ -9,6 +9,7 @@ import { commonType, simple, typeName, withNullable } from './types.js';
 import { compileJsonPath } from './json-path.js';
 import { arity, constantArg, INTEGER, nullableOf, requireKind, strict, STRING, type Impl } from './function-kit.js';
 import { TIME_FUNCTIONS } from './time-functions.js';
+import { coerced, DECIMAL_FUNCTIONS } from './decimal-ops.js';
 
 function hasSurrogates(s: string): boolean {
   return /[\uD800-\uDFFF]/.test(s);
@@ -210,7 +211,8 @@ const FUNCTIONS: Record<string, Impl> = {
     arity('COALESCE', args, 1, Infinity, scope, node);
     const type = commonType(args.map((a) => a.type));
     if (type === null) throw invalid(`COALESCE arguments have incompatible types ${args.map((a) => typeName(a.type)).join(', ')}`, pos(scope, node));
-    const evs = args.map((a) => a.eval);
+    // Every argument at the common type first: a DECIMAL's bigint means nothing at another scale.
+    const evs = args.map((a) => coerced(a, type, true).eval);
     const t = withNullable(type, args.every((a) => a.type.nullable));
     return fold({ type: t, constant: args.every((a) => a.constant), eval: (i) => {
       for (const e of evs) {
@@ -222,13 +224,16 @@ const FUNCTIONS: Record<string, Impl> = {
   },
   NULLIF: (args, scope, node) => {
     arity('NULLIF', args, 2, 2, scope, node);
-    if (commonType([args[0]!.type, args[1]!.type]) === null) throw invalid(`NULLIF cannot compare ${typeName(args[0]!.type)} with ${typeName(args[1]!.type)}`, pos(scope, node));
+    const common = commonType([args[0]!.type, args[1]!.type]);
+    if (common === null) throw invalid(`NULLIF cannot compare ${typeName(args[0]!.type)} with ${typeName(args[1]!.type)}`, pos(scope, node));
     const [a, b] = [args[0]!.eval, args[1]!.eval];
+    // Compared at the common type (a DECIMAL at one scale), returned as the first argument is.
+    const [ca, cb] = [coerced(args[0]!, common, false).eval, coerced(args[1]!, common, false).eval];
     return fold({ type: withNullable(args[0]!.type, true), constant: args.every((x) => x.constant), eval: (i) => {
       const x = a(i);
       if (x === null) return null;
       const y = b(i);
-      return y !== null && x === y ? null : x;
+      return y !== null && ca(i) === cb(i) ? null : x;
     } });
   },
   IF: (args, scope, node) => {
@@ -236,10 +241,11 @@ const FUNCTIONS: Record<string, Impl> = {
     requireBoolean(args[0]!, scope, 'the IF condition');
     const type = commonType([args[1]!.type, args[2]!.type]);
     if (type === null) throw invalid(`IF branches have incompatible types ${typeName(args[1]!.type)}, ${typeName(args[2]!.type)}`, pos(scope, node));
-    const [c, a, b] = args.map((x) => x.eval) as [Eval, Eval, Eval];
+    const [c, a, b] = [args[0]!.eval, coerced(args[1]!, type, true).eval, coerced(args[2]!, type, true).eval] as [Eval, Eval, Eval];
     return fold({ type, constant: args.every((x) => x.constant), eval: (i) => (c(i) === true ? a(i) : b(i)) });
   },
   ...TIME_FUNCTIONS,
+  ...DECIMAL_FUNCTIONS,
   JSON_VALUE: (args, scope, node) => {
     arity('JSON_VALUE', args, 2, 2, scope, node);
     requireKind('JSON_VALUE', args[0]!, STRING, scope, node);

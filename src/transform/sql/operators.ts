@@ -5,6 +5,7 @@ import type { SqlType } from '../../schema/sql-types.js';
 import { castTo } from './cast.js';
 import { ExpressionError, fold, requireBoolean, type Compiled, type Scope } from './expression.js';
 import { compileFunction } from './functions.js';
+import { coerced, decimalArithmetic } from './decimal-ops.js';
 import { invalid, unsupported, type AstNode } from './parse.js';
 import {
   NULL_TYPE,
@@ -50,8 +51,10 @@ function coerceLiteral(c: Compiled, to: ExprType, scope: Scope): Compiled {
 function comparable(a: Compiled, b: Compiled, scope: Scope, op: string): [Compiled, Compiled] {
   a = coerceLiteral(a, b.type, scope);
   b = coerceLiteral(b, a.type, scope);
-  if (commonType([a.type, b.type]) === null) throw invalid(`cannot compare ${typeName(a.type)} with ${typeName(b.type)} (${op}); CAST one side`);
-  return [a, b];
+  const common = commonType([a.type, b.type]);
+  if (common === null) throw invalid(`cannot compare ${typeName(a.type)} with ${typeName(b.type)} (${op}); CAST one side`);
+  // Both sides at the common type: DECIMALs at one scale, or a DECIMAL as a double beside a DOUBLE.
+  return [coerced(a, common, false), coerced(b, common, false)];
 }
 
 function cmp(a: unknown, b: unknown): number {
@@ -159,9 +162,12 @@ function isTest(a: Compiled, right: AstNode, scope: Scope, negate: boolean): Com
 function inList(node: AstNode, scope: Scope, negate: boolean): Compiled {
   const x = scope.compile(node.left);
   const list = ((node.right?.value ?? []) as AstNode[]).map((n) => scope.compile(n));
-  const items = list.map((c) => coerceLiteral(c, x.type, scope));
-  for (const c of items) comparable(x, c, scope, negate ? 'NOT IN' : 'IN');
-  const fx = x.eval;
+  const literals = list.map((c) => coerceLiteral(c, x.type, scope));
+  for (const c of literals) comparable(x, c, scope, negate ? 'NOT IN' : 'IN');
+  // Every item and the operand at one type, so a DECIMAL compares by value whatever its scale.
+  const common = commonType([x.type, ...literals.map((c) => c.type)]) ?? x.type;
+  const items = literals.map((c) => coerced(c, common, false));
+  const fx = coerced(x, common, false).eval;
   const nullable = x.type.nullable || items.some((c) => c.type.nullable);
   const type = withNullable(simple('boolean'), nullable);
   if (items.every((c) => c.constant) && x.type.kind !== 'bytes') {
@@ -192,11 +198,13 @@ function inList(node: AstNode, scope: Scope, negate: boolean): Compiled {
 function between(node: AstNode, scope: Scope, negate: boolean): Compiled {
   const x = scope.compile(node.left);
   const [lowNode, highNode] = node.right.value as AstNode[];
-  const low = coerceLiteral(scope.compile(lowNode!), x.type, scope);
-  const high = coerceLiteral(scope.compile(highNode!), x.type, scope);
-  comparable(x, low, scope, 'BETWEEN');
-  comparable(x, high, scope, 'BETWEEN');
-  const fx = x.eval;
+  const lowLiteral = coerceLiteral(scope.compile(lowNode!), x.type, scope);
+  const highLiteral = coerceLiteral(scope.compile(highNode!), x.type, scope);
+  comparable(x, lowLiteral, scope, 'BETWEEN');
+  comparable(x, highLiteral, scope, 'BETWEEN');
+  const common = commonType([x.type, lowLiteral.type, highLiteral.type]) ?? x.type;
+  const [low, high] = [coerced(lowLiteral, common, false), coerced(highLiteral, common, false)];
+  const fx = coerced(x, common, false).eval;
   const fl = low.eval;
   const fh = high.eval;
   const nullable = x.type.nullable || low.type.nullable || high.type.nullable;
@@ -213,7 +221,6 @@ function between(node: AstNode, scope: Scope, negate: boolean): Compiled {
   } });
 }
 
-/** Result type of arithmetic (Flink's rules for integers; decimals computed in doubles). */
 /** Flink's LogicalTypeMerging.adjustPrecisionScale: past 38 digits, keep integer digits, cut scale (not below 6). */
 function boundedDecimal(precision: number, scale: number, nullable: boolean): SqlType {
   if (precision <= 38) return decimalType(precision, scale, nullable);
@@ -223,8 +230,12 @@ function boundedDecimal(precision: number, scale: number, nullable: boolean): Sq
 
 /**
  * Result type of arithmetic: integers widen, anything with FLOAT/DOUBLE is DOUBLE, decimals follow
- * Flink's LogicalTypeMerging (find{Addition,Multiplication,Division,Modulo}DecimalType). Decimal
- * values are computed in doubles, so results beyond 15 significant digits are approximate.
+ * Flink 1.19 LogicalTypeMerging (find{Addition,Multiplication,Division,Modulo}DecimalType, then
+ * adjustPrecisionScale): + and -: scale max(s1, s2), precision max(p1 - s1, p2 - s2) + scale + 1;
+ * *: p1 + p2, s1 + s2; /: scale max(6, s1 + p2 + 1), precision p1 - s1 + s2 + scale; %: scale
+ * max(s1, s2), precision min(p1 - s1, p2 - s2) + scale; past 38 digits the integer digits are kept
+ * and the scale cut, not below min(scale, 6). INT is DECIMAL(10, 0) here and BIGINT DECIMAL(19, 0).
+ * Values are exact (decimal-ops.ts) and NULL when they overflow, so a DECIMAL result is nullable.
  */
 function arithmeticType(op: string, a: SqlType, b: SqlType, nullable: boolean): SqlType {
   if (a.kind === 'decimal' || b.kind === 'decimal') {
@@ -255,6 +266,15 @@ function arithmeticType(op: string, a: SqlType, b: SqlType, nullable: boolean): 
 function arithmetic(op: string, a: Compiled, b: Compiled, scope: Scope): Compiled {
   for (const c of [a, b]) if (!isNumeric(c.type) && c.type.kind !== 'null') throw invalid(`${op} needs numbers, found ${typeName(a.type)} ${op} ${typeName(b.type)}`);
   const type = a.type.kind === 'null' || b.type.kind === 'null' ? NULL_TYPE : arithmeticType(op, a.type as SqlType, b.type as SqlType, a.type.nullable || b.type.nullable);
+  if (type.kind === 'decimal') {
+    const out = withNullable(type, true);
+    return fold({ type: out, constant: a.constant && b.constant, eval: decimalArithmetic(op, a, b, out) });
+  }
+  if (type.kind === 'double' || type.kind === 'float') {
+    // A DECIMAL operand beside a DOUBLE or FLOAT takes part as its nearest double.
+    a = coerced(a, type, false);
+    b = coerced(b, type, false);
+  }
   const fa = a.eval;
   const fb = b.eval;
   const kind = type.kind;
@@ -265,12 +285,12 @@ function arithmetic(op: string, a: Compiled, b: Compiled, scope: Scope): Compile
     case '-': f = kind === 'int' ? (x, y) => (x - y) | 0 : (x, y) => x - y; break;
     case '*': f = kind === 'int' ? (x, y) => Math.imul(x, y) : (x, y) => x * y; break;
     case '/':
-      f = integral || kind === 'decimal'
+      f = integral
         ? (x, y) => { if (y === 0) throw new ExpressionError('division by zero'); return integral ? Math.trunc(x / y) : x / y; }
         : (x, y) => x / y;
       break;
     default:
-      f = integral || kind === 'decimal'
+      f = integral
         ? (x, y) => { if (y === 0) throw new ExpressionError('division by zero'); return x % y; }
         : (x, y) => x % y;
   }
@@ -329,8 +349,8 @@ export function caseWhen(node: AstNode, scope: Scope): Compiled {
   if (common === null) throw invalid(`CASE branches have incompatible types ${results.map((r) => typeName(r.type)).join(', ')}`);
   const type = withNullable(common, common.nullable || otherwise === null);
   const conds = whens.map((w) => w.cond.eval);
-  const vals = whens.map((w) => w.result.eval);
-  const other = otherwise?.eval ?? (() => null);
+  const vals = whens.map((w) => coerced(w.result, type, true).eval);
+  const other = otherwise === null ? () => null : coerced(otherwise, type, true).eval;
   const n = conds.length;
   if (n === 1) {
     const c0 = conds[0]!;

@@ -1,6 +1,7 @@
 // Date and time functions. TIMESTAMP_LTZ values are instants; where a function needs a wall
 // clock (formatting, EXTRACT) it reads it in the session time zone, as Flink does.
 
+import { coerced } from './decimal-ops.js';
 import { compileDatePattern, DatePatternError, type DatePattern } from './date-format.js';
 import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf } from '../time.js';
 import { ExpressionError, constant, pos, type Compiled, type Scope } from './expression.js';
@@ -73,8 +74,9 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     if (precision !== 0 && precision !== 3) throw invalid(`TO_TIMESTAMP_LTZ: precision must be 0 (seconds) or 3 (milliseconds), found ${String(precision)}`, pos(scope, node));
     const scale = precision === 0 ? 1_000_000 : 1000;
     // Flink builds any instant from any number; past year 9999 it would not reach the table
-    // intact, so the record is refused here with the number that caused it.
-    return strict(withNullable(ltzType(3), args[0]!.type.nullable), [args[0]!], (n: number | bigint) => {
+    // intact, so the record is refused here with the number that caused it. A DECIMAL (an
+    // unscaled bigint) takes part as its nearest double, as a DOUBLE would.
+    return strict(withNullable(ltzType(3), args[0]!.type.nullable), [coerced(args[0]!, simple('double'), false)], (n: number | bigint) => {
       const micros = Math.round(Number(n) * scale);
       const why = timestampRangeReason(micros);
       if (why !== null) throw new ExpressionError(`TO_TIMESTAMP_LTZ(${String(n)}, ${String(precision)}): ${why}`);
@@ -99,7 +101,7 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const fmt = datePattern('FROM_UNIXTIME', args[1], scope, node, DEFAULT_FORMAT);
     if (fmt === null) return constant(simple('string'), null);
     const zone = scope.frame.zone;
-    return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (sec: number | bigint) => {
+    return strict(withNullable(simple('string'), args[0]!.type.nullable), [coerced(args[0]!, simple('double'), false)], (sec: number | bigint) => {
       // Checked before the zone sees it: Intl cannot place an instant past year 275760.
       const micros = Math.trunc(Number(sec)) * 1_000_000;
       const why = timestampRangeReason(micros);

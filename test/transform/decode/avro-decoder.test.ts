@@ -96,12 +96,13 @@ describe('avro decoder', () => {
       expect(readAs({ d: 'DATE' }, [{ name: 'd', type: { type: 'int', logicalType: 'date' } }], { d: 19782 })).toEqual([19782]);
       expect(readAs({ u: 'STRING' }, [{ name: 'u', type: { type: 'string', logicalType: 'uuid' } }], { u: '123e4567-e89b-12d3-a456-426614174000' })).toEqual(['123e4567-e89b-12d3-a456-426614174000']);
       const dec = { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 3 };
-      expect(readAs({ m: 'DECIMAL(10, 3)' }, [{ name: 'm', type: dec }], { m: Buffer.from([0xff, 0x85]) })).toEqual([-0.123]);
-      expect(readAs({ m: 'DECIMAL(10, 3)' }, [{ name: 'm', type: dec }], { m: Buffer.from([0x00, 0xbc, 0x61, 0x4e]) })).toEqual([12345.678]);
+      expect(readAs({ m: 'DECIMAL(10, 3)' }, [{ name: 'm', type: dec }], { m: Buffer.from([0xff, 0x85]) })).toEqual([-123n]);
+      expect(readAs({ m: 'DECIMAL(10, 3)' }, [{ name: 'm', type: dec }], { m: Buffer.from([0x00, 0xbc, 0x61, 0x4e]) })).toEqual([12345678n]);
     });
-    it('a decimal beyond the column precision is a dead letter, not a rounded value', () => {
+    it('a decimal beyond the column precision is NULL as in Flink, and a dead letter when the column is NOT NULL', () => {
       const dec = { type: 'bytes', logicalType: 'decimal', precision: 10, scale: 2 };
-      expect(readAs({ m: 'DECIMAL(4, 2)' }, [{ name: 'm', type: dec }], { m: Buffer.from([0x01, 0x86, 0xa0]) })).toMatch(/does not fit DECIMAL\(4, 2\)/);
+      expect(readAs({ m: 'DECIMAL(4, 2)' }, [{ name: 'm', type: dec }], { m: Buffer.from([0x01, 0x86, 0xa0]) })).toEqual([null]);
+      expect(readAs({ m: 'DECIMAL(4, 2) NOT NULL' }, [{ name: 'm', type: dec }], { m: Buffer.from([0x01, 0x86, 0xa0]) })).toBe('field m: decimal 1000.00 does not fit DECIMAL(4, 2) NOT NULL, and the field is NOT NULL');
     });
   });
 

@@ -17,7 +17,7 @@ describe('CAST', () => {
   it('numbers ↔ numbers and booleans', () => {
     expect(one('CAST(d AS INT)', { d: -2.7 })).toBe(-2);
     expect(one('CAST(i AS DOUBLE)', { i: 3 })).toBe(3);
-    expect(one('CAST(d AS DECIMAL(4, 1))', { d: 12.349 })).toBe(12.3);
+    expect(one('CAST(d AS DECIMAL(4, 1))', { d: 12.349 })).toBe(123n); // DECIMAL values are unscaled bigints
     expect(one('CAST(d AS DECIMAL(4, 1))', { d: 12345 })).toBeNull(); // overflow is NULL in Flink
     expect(one('CAST(d AS FLOAT)', { d: 0.1 })).toBe(Math.fround(0.1));
     expect(one('CAST(i AS BOOLEAN)', { i: 0 })).toBe(false);
@@ -31,7 +31,7 @@ describe('CAST', () => {
     expect(one('CAST(d AS STRING)', { d: 1 })).toBe('1.0');
     expect(one('CAST(d AS VARCHAR)', { d: 1e20 })).toBe('1.0E20');
     expect(one('CAST(f AS STRING)', { f: true })).toBe('TRUE');
-    expect(one('CAST(`dec` AS STRING)', { dec: 1.5 })).toBe('1.50');
+    expect(one('CAST(`dec` AS STRING)', { dec: 150n })).toBe('1.50');
     expect(one('CAST(ts AS STRING)', { ts: T('2024-02-03T15:50:00.120') })).toBe('2024-02-03 15:50:00.120');
     expect(one('CAST(dt AS STRING)', { dt: 19756 })).toBe('2024-02-03');
     expect(one('CAST(lt AS STRING)', { lt: T('2024-02-03T15:50:00') }, 'Asia/Kolkata')).toBe('2024-02-03 21:20:00.000');

@@ -51,7 +51,7 @@ describe('arithmetic', () => {
     expect(evalSql('`dec` / i').type).toBe('DECIMAL(21, 13)');
     expect(evalSql('`dec` % 3').type).toBe('DECIMAL(10, 2)');
     expect(evalSql('`dec` + d').type).toBe('DOUBLE');
-    expect(evalSql('`dec` * 1.5', [{ dec: 2.5 }]).values).toEqual([3.75]);
+    expect(evalSql('`dec` * 1.5', [{ dec: 250n }]).values).toEqual([3750n]);
   });
   it('unary minus and NULL operands', () => {
     expect(evalSql('-i', [{ i: 3 }, {}]).values).toEqual([-3, null]);
