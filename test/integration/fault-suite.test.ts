@@ -17,21 +17,10 @@ import { expectExactlyOnce } from '../helpers/expectations.js';
 import { fillDisk, immutableUnavailable, kafkaSh, logLines, mountSmallDisk, setImmutable, sleep, tableDirs, unmount } from '../helpers/faults.js';
 import { KAFKA_PORT, ensureKafka } from '../helpers/kafka.js';
 import { ensurePythonEnv, runPython } from '../helpers/python.js';
+import { seeded } from '../helpers/seed.js';
 import { expectedRecords, produce, readTable, runToExit, runtimeProject, startRuntime, type RuntimeProject } from '../helpers/runtime.js';
 
 const SEED = Number(process.env.STREAMBERG_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded generator, so that a failing run's moments can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const faultDir = () => mkdtempSync(path.join(os.tmpdir(), 'faults-'));
 const RESTART = '  restart: { max_failures: 5, initial_backoff: "200ms", max_backoff: "2s" }';
@@ -171,6 +160,10 @@ print(json.dumps({"commits": done, "conflicts": conflicts}))
     expect(written.commits).toBe(commits);
     const retries = (run.output().match(/commit conflict; retrying on the new table head/g) ?? []).length;
     console.log(`other writer: ${written.commits} commits, ${written.conflicts} conflicts it retried; the runtime retried ${retries} commits`);
+    // The two writers met: the other writer found the runtime's commits on the head it built on,
+    // and the runtime found the other's on its own and retried on the new head.
+    expect(written.conflicts).toBeGreaterThan(0);
+    expect(retries).toBeGreaterThan(0);
     const isOther = (r: Record<string, unknown>) => r.event_name === 'other-writer';
     const { rows } = await readTable(p, 'parsed_events', ['event_name', 'user_id']);
     expect(rows.filter(isOther).map((r) => r.user_id).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: commits }, (_, i) => i));
