@@ -150,8 +150,19 @@ print(json.dumps({"commits": done, "conflicts": conflicts}))
 `,
       { warehouse: p.warehouse, commits },
     );
-    produce(p, p.bid, ['--count', '30000', '--start-index', '1000', '--malformed-ratio', '0.01', '--seed', '77']);
+    let otherDone = false;
+    void other.finally(() => (otherDone = true)).catch(() => {});
     const run = startRuntime(p, ['--parallelism', '1', '--checkpoint-interval', '100ms', '--metrics-port', '0']);
+    // Records keep arriving for as long as the other writer commits, so the runtime commits all
+    // that time too: a backlog produced up front is consumed in a few seconds, after which the
+    // runtime has nothing to commit and the two writers barely meet.
+    let bid = 1000;
+    while (!otherDone && bid < 200_000) {
+      produce(p, p.bid, ['--count', '1000', '--start-index', String(bid), '--malformed-ratio', '0.01', '--seed', '77']);
+      bid += 1000;
+      // produce() holds the event loop; let the other writer's end be seen.
+      await sleep(50);
+    }
     const written = await other;
     run.child.kill('SIGTERM');
     expect(await run.exited, run.output().slice(-2000)).toBe(0);
@@ -167,7 +178,7 @@ print(json.dumps({"commits": done, "conflicts": conflicts}))
     const isOther = (r: Record<string, unknown>) => r.event_name === 'other-writer';
     const { rows } = await readTable(p, 'parsed_events', ['event_name', 'user_id']);
     expect(rows.filter(isOther).map((r) => r.user_id).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: commits }, (_, i) => i));
-    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 31000, 77, 0.01), isOther);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, bid, 77, 0.01), isOther);
   }, 300_000);
 
   it('finishes exactly once while a transform worker crashes every few tasks', async () => {
