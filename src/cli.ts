@@ -9,6 +9,7 @@ import { describeConfig } from './config/describe.js';
 import { ConfigError, formatIssue } from './config/issues.js';
 import { loadConfig, type ConfigOverrides } from './config/load.js';
 import { maskUserinfo, SecretScrubber } from './config/secrets.js';
+import { PARALLELISM, parallelismSchema } from './config/schema.js';
 import type { RestCatalogConfig } from './config/types.js';
 import { ACCEPTED_DURATION, parseDuration } from './config/units.js';
 import { isStreamError } from './errors.js';
@@ -62,9 +63,9 @@ export function parseCli(argv: string[]): CliOptions {
   const v = parsed.values;
   const overrides: ConfigOverrides = {};
   if (v.parallelism !== undefined) {
-    const n = Number(v.parallelism);
-    if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--parallelism: found "${v.parallelism}"; expected a whole number from 1 to 256`);
-    overrides.parallelism = n;
+    const n = parallelismSchema.safeParse(v.parallelism);
+    if (!n.success) throw new UsageError(`--parallelism: found "${v.parallelism}"; expected a whole number from ${PARALLELISM.min} to ${PARALLELISM.max}`);
+    overrides.parallelism = n.data;
   }
   if (v['checkpoint-interval'] !== undefined) {
     const ms = parseDuration(v['checkpoint-interval']);

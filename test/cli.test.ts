@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCli, UsageError } from '../src/cli.js';
 import { ROOT, ensureBuilt } from './helpers/build.js';
 import { SHIPPED_TOPICS, SHIPPED_TRANSFORMATIONS, tempProject } from './helpers/project.js';
 
@@ -97,6 +98,20 @@ describe('streamberg --check', () => {
     const r = cli(['--check', '--config', tempProject({ topics: SHIPPED_TOPICS, transformations })]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^1 transformation error:\n  topics\.user-events \(transformation user_events_enriched\): transformation 'user_events_enriched' \(class UserEventsTransformer, module transformations\.user_events_enriched\): /);
+  });
+
+  it('takes --parallelism through the range check runtime.parallelism uses: 1 to 256, whole numbers', () => {
+    expect(['1', '256', '07'].map((n) => parseCli(['--parallelism', n]).overrides.parallelism)).toEqual([1, 256, 7]);
+    for (const bad of ['0', '257', '1.5', '-2', 'many', '']) {
+      expect(() => parseCli([`--parallelism=${bad}`]), bad).toThrow(new UsageError(`--parallelism: found "${bad}"; expected a whole number from 1 to 256`));
+    }
+    // The same values in the file: the error names the file and the key.
+    for (const [value, problem] of [['0', 'too small; found 0; expected at least 1'], ['257', 'too large; found 257; expected at most 256']]) {
+      const dir = tempProject({ topics: SHIPPED_TOPICS.replace('parallelism: ${PARALLELISM:-2}', `parallelism: ${value}`) });
+      const r = cli(['--check', '--config', dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`config/topics.yaml:12:16: runtime.parallelism: ${problem}`);
+    }
   });
 
   it('rejects a bad flag value with usage and exit 2', () => {

@@ -114,9 +114,16 @@ export const kafkaSchema = z
   })
   .strict();
 
+/**
+ * Transform worker threads. The one check of the range: `runtime.parallelism` in the file and
+ * the CLI's `--parallelism` both go through it, so they cannot drift apart.
+ */
+export const PARALLELISM = { min: 1, max: 256 } as const;
+export const parallelismSchema = int(PARALLELISM.min, PARALLELISM.max);
+
 export const runtimeSchema = z
   .object({
-    parallelism: int(1, 256).optional(),
+    parallelism: parallelismSchema.optional(),
     batch_size: int(1, 1_000_000).optional(),
     checkpoint_interval: durationLike.optional(),
     checkpoint_mode: z.enum(['EXACTLY_ONCE', 'AT_LEAST_ONCE']).optional(),

@@ -29,8 +29,6 @@ export interface SqlRowField {
   type: SqlType;
 }
 
-export type SqlTypeKind = SqlTypeBody['kind'];
-
 /** What the type parser accepts, for error messages. */
 export const ACCEPTED_TYPES =
   'STRING, VARCHAR(n), CHAR(n), BOOLEAN, TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE, ' +

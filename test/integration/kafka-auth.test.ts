@@ -14,7 +14,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import type { BearerToken } from '../../src/kafka/oauth-bearer.js';
 import { ensureTopic } from '../../src/kafka/topics.js';
 import { ROOT, ensureBuilt } from '../helpers/build.js';
-import { expectExactlyOnce } from '../helpers/expectations.js';
+import { expectExactlyOnce, expectTableRows, isBad } from '../helpers/expectations.js';
 import { KAFKA_PORT, OAUTH_BOOTSTRAP, SASL_SSL_BOOTSTRAP, SCRAM_PASSWORD, SCRAM_USER, SSL_BOOTSTRAP, TLS_DIR, ensureKafka } from '../helpers/kafka.js';
 import { ensurePythonEnv } from '../helpers/python.js';
 import { expectedRecords, produce, readTable, runToExit, runtimeProject, startRuntime } from '../helpers/runtime.js';
@@ -112,10 +112,11 @@ describe('SSL with client certificates', () => {
     expect(run.code, run.output).toBe(0);
 
     const records = expectedRecords(p, p.bid, 500, 31, 0.04);
-    const good = records.filter((r) => r.kind === 'valid' || r.kind === 'missing-field');
-    const bad = records.filter((r) => r.kind === 'bad-json' || r.kind === 'wrong-type');
+    const bad = records.filter(isBad);
     expect(bad.length).toBeGreaterThan(0);
-    expect((await readTable(p, 'parsed_events', ['user_id'])).rows).toHaveLength(good.length);
+    // Every good record once with its values; the bad ones went to the topic and nowhere else.
+    await expectTableRows(p, 'parsed_events', records);
+    expect((await readTable(p, 'parsed_events_dlq', ['source_offset'])).rows).toEqual([]);
     await expectExactlyOnce(p, p.user, 'user_events_enriched', expectedRecords(p, p.user, 100, 32, 0));
 
     // kcat, an independent client, through the same listener with the same certificate.

@@ -116,6 +116,7 @@ describe('the Kafka source', () => {
     const run = startRuntime(p, ['--parallelism', '1', '--checkpoint-interval', '300ms', '--metrics-port', '0']);
     await run.waitFor(/pipeline running/, 60_000);
     const kafkaSh = (cmd: string) => execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), cmd], { env: { ...process.env, KAFKA_PORT: String(KAFKA_PORT) }, stdio: 'ignore', timeout: 180_000 });
+    const beforeOutage = run.output().length;
     kafkaSh('stop');
     await new Promise((r) => setTimeout(r, 2_000));
     kafkaSh('start');
@@ -125,6 +126,11 @@ describe('the Kafka source', () => {
     const deadline = Date.now() + 120_000;
     while (!run.output().slice(mark).includes('checkpoint committed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(run.output().slice(mark)).toContain('checkpoint committed');
+    // The runtime met the outage: a fetch loop found the broker gone, or a pipeline failed and
+    // restarted. (Lines written while kafka.sh ran are read only after it returns, since
+    // execFileSync holds the event loop: everything since the stop is searched.)
+    const duringOutage = run.output().slice(beforeOutage);
+    expect(duringOutage, duringOutage.slice(-3000)).toMatch(/"fetching is failing; retrying until it passes"|"pipeline degraded: |"pipeline failed; restarting from its last checkpoint/);
     run.child.kill('SIGTERM');
     expect(await run.exited, run.output()).toBe(0);
     const finish = await runToExit(p, ['--bounded', '--parallelism', '2', '--metrics-port', '0']);

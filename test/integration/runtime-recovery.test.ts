@@ -10,7 +10,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { sampleRecord } from '../../src/tools/sample-events.js';
 import { ensureTopic } from '../../src/kafka/topics.js';
 import { ensureBuilt } from '../helpers/build.js';
-import { expectExactlyOnce } from '../helpers/expectations.js';
+import { expectExactlyOnce, expectTableRows, isBad } from '../helpers/expectations.js';
 import { ensureKafka } from '../helpers/kafka.js';
 import { ensurePythonEnv } from '../helpers/python.js';
 import { expectedRecords, produce, readTable, runToExit, runtimeProject, startRuntime } from '../helpers/runtime.js';
@@ -82,8 +82,19 @@ describe('recovery', () => {
     expect(run.code).toBe(1);
     expect(run.output).toMatch(new RegExp(`"pipeline failed for good: RECORD_DECODE_FAILED is not retryable \\(user error\\)","pipeline":"${p.bid}"`));
     expect(run.output).toMatch(new RegExp(`"pipeline reached the end offsets and committed","pipeline":"${p.user}"`));
-    // No restart was attempted for a user error, and nothing of the failed epoch was committed.
+    // No restart was attempted for a user error, and nothing of the failed epoch was committed:
+    // the table holds exactly the good records below the committed position (one partition, so
+    // offsets are the sample indexes), and that position is not past the first bad record.
     expect(run.output).not.toMatch(new RegExp(`restarting from its last checkpoint[^\\n]*"pipeline":"${p.bid}"`));
+    const records = expectedRecords(p, p.bid, 400, 27, 0.2);
+    const firstBad = records.findIndex(isBad);
+    expect(firstBad).toBeGreaterThanOrEqual(0);
+    const { snapshots } = await readTable(p, 'parsed_events', ['user_id']);
+    const offsets = snapshots.map((s) => s[`kafka.offsets.g-${p.bid}`]).filter((o) => o !== undefined);
+    const committed = offsets.length === 0 ? 0 : Number((JSON.parse(offsets.at(-1)!) as Record<string, Record<string, number>>)[p.bid]?.['0'] ?? 0);
+    expect(committed).toBeLessThanOrEqual(firstBad);
+    await expectTableRows(p, 'parsed_events', records.slice(0, committed));
+    expect((await readTable(p, 'parsed_events_dlq', ['source_offset'])).rows).toEqual([]);
     await expectExactlyOnce(p, p.user, 'user_events_enriched', expectedRecords(p, p.user, 3000, 28, 0));
   }, 300_000);
 

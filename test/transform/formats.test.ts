@@ -7,7 +7,7 @@ import { DEFAULT_CSV_OPTIONS } from '../../src/transform/decode/csv-decoder.js';
 import { compileSqlTransform, transformFor } from '../../src/transform/batch-transform.js';
 import { packRawBatch } from '../../src/kafka/raw-batch.js';
 import { BaseTransformer, type Row } from '../../src/transform/transformer.js';
-import { pipeline, rowsOf } from './helpers.js';
+import { pipeline, rowsOf, us } from './helpers.js';
 
 const NOW = 1767225600000;
 const source = { user_id: 'BIGINT', name: 'STRING', amount: 'DECIMAL(10, 2)', event_at: 'TIMESTAMP(3)', ok: 'BOOLEAN' };
@@ -58,23 +58,45 @@ class Upper extends BaseTransformer {
   }
 }
 
-describe('formats give the same rows', () => {
-  const expected = rowsOf(compileSqlTransform(configOf('json'), SQL).run(rawOf('json'), NOW).rows);
+/**
+ * A row as comparable plain values: DECIMAL as its unscaled digits (Arrow gives a BigNum whose
+ * text is the unscaled integer), the rest as rowsOf gives it.
+ */
+function plain(row: Record<string, unknown>): Record<string, unknown> {
+  return { ...row, amount: String(row.amount) };
+}
 
+// What the SQL above must make of the events, worked out from the events themselves, not from
+// any decoder's output: user 1 filtered out, names upper-cased, DECIMAL(10, 2) as unscaled
+// digits, TIMESTAMP(3) as exact epoch microseconds.
+const expected = events
+  .filter((e) => e.user_id > 1)
+  .map((e) => ({
+    user_id: BigInt(e.user_id),
+    name: e.name.toUpperCase(),
+    amount: String(BigInt(e.amount.replace('.', ''))),
+    event_at: us(e.event_at.replace(' ', 'T')),
+    ok: e.ok,
+  }));
+
+describe('formats give the same rows', () => {
   it('the JSON rows are the events', () => {
-    expect(expected.map((r) => r.name)).toEqual(['B, "QUOTED"', 'MULTI\nLINE']);
-    expect(expected.map((r) => String(r.amount))).toHaveLength(2);
+    const out = compileSqlTransform(configOf('json'), SQL).run(rawOf('json'), NOW);
+    expect(out.deadLetters).toBeNull();
+    expect(rowsOf(out.rows).map(plain)).toEqual(expected);
   });
 
-  for (const format of ['csv', 'avro']) {
-    it(`${format} through SQL`, () => {
-      const out = compileSqlTransform(configOf(format), SQL).run(rawOf(format), NOW);
-      expect(out.deadLetters).toBeNull();
-      expect(rowsOf(out.rows)).toEqual(expected);
-    });
+  for (const format of ['json', 'csv', 'avro']) {
+    if (format !== 'json') {
+      it(`${format} through SQL`, () => {
+        const out = compileSqlTransform(configOf(format), SQL).run(rawOf(format), NOW);
+        expect(out.deadLetters).toBeNull();
+        expect(rowsOf(out.rows).map(plain)).toEqual(expected);
+      });
+    }
     it(`${format} through a TypeScript map transformer`, () => {
       const out = transformFor(configOf(format), new Upper(configOf(format)), 'rows', null).run(rawOf(format), NOW);
-      expect(rowsOf(out.rows)).toEqual(expected);
+      expect(rowsOf(out.rows).map(plain)).toEqual(expected);
     });
   }
 });

@@ -5,7 +5,8 @@
 // - Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then Avro binary of the
 //   registry's schema with that id.
 // Every writer schema is resolved against the reader schema derived from source_schema by Avro's
-// resolution rules (avsc's createResolver: fields matched by name or alias, an added field takes
+// resolution rules (avsc's createResolver: fields matched by name or by the reader's aliases,
+// which include a writer field's name when its aliases name the reader's field; an added field takes
 // its default, a removed one is skipped, int→long→float→double, string↔bytes, unions). Logical
 // types follow the writer at every depth (fields, records in records, array items, map values):
 // a timestamp written in milliseconds stays milliseconds, and a decimal written at scale 4 is
@@ -189,9 +190,16 @@ function adoptNames(reader: unknown, writer: unknown, names = namedTypes(writer)
       if (typeof w.namespace === 'string') r.namespace = w.namespace;
       else delete r.namespace;
     }
-    const wFields = (w.fields as Array<{ name: string; type: unknown }>) ?? [];
-    for (const f of r.fields as Array<{ name: string; type: unknown }>) {
-      const wf = wFields.find((x) => x.name === f.name);
+    const wFields = (w.fields as Array<{ name: string; type: unknown; aliases?: unknown }>) ?? [];
+    for (const f of r.fields as Array<{ name: string; type: unknown; aliases?: string[] }>) {
+      let wf = wFields.find((x) => x.name === f.name);
+      if (wf === undefined) {
+        // A writer that renamed a field and kept the old name as an alias: Avro resolves by the
+        // reader's aliases only, and the reader (derived from source_schema) has none, so the
+        // writer's name becomes a reader alias. Without it the column would silently read null.
+        wf = wFields.find((x) => Array.isArray(x.aliases) && x.aliases.includes(f.name));
+        if (wf !== undefined) f.aliases = [wf.name];
+      }
       if (wf !== undefined) adoptNames(f.type, wf.type, names, adopted);
     }
   } else if (r.type === 'array' && w.type === 'array') adoptNames(r.items, w.items, names, adopted);

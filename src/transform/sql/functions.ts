@@ -277,5 +277,3 @@ export function compileFunction(name: string, args: Compiled[], scope: Scope, no
   if (impl === undefined) throw unsupported(`function ${name}`, pos(scope, node), `supported functions are ${Object.keys(FUNCTIONS).filter((k) => /^[A-Z_]+$/.test(k)).join(', ')}`);
   return impl(args, scope, node);
 }
-
-export const SUPPORTED_FUNCTIONS: readonly string[] = Object.keys(FUNCTIONS);

@@ -79,8 +79,17 @@ describe('avro decoder', () => {
       expect(readAs({ v: 'BIGINT' }, [{ name: 'v', type: ['null', 'int'] }], { v: 5 })).toEqual([5]);
     });
     it('matches fields by the reader alias the writer used', () => {
-      // The reader is derived from source_schema and has no aliases; a writer alias does not rename.
-      expect(readAs({ a: 'STRING' }, [{ name: 'a', type: 'string', aliases: ['old_a'] }], { a: 'x' })).toEqual(['x']);
+      // The writer renamed a → renamed_a and t → renamed_t, keeping the reader's names as aliases;
+      // the timestamp's unit (micros, truncated to the column's millis) is the renamed writer field's.
+      const t = Date.parse('2024-02-03T12:30:00.123Z');
+      const writer = [
+        { name: 'renamed_a', type: 'string', aliases: ['a'] },
+        { name: 'renamed_t', type: { type: 'long', logicalType: 'timestamp-micros' }, aliases: ['t'] },
+      ];
+      expect(readAs({ a: 'STRING', t: 'TIMESTAMP(3)' }, writer, { renamed_a: 'x', renamed_t: BigInt(t) * 1000n + 456n })).toEqual(['x', t * 1000]);
+      // A field of the reader's own name wins over another field's alias.
+      const both = [{ name: 'a', type: 'string' }, { name: 'b', type: 'string', aliases: ['a'] }];
+      expect(readAs({ a: 'STRING' }, both, { a: 'by name', b: 'by alias' })).toEqual(['by name']);
     });
   });
 
