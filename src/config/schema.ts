@@ -131,6 +131,15 @@ export const runtimeSchema = z
       })
       .strict()
       .optional(),
+    maintenance: z
+      .object({
+        enabled: z.boolean().optional(),
+        expire_interval: durationLike.optional(),
+        orphan_interval: durationLike.optional(),
+        orphan_min_age: durationLike.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -28,6 +28,10 @@ export class RuntimeMetrics {
   readonly poolUtilization: Gauge;
   readonly poolQueueSize: Gauge;
   readonly bufferedBytes: Gauge<'pipeline'>;
+  readonly snapshotsExpired: Counter<'table'>;
+  readonly maintenanceFilesDeleted: Counter<'table' | 'kind'>;
+  readonly maintenanceFailures: Counter<'table' | 'task'>;
+  readonly snapshotsRetained: Gauge<'table'>;
 
   constructor(readonly registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
     const r = [registry];
@@ -66,6 +70,15 @@ export class RuntimeMetrics {
     this.poolUtilization = new Gauge({ name: 'streamberg_transform_pool_utilization_ratio', help: 'Share of transform worker time spent running tasks', registers: r });
     this.poolQueueSize = new Gauge({ name: 'streamberg_transform_pool_queue_tasks', help: 'Transform tasks waiting for a worker', registers: r });
     this.bufferedBytes = new Gauge({ name: 'streamberg_sink_buffered_bytes', help: 'Bytes sent to a sink and not yet taken off its queue', labelNames: ['pipeline'], registers: r });
+    this.snapshotsExpired = new Counter({ name: 'streamberg_maintenance_snapshots_expired_total', help: 'Snapshots removed by the runtime\'s snapshot expiry', labelNames: ['table'], registers: r });
+    this.maintenanceFilesDeleted = new Counter({
+      name: 'streamberg_maintenance_files_deleted_total',
+      help: 'Files deleted by table maintenance: kind data, manifest, manifest_list, statistics (of expired snapshots) or orphan',
+      labelNames: ['table', 'kind'],
+      registers: r,
+    });
+    this.maintenanceFailures = new Counter({ name: 'streamberg_maintenance_failures_total', help: 'Maintenance runs that failed (retried at the next interval)', labelNames: ['table', 'task'], registers: r });
+    this.snapshotsRetained = new Gauge({ name: 'streamberg_table_snapshots', help: 'Snapshots in the table\'s metadata after the last maintenance run', labelNames: ['table'], registers: r });
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: registry, prefix: 'streamberg_' });
       // prom-client names these gauges `_total`, which the exposition-format lint (promtool check

@@ -11,12 +11,13 @@
 
 import type { AppConfig, PipelineConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
-import type { Catalog } from '../iceberg/catalog.js';
+import type { Catalog, TableIdentifier } from '../iceberg/catalog.js';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { openTable } from '../iceberg/table.js';
 import type { FetchedChunk, TopicSource } from '../kafka/source.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
+import { TableMaintenance, maintenanceEnabled } from './table-maintenance.js';
 import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
 import type { TransformTask, TransformTaskResult } from './messages.js';
@@ -72,6 +73,7 @@ export class PipelineRunner {
   private readonly source: TopicSource;
   private readonly sink: SinkPort;
   private readonly coordinator: CheckpointCoordinator;
+  private readonly maintenance: TableMaintenance | undefined;
   private readonly actors = new Map<number, SourceActor>();
   private ends: PartitionOffsets | undefined;
   private readonly done = new Set<number>();
@@ -107,6 +109,17 @@ export class PipelineRunner {
     });
     this.failed.catch(() => {});
     this.drained = new Promise((resolve) => (this.resolveDrained = resolve));
+    const maintenance = d.app.runtime.maintenance;
+    if (maintenanceEnabled(maintenance, d.app.catalog.type).enabled) {
+      this.maintenance = new TableMaintenance({
+        pipelineId: this.id,
+        catalog: d.catalog,
+        config: maintenance,
+        managedCatalog: d.app.catalog.type === 's3tables',
+        metrics: d.metrics,
+        log: this.log,
+      });
+    }
     this.coordinator = new CheckpointCoordinator({
       pipelineId: this.id,
       topic: d.pipeline.topic,
@@ -122,6 +135,7 @@ export class PipelineRunner {
       failed: this.failed,
       fail: (err) => this.fail(err),
       ackTimeoutMs: Math.max(60_000, 5 * d.app.runtime.checkpointIntervalMs),
+      ...(this.maintenance ? { committed: (table: TableIdentifier) => this.maintenance!.afterCommit(table) } : {}),
     });
   }
 
@@ -373,6 +387,7 @@ export class PipelineRunner {
     if (this.closed) return;
     this.closed = true;
     await this.coordinator.close();
+    await this.maintenance?.close();
     await this.starting?.catch(() => {});
     await this.source.close();
     await this.deadLetterTopic?.close().catch(() => {});
