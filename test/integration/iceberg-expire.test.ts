@@ -35,14 +35,19 @@ describe('snapshot expiry and orphan removal on a SQLite-catalog table', { timeo
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function append(ident: TableIdentifier, ids: number[], offset: number): Promise<string> {
+  /** One commit of one data file per group of ids; returns their paths. */
+  async function appendFiles(ident: TableIdentifier, groups: number[][], offset: number): Promise<string[]> {
     const table = await catalog.loadTable(ident);
-    const writer = newDataFileWriter(table, catalog.io, arrowSchemaOf(schema));
-    await writer.write(batchOf(schema, ids.map((id) => ({ id: BigInt(id), name: `n${id}` }))));
-    const files = await writer.close();
+    const files = [];
+    for (const ids of groups) {
+      const writer = newDataFileWriter(table, catalog.io, arrowSchemaOf(schema));
+      await writer.write(batchOf(schema, ids.map((id) => ({ id: BigInt(id), name: `n${id}` }))));
+      files.push(...(await writer.close()));
+    }
     await commitAppend(catalog, ident, files, { [KEY]: `{"t":{"0":${offset}}}`, 'streamberg.epoch': String(offset) });
-    return files[0]!.filePath;
+    return files.map((f) => f.filePath);
   }
+  const append = async (ident: TableIdentifier, ids: number[], offset: number): Promise<string> => (await appendFiles(ident, [ids], offset))[0]!;
 
   const pyDelete = (table: string, filter: string): Promise<unknown> =>
     runPython(PY_SQL_CATALOG + 't = catalog.load_table(ARGS["table"])\nt.delete(delete_filter=ARGS["filter"])\nprint(json.dumps({}))', { catalog: config, table, filter });
@@ -71,9 +76,11 @@ describe('snapshot expiry and orphan removal on a SQLite-catalog table', { timeo
   it('deletes the files only expired snapshots reached, keeps every live one, and the rows stay the same', async () => {
     const table = await openTable(catalog, config.namespace, sinkConfig('expiring', schema));
     const ident = table.ident;
-    const first = await append(ident, [1, 2, 3], 3);
-    const second = await append(ident, [4, 5, 6], 6);
-    // Another writer deletes the first file's rows: its data file is then live in no newer snapshot.
+    // Two files in one manifest; another writer then deletes the first file's rows, rewriting that
+    // manifest: the first file DELETED, the second EXISTING in a new one. Expiry must tell them apart.
+    const pair = await appendFiles(ident, [[1, 2, 3], [4, 5, 6]], 6);
+    const first = pair[0]!;
+    const second = pair[1]!;
     await pyDelete(`${config.namespace}.expiring`, 'id <= 3');
     const third = await append(ident, [7, 8, 9], 9);
     const before = await catalog.loadTable(ident);
