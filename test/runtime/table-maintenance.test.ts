@@ -1,0 +1,78 @@
+// The runtime's maintenance scheduler on a real SQL catalog: when it runs, what it counts, that a
+// failure is logged and counted instead of thrown, and the catalog-aware defaults.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { MaintenanceConfig } from '../../src/config/types.js';
+import type { TableIdentifier } from '../../src/iceberg/catalog.js';
+import { commitAppend } from '../../src/iceberg/commit.js';
+import { TableMaintenance, maintenanceEnabled } from '../../src/runtime/table-maintenance.js';
+import { NAMESPACE, metricValue, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
+
+const CONFIG: MaintenanceConfig = { enabled: undefined, expireIntervalMs: 60_000, orphanIntervalMs: 86_400_000, orphanMinAgeMs: 3 * 86_400_000 };
+
+describe('maintenanceEnabled', () => {
+  it('is on for sql and rest catalogs, off on S3 Tables unless configured, and says why', () => {
+    expect(maintenanceEnabled(CONFIG, 'sql').enabled).toBe(true);
+    expect(maintenanceEnabled(CONFIG, 'rest').enabled).toBe(true);
+    const s3 = maintenanceEnabled(CONFIG, 's3tables');
+    expect(s3.enabled).toBe(false);
+    expect(s3.reason).toMatch(/S3 Tables maintains its tables itself.*runtime\.maintenance\.enabled: true/);
+    expect(maintenanceEnabled({ ...CONFIG, enabled: true }, 's3tables').enabled).toBe(true);
+    expect(maintenanceEnabled({ ...CONFIG, enabled: false }, 'sql').enabled).toBe(false);
+  });
+});
+
+describe('TableMaintenance', () => {
+  let w: Warehouse;
+  let ident: TableIdentifier;
+  beforeEach(async () => {
+    w = await warehouse();
+    const table = await w.open('events');
+    ident = table.ident;
+    // Every snapshot but the head may go at once.
+    await w.catalog.commit(table, { ...table.metadata, properties: { ...table.metadata.properties, 'history.expire.max-snapshot-age-ms': '0' } });
+    for (const ids of [[1], [2], [3]]) {
+      const t = await w.catalog.loadTable(ident);
+      await commitAppend(w.catalog, ident, [await w.dataFile(t, ids)], { 'kafka.offsets.g': `{"t":{"0":${ids[0]}}}` });
+    }
+  });
+  afterEach(async () => {
+    await w.close();
+  });
+
+  it('expires after a commit, counts what it did, and waits its interval before the next run', async () => {
+    let now = 1_000_000;
+    const metrics = testMetrics();
+    const m = new TableMaintenance({ pipelineId: 'p', catalog: w.catalog, config: CONFIG, managedCatalog: false, metrics, log: recordingLogger(), now: () => now });
+    const table = `${NAMESPACE}.events`;
+
+    m.afterCommit(ident);
+    await m.pending;
+    expect(await metricValue(metrics, 'streamberg_maintenance_snapshots_expired_total', { table })).toBe(2);
+    expect(await metricValue(metrics, 'streamberg_maintenance_files_deleted_total', { table, kind: 'manifest_list' })).toBe(2);
+    expect(await metricValue(metrics, 'streamberg_table_snapshots', { table })).toBe(1);
+    expect((await w.catalog.loadTable(ident)).metadata.snapshots).toHaveLength(1);
+
+    const t = await w.catalog.loadTable(ident);
+    await commitAppend(w.catalog, ident, [await w.dataFile(t, [4])], { 'kafka.offsets.g': '{"t":{"0":4}}' });
+    now += CONFIG.expireIntervalMs - 1;
+    m.afterCommit(ident);
+    expect(m.pending).toBeUndefined();
+    now += 1;
+    m.afterCommit(ident);
+    await m.pending;
+    expect(await metricValue(metrics, 'streamberg_maintenance_snapshots_expired_total', { table })).toBe(3);
+    await m.close();
+  });
+
+  it('logs and counts a failed run, and never throws into the pipeline', async () => {
+    const metrics = testMetrics();
+    const log = recordingLogger();
+    const m = new TableMaintenance({ pipelineId: 'p', catalog: w.catalog, config: CONFIG, managedCatalog: false, metrics, log });
+    m.afterCommit({ namespace: NAMESPACE, name: 'no_such_table' });
+    await expect(m.pending).resolves.toBeUndefined();
+    expect(await metricValue(metrics, 'streamberg_maintenance_failures_total', { table: `${NAMESPACE}.no_such_table`, task: 'expire' })).toBe(1);
+    expect(log.lines.find((l) => l.level === 'warn')?.msg).toMatch(/table maintenance failed; tried again at the next interval/);
+    await m.close();
+  });
+});
