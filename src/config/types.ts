@@ -161,12 +161,16 @@ export interface RestartPolicy {
 /** `runtime.maintenance`: what the runtime does to keep its tables healthy between checkpoints. */
 export interface MaintenanceConfig {
   /**
-   * Snapshot expiry by the runtime, after a commit; undefined: the catalog's default (on for
+   * Compaction, snapshot expiry and orphan removal by the runtime, after a commit; undefined: the catalog's default (on for
    * sql and rest, off for s3tables, whose managed maintenance does it).
    */
   enabled: boolean | undefined;
   /** Least time between two expiries of one table. */
   expireIntervalMs: number;
+  /** Least time between two compactions of one table. */
+  compactIntervalMs: number;
+  /** A partition is compacted once it holds this many files smaller than `write.target-file-size-bytes`. */
+  compactMinFiles: number;
   /** Least time between two orphan removals of one table by the runtime. */
   orphanIntervalMs: number;
   /** Orphan removal (the runtime's and `maintain`'s) takes only files older than this. */

@@ -1,7 +1,9 @@
-// One round of table maintenance, as the `maintain` command runs it on each table: snapshot
-// expiry (expire.ts), then orphan removal (orphans.ts), each reported as what it did or, dry,
-// what it would do. The order matters: expiry first, so that files an earlier expiry crashed
-// before deleting are found as orphans in the same round once they are old enough.
+// One round of table maintenance, as the `maintain` command and the runtime run it on a table:
+// compaction (compact.ts), snapshot expiry (expire.ts), then orphan removal (orphans.ts), each
+// reported as what it did or, dry, what it would do. The order matters: expiry after compaction
+// (the replaced files then go once the snapshots that still read them expire), and orphan removal
+// last, so that files an earlier run crashed before deleting are found in the same round once
+// they are old enough.
 //
 // Where the catalog maintains its tables itself (S3 Tables: managed compaction, snapshot expiry
 // and unreferenced-file removal), its storage refuses listing, so orphan removal is skipped
@@ -9,12 +11,15 @@
 
 import { isStreamError } from '../errors.js';
 import type { Catalog, TableIdentifier } from './catalog.js';
+import { compactTable, type CompactResult, type CompactStep } from './compact.js';
 import { expireSnapshots, type ExpireResult, type ExpireStep } from './expire.js';
 import type { ListedFile } from './file-io.js';
 import { ORPHAN_MIN_AGE_MS, findOrphanFiles } from './orphans.js';
 
 export interface MaintainOptions {
   dryRun: boolean;
+  /** Compaction: partitions with at least this many small files are rewritten; undefined: skip it. */
+  compactMinFiles?: number | undefined;
   /** Skip snapshot expiry. */
   expire: boolean;
   /** Orphan removal: files older than this; undefined: skip it. */
@@ -22,12 +27,13 @@ export interface MaintainOptions {
   /** The catalog maintains its tables itself (S3 Tables): orphan removal is its job. */
   managedCatalog?: boolean;
   now?: number;
-  atStep?: (step: ExpireStep | 'orphans-deleting') => void;
+  atStep?: (step: ExpireStep | CompactStep | 'orphans-deleting') => void;
 }
 
 export interface MaintainReport {
   table: string;
   dryRun: boolean;
+  compact?: Pick<CompactResult, 'partitions' | 'replacedFiles' | 'addedFiles' | 'gaveUp'>;
   expire?: Pick<ExpireResult, 'expiredSnapshots' | 'removedRefs' | 'files' | 'deleteFailures'> & { snapshotsLeft: number };
   orphans?: { files: ListedFile[]; deleteFailures: number } | { skipped: string };
 }
@@ -37,6 +43,14 @@ export const DEFAULT_MAINTAIN: MaintainOptions = { dryRun: false, expire: true, 
 export async function maintainTable(catalog: Catalog, ident: TableIdentifier, options: MaintainOptions): Promise<MaintainReport> {
   const report: MaintainReport = { table: `${ident.namespace}.${ident.name}`, dryRun: options.dryRun };
   const now = options.now ?? Date.now();
+  if (options.compactMinFiles !== undefined) {
+    const r = await compactTable(catalog, ident, {
+      minInputFiles: options.compactMinFiles,
+      dryRun: options.dryRun,
+      ...(options.atStep ? { atStep: options.atStep } : {}),
+    });
+    report.compact = { partitions: r.partitions, replacedFiles: r.replacedFiles, addedFiles: r.addedFiles, ...(r.gaveUp ? { gaveUp: r.gaveUp } : {}) };
+  }
   if (options.expire) {
     const r = await expireSnapshots(catalog, ident, {
       now,
@@ -83,6 +97,13 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 export function formatReport(r: MaintainReport, verbose: boolean): string {
   const would = r.dryRun ? 'would ' : '';
   const lines = [`${r.table}${r.dryRun ? ' (dry run: nothing changed)' : ''}`];
+  if (r.compact) {
+    const c = r.compact;
+    if (c.gaveUp) lines.push(`  compact: gave up this round (${c.gaveUp})`);
+    else if (r.dryRun) lines.push(`  compact: would rewrite ${plural(c.replacedFiles.length, 'small file')} in ${plural(c.partitions, 'partition')}`);
+    else lines.push(`  compact: rewrote ${plural(c.replacedFiles.length, 'small file')} in ${plural(c.partitions, 'partition')} into ${plural(c.addedFiles.length, 'file')}`);
+    if (verbose) for (const p of c.replacedFiles) lines.push(`    ${p}`);
+  }
   if (r.expire) {
     const e = r.expire;
     const f = e.files;

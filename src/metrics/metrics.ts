@@ -29,6 +29,7 @@ export class RuntimeMetrics {
   readonly poolQueueSize: Gauge;
   readonly bufferedBytes: Gauge<'pipeline'>;
   readonly snapshotsExpired: Counter<'table'>;
+  readonly filesCompacted: Counter<'table'>;
   readonly maintenanceFilesDeleted: Counter<'table' | 'kind'>;
   readonly maintenanceFailures: Counter<'table' | 'task'>;
   readonly snapshotsRetained: Gauge<'table'>;
@@ -71,6 +72,7 @@ export class RuntimeMetrics {
     this.poolQueueSize = new Gauge({ name: 'streamberg_transform_pool_queue_tasks', help: 'Transform tasks waiting for a worker', registers: r });
     this.bufferedBytes = new Gauge({ name: 'streamberg_sink_buffered_bytes', help: 'Bytes sent to a sink and not yet taken off its queue', labelNames: ['pipeline'], registers: r });
     this.snapshotsExpired = new Counter({ name: 'streamberg_maintenance_snapshots_expired_total', help: 'Snapshots removed by the runtime\'s snapshot expiry', labelNames: ['table'], registers: r });
+    this.filesCompacted = new Counter({ name: 'streamberg_maintenance_files_compacted_total', help: 'Small data files rewritten by the runtime\'s compaction', labelNames: ['table'], registers: r });
     this.maintenanceFilesDeleted = new Counter({
       name: 'streamberg_maintenance_files_deleted_total',
       help: 'Files deleted by table maintenance: kind data, manifest, manifest_list, statistics (of expired snapshots) or orphan',

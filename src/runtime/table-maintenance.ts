@@ -1,6 +1,7 @@
 // Maintenance of one pipeline's tables by the runtime, between checkpoints: after a commit
-// succeeded, at most every `runtime.maintenance.expire_interval` it expires the table's
-// snapshots, and at most every `orphan_interval` it removes orphan files older than
+// succeeded, at most every `runtime.maintenance.compact_interval` it compacts partitions that
+// hold `compact_min_files` small files or more, at most every `expire_interval` it expires the
+// table's snapshots, and at most every `orphan_interval` it removes orphan files older than
 // `orphan_min_age` (iceberg/maintenance.ts does the work).
 //
 // Off the hot path: a run is started, never awaited by the checkpoint; one runs at a time per
@@ -41,6 +42,7 @@ export interface TableMaintenanceDeps {
 export class TableMaintenance {
   private running: Promise<void> | undefined;
   private readonly lastExpire = new Map<string, number>();
+  private readonly lastCompact = new Map<string, number>();
   private readonly lastOrphans = new Map<string, number>();
   private closed = false;
 
@@ -56,13 +58,15 @@ export class TableMaintenance {
     const now = (this.d.now ?? Date.now)();
     const key = `${ident.namespace}.${ident.name}`;
     if (!this.lastOrphans.has(key)) this.lastOrphans.set(key, now);
+    const compactDue = now - (this.lastCompact.get(key) ?? -Infinity) >= this.d.config.compactIntervalMs;
     const expireDue = now - (this.lastExpire.get(key) ?? -Infinity) >= this.d.config.expireIntervalMs;
     const orphansDue = now - this.lastOrphans.get(key)! >= this.d.config.orphanIntervalMs;
-    if (!expireDue && !orphansDue) return;
+    if (!compactDue && !expireDue && !orphansDue) return;
     // Due times move at the start: a run that fails waits a full interval before the next try.
+    if (compactDue) this.lastCompact.set(key, now);
     if (expireDue) this.lastExpire.set(key, now);
     if (orphansDue) this.lastOrphans.set(key, now);
-    this.running = this.run(ident, key, expireDue, orphansDue).finally(() => (this.running = undefined));
+    this.running = this.run(ident, key, { compact: compactDue, expire: expireDue, orphans: orphansDue }).finally(() => (this.running = undefined));
   }
 
   /** The run under way, if any (tests and close wait for it). */
@@ -76,22 +80,37 @@ export class TableMaintenance {
     await this.running;
   }
 
-  private async run(ident: TableIdentifier, table: string, expire: boolean, orphans: boolean): Promise<void> {
-    const { metrics, log, pipelineId } = this.d;
-    let report: MaintainReport;
-    try {
-      report = await maintainTable(this.d.catalog, ident, {
-        dryRun: false,
-        expire,
-        orphanMinAgeMs: orphans ? this.d.config.orphanMinAgeMs : undefined,
-        managedCatalog: this.d.managedCatalog,
-        atStep: (step) => killIfDue(step, pipelineId),
-      });
-    } catch (err) {
-      const e = toStreamError(err, 'COMMIT_FAILED');
-      metrics.maintenanceFailures.inc({ table, task: expire ? 'expire' : 'orphans' });
-      log.log('warn', 'table maintenance failed; tried again at the next interval', { table, code: e.code, error: e.message });
-      return;
+  /** Each due task on its own, so one failing (logged, counted) never keeps the others from running. */
+  private async run(ident: TableIdentifier, table: string, due: { compact: boolean; expire: boolean; orphans: boolean }): Promise<void> {
+    const tasks: Array<['compact' | 'expire' | 'orphans', boolean]> = [['compact', due.compact], ['expire', due.expire], ['orphans', due.orphans]];
+    for (const [task, isDue] of tasks) {
+      if (!isDue || this.closed) continue;
+      try {
+        this.record(table, await maintainTable(this.d.catalog, ident, {
+          dryRun: false,
+          compactMinFiles: task === 'compact' ? this.d.config.compactMinFiles : undefined,
+          expire: task === 'expire',
+          orphanMinAgeMs: task === 'orphans' ? this.d.config.orphanMinAgeMs : undefined,
+          managedCatalog: this.d.managedCatalog,
+          atStep: (step) => killIfDue(step, this.d.pipelineId),
+        }));
+      } catch (err) {
+        const e = toStreamError(err, 'COMMIT_FAILED');
+        this.d.metrics.maintenanceFailures.inc({ table, task });
+        this.d.log.log('warn', 'table maintenance failed; tried again at the next interval', { table, task, code: e.code, error: e.message });
+      }
+    }
+  }
+
+  private record(table: string, report: MaintainReport): void {
+    const { metrics, log } = this.d;
+    if (report.compact) {
+      const c = report.compact;
+      if (c.gaveUp) log.log('info', 'compaction gave up this round', { table, reason: c.gaveUp });
+      else if (c.replacedFiles.length > 0) {
+        metrics.filesCompacted.inc({ table }, c.replacedFiles.length);
+        log.log('info', 'small files compacted', { table, files: c.replacedFiles.length, into: c.addedFiles.length, partitions: c.partitions });
+      }
     }
     if (report.expire) {
       const e = report.expire;

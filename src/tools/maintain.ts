@@ -1,6 +1,7 @@
 // `npm start -- maintain [options]`: one round of maintenance on every enabled pipeline's tables
-// (and their dead-letter tables), or on the one `--table` names: snapshot expiry by each table's
-// `history.expire.*` properties, then removal of orphan files older than the safety age. Prints
+// (and their dead-letter tables), or on the one `--table` names: compaction of small files,
+// snapshot expiry by each table's `history.expire.*` properties, then removal of orphan files
+// older than the safety age. Prints
 // what it did; with `--dry-run`, what it would do, changing nothing.
 //
 // Safe beside a running pipeline: expiry commits through the catalog's compare-and-swap and
@@ -21,13 +22,16 @@ import { killIfDue } from '../runtime/faults.js';
 
 export const MAINTAIN_USAGE = `Usage: npm start -- maintain [options]
 
-Expires snapshots and removes orphan files of every enabled pipeline's tables, and prints what it did.
+Compacts small files, expires snapshots and removes orphan files of every enabled pipeline's
+tables, and prints what it did.
 
 Options:
   --config DIR           folder with topics.yaml and transformations.yaml (default: config)
   --table NS.NAME        only this table (NAME alone: in the catalog's namespace)
   --dry-run              change nothing; print what would be done
   --orphan-min-age D     remove only orphan files older than this (default: runtime.maintenance.orphan_min_age, 3d)
+  --compact-min-files N  rewrite a partition's small files when it has at least N (default: runtime.maintenance.compact_min_files, 5)
+  --skip-compact         do not compact
   --skip-expire          do not expire snapshots
   --skip-orphans         do not remove orphan files
   --verbose              list every file deleted (or, dry, to be deleted)
@@ -44,6 +48,8 @@ export async function maintainCommand(argv: string[]): Promise<number> {
         table: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         'orphan-min-age': { type: 'string' },
+        'compact-min-files': { type: 'string' },
+        'skip-compact': { type: 'boolean', default: false },
         'skip-expire': { type: 'boolean', default: false },
         'skip-orphans': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
@@ -65,6 +71,14 @@ export async function maintainCommand(argv: string[]): Promise<number> {
     orphanAge = parseDuration(v['orphan-min-age']);
     if (orphanAge === undefined) {
       process.stderr.write(`--orphan-min-age: found "${v['orphan-min-age']}"; expected ${ACCEPTED_DURATION}\n`);
+      return 2;
+    }
+  }
+  let compactMinFiles: number | undefined;
+  if (v['compact-min-files'] !== undefined) {
+    compactMinFiles = Number(v['compact-min-files']);
+    if (!Number.isInteger(compactMinFiles) || compactMinFiles < 2) {
+      process.stderr.write(`--compact-min-files: found "${v['compact-min-files']}"; expected a whole number of at least 2\n`);
       return 2;
     }
   }
@@ -102,6 +116,7 @@ export async function maintainCommand(argv: string[]): Promise<number> {
       try {
         const report = await maintainTable(catalog, ident, {
           dryRun: v['dry-run'],
+          compactMinFiles: v['skip-compact'] ? undefined : (compactMinFiles ?? config.runtime.maintenance.compactMinFiles),
           expire: !v['skip-expire'],
           orphanMinAgeMs: v['skip-orphans'] ? undefined : (orphanAge ?? config.runtime.maintenance.orphanMinAgeMs),
           managedCatalog: config.catalog.type === 's3tables',

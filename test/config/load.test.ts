@@ -175,7 +175,7 @@ describe('errors', () => {
   it('runtime.maintenance: defaults, durations in days, and a too-short orphan age named with what is accepted', () => {
     const ok = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { expire_interval: 5min, orphan_min_age: 2d }\n');
     const { config } = loadConfig({ ...own(project({ topics: ok })), env: {} });
-    expect(config.runtime.maintenance).toEqual({ enabled: undefined, expireIntervalMs: 300_000, orphanIntervalMs: 86_400_000, orphanMinAgeMs: 2 * 86_400_000 });
+    expect(config.runtime.maintenance).toEqual({ enabled: undefined, expireIntervalMs: 300_000, compactIntervalMs: 3_600_000, compactMinFiles: 5, orphanIntervalMs: 86_400_000, orphanMinAgeMs: 2 * 86_400_000 });
     const broken = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { orphan_min_age: 10s, expire: true }\n');
     expect(issuesOf(project({ topics: broken })).map(formatIssue)).toEqual(
       expect.arrayContaining([

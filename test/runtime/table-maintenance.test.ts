@@ -8,7 +8,7 @@ import { commitAppend } from '../../src/iceberg/commit.js';
 import { TableMaintenance, maintenanceEnabled } from '../../src/runtime/table-maintenance.js';
 import { NAMESPACE, metricValue, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 
-const CONFIG: MaintenanceConfig = { enabled: undefined, expireIntervalMs: 60_000, orphanIntervalMs: 86_400_000, orphanMinAgeMs: 3 * 86_400_000 };
+const CONFIG: MaintenanceConfig = { enabled: undefined, expireIntervalMs: 60_000, compactIntervalMs: 3_600_000, compactMinFiles: 5, orphanIntervalMs: 86_400_000, orphanMinAgeMs: 3 * 86_400_000 };
 
 describe('maintenanceEnabled', () => {
   it('is on for sql and rest catalogs, off on S3 Tables unless configured, and says why', () => {
@@ -65,13 +65,30 @@ describe('TableMaintenance', () => {
     await m.close();
   });
 
+  it('compacts a partition once it holds compact_min_files small files, then expires, and counts both', async () => {
+    const metrics = testMetrics();
+    const m = new TableMaintenance({ pipelineId: 'p', catalog: w.catalog, config: { ...CONFIG, compactMinFiles: 3 }, managedCatalog: false, metrics, log: recordingLogger() });
+    const table = `${NAMESPACE}.events`;
+    m.afterCommit(ident);
+    await m.pending;
+    expect(await metricValue(metrics, 'streamberg_maintenance_files_compacted_total', { table })).toBe(3);
+    const head = (await w.catalog.loadTable(ident)).metadata;
+    expect(head.snapshots.at(-1)!.summary).toMatchObject({ operation: 'replace', 'deleted-data-files': '3', 'added-data-files': '1' });
+    // The replace has no offsets key: expiry keeps the chain down to the pipeline's last snapshot.
+    expect(await metricValue(metrics, 'streamberg_maintenance_snapshots_expired_total', { table })).toBe(2);
+    expect(head.snapshots).toHaveLength(2);
+    await m.close();
+  });
+
   it('logs and counts a failed run, and never throws into the pipeline', async () => {
     const metrics = testMetrics();
     const log = recordingLogger();
     const m = new TableMaintenance({ pipelineId: 'p', catalog: w.catalog, config: CONFIG, managedCatalog: false, metrics, log });
     m.afterCommit({ namespace: NAMESPACE, name: 'no_such_table' });
     await expect(m.pending).resolves.toBeUndefined();
-    expect(await metricValue(metrics, 'streamberg_maintenance_failures_total', { table: `${NAMESPACE}.no_such_table`, task: 'expire' })).toBe(1);
+    for (const task of ['compact', 'expire']) {
+      expect(await metricValue(metrics, 'streamberg_maintenance_failures_total', { table: `${NAMESPACE}.no_such_table`, task })).toBe(1);
+    }
     expect(log.lines.find((l) => l.level === 'warn')?.msg).toMatch(/table maintenance failed; tried again at the next interval/);
     await m.close();
   });
