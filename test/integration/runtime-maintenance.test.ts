@@ -128,6 +128,29 @@ describe('table maintenance', () => {
     expect(await missingLiveFiles(p, 'parsed_events')).toEqual([]);
   }, 300_000);
 
+  it('compacts between checkpoints; killed with the compacted files written, the restart is exactly once and compacts again', async () => {
+    const p = maintainedProject('{ compact_interval: 1s, compact_min_files: 2 }');
+    produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '38']);
+    produce(p, p.bid, ['--count', '2000', '--partitions', '2', '--seed', '37']);
+    expect((await runToExit(p, RUN)).code).toBe(0);
+    // The next run's first commit makes two small files at least: compaction starts, and dies
+    // once its new files are written, before its commit.
+    produce(p, p.bid, ['--count', '2000', '--start-index', '2000', '--seed', '37']);
+    const killed = await runToExit(p, RUN, faultEnv(`kill-at:compact-files-written:${p.bid}:1`));
+    expect(killed.code, killed.output).toBe('SIGKILL');
+    expect(await missingLiveFiles(p, 'parsed_events')).toEqual([]);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 4000, 37, 0));
+
+    produce(p, p.bid, ['--count', '2000', '--start-index', '4000', '--seed', '37']);
+    const rest = await runToExit(p, RUN);
+    expect(rest.code, rest.output).toBe(0);
+    expect(rest.output).toMatch(/small files compacted.*"table":"analytics\.parsed_events"/);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 6000, 37, 0));
+    expect(await missingLiveFiles(p, 'parsed_events')).toEqual([]);
+    const { snapshots } = await readTable(p, 'parsed_events', ['session_id']);
+    expect(snapshots.some((s) => s['operation'] === 'replace')).toBe(true);
+  }, 300_000);
+
   it('maintain --dry-run changes nothing; maintain killed mid-expiry loses no live file; run again, it finishes the job', async () => {
     const p = maintainedProject('{ enabled: false }');
     produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '36']);
