@@ -84,7 +84,7 @@ export class TableMaintenance {
   private async run(ident: TableIdentifier, table: string, due: { compact: boolean; expire: boolean; orphans: boolean }): Promise<void> {
     const tasks: Array<['compact' | 'expire' | 'orphans', boolean]> = [['compact', due.compact], ['expire', due.expire], ['orphans', due.orphans]];
     for (const [task, isDue] of tasks) {
-      if (!isDue || this.closed) continue;
+      if (!isDue) continue;
       try {
         this.record(table, await maintainTable(this.d.catalog, ident, {
           dryRun: false,
