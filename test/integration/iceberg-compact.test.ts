@@ -12,6 +12,8 @@ import { compactTable } from '../../src/iceberg/compact.js';
 import { expireSnapshots } from '../../src/iceberg/expire.js';
 import { localPath } from '../../src/iceberg/file-io.js';
 import { mainSnapshot } from '../../src/iceberg/metadata.js';
+import { parsePartitionField } from '../../src/config/partition-spec.js';
+import type { PartitionFieldConfig } from '../../src/config/types.js';
 import { newDataFileWriter, openTable } from '../../src/iceberg/table.js';
 import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
 import { batchOf, fields, sinkConfig, sqlCatalogConfig } from '../helpers/iceberg-fixtures.js';
@@ -78,6 +80,31 @@ describe('compaction on a SQLite-catalog table', { timeout: 180_000 }, () => {
     expect(e.files.dataFiles.sort()).toEqual([...old].sort());
     for (const f of old) expect(existsSync(localPath(f))).toBe(false);
     expect((await scan('small_files')).rows.map((x) => Number(x['id']))).toEqual([...Array(13).keys()].map((i) => i + 1));
+  });
+
+  it('compacts per partition: a partition with enough small files is rewritten, one with too few is left alone', async () => {
+    const byDay = [parsePartitionField('day(ts)') as PartitionFieldConfig];
+    const { ident } = await openTable(catalog, config.namespace, sinkConfig('by_day', schema, byDay));
+    const day = 86_400_000_000n;
+    // ids 1..5 on day 0 (five files), ids 6..7 on day 1 (two files).
+    for (const id of [1, 2, 3, 4, 5, 6, 7]) {
+      const table = await catalog.loadTable(ident);
+      const writer = newDataFileWriter(table, catalog.io, arrowSchemaOf(schema));
+      await writer.write(batchOf(schema, [{ id: BigInt(id), name: `n${id}`, ts: (id <= 5 ? 0n : day) + BigInt(id), amount: 1n }]));
+      await commitAppend(catalog, ident, await writer.close(), { [KEY]: `{"t":{"0":${id}}}` });
+    }
+    const before = await scan('by_day');
+
+    const r = await compactTable(catalog, ident, { minInputFiles: 3 });
+
+    expect(r.partitions).toBe(1);
+    expect(r.replacedFiles).toHaveLength(5);
+    const after = await scan('by_day');
+    expect(after.rows).toEqual(before.rows);
+    expect(after.files).toBe(3);
+    const oneDay = await scanSql(config, `${config.namespace}.by_day`, { filter: "ts < '1970-01-02T00:00:00'", orderBy: 'id' });
+    expect(oneDay.rows.map((x) => Number(x['id']))).toEqual([1, 2, 3, 4, 5]);
+    expect(oneDay.files).toBe(1);
   });
 
   it('keeps a rival append committed during the rewrite: both sets of rows, once', async () => {
