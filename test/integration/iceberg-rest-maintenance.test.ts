@@ -1,6 +1,7 @@
-// Snapshot expiry through Apache Iceberg's reference REST server: the removed snapshots travel as
-// `remove-snapshots` updates with `main` asserted, the server applies them, and pyiceberg reads
-// the same rows through the server afterwards.
+// Table maintenance through Apache Iceberg's reference REST server (Java's catalog applies the
+// commits): expiry's removed snapshots travel as `remove-snapshots` updates with `main`
+// asserted; compaction's `replace` snapshot as `add-snapshot`. pyiceberg reads the same rows
+// through the server afterwards.
 
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +9,9 @@ import type { RestCatalogConfig } from '../../src/config/types.js';
 import type { Catalog } from '../../src/iceberg/catalog.js';
 import { createCatalog } from '../../src/iceberg/catalogs.js';
 import { commitAppend, latestSnapshotWithSummaryKey } from '../../src/iceberg/commit.js';
+import { compactTable } from '../../src/iceberg/compact.js';
 import { expireSnapshots } from '../../src/iceberg/expire.js';
+import { mainSnapshot } from '../../src/iceberg/metadata.js';
 import { localPath } from '../../src/iceberg/file-io.js';
 import { newDataFileWriter, openTable } from '../../src/iceberg/table.js';
 import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
@@ -20,7 +23,7 @@ import { ensurePythonEnv, runPython } from '../helpers/python.js';
 
 const schema = fields({ id: 'BIGINT NOT NULL' });
 
-describe('snapshot expiry through the REST catalog', { timeout: 180_000 }, () => {
+describe('table maintenance through the REST catalog', { timeout: 180_000 }, () => {
   let server: IcebergRestServer;
   let config: RestCatalogConfig;
   let catalog: Catalog;
@@ -65,5 +68,29 @@ print(json.dumps({"ids": sorted(r["id"] for r in t.scan().to_arrow().to_pylist()
       { uri: server.uri, table: `${config.namespace}.expiring` },
     );
     expect(py).toEqual({ ids: [1, 2, 3], snapshots: 1 });
+  });
+
+  it("compaction's replace snapshot is accepted by the server and read back with the same rows", async () => {
+    const table = await openTable(catalog, config.namespace, sinkConfig('compacting', schema));
+    for (const id of [1, 2, 3, 4, 5]) {
+      const t = await catalog.loadTable(table.ident);
+      const writer = newDataFileWriter(t, catalog.io, arrowSchemaOf(schema));
+      await writer.write(batchOf(schema, [{ id: BigInt(id) }]));
+      await commitAppend(catalog, table.ident, await writer.close(), { 'kafka.offsets.g': `{"t":{"0":${id}}}` });
+    }
+    const r = await compactTable(catalog, table.ident, { minInputFiles: 5 });
+    expect(r.replacedFiles).toHaveLength(5);
+    const after = await catalog.loadTable(table.ident);
+    expect(mainSnapshot(after.metadata)?.summary.operation).toBe('replace');
+    const py = await runPython<{ ids: number[]; files: number }>(
+      `
+from pyiceberg.catalog.rest import RestCatalog
+t = RestCatalog("rest", uri=ARGS["uri"]).load_table(ARGS["table"])
+scan = t.scan()
+print(json.dumps({"ids": sorted(r["id"] for r in scan.to_arrow().to_pylist()), "files": len(list(scan.plan_files()))}))
+`,
+      { uri: server.uri, table: `${config.namespace}.compacting` },
+    );
+    expect(py).toEqual({ ids: [1, 2, 3, 4, 5], files: 1 });
   });
 });
