@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start -- [options]`: loads the configuration, and either checks it (--check) or runs the
-// pipelines. Exit codes: 0 done, 1 a pipeline failed for good, 2 configuration or usage error.
+// pipelines; `npm start -- maintain [options]` maintains their tables once (tools/maintain.ts).
+// Exit codes: 0 done, 1 a pipeline (or a table's maintenance) failed, 2 configuration or usage error.
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,7 @@ import { ACCEPTED_DURATION, parseDuration } from './config/units.js';
 import { isStreamError } from './errors.js';
 
 export const USAGE = `Usage: npm start -- [options]
+       npm start -- maintain [options]   (expire snapshots, remove orphan files; maintain --help)
 
 Runs every enabled pipeline in <config>/topics.yaml: Kafka topic → transformation → Iceberg table.
 
@@ -115,6 +117,10 @@ function scrubbedOutput(scrubber: SecretScrubber): Output {
 let lastScrubber: SecretScrubber | undefined;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'maintain') {
+    const { maintainCommand } = await import('./tools/maintain.js');
+    return maintainCommand(argv.slice(1));
+  }
   let options: CliOptions;
   try {
     options = parseCli(argv);

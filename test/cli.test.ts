@@ -122,6 +122,25 @@ describe('streamberg --check', () => {
   });
 });
 
+describe('streamberg maintain', () => {
+  it('rejects an unknown flag and a bad safety age with its usage and exit 2', () => {
+    const r = cli(['maintain', '--dry', '--config', tempProject({ topics: SHIPPED_TOPICS })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--dry'");
+    expect(r.stderr).toContain('Usage: npm start -- maintain [options]');
+    const age = cli(['maintain', '--orphan-min-age', 'a while', '--config', tempProject({ topics: SHIPPED_TOPICS })]);
+    expect(age.code).toBe(2);
+    expect(age.stderr).toMatch(/^--orphan-min-age: found "a while"; expected a duration such as 500ms/);
+  });
+
+  it('reports a table not created yet, and exits 0', () => {
+    const r = cli(['maintain', '--dry-run', '--config', tempProject({ topics: SHIPPED_TOPICS })]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('analytics.parsed_events: not created yet; nothing to do');
+  });
+});
+
 describe('streamberg with a hostile configuration', () => {
   const bomb = [
     'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',

@@ -54,8 +54,13 @@ export function resolveRuntime(
   const initialBackoff = duration(file, ['runtime', 'restart', 'initial_backoff'], r.restart?.initial_backoff, 1000);
   const maxBackoff = duration(file, ['runtime', 'restart', 'max_backoff'], r.restart?.max_backoff, 60_000);
   const budget = size(file, ['runtime', 'memory_budget'], r.memory_budget, 512 * 1024 * 1024);
+  const expireInterval = duration(file, ['runtime', 'maintenance', 'expire_interval'], r.maintenance?.expire_interval, 15 * 60_000, 1000);
+  const compactInterval = duration(file, ['runtime', 'maintenance', 'compact_interval'], r.maintenance?.compact_interval, 60 * 60_000, 1000);
+  const orphanInterval = duration(file, ['runtime', 'maintenance', 'orphan_interval'], r.maintenance?.orphan_interval, 86_400_000, 1000);
+  const orphanAge = duration(file, ['runtime', 'maintenance', 'orphan_min_age'], r.maintenance?.orphan_min_age, 3 * 86_400_000, 3_600_000);
   if (interval === undefined || window === undefined || initialBackoff === undefined || maxBackoff === undefined || budget === undefined)
     return undefined;
+  if (expireInterval === undefined || compactInterval === undefined || orphanInterval === undefined || orphanAge === undefined) return undefined;
   return {
     parallelism: overrides.parallelism ?? r.parallelism ?? cores,
     batchRecords: r.batch_size ?? 4096,
@@ -63,6 +68,7 @@ export function resolveRuntime(
     checkpointMode: r.checkpoint_mode ?? 'EXACTLY_ONCE',
     metricsPort: overrides.metricsPort ?? r.metrics_port ?? 9464,
     memoryBudgetBytes: budget,
+    maintenance: { enabled: r.maintenance?.enabled, expireIntervalMs: expireInterval, compactIntervalMs: compactInterval, compactMinFiles: r.maintenance?.compact_min_files ?? 5, orphanIntervalMs: orphanInterval, orphanMinAgeMs: orphanAge },
     restart: {
       maxFailures: r.restart?.max_failures ?? 5,
       windowMs: window,

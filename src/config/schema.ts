@@ -138,6 +138,17 @@ export const runtimeSchema = z
       })
       .strict()
       .optional(),
+    maintenance: z
+      .object({
+        enabled: z.boolean().optional(),
+        expire_interval: durationLike.optional(),
+        compact_interval: durationLike.optional(),
+        compact_min_files: int(2, 100_000).optional(),
+        orphan_interval: durationLike.optional(),
+        orphan_min_age: durationLike.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -171,6 +171,25 @@ export interface RestartPolicy {
   maxBackoffMs: number;
 }
 
+/** `runtime.maintenance`: what the runtime does to keep its tables healthy between checkpoints. */
+export interface MaintenanceConfig {
+  /**
+   * Compaction, snapshot expiry and orphan removal by the runtime, after a commit; undefined: the catalog's default (on for
+   * sql and rest, off for s3tables, whose managed maintenance does it).
+   */
+  enabled: boolean | undefined;
+  /** Least time between two expiries of one table. */
+  expireIntervalMs: number;
+  /** Least time between two compactions of one table. */
+  compactIntervalMs: number;
+  /** A partition is compacted once it holds this many files smaller than `write.target-file-size-bytes`. */
+  compactMinFiles: number;
+  /** Least time between two orphan removals of one table by the runtime. */
+  orphanIntervalMs: number;
+  /** Orphan removal (the runtime's and `maintain`'s) takes only files older than this. */
+  orphanMinAgeMs: number;
+}
+
 export interface RuntimeConfig {
   /** Transform pool size. */
   parallelism: number;
@@ -182,6 +201,7 @@ export interface RuntimeConfig {
   restart: RestartPolicy;
   /** Upper bound for buffered batches across the process, in bytes. */
   memoryBudgetBytes: number;
+  maintenance: MaintenanceConfig;
 }
 
 export type CatalogConfig =

@@ -6,9 +6,10 @@ const DURATION_UNITS: Record<string, number> = {
   s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
   m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
   h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
 };
 
-export const ACCEPTED_DURATION = 'a duration such as 500ms, 30s, 5min, 1h, or a number of milliseconds';
+export const ACCEPTED_DURATION = 'a duration such as 500ms, 30s, 5min, 1h, 3d, or a number of milliseconds';
 
 /** Milliseconds, or undefined if the text is not a duration. */
 export function parseDuration(value: string | number): number | undefined {

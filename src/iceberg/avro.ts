@@ -60,3 +60,13 @@ export async function decodeAvroFile(bytes: Uint8Array): Promise<{ schema: unkno
   await done;
   return { schema: writerSchema, records: out };
 }
+
+/** The writer schema (as written, field ids kept) and the user metadata of a container file's header. */
+export function avroHeader(bytes: Uint8Array): { schema: unknown; metadata: Record<string, string> } {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!buf.subarray(0, 4).equals(MAGIC)) throw new Error('not an Avro container file');
+  const { value } = META_TYPE.decode(buf, 4) as { value: Record<string, Buffer> };
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) if (!k.startsWith('avro.')) metadata[k] = v.toString('utf8');
+  return { schema: JSON.parse(value['avro.schema']!.toString('utf8')), metadata };
+}

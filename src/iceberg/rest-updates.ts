@@ -14,7 +14,10 @@
 // - a new schema asserts the current schema and the last column id it was built from, so two
 //   writers adding columns at once cannot both assign the same field id.
 //
-// Hazard: a change this module cannot express (a removed snapshot, a new location) must not be
+// - snapshots and refs that expiry removed become `remove-snapshots` / `remove-snapshot-ref`;
+//   expire.ts adds the `assert-ref-snapshot-id` on `main` that its plan rests on.
+//
+// Hazard: a change this module cannot express (a removed schema, a new location) must not be
 // dropped silently — the server would commit something other than what the writer built — so
 // it throws.
 
@@ -35,6 +38,8 @@ export type TableRequirement =
 export type TableUpdate =
   | { action: 'add-snapshot'; snapshot: Snapshot }
   | { action: 'set-snapshot-ref'; 'ref-name': string; type: 'branch' | 'tag'; 'snapshot-id': bigint }
+  | { action: 'remove-snapshots'; 'snapshot-ids': bigint[] }
+  | { action: 'remove-snapshot-ref'; 'ref-name': string }
   | { action: 'add-schema'; schema: IcebergSchema; 'last-column-id': number }
   /** -1: the schema added last in this commit (the server may number it). */
   | { action: 'set-current-schema'; 'schema-id': number }
@@ -90,10 +95,11 @@ export function tableChanges(base: TableMetadata, next: TableMetadata): TableCha
 
   const baseSnapshots = new Set(base.snapshots.map((s) => s['snapshot-id']));
   const nextSnapshots = new Set(next.snapshots.map((s) => s['snapshot-id']));
-  for (const id of baseSnapshots) if (!nextSnapshots.has(id)) unsupported(base, `removing snapshot ${id}`);
+  const removedSnapshots = [...baseSnapshots].filter((id) => !nextSnapshots.has(id));
+  if (removedSnapshots.length > 0) updates.push({ action: 'remove-snapshots', 'snapshot-ids': removedSnapshots });
   for (const snapshot of next.snapshots) if (!baseSnapshots.has(snapshot['snapshot-id'])) updates.push({ action: 'add-snapshot', snapshot });
 
-  for (const name of Object.keys(base.refs)) if (!(name in next.refs)) unsupported(base, `removing ref ${name}`);
+  for (const name of Object.keys(base.refs)) if (!(name in next.refs)) updates.push({ action: 'remove-snapshot-ref', 'ref-name': name });
   for (const [name, ref] of Object.entries(next.refs)) {
     const before = base.refs[name];
     if (before && before['snapshot-id'] === ref['snapshot-id'] && before.type === ref.type) continue;

@@ -39,6 +39,11 @@ export class RuntimeMetrics {
   readonly tableManifests: Gauge<'pipeline' | 'table'>;
   readonly tableDataFiles: Gauge<'pipeline' | 'table'>;
   readonly tableSnapshots: Gauge<'pipeline' | 'table'>;
+  readonly snapshotsExpired: Counter<'table'>;
+  readonly filesCompacted: Counter<'table'>;
+  readonly maintenanceFilesDeleted: Counter<'table' | 'kind'>;
+  readonly maintenanceFailures: Counter<'table' | 'task'>;
+  readonly snapshotsRetained: Gauge<'table'>;
 
   constructor(readonly registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
     const r = [registry];
@@ -113,6 +118,16 @@ export class RuntimeMetrics {
     this.tableManifests = new Gauge({ name: 'streamberg_table_manifests', help: 'Manifests in the current snapshot of the table, as last committed', labelNames: ['pipeline', 'table'], registers: r });
     this.tableDataFiles = new Gauge({ name: 'streamberg_table_data_files', help: 'Data files in the current snapshot of the table, as last committed', labelNames: ['pipeline', 'table'], registers: r });
     this.tableSnapshots = new Gauge({ name: 'streamberg_table_snapshots', help: 'Snapshots the table retains, as last committed', labelNames: ['pipeline', 'table'], registers: r });
+    this.snapshotsExpired = new Counter({ name: 'streamberg_maintenance_snapshots_expired_total', help: 'Snapshots removed by the runtime\'s snapshot expiry', labelNames: ['table'], registers: r });
+    this.filesCompacted = new Counter({ name: 'streamberg_maintenance_files_compacted_total', help: 'Small data files rewritten by the runtime\'s compaction', labelNames: ['table'], registers: r });
+    this.maintenanceFilesDeleted = new Counter({
+      name: 'streamberg_maintenance_files_deleted_total',
+      help: 'Files deleted by table maintenance: kind data, manifest, manifest_list, statistics (of expired snapshots) or orphan',
+      labelNames: ['table', 'kind'],
+      registers: r,
+    });
+    this.maintenanceFailures = new Counter({ name: 'streamberg_maintenance_failures_total', help: 'Maintenance runs that failed (retried at the next interval)', labelNames: ['table', 'task'], registers: r });
+    this.snapshotsRetained = new Gauge({ name: 'streamberg_maintenance_snapshots_retained', help: 'Snapshots in the table\'s metadata after the last maintenance run', labelNames: ['table'], registers: r });
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: registry, prefix: 'streamberg_' });
       // prom-client names these gauges `_total`, which the exposition-format lint (promtool check

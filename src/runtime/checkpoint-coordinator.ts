@@ -21,7 +21,7 @@
 // pipeline, fails there instead of duplicating rows or moving the offsets backwards.
 
 import { StreamError, toStreamError } from '../errors.js';
-import type { Catalog, LoadedTable } from '../iceberg/catalog.js';
+import type { Catalog, LoadedTable, TableIdentifier } from '../iceberg/catalog.js';
 import { commitAppend, type CommitOptions, type CommitRequirement, type CommitResult } from '../iceberg/commit.js';
 import type { DataFile } from '../iceberg/data-file-writer.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
@@ -59,6 +59,8 @@ export interface CoordinatorDeps {
   fail(err: StreamError): void;
   /** How long an epoch may wait for its ack. */
   ackTimeoutMs: number;
+  /** A table of this pipeline committed (runs table maintenance when due; must not throw). */
+  committed?(table: TableIdentifier): void;
   /**
    * Called at each step of the commit order; throwing fails the checkpoint there. Default: the
    * STREAMBERG_FAULTS injection (`commit-fail` before the table commit, `kill-at` at any step).
@@ -314,6 +316,9 @@ export class CheckpointCoordinator {
       throw toStreamError(err, 'COMMIT_FAILED');
     }
     this.committedOffsets = offsets;
+    // Maintenance after the commit, never before: it then races only the next epoch's commit.
+    if (this.deadLetterState && ack.deadLetterFiles.length > 0) this.d.committed?.(this.deadLetterState.ident);
+    if (ack.files.length > 0 || moved) this.d.committed?.(table.ident);
     metrics.lastCompletedEpoch.set({ pipeline: pipelineId }, ack.epoch);
     metrics.checkpointSize.set({ pipeline: pipelineId }, ack.bytes);
     this.d.log.log('debug', 'checkpoint committed', { epoch: ack.epoch, rows: ack.rows, deadLetters: ack.deadLetters, files: ack.files.length });

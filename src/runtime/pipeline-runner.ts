@@ -13,13 +13,14 @@
 
 import type { AppConfig, PipelineConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
-import type { Catalog } from '../iceberg/catalog.js';
+import type { Catalog, TableIdentifier } from '../iceberg/catalog.js';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { openTable } from '../iceberg/table.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { BoundedEnd } from './bounded-end.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import { FlowControl } from './flow-control.js';
+import { TableMaintenance, maintenanceEnabled } from './table-maintenance.js';
 import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
 import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
@@ -77,6 +78,7 @@ export class PipelineRunner {
   private readonly sink: SinkPort;
   private readonly coordinator: CheckpointCoordinator;
   private readonly flow: FlowControl;
+  private readonly maintenance: TableMaintenance | undefined;
   private readonly actors = new Map<number, SourceActor>();
   /** With `bounded`, once started. */
   private end: BoundedEnd | undefined;
@@ -114,6 +116,17 @@ export class PipelineRunner {
       finished: (p) => this.end?.isDone(p) ?? false,
       buffered: (bytes) => d.metrics.bufferedBytes.set({ pipeline: this.id }, bytes),
     });
+    const maintenance = d.app.runtime.maintenance;
+    if (maintenanceEnabled(maintenance, d.app.catalog.type).enabled) {
+      this.maintenance = new TableMaintenance({
+        pipelineId: this.id,
+        catalog: d.catalog,
+        config: maintenance,
+        managedCatalog: d.app.catalog.type === 's3tables',
+        metrics: d.metrics,
+        log: this.log,
+      });
+    }
     this.coordinator = new CheckpointCoordinator({
       pipelineId: this.id,
       topic: d.pipeline.topic,
@@ -129,6 +142,7 @@ export class PipelineRunner {
       failed: this.failed,
       fail: (err) => this.fail(err),
       ackTimeoutMs: Math.max(60_000, 5 * d.app.runtime.checkpointIntervalMs),
+      ...(this.maintenance ? { committed: (table: TableIdentifier) => this.maintenance!.afterCommit(table) } : {}),
     });
   }
 
@@ -362,6 +376,7 @@ export class PipelineRunner {
     this.closed = true;
     this.flow.freeze();
     await this.coordinator.close();
+    await this.maintenance?.close();
     await this.starting?.catch(() => {});
     await this.source.close();
     await this.deadLetterTopic?.close().catch(() => {});

@@ -13,6 +13,7 @@ import { Registry } from 'prom-client';
 import type { AppConfig, PipelineConfig } from '../config/types.js';
 import { errorFields, toStreamError, type StreamError } from '../errors.js';
 import { createCatalog } from '../iceberg/catalogs.js';
+import { maintenanceEnabled } from './table-maintenance.js';
 import { type Catalog } from '../iceberg/catalog.js';
 import { createKafka } from '../kafka/client.js';
 import { RuntimeMetrics } from '../metrics/metrics.js';
@@ -102,6 +103,8 @@ export class Supervisor {
       this.server = await startMetricsServer(this.metrics.registry, port, undefined, { readiness: () => this.readiness() });
       log.log('info', `metrics on http://127.0.0.1:${this.server.port}/metrics`, { metricsPort: this.server.port });
     }
+    const maintenance = maintenanceEnabled(config.runtime.maintenance, config.catalog.type);
+    log.log('info', `table maintenance by the runtime ${maintenance.enabled ? 'on' : 'off'}: ${maintenance.reason}`);
     for (const p of config.pipelines.filter((x) => x.enabled)) {
       const lifecycle = new PipelineLifecycle(p.topic, (state) => this.metrics.setState(p.topic, state));
       const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, lifecycle, boundedEnds: undefined, restartTimer: undefined, lastRecords: 0, live: false };

@@ -171,6 +171,22 @@ describe('errors', () => {
     ]);
   });
 
+  it('runtime.maintenance: defaults, durations in days, and a too-short orphan age named with what is accepted', () => {
+    const ok = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { expire_interval: 5min, orphan_min_age: 2d }\n');
+    const { config } = loadConfig({ ...own(project({ topics: ok })), env: {} });
+    expect(config.runtime.maintenance).toEqual({ enabled: undefined, expireIntervalMs: 300_000, compactIntervalMs: 3_600_000, compactMinFiles: 5, orphanIntervalMs: 86_400_000, orphanMinAgeMs: 2 * 86_400_000 });
+    const broken = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { orphan_min_age: 10s, expire: true }\n');
+    expect(issuesOf(project({ topics: broken })).map(formatIssue)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/runtime\.maintenance\.expire: unknown key "expire"; expected one of enabled, expire_interval/),
+      ]),
+    );
+    const short = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { orphan_min_age: 10s }\n');
+    expect(issuesOf(project({ topics: short })).map(formatIssue)).toEqual([
+      expect.stringMatching(/runtime\.maintenance\.orphan_min_age: too short; found "10s"; expected at least 3600000ms$/),
+    ]);
+  });
+
   it('rejects partition specs that name unknown columns or do not fit the column type', () => {
     const broken = shippedTopics.replace(
       '      table_name: "parsed_events"\n',

@@ -87,7 +87,7 @@ describe('a commit as REST updates and requirements', () => {
     const withSnap = withAppend(table(), 5n).next;
     let err: unknown;
     try {
-      tableChanges(withSnap, { ...withSnap, snapshots: [], refs: {} });
+      tableChanges(withSnap, { ...withSnap, schemas: [] });
     } catch (e) {
       err = e;
     }

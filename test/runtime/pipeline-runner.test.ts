@@ -119,7 +119,7 @@ describe('PipelineRunner', () => {
     w = await warehouse();
     // Only the fields the runner reads: the rest of a loaded configuration plays no part here.
     pipeline = { topic: TOPIC, groupId: GROUP, scanMode: 'earliest-offset', sink: sinkConfig('bids_rows', ROW_FIELDS), onError: 'skip', deadLetter: { kind: 'none' } } as unknown as PipelineConfig;
-    app = { catalog: { namespace: NAMESPACE }, runtime: { checkpointIntervalMs: 1000 } } as unknown as AppConfig;
+    app = { catalog: { namespace: NAMESPACE }, runtime: { checkpointIntervalMs: 1000, maintenance: { enabled: false } } } as unknown as AppConfig;
   });
   afterEach(async () => {
     await w.close();
