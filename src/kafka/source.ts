@@ -13,8 +13,6 @@ const ADMIN_DEADLINE_MS = 90_000;
 /** Partitions and offsets of one topic, through kafkajs' admin client. */
 export class TopicAdmin {
   private admin: Admin | undefined;
-  /** The partitions the last metadata answer listed (see `listed`). */
-  private known: number[] = [];
 
   constructor(
     private readonly kafka: Kafka,
@@ -61,35 +59,22 @@ export class TopicAdmin {
     });
     const parts = meta.topics[0]?.partitions.map((p) => p.partitionId).sort((a, b) => a - b) ?? [];
     if (parts.length === 0) throw new StreamError('KAFKA_TOPIC_MISSING', `topic ${this.topic} has no partitions`, { retryable: true });
-    this.known = parts;
     return parts;
   }
 
-  /**
-   * `ask` for offsets of every partition `partitions()` listed. Hazard: kafkajs' admin answers
-   * offset questions from its cached metadata, refreshed only every 5 minutes
-   * (metadataMaxAge), while `partitions()` asks the broker afresh: after partitions were added
-   * to the topic the offsets would leave them out. An answer short of them is asked again on a
-   * fresh client, which reads the metadata anew.
-   */
-  private async offsetsOfListed<T>(ask: (admin: Admin) => Promise<Map<number, T>>): Promise<Map<number, T>> {
-    const answer = await this.asking('a list-offsets request', ask);
-    if (this.known.every((p) => answer.has(p))) return answer;
-    await this.close().catch(() => {});
-    return this.asking('a list-offsets request', ask);
-  }
-
   async endOffsets(): Promise<Map<number, bigint>> {
-    return this.offsetsOfListed(async (admin) => new Map((await admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, BigInt(o.high)])));
+    const offsets = await this.asking('a list-offsets request', (admin) => admin.fetchTopicOffsets(this.topic));
+    return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   }
 
   /** Each partition's log start and end (the high watermark), as its leader lists them. */
   async offsetRanges(): Promise<Map<number, { logStart: bigint; end: bigint }>> {
-    return this.offsetsOfListed(async (admin) => new Map((await admin.fetchTopicOffsets(this.topic)).map((o) => [o.partition, { logStart: BigInt(o.low), end: BigInt(o.high) }])));
+    const offsets = await this.asking('a list-offsets request', (admin) => admin.fetchTopicOffsets(this.topic));
+    return new Map(offsets.map((o) => [o.partition, { logStart: BigInt(o.low), end: BigInt(o.high) }]));
   }
 
   async initialOffsets(mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>> {
-    return this.offsetsOfListed((admin) => this.offsetsBy(admin, mode, timestampMs));
+    return this.asking('a list-offsets request', (admin) => this.offsetsBy(admin, mode, timestampMs));
   }
 
   private async offsetsBy(admin: Admin, mode: ScanMode, timestampMs?: number): Promise<Map<number, bigint>> {

@@ -5,6 +5,8 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/client.js';
+import { TopicAdmin } from '../../src/kafka/source.js';
+import { ensureTopic } from '../../src/kafka/topics.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { expectExactlyOnce } from '../helpers/expectations.js';
 import { ensureKafka } from '../helpers/kafka.js';
@@ -71,6 +73,26 @@ async function waitForCommitted(p: RuntimeProject, done: (offsets: Map<number, n
 const covers = (ends: Map<number, number>) => (committed: Map<number, number>) => [...ends].every(([part, end]) => (committed.get(part) ?? -1) >= end);
 
 describe('partition discovery while running', () => {
+  it('TopicAdmin, asked before partitions were added, lists them and their offsets afterwards (what discovery asks)', async () => {
+    const p = runtimeProject();
+    const kafka = createKafka(p.config.kafka);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopic(admin, p.bid, 2);
+    await admin.disconnect();
+    const topicAdmin = new TopicAdmin(kafka, p.bid, `g-${p.bid}`);
+    try {
+      expect([...(await topicAdmin.initialOffsets('earliest-offset')).keys()].sort()).toEqual([0, 1]);
+      await raisePartitions(p, p.bid, 3);
+      expect(await topicAdmin.partitions()).toEqual([0, 1, 2]);
+      // The same admin client, whose metadata was read with two partitions, must answer for the third.
+      expect([...(await topicAdmin.initialOffsets('earliest-offset')).keys()].sort()).toEqual([0, 1, 2]);
+      expect([...(await topicAdmin.offsetRanges()).keys()].sort()).toEqual([0, 1, 2]);
+    } finally {
+      await topicAdmin.close();
+    }
+  }, 120_000);
+
   it('reads partitions added while running from their earliest offset, with scan_mode latest-offset, each record once', async () => {
     const p = runtimeProject({ bidScanMode: 'latest-offset', runtimeExtra: '  partition_discovery_interval: "1s"' });
     produce(p, p.bid, ['--count', '100', '--partitions', '2', '--seed', '61']);
