@@ -147,4 +147,29 @@ describe('partition discovery while running', () => {
     expect(committed).toEqual(await endOffsets(p, p.bid));
     await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 750, 63, 0).slice(50));
   }, 300_000);
+  it('with discovery off, reads partitions added while it ran from their earliest offset at the next start', async () => {
+    const p = runtimeProject({ bidScanMode: 'latest-offset', runtimeExtra: '  partition_discovery_interval: "off"' });
+    produce(p, p.bid, ['--count', '50', '--partitions', '2', '--seed', '65']);
+    produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '66']);
+    const run = startRuntime(p, ['--checkpoint-interval', '1s', '--metrics-port', '0']);
+    try {
+      await run.waitFor(new RegExp(`pipeline running","pipeline":"${p.bid}"`));
+      await raisePartitions(p, p.bid, 4);
+      produce(p, p.bid, ['--count', '300', '--start-index', '50', '--seed', '65']);
+      const ends = await endOffsets(p, p.bid);
+      expect(ends.get(2)! > 0 && ends.get(3)! > 0, JSON.stringify([...ends])).toBe(true);
+      await waitForCommitted(p, covers(new Map([[0, ends.get(0)!], [1, ends.get(1)!]])), 'records of the first two partitions');
+      run.child.kill('SIGTERM');
+      expect(await run.exited, run.output()).toBe(0);
+    } finally {
+      run.child.kill('SIGKILL');
+    }
+    expect(run.output()).not.toMatch(/partitions discovered/);
+    expect([...(await committedOffsets(p)).keys()].sort()).toEqual([0, 1]);
+    // The next start: partitions 2 and 3 are not in the committed position, so from their log start.
+    const rest = await runToExit(p, ['--bounded', '--metrics-port', '0']);
+    expect(rest.code, rest.output).toBe(0);
+    expect(rest.output).toMatch(/partitions without a committed offset start from their earliest offset.*"partitions":\[2,3\]/);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 350, 65, 0).slice(50));
+  }, 300_000);
 });
