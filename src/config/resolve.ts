@@ -42,6 +42,19 @@ function size(file: SourceFile, p: ConfigPath, value: string | number | undefine
   return bytes;
 }
 
+/**
+ * `runtime.partition_discovery_interval`: Flink's `scan.topic-partition-discovery.interval`,
+ * whose default is 5 minutes since FLIP-288 (Flink 1.18 onwards, so 1.19 too); 0, "off" or
+ * false disables discovery, as a non-positive interval does there.
+ */
+function discoveryInterval(file: SourceFile, value: string | number | false | undefined): number | undefined {
+  if (value === undefined) return 5 * 60_000;
+  if (value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'off')) return 0;
+  const ms = parseDuration(value);
+  if (ms === undefined) file.add(['runtime', 'partition_discovery_interval'], 'not a duration', { accepted: `${ACCEPTED_DURATION}; 0 or "off" disables discovery` });
+  return ms;
+}
+
 export function resolveRuntime(
   file: SourceFile,
   raw: RawTopicsFile['runtime'],
@@ -50,6 +63,7 @@ export function resolveRuntime(
 ): RuntimeConfig | undefined {
   const r = raw ?? {};
   const interval = duration(file, ['runtime', 'checkpoint_interval'], r.checkpoint_interval, 60_000, 100);
+  const discovery = discoveryInterval(file, r.partition_discovery_interval);
   const window = duration(file, ['runtime', 'restart', 'window'], r.restart?.window, 10 * 60_000);
   const initialBackoff = duration(file, ['runtime', 'restart', 'initial_backoff'], r.restart?.initial_backoff, 1000);
   const maxBackoff = duration(file, ['runtime', 'restart', 'max_backoff'], r.restart?.max_backoff, 60_000);
@@ -58,13 +72,14 @@ export function resolveRuntime(
   const compactInterval = duration(file, ['runtime', 'maintenance', 'compact_interval'], r.maintenance?.compact_interval, 60 * 60_000, 1000);
   const orphanInterval = duration(file, ['runtime', 'maintenance', 'orphan_interval'], r.maintenance?.orphan_interval, 86_400_000, 1000);
   const orphanAge = duration(file, ['runtime', 'maintenance', 'orphan_min_age'], r.maintenance?.orphan_min_age, 3 * 86_400_000, 3_600_000);
-  if (interval === undefined || window === undefined || initialBackoff === undefined || maxBackoff === undefined || budget === undefined)
+  if (interval === undefined || discovery === undefined || window === undefined || initialBackoff === undefined || maxBackoff === undefined || budget === undefined)
     return undefined;
   if (expireInterval === undefined || compactInterval === undefined || orphanInterval === undefined || orphanAge === undefined) return undefined;
   return {
     parallelism: overrides.parallelism ?? r.parallelism ?? cores,
     batchRecords: r.batch_size ?? 4096,
     checkpointIntervalMs: overrides.checkpointIntervalMs ?? interval,
+    partitionDiscoveryIntervalMs: discovery,
     checkpointMode: r.checkpoint_mode ?? 'EXACTLY_ONCE',
     metricsPort: overrides.metricsPort ?? r.metrics_port ?? 9464,
     memoryBudgetBytes: budget,

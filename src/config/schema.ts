@@ -126,6 +126,8 @@ export const runtimeSchema = z
     parallelism: parallelismSchema.optional(),
     batch_size: int(1, 1_000_000).optional(),
     checkpoint_interval: durationLike.optional(),
+    // A duration, or 0 / "off" / false to disable (resolve.ts).
+    partition_discovery_interval: z.union([durationLike, z.literal(false)]).optional(),
     checkpoint_mode: z.enum(['EXACTLY_ONCE', 'AT_LEAST_ONCE']).optional(),
     metrics_port: int(0, 65535).optional(),
     memory_budget: z.union([z.string(), z.number()]).optional(),

@@ -196,6 +196,8 @@ export interface RuntimeConfig {
   /** Most records in one transform task; a larger fetch is split. */
   batchRecords: number;
   checkpointIntervalMs: number;
+  /** How often each source topic's partition count is read again while running; 0: never. */
+  partitionDiscoveryIntervalMs: number;
   checkpointMode: CheckpointMode;
   metricsPort: number;
   restart: RestartPolicy;

@@ -128,6 +128,16 @@ export class FetchLoop {
     });
   }
 
+  /**
+   * Partitions discovered while running, fetched from `start` from the next round on. A partition
+   * already fetched keeps its position: moving it would skip or repeat records. Its leader may not
+   * be in the cached metadata yet; the round's leaderless check refreshes it.
+   */
+  add(start: Map<number, bigint>): void {
+    for (const [p, o] of start) if (!this.positions.has(p)) this.positions.set(p, o);
+    this.wake?.();
+  }
+
   pause(partitions: number[]): void {
     for (const p of partitions) this.paused.add(p);
   }

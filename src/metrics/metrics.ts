@@ -16,6 +16,7 @@ export class RuntimeMetrics {
   readonly recordsFiltered: Counter<'pipeline'>;
   readonly deadLetters: Counter<'pipeline' | 'reason'>;
   readonly consumerLag: Gauge<'pipeline' | 'partition'>;
+  readonly sourcePartitions: Gauge<'pipeline'>;
   readonly batchLatency: Histogram<'pipeline'>;
   readonly checkpointDuration: Histogram<'pipeline'>;
   readonly checkpointSize: Gauge<'pipeline'>;
@@ -53,6 +54,7 @@ export class RuntimeMetrics {
     this.recordsFiltered = new Counter({ name: 'streamberg_records_filtered_total', help: 'Records the transformation dropped on purpose (WHERE, filter)', labelNames: ['pipeline'], registers: r });
     this.deadLetters = new Counter({ name: 'streamberg_dead_letters_total', help: 'Records that could not be decoded or transformed, by reason', labelNames: ['pipeline', 'reason'], registers: r });
     this.consumerLag = new Gauge({ name: 'streamberg_consumer_lag_records', help: 'High watermark minus next offset to read', labelNames: ['pipeline', 'partition'], registers: r });
+    this.sourcePartitions = new Gauge({ name: 'streamberg_source_partitions', help: 'Partitions of the source topic the pipeline reads (grows as partitions are discovered)', labelNames: ['pipeline'], registers: r });
     this.batchLatency = new Histogram({
       name: 'streamberg_batch_latency_seconds',
       help: 'Time from a batch leaving Kafka to its rows reaching the sink',

@@ -137,6 +137,14 @@ export class CheckpointCoordinator {
     return this.lastEpoch;
   }
 
+  /**
+   * The epoch the next trigger will number. A partition that joins now has its first rows in it:
+   * its first barrier is that trigger's, and a checkpoint under way closes without it.
+   */
+  get upcomingEpoch(): number {
+    return this.nextEpoch;
+  }
+
   /** The offsets of the last committed checkpoint, per partition. */
   get committed(): PartitionOffsets {
     return new Map(this.committedOffsets);

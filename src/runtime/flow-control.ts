@@ -26,8 +26,10 @@ export class FlowControl {
 
   constructor(private readonly o: FlowControlOptions) {}
 
+  /** A partition joins; while the sink is over its budget it starts paused, like the others. */
   add(partition: number): void {
     this.partitions.add(partition);
+    if (this.pausedBySink && !this.frozen) this.o.pause([partition]);
   }
 
   get buffered(): number {

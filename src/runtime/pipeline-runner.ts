@@ -10,6 +10,10 @@
 // budget allow), a bounded run's end (bounded-end.ts), and where dead letters go (the table through
 // the sink, or the dead-letter topic by the epoch each batch is stamped with). The checkpoint
 // protocol (epochs, acks, commit order, fence, recovery) is checkpoint-coordinator.ts.
+//
+// The partition set is not fixed at start: partition discovery (partition-discovery.ts) adds
+// partitions while running (`addPartitions`), each joining the checkpoint protocol at the epoch
+// the next barrier will close.
 
 import type { AppConfig, PipelineConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
@@ -20,6 +24,7 @@ import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { BoundedEnd } from './bounded-end.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import { FlowControl } from './flow-control.js';
+import { PartitionDiscovery } from './partition-discovery.js';
 import { TableMaintenance, maintenanceEnabled } from './table-maintenance.js';
 import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
@@ -82,6 +87,8 @@ export class PipelineRunner {
   private readonly actors = new Map<number, SourceActor>();
   /** With `bounded`, once started. */
   private end: BoundedEnd | undefined;
+  /** Unbounded runs with a discovery interval, once started. */
+  private discovery: PartitionDiscovery | undefined;
   private sinkStarted = false;
   private closed = false;
   private readonly log: Logger;
@@ -182,8 +189,18 @@ export class PipelineRunner {
     const partitions = await this.source.partitions();
     const initial = recovery.reset ? await this.source.initialOffsets(recovery.reset) : await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
     this.checkOpen();
+    // A partition the committed position does not hold was added to the topic since (while this
+    // pipeline was down, or while it ran and before a checkpoint took it in): its records all
+    // came after the pipeline started, so it starts from its earliest offset, as a partition
+    // discovered while running does (partition-discovery.ts), never by scan_mode.
+    const unheld = recovery.offsets ? partitions.filter((p) => !recovery.offsets!.has(p)) : [];
+    const earliest = unheld.length > 0 ? await this.source.initialOffsets('earliest-offset') : new Map<number, bigint>();
+    this.checkOpen();
     const start = new Map<number, bigint>();
-    for (const p of partitions) start.set(p, recovery.offsets?.get(p) ?? initial.get(p) ?? 0n);
+    for (const p of partitions) start.set(p, recovery.offsets?.get(p) ?? earliest.get(p) ?? initial.get(p) ?? 0n);
+    if (unheld.length > 0) {
+      this.log.log('info', 'partitions without a committed offset start from their earliest offset', { partitions: unheld, offsets: Object.fromEntries(unheld.map((p) => [p, start.get(p)])) });
+    }
     await this.coordinator.begin(start);
     const how = recovery.reset ? `position reset; starting by ${recovery.reset}` : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`;
     this.log.log('info', recovery.offsets ? 'resuming from the last committed checkpoint' : how, {
@@ -218,30 +235,8 @@ export class PipelineRunner {
       },
     );
 
-    for (const p of partitions) {
-      const endOffset = this.end?.ends.get(p);
-      this.flow.add(p);
-      this.actors.set(
-        p,
-        new SourceActor({
-          partition: p,
-          startOffset: start.get(p)!,
-          firstEpoch: recovery.firstEpoch,
-          maxInFlight: this.maxInFlight,
-          maxTaskAttempts: 3,
-          endOffset,
-          transform: (fetched, nowMs) => this.d.pool.run({ pipelineId: this.id, chunk: fetched.chunk, endOffset, nowMs }),
-          forward: (out) => this.forward(out),
-          backpressure: (paused) => this.flow.backpressure(p, paused),
-          fail: (err) => this.fail(err),
-          settled: (fetched) => this.source.release(fetched.chunk.bytes.byteLength),
-          retried: (err, attempt) => {
-            this.d.metrics.actorRestarts.inc({ pipeline: this.id, actor: 'transform' });
-            this.log.log('warn', 'transform task failed; retrying it', { partition: p, attempt, code: err.code, error: err.message });
-          },
-        }),
-      );
-    }
+    for (const p of partitions) this.addActor(p, start.get(p)!, recovery.firstEpoch);
+    this.d.metrics.sourcePartitions.set({ pipeline: this.id }, partitions.length);
     this.checkOpen();
     await this.source.run(start, {
       onChunk: (fetched) => this.onChunk(fetched),
@@ -254,6 +249,73 @@ export class PipelineRunner {
     this.checkOpen();
     if (finished.length > 0) this.source.pause(finished);
     this.end?.check();
+    // A bounded run reads the partitions it saw at start and no others, as Flink's bounded
+    // Kafka source turns discovery off.
+    if (!this.d.bounded) {
+      this.discovery = new PartitionDiscovery(
+        {
+          topic: pipeline.topic,
+          intervalMs: app.runtime.partitionDiscoveryIntervalMs ?? 0,
+          list: () => this.source.partitions(),
+          earliest: () => this.source.initialOffsets('earliest-offset'),
+          open: () => !this.closed && this.stopping === undefined,
+          add: (added) => this.addPartitions(added),
+          log: this.log,
+        },
+        partitions,
+      );
+      this.discovery.start();
+    }
+  }
+
+  /** One pass of partition discovery now (the interval's timer does the same); resolves with the partitions added. */
+  discoverPartitions(): Promise<number[]> {
+    return this.discovery?.discover() ?? Promise.resolve([]);
+  }
+
+  /**
+   * Partitions discovered while running join the pipeline. Each joins the checkpoint protocol at
+   * the epoch the next trigger will number: a checkpoint under way injected its barriers before
+   * the partition existed here, so it closes without it, and the sink is told before any of the
+   * partition's rows (the sink port is ordered) so that the next epoch's alignment waits for it.
+   * Its offset is in every commit from that epoch on; until then a restart finds no offset for it
+   * and starts it from its earliest offset again, so what it read before is neither lost nor
+   * doubled. The actor exists before the source fetches the partition, so no chunk finds none.
+   */
+  private addPartitions(start: Map<number, bigint>): void {
+    const firstEpoch = this.coordinator.upcomingEpoch;
+    const added = new Map([...start].filter(([p]) => !this.actors.has(p)));
+    for (const [p, offset] of added) {
+      this.sink.send({ kind: 'add-partition', partition: p, firstEpoch });
+      this.addActor(p, offset, firstEpoch);
+    }
+    this.source.add(added);
+    this.d.metrics.sourcePartitions.set({ pipeline: this.id }, this.actors.size);
+  }
+
+  private addActor(p: number, startOffset: bigint, firstEpoch: number): void {
+    const endOffset = this.end?.ends.get(p);
+    this.flow.add(p);
+    this.actors.set(
+      p,
+      new SourceActor({
+        partition: p,
+        startOffset,
+        firstEpoch,
+        maxInFlight: this.maxInFlight,
+        maxTaskAttempts: 3,
+        endOffset,
+        transform: (fetched, nowMs) => this.d.pool.run({ pipelineId: this.id, chunk: fetched.chunk, endOffset, nowMs }),
+        forward: (out) => this.forward(out),
+        backpressure: (paused) => this.flow.backpressure(p, paused),
+        fail: (err) => this.fail(err),
+        settled: (fetched) => this.source.release(fetched.chunk.bytes.byteLength),
+        retried: (err, attempt) => {
+          this.d.metrics.actorRestarts.inc({ pipeline: this.id, actor: 'transform' });
+          this.log.log('warn', 'transform task failed; retrying it', { partition: p, attempt, code: err.code, error: err.message });
+        },
+      }),
+    );
   }
 
   /**
@@ -355,6 +417,7 @@ export class PipelineRunner {
   /** Stops fetching, takes a final checkpoint, and shuts the pipeline down. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.discovery?.stop();
       // Every partition stays paused from here: the final checkpoint is being taken.
       this.source.pause([...this.actors.keys()]);
       this.flow.freeze();
@@ -374,6 +437,7 @@ export class PipelineRunner {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.discovery?.stop();
     this.flow.freeze();
     await this.coordinator.close();
     await this.maintenance?.close();

@@ -149,6 +149,18 @@ export class SinkActor {
         if (aligned) await this.closeEpoch(cmd.epoch);
         return;
       }
+      case 'add-partition': {
+        // Hazard: a partition counted twice, or joining at an epoch already behind it, would make
+        // alignment wait for a barrier that never comes (or close an epoch early).
+        const current = this.partitionEpoch.get(cmd.partition);
+        if (current !== undefined) throw new StreamError('ACTOR_FAILED', `sink ${this.name}: partition ${cmd.partition} added twice (it is at epoch ${current})`);
+        const open = this.partitionEpoch.size > 0 ? Math.min(...this.partitionEpoch.values()) : cmd.firstEpoch;
+        if (cmd.firstEpoch < open) {
+          throw new StreamError('CHECKPOINT_FAILED', `sink ${this.name}: partition ${cmd.partition} joins at epoch ${cmd.firstEpoch}, before epoch ${open} the others are in`);
+        }
+        this.partitionEpoch.set(cmd.partition, cmd.firstEpoch);
+        return;
+      }
     }
   }
 

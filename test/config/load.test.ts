@@ -187,6 +187,18 @@ describe('errors', () => {
     ]);
   });
 
+  it('runtime.partition_discovery_interval: 5 minutes by default as in Flink, a duration, 0 or "off" to disable, anything else named', () => {
+    const interval = (v: string | undefined) => {
+      const topics = v === undefined ? shippedTopics : shippedTopics.replace('runtime:\n', `runtime:\n  partition_discovery_interval: ${v}\n`);
+      return loadConfig({ ...own(project({ topics })), env: {} }).config.runtime.partitionDiscoveryIntervalMs;
+    };
+    expect([interval(undefined), interval('30s'), interval('0'), interval('"off"'), interval('false')]).toEqual([300_000, 30_000, 0, 0, 0]);
+    const broken = shippedTopics.replace('runtime:\n', 'runtime:\n  partition_discovery_interval: "sometimes"\n');
+    expect(issuesOf(project({ topics: broken })).map(formatIssue)).toEqual([
+      expect.stringMatching(/runtime\.partition_discovery_interval: not a duration; found "sometimes"; expected a duration such as 500ms.*; 0 or "off" disables discovery$/),
+    ]);
+  });
+
   it('rejects partition specs that name unknown columns or do not fit the column type', () => {
     const broken = shippedTopics.replace(
       '      table_name: "parsed_events"\n',

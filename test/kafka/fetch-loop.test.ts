@@ -299,4 +299,33 @@ describe('FetchLoop, OFFSET_OUT_OF_RANGE', () => {
       await loop.close();
     }
   });
+  it('fetches a partition added while running from the offset given, and leaves a partition it already fetches where it is', async () => {
+    const batch = (from: bigint) => buildRecordBatch({ baseOffset: from, records: [0, 1, 2].map((i) => ({ offsetDelta: i, value: `{"i":${Number(from) + i}}` })) });
+    const part = (partition: number, from: bigint) => ({ partition, errorCode: 0, highWatermark: from + 3n, lastStableOffset: from + 3n, logStartOffset: 0n, abortedTransactions: null, records: batch(from) });
+    // Every answer holds partition 0's records 0..2 and partition 1's 5..7: what was not asked for, or lies below the position, is not handed on.
+    const cluster = fakeCluster(async () => {
+      await sleep(5);
+      return { throttleTimeMs: 0, errorCode: 0, topics: [{ topic: TOPIC, partitions: [part(0, 0n), part(1, 5n)] }] };
+    });
+    const { loop, handlers, seen } = loopOver([cluster]);
+    await loop.run(new Map([[0, 0n]]), handlers);
+    try {
+      for (let i = 0; i < 200 && seen.chunks.length === 0; i++) await sleep(10);
+      await sleep(50);
+      // A chunk starts at the position it was fetched from (records below it are skipped later).
+      const fromOffsets = (partition: number) => new Set(seen.chunks.filter((c) => c.partition === partition).map((c) => c.fromOffset));
+      expect(fromOffsets(1).size).toBe(0);
+      expect([...fromOffsets(0)].every((o) => o === 0n || o === 3n)).toBe(true);
+      loop.add(new Map([[0, 99n], [1, 5n]]));
+      for (let i = 0; i < 200 && !seen.chunks.some((c) => c.partition === 1); i++) await sleep(10);
+      await sleep(50);
+      expect(seen.chunks.filter((c) => c.partition === 1).map((c) => [c.fromOffset, c.nextOffset])[0]).toEqual([5n, 8n]);
+      // Partition 0 was not moved to 99: it goes on from 3.
+      expect([...fromOffsets(0)].every((o) => o === 0n || o === 3n)).toBe(true);
+      expect([...fromOffsets(1)].every((o) => o === 5n || o === 8n)).toBe(true);
+      expect(seen.positions).toEqual([3n, 8n]);
+    } finally {
+      await loop.close();
+    }
+  });
 });

@@ -303,4 +303,22 @@ describe('CheckpointCoordinator', () => {
     expect(await codeOf(h.coordinator.trigger())).toBe('CHECKPOINT_FAILED');
     expect(h.barriers).toEqual([1]);
   });
+  it('a partition that joins during a checkpoint is in the commits from the next epoch on', async () => {
+    const h = harness(w);
+    h.coordinator.recover(table, undefined);
+    await h.coordinator.begin(new Map([[0, 0n]]));
+    expect(h.coordinator.upcomingEpoch).toBe(1);
+    const first = h.coordinator.trigger();
+    // Barrier 1 is out: a partition joining now has its first rows in epoch 2.
+    expect([h.barriers, h.coordinator.upcomingEpoch]).toEqual([[1], 2]);
+    h.coordinator.acknowledge(ack(1, [[0, 4n]]));
+    await first;
+    expect(await committedIn(w, 'bids_table')).toEqual({ epoch: 1, offsets: { 0: 4n } });
+    const second = h.coordinator.trigger();
+    h.coordinator.acknowledge(ack(2, [[0, 4n], [1, 6n]]));
+    await second;
+    // Partition 0 did not move, but the joined partition did: epoch 2 is committed with both.
+    expect(await committedIn(w, 'bids_table')).toEqual({ epoch: 2, offsets: { 0: 4n, 1: 6n } });
+    expect(h.groupCommits.at(-1)).toEqual(new Map([[0, 4n], [1, 6n]]));
+  });
 });

@@ -10,7 +10,7 @@ import { EPOCH_KEY, decodeOffsets, offsetsKey, type PartitionOffsets } from '../
 import { PipelineRunner, type PipelineDeps } from '../../src/runtime/pipeline-runner.js';
 import type { SinkActorInit } from '../../src/runtime/sink-actor.js';
 import type { SinkHandlers, SinkPort } from '../../src/runtime/threads/sink-port.js';
-import { NAMESPACE, ROW_FIELDS, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
+import { NAMESPACE, ROW_FIELDS, metricValue, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 import { sinkConfig } from '../helpers/iceberg-fixtures.js';
 import type { FetchedChunk, SourceHandlers, TopicSource } from '../../src/runtime/threads/source-port.js';
 import type { TransformTask, TransformTaskResult } from '../../src/runtime/threads/transform-messages.js';
@@ -23,21 +23,35 @@ class FakeSource implements TopicSource {
   readonly paused = new Set<number>();
   readonly commits: PartitionOffsets[] = [];
   runFrom: Map<number, bigint> | undefined;
+  /** Partitions handed to `add` while running, with their start offsets. */
+  readonly added: Array<Map<number, bigint>> = [];
   handlers: SourceHandlers | undefined;
   released = 0;
   closed = false;
 
+  /** Each partition's log start, for `initialOffsets('earliest-offset')`; default: as `initial`. */
+  readonly logStart = new Map<number, bigint>();
+  /** What `initialOffsets` answers for any other mode (the topic's partitions as of now). */
+  readonly initial: Map<number, bigint>;
+
   constructor(
-    private readonly initial: Map<number, bigint>,
+    initial: Map<number, bigint>,
     private readonly ends: Map<number, bigint> = new Map(),
-  ) {}
+  ) {
+    this.initial = new Map(initial);
+  }
 
   async partitions(): Promise<number[]> {
     return [...this.initial.keys()];
   }
 
-  async initialOffsets(): Promise<Map<number, bigint>> {
+  async initialOffsets(mode?: string): Promise<Map<number, bigint>> {
+    if (mode === 'earliest-offset') return new Map([...this.initial].map(([p, o]) => [p, this.logStart.get(p) ?? o]));
     return new Map(this.initial);
+  }
+
+  add(start: Map<number, bigint>): void {
+    this.added.push(new Map(start));
   }
 
   async endOffsets(): Promise<Map<number, bigint>> {
@@ -97,7 +111,9 @@ class FakeSink implements SinkPort {
 
   /** What went to the sink for one partition, as `data:<bytes>` and `barrier:<epoch>@<offset>`. */
   of(partition: number): string[] {
-    return this.sent.filter((c) => c.partition === partition).map((c) => (c.kind === 'data' ? `data:${c.bytes}` : `barrier:${c.epoch}@${c.nextOffset}`));
+    return this.sent
+      .filter((c) => c.partition === partition)
+      .map((c) => (c.kind === 'data' ? `data:${c.bytes}` : c.kind === 'barrier' ? `barrier:${c.epoch}@${c.nextOffset}` : `add@epoch${c.firstEpoch}`));
   }
 }
 
@@ -147,7 +163,7 @@ describe('PipelineRunner', () => {
     rows: 0,
     deadLetters: 0,
     bytes: 0,
-    offsets: sink.sent.filter((c) => c.kind === 'barrier' && c.epoch === epoch).map((c) => [c.partition, (c as { nextOffset: bigint }).nextOffset]),
+    offsets: sink.sent.flatMap((c): Array<[number, bigint]> => (c.kind === 'barrier' && c.epoch === epoch ? [[c.partition, c.nextOffset]] : [])),
   });
 
   it('forwards rows then barriers in each partition order, commits the ack, and a restarted runner resumes from it', async () => {
@@ -298,6 +314,113 @@ describe('PipelineRunner', () => {
     await settle();
     expect(drained).toBe(true);
     expect([...source.paused].sort()).toEqual([0, 1]);
+    await r.close();
+  });
+  const committedOffsets = async () => {
+    const head = latestSnapshotWithSummaryKey((await w.catalog.loadTable({ namespace: NAMESPACE, name: 'bids_rows' })).metadata, offsetsKey(GROUP))!;
+    return decodeOffsets(TOPIC, head.summary[offsetsKey(GROUP)]!);
+  };
+
+  it('a partition discovered during a checkpoint joins at the next epoch: the pending one closes without it, the next commits its offset', async () => {
+    const source = new FakeSource(new Map([[0, 0n], [1, 0n]]));
+    const sink = new FakeSink();
+    const metrics = testMetrics();
+    const log = recordingLogger();
+    const r = runner(source, sink, { metrics, log });
+    await r.start();
+    expect(await metricValue(metrics, 'streamberg_source_partitions', { pipeline: TOPIC })).toBe(2);
+    source.deliver(0, 0n, 3);
+    await settle();
+    const first = r.checkpoint(); // barrier 1 goes to partitions 0 and 1 only
+
+    // Partition 2 appears with records at 5..; scan_mode does not matter for it: its log start.
+    source.initial.set(2, 40n);
+    source.logStart.set(2, 5n);
+    expect(await r.discoverPartitions()).toEqual([2]);
+    expect(await r.discoverPartitions()).toEqual([]);
+    expect(source.added).toEqual([new Map([[2, 5n]])]);
+    expect(await metricValue(metrics, 'streamberg_source_partitions', { pipeline: TOPIC })).toBe(3);
+    expect(log.lines.find((l) => l.msg.startsWith('partitions discovered'))).toMatchObject({ level: 'info', msg: expect.stringContaining('2 → 3'), fields: { topic: TOPIC, from: 2, to: 3, partitions: [2] } });
+    source.deliver(2, 5n, 4);
+    await settle();
+    // The sink hears of the partition before its rows, at epoch 2: barrier 1 never comes from it.
+    expect(sink.of(2)).toEqual(['add@epoch2', 'data:4']);
+    sink.handlers!.onAck(ackOf(sink, 1));
+    await first;
+    expect(source.commits.at(-1)).toEqual(new Map([[0, 3n], [1, 0n]]));
+
+    const second = r.checkpoint();
+    expect(sink.of(2)).toEqual(['add@epoch2', 'data:4', 'barrier:2@9']);
+    sink.handlers!.onAck(ackOf(sink, 2));
+    await second;
+    expect(await committedOffsets()).toEqual(new Map([[0, 3n], [1, 0n], [2, 9n]]));
+    await r.close();
+
+    // A restart resumes the partition where its commit left it.
+    const source2 = new FakeSource(new Map([[0, 0n], [1, 0n], [2, 40n]]));
+    const r2 = runner(source2, new FakeSink());
+    await r2.start();
+    expect(source2.runFrom).toEqual(new Map([[0, 3n], [1, 0n], [2, 9n]]));
+    await r2.close();
+  });
+
+  it('a restart starts a partition the committed position lacks from its earliest offset, not by scan_mode', async () => {
+    pipeline = { ...pipeline, scanMode: 'latest-offset' } as PipelineConfig;
+    const source = new FakeSource(new Map([[0, 10n], [1, 20n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink);
+    await r.start();
+    const cp = r.checkpoint();
+    sink.handlers!.onAck(ackOf(sink, 1));
+    await cp;
+    await r.close();
+
+    // While it was down (or before a checkpoint took it in), partition 2 was added and written to.
+    const source2 = new FakeSource(new Map([[0, 30n], [1, 40n], [2, 50n]]));
+    source2.logStart.set(2, 0n);
+    const log = recordingLogger();
+    const r2 = runner(source2, new FakeSink(), { log });
+    await r2.start();
+    expect(source2.runFrom).toEqual(new Map([[0, 10n], [1, 20n], [2, 0n]]));
+    expect(log.lines.some((l) => l.msg === 'partitions without a committed offset start from their earliest offset' && (l.fields.partitions as number[]).join() === '2')).toBe(true);
+    await r2.close();
+  });
+
+  it('adds no partition once stopping, and none in a bounded run', async () => {
+    const source = new FakeSource(new Map([[0, 0n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink);
+    await r.start();
+    source.initial.set(1, 0n);
+    const stopped = r.stop();
+    expect(await r.discoverPartitions()).toEqual([]);
+    sink.handlers!.onAck(ackOf(sink, 1));
+    await stopped;
+    expect(source.added).toEqual([]);
+    expect(sink.sent.filter((c) => c.kind === 'add-partition')).toEqual([]);
+
+    const bounded = new FakeSource(new Map([[0, 0n]]), new Map([[0, 5n]]));
+    const rb = runner(bounded, new FakeSink(), { bounded: true });
+    await rb.start();
+    bounded.initial.set(1, 0n);
+    expect(await rb.discoverPartitions()).toEqual([]);
+    expect(bounded.added).toEqual([]);
+    await rb.close();
+  });
+
+  it('a partition discovered while the sink is over its budget starts paused', async () => {
+    const source = new FakeSource(new Map([[0, 0n]]));
+    const sink = new FakeSink();
+    const r = runner(source, sink, { sinkBufferBytes: 4 });
+    await r.start();
+    source.deliver(0, 0n, 6);
+    await settle();
+    expect([...source.paused]).toEqual([0]);
+    source.initial.set(1, 0n);
+    await r.discoverPartitions();
+    expect([...source.paused].sort()).toEqual([0, 1]);
+    sink.handlers!.onConsumed(6);
+    expect([...source.paused]).toEqual([]);
     await r.close();
   });
 });

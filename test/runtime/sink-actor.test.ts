@@ -67,4 +67,32 @@ describe('SinkActor', () => {
     expect(failed).toMatchObject({ kind: 'failed', error: { code: 'CHECKPOINT_FAILED' } });
     expect(events.filter((e) => e.kind === 'consumed')).toEqual([]);
   });
+  it('a partition added while epoch 3 is open joins at epoch 4: epoch 3 closes without it, epoch 4 waits for it', async () => {
+    const events: SinkEvent[] = [];
+    const a = actor(events, [0]);
+    a.start();
+    a.handle(data(0, [1]));
+    a.handle({ kind: 'add-partition', partition: 1, firstEpoch: 4 });
+    a.handle(data(1, [10, 11]));
+    a.handle(barrier(3, 0, 1n));
+    for (let i = 0; i < 20 && acks(events).length < 1; i++) await drain();
+    expect(acks(events)[0]).toMatchObject({ epoch: 3, rows: 1, offsets: [[0, 1n]] });
+
+    a.handle(barrier(4, 0, 1n));
+    for (let i = 0; i < 5; i++) await drain();
+    expect(acks(events)).toHaveLength(1); // partition 1 has not passed barrier 4 yet
+    a.handle(barrier(4, 1, 7n));
+    for (let i = 0; i < 20 && acks(events).length < 2; i++) await drain();
+    expect(acks(events)[1]).toMatchObject({ epoch: 4, rows: 2, offsets: [[0, 1n], [1, 7n]] });
+  });
+
+  it('a partition added twice, or at an epoch already closed for the others, fails the sink', async () => {
+    for (const cmd of [{ kind: 'add-partition', partition: 0, firstEpoch: 3 } as const, { kind: 'add-partition', partition: 2, firstEpoch: 2 } as const]) {
+      const events: SinkEvent[] = [];
+      const a = actor(events, [0, 1]);
+      a.handle(cmd);
+      for (let i = 0; i < 20 && !events.some((e) => e.kind === 'failed'); i++) await drain();
+      expect(events.find((e) => e.kind === 'failed')).toMatchObject({ kind: 'failed', error: { code: cmd.partition === 0 ? 'ACTOR_FAILED' : 'CHECKPOINT_FAILED' } });
+    }
+  });
 });

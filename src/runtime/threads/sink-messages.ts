@@ -25,7 +25,13 @@ export type SinkCommand =
       partition: number;
       /** One past the last offset of `partition` whose records came before this barrier. */
       nextOffset: bigint;
-    };
+    }
+  /**
+   * A partition discovered while running joins the alignment. Sent before any of its data; its
+   * rows belong to `firstEpoch`, the epoch of the first barrier it will get, so epochs already
+   * triggered close without it.
+   */
+  | { kind: 'add-partition'; partition: number; firstEpoch: number };
 
 /** Sink actor → main thread. */
 export type SinkEvent =

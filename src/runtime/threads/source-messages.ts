@@ -25,6 +25,8 @@ export interface SourceThreadInit {
 export type SourceCommand =
   | { kind: 'pause'; partitions: number[] }
   | { kind: 'resume'; partitions: number[] }
+  /** Partitions discovered while running: fetched from these offsets on. */
+  | { kind: 'add-partitions'; start: Array<[partition: number, offset: bigint]> }
   /** Chunk bytes whose tasks settled. */
   | { kind: 'release'; bytes: number }
   | { kind: 'commit'; id: number; offsets: Array<[partition: number, offset: bigint]> }

@@ -44,6 +44,11 @@ export interface TopicSource {
    * partition's start offset are never delivered.
    */
   run(start: Map<number, bigint>, handlers: SourceHandlers): Promise<void>;
+  /**
+   * Starts fetching partitions discovered while running, from the given offsets. The set of
+   * partitions grows only; a partition already fetched is left as it is.
+   */
+  add(start: Map<number, bigint>): void;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;
   /** Bytes of chunks the runtime is done with: the source fetches ahead only so far. */

@@ -102,6 +102,10 @@ export class ThreadedTopicSource implements TopicSource {
     this.worker?.post(cmd);
   }
 
+  add(start: Map<number, bigint>): void {
+    if (start.size > 0) this.send({ kind: 'add-partitions', start: [...start] });
+  }
+
   pause(partitions: number[]): void {
     if (partitions.length > 0) this.send({ kind: 'pause', partitions });
   }

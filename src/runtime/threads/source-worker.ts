@@ -25,6 +25,9 @@ export function serveSource(port: MessagePort, init: SourceThreadInit): void {
       case 'resume':
         source.resume(cmd.partitions);
         return;
+      case 'add-partitions':
+        source.add(new Map(cmd.start));
+        return;
       case 'release':
         source.release(cmd.bytes);
         return;
