@@ -1,7 +1,9 @@
 // One round of table maintenance, as the `maintain` command and the runtime run it on a table:
-// compaction (compact.ts), snapshot expiry (expire.ts), then orphan removal (orphans.ts), each
-// reported as what it did or, dry, what it would do. The order matters: expiry after compaction
-// (the replaced files then go once the snapshots that still read them expire), and orphan removal
+// compaction (compact.ts), manifest rewrite (manifest-rewrite.ts, `maintain` only: the runtime
+// merges manifests on commit), snapshot expiry (expire.ts), then orphan removal (orphans.ts), each
+// reported as what it did or, dry, what it would do. The order matters: manifests are rewritten
+// after compaction (so they cluster the compacted files, not the replaced ones), expiry after both
+// (the replaced files and manifests then go once the snapshots that still read them expire), and orphan removal
 // last, so that files an earlier run crashed before deleting are found in the same round once
 // they are old enough.
 //
@@ -14,12 +16,15 @@ import type { Catalog, TableIdentifier } from './catalog.js';
 import { compactTable, type CompactResult, type CompactStep } from './compact.js';
 import { expireSnapshots, type ExpireResult, type ExpireStep } from './expire.js';
 import type { ListedFile } from './file-io.js';
+import { rewriteManifests, type RewriteManifestsResult } from './manifest-rewrite.js';
 import { ORPHAN_MIN_AGE_MS, findOrphanFiles } from './orphans.js';
 
 export interface MaintainOptions {
   dryRun: boolean;
   /** Compaction: partitions with at least this many small files are rewritten; undefined: skip it. */
   compactMinFiles?: number | undefined;
+  /** Rewrite the current snapshot's data manifests into manifests of the target size. */
+  rewriteManifests?: boolean;
   /** Skip snapshot expiry. */
   expire: boolean;
   /** Orphan removal: files older than this; undefined: skip it. */
@@ -34,6 +39,7 @@ export interface MaintainReport {
   table: string;
   dryRun: boolean;
   compact?: Pick<CompactResult, 'partitions' | 'replacedFiles' | 'addedFiles' | 'gaveUp'>;
+  manifests?: Pick<RewriteManifestsResult, 'replaced' | 'created' | 'kept'>;
   expire?: Pick<ExpireResult, 'expiredSnapshots' | 'removedRefs' | 'files' | 'deleteFailures'> & { snapshotsLeft: number };
   orphans?: { files: ListedFile[]; deleteFailures: number } | { skipped: string };
 }
@@ -50,6 +56,10 @@ export async function maintainTable(catalog: Catalog, ident: TableIdentifier, op
       ...(options.atStep ? { atStep: options.atStep } : {}),
     });
     report.compact = { partitions: r.partitions, replacedFiles: r.replacedFiles, addedFiles: r.addedFiles, ...(r.gaveUp ? { gaveUp: r.gaveUp } : {}) };
+  }
+  if (options.rewriteManifests) {
+    const r = await rewriteManifests(catalog, ident, { dryRun: options.dryRun });
+    report.manifests = { replaced: r.replaced, created: r.created, kept: r.kept };
   }
   if (options.expire) {
     const r = await expireSnapshots(catalog, ident, {
@@ -103,6 +113,12 @@ export function formatReport(r: MaintainReport, verbose: boolean): string {
     else if (r.dryRun) lines.push(`  compact: would rewrite ${plural(c.replacedFiles.length, 'small file')} in ${plural(c.partitions, 'partition')}`);
     else lines.push(`  compact: rewrote ${plural(c.replacedFiles.length, 'small file')} in ${plural(c.partitions, 'partition')} into ${plural(c.addedFiles.length, 'file')}`);
     if (verbose) for (const p of c.replacedFiles) lines.push(`    ${p}`);
+  }
+  if (r.manifests) {
+    const m = r.manifests;
+    if (m.replaced.length === 0) lines.push(`  manifests: nothing to rewrite (${plural(m.kept, 'manifest')} kept)`);
+    else lines.push(`  manifests: ${would}${r.dryRun ? 'rewrite' : 'rewrote'} ${plural(m.replaced.length, 'manifest')} into ${m.created}, ${m.kept} kept`);
+    if (verbose) for (const p of m.replaced) lines.push(`    ${p}`);
   }
   if (r.expire) {
     const e = r.expire;

@@ -1,7 +1,8 @@
 // `npm start -- maintain [options]`: one round of maintenance on every enabled pipeline's tables
 // (and their dead-letter tables), or on the one `--table` names: compaction of small files,
-// snapshot expiry by each table's `history.expire.*` properties, then removal of orphan files
-// older than the safety age. Prints
+// a rewrite of the current snapshot's manifests into manifests of the target size, snapshot
+// expiry by each table's `history.expire.*` properties, then removal of orphan files older than
+// the safety age. Prints
 // what it did; with `--dry-run`, what it would do, changing nothing.
 //
 // Safe beside a running pipeline: expiry commits through the catalog's compare-and-swap and
@@ -22,8 +23,8 @@ import { killIfDue } from '../runtime/faults.js';
 
 export const MAINTAIN_USAGE = `Usage: npm start -- maintain [options]
 
-Compacts small files, expires snapshots and removes orphan files of every enabled pipeline's
-tables, and prints what it did.
+Compacts small files, rewrites manifests, expires snapshots and removes orphan files of every
+enabled pipeline's tables, and prints what it did.
 
 Options:
   --config DIR           folder with topics.yaml and transformations.yaml (default: config)
@@ -32,6 +33,7 @@ Options:
   --orphan-min-age D     remove only orphan files older than this (default: runtime.maintenance.orphan_min_age, 3d)
   --compact-min-files N  rewrite a partition's small files when it has at least N (default: runtime.maintenance.compact_min_files, 5)
   --skip-compact         do not compact
+  --skip-manifests       do not rewrite manifests
   --skip-expire          do not expire snapshots
   --skip-orphans         do not remove orphan files
   --verbose              list every file deleted (or, dry, to be deleted)
@@ -50,6 +52,7 @@ export async function maintainCommand(argv: string[]): Promise<number> {
         'orphan-min-age': { type: 'string' },
         'compact-min-files': { type: 'string' },
         'skip-compact': { type: 'boolean', default: false },
+        'skip-manifests': { type: 'boolean', default: false },
         'skip-expire': { type: 'boolean', default: false },
         'skip-orphans': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
@@ -117,6 +120,7 @@ export async function maintainCommand(argv: string[]): Promise<number> {
         const report = await maintainTable(catalog, ident, {
           dryRun: v['dry-run'],
           compactMinFiles: v['skip-compact'] ? undefined : (compactMinFiles ?? config.runtime.maintenance.compactMinFiles),
+          rewriteManifests: !v['skip-manifests'],
           expire: !v['skip-expire'],
           orphanMinAgeMs: v['skip-orphans'] ? undefined : (orphanAge ?? config.runtime.maintenance.orphanMinAgeMs),
           managedCatalog: config.catalog.type === 's3tables',
