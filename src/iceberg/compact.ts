@@ -37,8 +37,20 @@ const DEFAULT_TARGET = 512 * 1024 * 1024;
 export type CompactStep = 'compact-files-written';
 
 export interface CompactOptions {
-  /** A partition is rewritten only with at least this many small files (Java's min-input-files, 5). */
+  /** A partition is rewritten with at least this many small files (Java's min-input-files, 5)... */
   minInputFiles?: number;
+  /**
+   * ...or when its small files total at least this many bytes (Java's "enough content": more
+   * than the target file size, the default here too), provided there are two or more.
+   */
+  minInputBytes?: number;
+  /**
+   * At most this many bytes and files are rewritten in one round (Java bounds a file group by
+   * max-file-group-size-bytes, 100 GB): the rest waits for the next round, so one round never
+   * holds the table's maintenance (and the memory it reads into) for long.
+   */
+  maxBytesPerRound?: number;
+  maxFilesPerRound?: number;
   dryRun?: boolean;
   maxAttempts?: number;
   /** Called at the step (fault injection; tests run a rival writer there). */
@@ -82,17 +94,52 @@ async function liveEntries(catalog: Catalog, head: Snapshot, specId: number): Pr
   return out;
 }
 
-/** Groups of small files worth rewriting, per partition. */
-function plan(entries: Entry[], target: number, minInputFiles: number): Entry[][] {
-  const groups = new Map<string, Entry[]>();
+export interface CompactLimits {
+  target: number;
+  minInputFiles: number;
+  minInputBytes: number;
+  maxBytesPerRound: number;
+  maxFilesPerRound: number;
+}
+
+/**
+ * Groups of small files worth rewriting, per partition, in the order their partitions first
+ * appear, cut to the round's caps: a group is cut short where the next file would pass a cap, and
+ * dropped if fewer than two files are left of it (rewriting one file gains nothing).
+ */
+export function planCompaction<E extends Pick<Entry, 'size' | 'partitionKey'>>(entries: readonly E[], l: CompactLimits): E[][] {
+  const groups = new Map<string, E[]>();
   for (const e of entries) {
-    if (e.size >= target) continue;
+    if (e.size >= l.target) continue;
     const g = groups.get(e.partitionKey) ?? [];
     g.push(e);
     groups.set(e.partitionKey, g);
   }
-  return [...groups.values()].filter((g) => g.length >= minInputFiles);
+  const out: E[][] = [];
+  let files = 0;
+  let bytes = 0;
+  for (const g of groups.values()) {
+    const total = g.reduce((n, e) => n + e.size, 0);
+    if (g.length < 2 || (g.length < l.minInputFiles && total < l.minInputBytes)) continue;
+    const taken: E[] = [];
+    for (const e of g) {
+      if (files + taken.length + 1 > l.maxFilesPerRound || bytes + e.size > l.maxBytesPerRound) break;
+      taken.push(e);
+      bytes += e.size;
+    }
+    if (taken.length < 2) {
+      bytes -= taken.reduce((n, e) => n + e.size, 0);
+      continue;
+    }
+    files += taken.length;
+    out.push(taken);
+  }
+  return out;
 }
+
+/** Bytes rewritten per round unless said otherwise: one target-sized file's worth. */
+export const DEFAULT_MAX_BYTES_PER_ROUND = DEFAULT_TARGET;
+export const DEFAULT_MAX_FILES_PER_ROUND = 1000;
 
 /** Reads the group's files and writes their rows again; returns the files kept in the rewrite and the new ones. */
 async function rewrite(catalog: Catalog, table: LoadedTable, group: Entry[]): Promise<{ replaced: Entry[]; added: DataFile[] }> {
@@ -254,7 +301,13 @@ export async function compactTable(catalog: Catalog, ident: TableIdentifier, opt
   const head = mainSnapshot(first.metadata);
   if (!head) return { table: first, partitions: 0, replacedFiles: [], addedFiles: [] };
   const target = Number(first.metadata.properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET);
-  const groups = plan(await liveEntries(catalog, head, first.metadata['default-spec-id']), target, options.minInputFiles ?? 5);
+  const groups = planCompaction(await liveEntries(catalog, head, first.metadata['default-spec-id']), {
+    target,
+    minInputFiles: options.minInputFiles ?? 5,
+    minInputBytes: options.minInputBytes ?? target,
+    maxBytesPerRound: options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND,
+    maxFilesPerRound: options.maxFilesPerRound ?? DEFAULT_MAX_FILES_PER_ROUND,
+  });
   if (options.dryRun || groups.length === 0) {
     return { table: first, partitions: groups.length, replacedFiles: groups.flat().map((e) => e.path), addedFiles: [] };
   }

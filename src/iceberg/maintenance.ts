@@ -23,6 +23,10 @@ export interface MaintainOptions {
   dryRun: boolean;
   /** Compaction: partitions with at least this many small files are rewritten; undefined: skip it. */
   compactMinFiles?: number | undefined;
+  /** Compaction's other thresholds and per-round caps (compact.ts); undefined: its defaults. */
+  compactMinBytes?: number | undefined;
+  compactMaxBytes?: number | undefined;
+  compactMaxFiles?: number | undefined;
   /** Rewrite the current snapshot's data manifests into manifests of the target size. */
   rewriteManifests?: boolean;
   /** Skip snapshot expiry. */
@@ -52,6 +56,9 @@ export async function maintainTable(catalog: Catalog, ident: TableIdentifier, op
   if (options.compactMinFiles !== undefined) {
     const r = await compactTable(catalog, ident, {
       minInputFiles: options.compactMinFiles,
+      ...(options.compactMinBytes !== undefined ? { minInputBytes: options.compactMinBytes } : {}),
+      ...(options.compactMaxBytes !== undefined ? { maxBytesPerRound: options.compactMaxBytes } : {}),
+      ...(options.compactMaxFiles !== undefined ? { maxFilesPerRound: options.compactMaxFiles } : {}),
       dryRun: options.dryRun,
       ...(options.atStep ? { atStep: options.atStep } : {}),
     });

@@ -89,6 +89,9 @@ export class TableMaintenance {
         this.record(table, await maintainTable(this.d.catalog, ident, {
           dryRun: false,
           compactMinFiles: task === 'compact' ? this.d.config.compactMinFiles : undefined,
+          compactMinBytes: this.d.config.compactMinBytes,
+          compactMaxBytes: this.d.config.compactMaxBytes,
+          compactMaxFiles: this.d.config.compactMaxFiles,
           expire: task === 'expire',
           orphanMinAgeMs: task === 'orphans' ? this.d.config.orphanMinAgeMs : undefined,
           managedCatalog: this.d.managedCatalog,
