@@ -1,4 +1,4 @@
-// Compaction, as Java's `RewriteDataFiles` bin-packs: in each partition of the current default
+// Compaction, as Java's `RewriteDataFiles` bin-packs (the Parquet work itself in file-rewrite.ts): in each partition of the current default
 // spec, data files smaller than `write.target-file-size-bytes` are read back and written again
 // into files of that size, committed as one `replace` snapshot on `main` — the old files DELETED,
 // the new ones ADDED, the same rows. Delete files are none here, so none are considered.
@@ -18,19 +18,17 @@
 // - Manifests written by others in format v1 carry no sequence numbers to keep; their files are
 //   left alone.
 
-import * as arrow from 'apache-arrow';
 import { randomBytes } from 'node:crypto';
-import * as pq from 'parquet-wasm/node';
 import { StreamError, isStreamError } from '../errors.js';
 import { avroHeader, decodeAvro, encodeAvro } from './avro.js';
 import type { Catalog, CommitRequirement, LoadedTable, TableIdentifier } from './catalog.js';
 import { findInAncestry, newSnapshotId } from './commit.js';
 import type { DataFile } from './data-file-writer.js';
+import { rewriteFiles, type FileRewriter, type RewriteInput } from './file-rewrite.js';
 import type { ManifestFile } from './manifest.js';
 import { decodeManifestList, encodeManifest, encodeManifestList, partitionType, summarizePartitions } from './manifest.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
 import { currentSchema, defaultSpec, mainSnapshot } from './metadata.js';
-import { newDataFileWriter } from './table.js';
 
 const DEFAULT_TARGET = 512 * 1024 * 1024;
 
@@ -53,6 +51,8 @@ export interface CompactOptions {
   maxFilesPerRound?: number;
   dryRun?: boolean;
   maxAttempts?: number;
+  /** Who reads and writes the files (a worker thread, in the runtime); default: this thread. */
+  rewriter?: FileRewriter;
   /** Called at the step (fault injection; tests run a rival writer there). */
   atStep?: (step: CompactStep) => void | Promise<void>;
 }
@@ -68,12 +68,7 @@ export interface CompactResult {
   gaveUp?: string;
 }
 
-interface Entry {
-  path: string;
-  size: number;
-  records: number;
-  partitionKey: string;
-}
+type Entry = RewriteInput;
 
 const keyOf = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x));
 
@@ -140,34 +135,6 @@ export function planCompaction<E extends Pick<Entry, 'size' | 'partitionKey'>>(e
 /** Bytes rewritten per round unless said otherwise: one target-sized file's worth. */
 export const DEFAULT_MAX_BYTES_PER_ROUND = DEFAULT_TARGET;
 export const DEFAULT_MAX_FILES_PER_ROUND = 1000;
-
-/** Reads the group's files and writes their rows again; returns the files kept in the rewrite and the new ones. */
-async function rewrite(catalog: Catalog, table: LoadedTable, group: Entry[]): Promise<{ replaced: Entry[]; added: DataFile[] }> {
-  const replaced: Entry[] = [];
-  let writer: ReturnType<typeof newDataFileWriter> | undefined;
-  let names: string | undefined;
-  let rows = 0;
-  for (const e of group) {
-    const read = arrow.tableFromIPC(pq.readParquet(await catalog.io.read(e.path)).intoIPCStream());
-    const signature = read.schema.fields.map((f) => f.name).join('\u0000');
-    // Files written before a schema change have other columns: left for a later round.
-    if (names !== undefined && signature !== names) continue;
-    if (read.numRows !== e.records) {
-      throw new StreamError('METADATA_INVALID', `data file ${e.path} holds ${read.numRows} rows, its manifest entry says ${e.records}`, { details: { path: e.path } });
-    }
-    names = signature;
-    writer ??= newDataFileWriter(table, catalog.io, read.schema, { writerId: `compact-${randomBytes(4).toString('hex')}` });
-    for (const b of read.batches) await writer.write(b);
-    rows += read.numRows;
-    replaced.push(e);
-  }
-  const added = writer ? await writer.close() : [];
-  const written = added.reduce((n, f) => n + f.recordCount, 0);
-  if (written !== rows) {
-    throw new StreamError('METADATA_INVALID', `compaction read ${rows} rows and wrote ${written}; nothing committed`, { details: { files: replaced.length } });
-  }
-  return { replaced, added };
-}
 
 function manifestDir(m: TableMetadata): string {
   return m.properties['write.metadata.path'] ?? `${m.location}/metadata`;
@@ -315,7 +282,7 @@ export async function compactTable(catalog: Catalog, ident: TableIdentifier, opt
   const replaced = new Map<string, Entry>();
   const added: DataFile[] = [];
   for (const g of groups) {
-    const r = await rewrite(catalog, first, g);
+    const r = options.rewriter ? await options.rewriter(first, g) : await rewriteFiles(catalog.io, first, g);
     // A group left with one file gains nothing: its new file is dropped, its old one stays.
     if (r.replaced.length < 2) {
       for (const f of r.added) await catalog.io.delete(f.filePath);

@@ -16,6 +16,7 @@ import type { Catalog, TableIdentifier } from './catalog.js';
 import { compactTable, type CompactResult, type CompactStep } from './compact.js';
 import { expireSnapshots, type ExpireResult, type ExpireStep } from './expire.js';
 import type { ListedFile } from './file-io.js';
+import type { FileRewriter } from './file-rewrite.js';
 import { rewriteManifests, type RewriteManifestsResult } from './manifest-rewrite.js';
 import { ORPHAN_MIN_AGE_MS, findOrphanFiles } from './orphans.js';
 
@@ -27,6 +28,8 @@ export interface MaintainOptions {
   compactMinBytes?: number | undefined;
   compactMaxBytes?: number | undefined;
   compactMaxFiles?: number | undefined;
+  /** Who reads and writes compaction's files (a worker thread, in the runtime); default: this thread. */
+  rewriter?: FileRewriter | undefined;
   /** Rewrite the current snapshot's data manifests into manifests of the target size. */
   rewriteManifests?: boolean;
   /** Skip snapshot expiry. */
@@ -59,6 +62,7 @@ export async function maintainTable(catalog: Catalog, ident: TableIdentifier, op
       ...(options.compactMinBytes !== undefined ? { minInputBytes: options.compactMinBytes } : {}),
       ...(options.compactMaxBytes !== undefined ? { maxBytesPerRound: options.compactMaxBytes } : {}),
       ...(options.compactMaxFiles !== undefined ? { maxFilesPerRound: options.compactMaxFiles } : {}),
+      ...(options.rewriter ? { rewriter: options.rewriter } : {}),
       dryRun: options.dryRun,
       ...(options.atStep ? { atStep: options.atStep } : {}),
     });
