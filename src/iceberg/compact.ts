@@ -282,7 +282,15 @@ export async function compactTable(catalog: Catalog, ident: TableIdentifier, opt
   const replaced = new Map<string, Entry>();
   const added: DataFile[] = [];
   for (const g of groups) {
-    const r = options.rewriter ? await options.rewriter(first, g) : await rewriteFiles(catalog.io, first, g);
+    let r;
+    try {
+      r = options.rewriter ? await options.rewriter(first, g) : await rewriteFiles(catalog.io, first, g);
+    } catch (err) {
+      // The round fails; what earlier groups wrote is never committed, so it goes now (a file the
+      // failed group half wrote is left to orphan removal).
+      for (const f of added) await catalog.io.delete(f.filePath).catch(() => {});
+      throw err;
+    }
     // A group left with one file gains nothing: its new file is dropped, its old one stays.
     if (r.replaced.length < 2) {
       for (const f of r.added) await catalog.io.delete(f.filePath);
