@@ -2,8 +2,8 @@
 // rows again into files of the table's target size. compact.ts plans and commits; this does the
 // Parquet decoding and encoding, which is CPU-bound and synchronous inside parquet-wasm, so the
 // runtime runs it on a worker thread (runtime/threads/rewrite-thread.ts) to keep the main
-// thread's event loop (sources, commits, metrics) turning. `maintain`, a one-off command, runs it
-// in its own thread.
+// thread's event loop (sources, commits, metrics) turning. `maintain`, a one-off command with
+// nothing else to serve, runs it on its main thread.
 //
 // Hazard: the files written are invisible until compaction commits them; whoever calls this owns
 // them and deletes them if the commit does not happen.
