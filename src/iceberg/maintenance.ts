@@ -17,7 +17,7 @@ import { compactTable, type CompactResult, type CompactStep } from './compact.js
 import { expireSnapshots, type ExpireResult, type ExpireStep } from './expire.js';
 import type { ListedFile } from './file-io.js';
 import type { FileRewriter } from './file-rewrite.js';
-import { rewriteManifests, type RewriteManifestsResult } from './manifest-rewrite.js';
+import { rewriteManifests, type RewriteManifestsResult, type RewriteManifestsStep } from './manifest-rewrite.js';
 import { ORPHAN_MIN_AGE_MS, findOrphanFiles } from './orphans.js';
 
 export interface MaintainOptions {
@@ -39,7 +39,7 @@ export interface MaintainOptions {
   /** The catalog maintains its tables itself (S3 Tables): orphan removal is its job. */
   managedCatalog?: boolean;
   now?: number;
-  atStep?: (step: ExpireStep | CompactStep | 'orphans-deleting') => void;
+  atStep?: (step: ExpireStep | CompactStep | RewriteManifestsStep | 'orphans-deleting') => void;
 }
 
 export interface MaintainReport {
@@ -69,7 +69,7 @@ export async function maintainTable(catalog: Catalog, ident: TableIdentifier, op
     report.compact = { partitions: r.partitions, replacedFiles: r.replacedFiles, addedFiles: r.addedFiles, ...(r.gaveUp ? { gaveUp: r.gaveUp } : {}) };
   }
   if (options.rewriteManifests) {
-    const r = await rewriteManifests(catalog, ident, { dryRun: options.dryRun });
+    const r = await rewriteManifests(catalog, ident, { dryRun: options.dryRun, ...(options.atStep ? { atStep: options.atStep } : {}) });
     report.manifests = { replaced: r.replaced, created: r.created, kept: r.kept };
   }
   if (options.expire) {

@@ -33,9 +33,13 @@ import { decodeManifestList, encodeManifestList, partitionType } from './manifes
 import type { Snapshot, TableMetadata } from './metadata.js';
 import { mainSnapshot } from './metadata.js';
 
+export type RewriteManifestsStep = 'manifests-written';
+
 export interface RewriteManifestsOptions {
   dryRun?: boolean;
   maxAttempts?: number;
+  /** Called at the step: the new manifests and list written, not committed (fault injection). */
+  atStep?: (step: RewriteManifestsStep) => void | Promise<void>;
 }
 
 export interface RewriteManifestsResult {
@@ -183,6 +187,7 @@ export async function rewriteManifests(catalog: Catalog, ident: TableIdentifier,
     if (plan.groups.length === 0) return { table: base, replaced: [], created: 0, kept: plan.kept.length };
     if (options.dryRun) return { table: base, replaced, created: plan.groups.reduce((n, g) => n + g.into, 0), kept: plan.kept.length };
     const next = await buildRewrite(catalog, base.metadata, plan, snapshotId, attempt);
+    await options.atStep?.('manifests-written');
     const requirements: CommitRequirement[] = [
       { type: 'assert-table-uuid', uuid: base.metadata['table-uuid'] },
       { type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: head['snapshot-id'] },

@@ -152,7 +152,7 @@ describe('table maintenance', () => {
     expect(snapshots.some((s) => s['operation'] === 'replace')).toBe(true);
   }, 300_000);
 
-  it('maintain --dry-run changes nothing; maintain killed mid-expiry loses no live file; run again, it finishes the job', async () => {
+  it('maintain --dry-run changes nothing; maintain killed mid-rewrite or mid-expiry loses no live file; run again, it finishes the job', async () => {
     const p = maintainedProject('{ enabled: false }');
     produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '36']);
     // Two runs: at least three snapshots (start, one per run), none expired by the runtime.
@@ -173,6 +173,13 @@ describe('table maintenance', () => {
     expect(dry.stdout).toContain(`would expire ${snapshotsBefore - 1} snapshots`);
     expect(dry.stdout).toMatch(/manifests: would rewrite [2-9]\d* manifests into 1/);
     expect(hashTree(tableDir)).toBe(before);
+
+    // Killed with the rewritten manifests written, not committed: they are orphans, nothing else changed.
+    const killedRewrite = maintain(p, ['--table', 'parsed_events', '--skip-compact'], faultEnv('kill-at:manifests-written:parsed_events:1'));
+    expect(killedRewrite.signal, killedRewrite.stdout + killedRewrite.stderr).toBe('SIGKILL');
+    expect((await readTable(p, 'parsed_events', ['session_id'])).snapshots).toHaveLength(snapshotsBefore);
+    expect(await missingLiveFiles(p, 'parsed_events')).toEqual([]);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 4000, 35, 0));
 
     const killed = maintain(p, ['--table', 'parsed_events'], faultEnv('kill-at:expire-deleting:parsed_events:1'));
     expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
