@@ -46,5 +46,8 @@ if [[ "${1:-}" == "--test" ]]; then
   # Apache Iceberg's reference REST catalog (jars by Maven, our launcher by javac), which the
   # REST catalog's tests run against.
   bash scripts/iceberg-rest.sh fetch
+  # Apache Iceberg's Java library (jars by Maven, our reader by javac), the strictest reader the
+  # maintenance tests read compacted and rewritten tables back with.
+  bash scripts/iceberg-java.sh fetch
 fi
 say "ready"

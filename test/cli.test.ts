@@ -131,6 +131,12 @@ describe('streamberg maintain', () => {
     const age = cli(['maintain', '--orphan-min-age', 'a while', '--config', tempProject({ topics: SHIPPED_TOPICS })]);
     expect(age.code).toBe(2);
     expect(age.stderr).toMatch(/^--orphan-min-age: found "a while"; expected a duration such as 500ms/);
+    const bytes = cli(['maintain', '--compact-max-bytes', 'lots', '--config', tempProject({ topics: SHIPPED_TOPICS })]);
+    expect(bytes.code).toBe(2);
+    expect(bytes.stderr).toMatch(/^--compact-max-bytes: found "lots"; expected a size such as 512kb/);
+    const files = cli(['maintain', '--compact-max-files', '1', '--config', tempProject({ topics: SHIPPED_TOPICS })]);
+    expect(files.code).toBe(2);
+    expect(files.stderr).toMatch(/^--compact-max-files: found "1"; expected a whole number of at least 2/);
   });
 
   it('reports a table not created yet, and exits 0', () => {

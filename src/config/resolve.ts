@@ -75,6 +75,11 @@ export function resolveRuntime(
   if (interval === undefined || discovery === undefined || window === undefined || initialBackoff === undefined || maxBackoff === undefined || budget === undefined)
     return undefined;
   if (expireInterval === undefined || compactInterval === undefined || orphanInterval === undefined || orphanAge === undefined) return undefined;
+  // Unset compaction limits stay undefined: their defaults depend on the table (its target file size).
+  const m = r.maintenance;
+  const minBytes = m?.compact_min_bytes === undefined ? undefined : size(file, ['runtime', 'maintenance', 'compact_min_bytes'], m.compact_min_bytes, 0);
+  const maxBytes = m?.compact_max_bytes === undefined ? undefined : size(file, ['runtime', 'maintenance', 'compact_max_bytes'], m.compact_max_bytes, 0);
+  if ((m?.compact_min_bytes !== undefined && minBytes === undefined) || (m?.compact_max_bytes !== undefined && maxBytes === undefined)) return undefined;
   return {
     parallelism: overrides.parallelism ?? r.parallelism ?? cores,
     batchRecords: r.batch_size ?? 4096,
@@ -83,7 +88,7 @@ export function resolveRuntime(
     checkpointMode: r.checkpoint_mode ?? 'EXACTLY_ONCE',
     metricsPort: overrides.metricsPort ?? r.metrics_port ?? 9464,
     memoryBudgetBytes: budget,
-    maintenance: { enabled: r.maintenance?.enabled, expireIntervalMs: expireInterval, compactIntervalMs: compactInterval, compactMinFiles: r.maintenance?.compact_min_files ?? 5, orphanIntervalMs: orphanInterval, orphanMinAgeMs: orphanAge },
+    maintenance: { enabled: r.maintenance?.enabled, expireIntervalMs: expireInterval, compactIntervalMs: compactInterval, compactMinFiles: r.maintenance?.compact_min_files ?? 5, compactMinBytes: minBytes, compactMaxBytes: maxBytes, compactMaxFiles: m?.compact_max_files, orphanIntervalMs: orphanInterval, orphanMinAgeMs: orphanAge },
     restart: {
       maxFailures: r.restart?.max_failures ?? 5,
       windowMs: window,

@@ -146,6 +146,9 @@ export const runtimeSchema = z
         expire_interval: durationLike.optional(),
         compact_interval: durationLike.optional(),
         compact_min_files: int(2, 100_000).optional(),
+        compact_min_bytes: z.union([z.string(), z.number()]).optional(),
+        compact_max_bytes: z.union([z.string(), z.number()]).optional(),
+        compact_max_files: int(2, 10_000_000).optional(),
         orphan_interval: durationLike.optional(),
         orphan_min_age: durationLike.optional(),
       })

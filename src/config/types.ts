@@ -184,6 +184,11 @@ export interface MaintenanceConfig {
   compactIntervalMs: number;
   /** A partition is compacted once it holds this many files smaller than `write.target-file-size-bytes`. */
   compactMinFiles: number;
+  /** ...or once they total this many bytes; undefined: the table's `write.target-file-size-bytes`. */
+  compactMinBytes?: number | undefined;
+  /** At most this many bytes / files rewritten in one round (undefined: 512 MiB / 1000 files). */
+  compactMaxBytes?: number | undefined;
+  compactMaxFiles?: number | undefined;
   /** Least time between two orphan removals of one table by the runtime. */
   orphanIntervalMs: number;
   /** Orphan removal (the runtime's and `maintain`'s) takes only files older than this. */

@@ -1,4 +1,4 @@
-// Compaction, as Java's `RewriteDataFiles` bin-packs: in each partition of the current default
+// Compaction, as Java's `RewriteDataFiles` bin-packs (the Parquet work itself in file-rewrite.ts): in each partition of the current default
 // spec, data files smaller than `write.target-file-size-bytes` are read back and written again
 // into files of that size, committed as one `replace` snapshot on `main` — the old files DELETED,
 // the new ones ADDED, the same rows. Delete files are none here, so none are considered.
@@ -18,29 +18,41 @@
 // - Manifests written by others in format v1 carry no sequence numbers to keep; their files are
 //   left alone.
 
-import * as arrow from 'apache-arrow';
 import { randomBytes } from 'node:crypto';
-import * as pq from 'parquet-wasm/node';
 import { StreamError, isStreamError } from '../errors.js';
 import { avroHeader, decodeAvro, encodeAvro } from './avro.js';
 import type { Catalog, CommitRequirement, LoadedTable, TableIdentifier } from './catalog.js';
 import { findInAncestry, newSnapshotId } from './commit.js';
 import type { DataFile } from './data-file-writer.js';
+import { rewriteFiles, type FileRewriter, type RewriteInput } from './file-rewrite.js';
 import type { ManifestFile } from './manifest.js';
 import { decodeManifestList, encodeManifest, encodeManifestList, partitionType, summarizePartitions } from './manifest.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
 import { currentSchema, defaultSpec, mainSnapshot } from './metadata.js';
-import { newDataFileWriter } from './table.js';
 
 const DEFAULT_TARGET = 512 * 1024 * 1024;
 
 export type CompactStep = 'compact-files-written';
 
 export interface CompactOptions {
-  /** A partition is rewritten only with at least this many small files (Java's min-input-files, 5). */
+  /** A partition is rewritten with at least this many small files (Java's min-input-files, 5)... */
   minInputFiles?: number;
+  /**
+   * ...or when its small files total at least this many bytes (Java's "enough content": more
+   * than the target file size, the default here too), provided there are two or more.
+   */
+  minInputBytes?: number;
+  /**
+   * At most this many bytes and files are rewritten in one round (Java bounds a file group by
+   * max-file-group-size-bytes, 100 GB): the rest waits for the next round, so one round never
+   * holds the table's maintenance (and the memory it reads into) for long.
+   */
+  maxBytesPerRound?: number;
+  maxFilesPerRound?: number;
   dryRun?: boolean;
   maxAttempts?: number;
+  /** Who reads and writes the files (a worker thread, in the runtime); default: this thread. */
+  rewriter?: FileRewriter;
   /** Called at the step (fault injection; tests run a rival writer there). */
   atStep?: (step: CompactStep) => void | Promise<void>;
 }
@@ -56,12 +68,7 @@ export interface CompactResult {
   gaveUp?: string;
 }
 
-interface Entry {
-  path: string;
-  size: number;
-  records: number;
-  partitionKey: string;
-}
+type Entry = RewriteInput;
 
 const keyOf = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x));
 
@@ -82,45 +89,52 @@ async function liveEntries(catalog: Catalog, head: Snapshot, specId: number): Pr
   return out;
 }
 
-/** Groups of small files worth rewriting, per partition. */
-function plan(entries: Entry[], target: number, minInputFiles: number): Entry[][] {
-  const groups = new Map<string, Entry[]>();
+export interface CompactLimits {
+  target: number;
+  minInputFiles: number;
+  minInputBytes: number;
+  maxBytesPerRound: number;
+  maxFilesPerRound: number;
+}
+
+/**
+ * Groups of small files worth rewriting, per partition, in the order their partitions first
+ * appear, cut to the round's caps: a group is cut short where the next file would pass a cap, and
+ * dropped if fewer than two files are left of it (rewriting one file gains nothing).
+ */
+export function planCompaction<E extends Pick<Entry, 'size' | 'partitionKey'>>(entries: readonly E[], l: CompactLimits): E[][] {
+  const groups = new Map<string, E[]>();
   for (const e of entries) {
-    if (e.size >= target) continue;
+    if (e.size >= l.target) continue;
     const g = groups.get(e.partitionKey) ?? [];
     g.push(e);
     groups.set(e.partitionKey, g);
   }
-  return [...groups.values()].filter((g) => g.length >= minInputFiles);
+  const out: E[][] = [];
+  let files = 0;
+  let bytes = 0;
+  for (const g of groups.values()) {
+    const total = g.reduce((n, e) => n + e.size, 0);
+    if (g.length < 2 || (g.length < l.minInputFiles && total < l.minInputBytes)) continue;
+    const taken: E[] = [];
+    for (const e of g) {
+      if (files + taken.length + 1 > l.maxFilesPerRound || bytes + e.size > l.maxBytesPerRound) break;
+      taken.push(e);
+      bytes += e.size;
+    }
+    if (taken.length < 2) {
+      bytes -= taken.reduce((n, e) => n + e.size, 0);
+      continue;
+    }
+    files += taken.length;
+    out.push(taken);
+  }
+  return out;
 }
 
-/** Reads the group's files and writes their rows again; returns the files kept in the rewrite and the new ones. */
-async function rewrite(catalog: Catalog, table: LoadedTable, group: Entry[]): Promise<{ replaced: Entry[]; added: DataFile[] }> {
-  const replaced: Entry[] = [];
-  let writer: ReturnType<typeof newDataFileWriter> | undefined;
-  let names: string | undefined;
-  let rows = 0;
-  for (const e of group) {
-    const read = arrow.tableFromIPC(pq.readParquet(await catalog.io.read(e.path)).intoIPCStream());
-    const signature = read.schema.fields.map((f) => f.name).join('\u0000');
-    // Files written before a schema change have other columns: left for a later round.
-    if (names !== undefined && signature !== names) continue;
-    if (read.numRows !== e.records) {
-      throw new StreamError('METADATA_INVALID', `data file ${e.path} holds ${read.numRows} rows, its manifest entry says ${e.records}`, { details: { path: e.path } });
-    }
-    names = signature;
-    writer ??= newDataFileWriter(table, catalog.io, read.schema, { writerId: `compact-${randomBytes(4).toString('hex')}` });
-    for (const b of read.batches) await writer.write(b);
-    rows += read.numRows;
-    replaced.push(e);
-  }
-  const added = writer ? await writer.close() : [];
-  const written = added.reduce((n, f) => n + f.recordCount, 0);
-  if (written !== rows) {
-    throw new StreamError('METADATA_INVALID', `compaction read ${rows} rows and wrote ${written}; nothing committed`, { details: { files: replaced.length } });
-  }
-  return { replaced, added };
-}
+/** Bytes rewritten per round unless said otherwise: one target-sized file's worth. */
+export const DEFAULT_MAX_BYTES_PER_ROUND = DEFAULT_TARGET;
+export const DEFAULT_MAX_FILES_PER_ROUND = 1000;
 
 function manifestDir(m: TableMetadata): string {
   return m.properties['write.metadata.path'] ?? `${m.location}/metadata`;
@@ -254,7 +268,13 @@ export async function compactTable(catalog: Catalog, ident: TableIdentifier, opt
   const head = mainSnapshot(first.metadata);
   if (!head) return { table: first, partitions: 0, replacedFiles: [], addedFiles: [] };
   const target = Number(first.metadata.properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET);
-  const groups = plan(await liveEntries(catalog, head, first.metadata['default-spec-id']), target, options.minInputFiles ?? 5);
+  const groups = planCompaction(await liveEntries(catalog, head, first.metadata['default-spec-id']), {
+    target,
+    minInputFiles: options.minInputFiles ?? 5,
+    minInputBytes: options.minInputBytes ?? target,
+    maxBytesPerRound: options.maxBytesPerRound ?? DEFAULT_MAX_BYTES_PER_ROUND,
+    maxFilesPerRound: options.maxFilesPerRound ?? DEFAULT_MAX_FILES_PER_ROUND,
+  });
   if (options.dryRun || groups.length === 0) {
     return { table: first, partitions: groups.length, replacedFiles: groups.flat().map((e) => e.path), addedFiles: [] };
   }
@@ -262,7 +282,15 @@ export async function compactTable(catalog: Catalog, ident: TableIdentifier, opt
   const replaced = new Map<string, Entry>();
   const added: DataFile[] = [];
   for (const g of groups) {
-    const r = await rewrite(catalog, first, g);
+    let r;
+    try {
+      r = options.rewriter ? await options.rewriter(first, g) : await rewriteFiles(catalog.io, first, g);
+    } catch (err) {
+      // The round fails; what earlier groups wrote is never committed, so it goes now (a file the
+      // failed group half wrote is left to orphan removal).
+      for (const f of added) await catalog.io.delete(f.filePath).catch(() => {});
+      throw err;
+    }
     // A group left with one file gains nothing: its new file is dropped, its old one stays.
     if (r.replaced.length < 2) {
       for (const f of r.added) await catalog.io.delete(f.filePath);

@@ -1,7 +1,9 @@
 // One round of table maintenance, as the `maintain` command and the runtime run it on a table:
-// compaction (compact.ts), snapshot expiry (expire.ts), then orphan removal (orphans.ts), each
-// reported as what it did or, dry, what it would do. The order matters: expiry after compaction
-// (the replaced files then go once the snapshots that still read them expire), and orphan removal
+// compaction (compact.ts), manifest rewrite (manifest-rewrite.ts, `maintain` only: the runtime
+// merges manifests on commit), snapshot expiry (expire.ts), then orphan removal (orphans.ts), each
+// reported as what it did or, dry, what it would do. The order matters: manifests are rewritten
+// after compaction (so they cluster the compacted files, not the replaced ones), expiry after both
+// (the replaced files and manifests then go once the snapshots that still read them expire), and orphan removal
 // last, so that files an earlier run crashed before deleting are found in the same round once
 // they are old enough.
 //
@@ -14,12 +16,22 @@ import type { Catalog, TableIdentifier } from './catalog.js';
 import { compactTable, type CompactResult, type CompactStep } from './compact.js';
 import { expireSnapshots, type ExpireResult, type ExpireStep } from './expire.js';
 import type { ListedFile } from './file-io.js';
+import type { FileRewriter } from './file-rewrite.js';
+import { rewriteManifests, type RewriteManifestsResult, type RewriteManifestsStep } from './manifest-rewrite.js';
 import { ORPHAN_MIN_AGE_MS, findOrphanFiles } from './orphans.js';
 
 export interface MaintainOptions {
   dryRun: boolean;
   /** Compaction: partitions with at least this many small files are rewritten; undefined: skip it. */
   compactMinFiles?: number | undefined;
+  /** Compaction's other thresholds and per-round caps (compact.ts); undefined: its defaults. */
+  compactMinBytes?: number | undefined;
+  compactMaxBytes?: number | undefined;
+  compactMaxFiles?: number | undefined;
+  /** Who reads and writes compaction's files (a worker thread, in the runtime); default: this thread. */
+  rewriter?: FileRewriter | undefined;
+  /** Rewrite the current snapshot's data manifests into manifests of the target size. */
+  rewriteManifests?: boolean;
   /** Skip snapshot expiry. */
   expire: boolean;
   /** Orphan removal: files older than this; undefined: skip it. */
@@ -27,13 +39,14 @@ export interface MaintainOptions {
   /** The catalog maintains its tables itself (S3 Tables): orphan removal is its job. */
   managedCatalog?: boolean;
   now?: number;
-  atStep?: (step: ExpireStep | CompactStep | 'orphans-deleting') => void;
+  atStep?: (step: ExpireStep | CompactStep | RewriteManifestsStep | 'orphans-deleting') => void;
 }
 
 export interface MaintainReport {
   table: string;
   dryRun: boolean;
   compact?: Pick<CompactResult, 'partitions' | 'replacedFiles' | 'addedFiles' | 'gaveUp'>;
+  manifests?: Pick<RewriteManifestsResult, 'replaced' | 'created' | 'kept'>;
   expire?: Pick<ExpireResult, 'expiredSnapshots' | 'removedRefs' | 'files' | 'deleteFailures'> & { snapshotsLeft: number };
   orphans?: { files: ListedFile[]; deleteFailures: number } | { skipped: string };
 }
@@ -46,10 +59,18 @@ export async function maintainTable(catalog: Catalog, ident: TableIdentifier, op
   if (options.compactMinFiles !== undefined) {
     const r = await compactTable(catalog, ident, {
       minInputFiles: options.compactMinFiles,
+      ...(options.compactMinBytes !== undefined ? { minInputBytes: options.compactMinBytes } : {}),
+      ...(options.compactMaxBytes !== undefined ? { maxBytesPerRound: options.compactMaxBytes } : {}),
+      ...(options.compactMaxFiles !== undefined ? { maxFilesPerRound: options.compactMaxFiles } : {}),
+      ...(options.rewriter ? { rewriter: options.rewriter } : {}),
       dryRun: options.dryRun,
       ...(options.atStep ? { atStep: options.atStep } : {}),
     });
     report.compact = { partitions: r.partitions, replacedFiles: r.replacedFiles, addedFiles: r.addedFiles, ...(r.gaveUp ? { gaveUp: r.gaveUp } : {}) };
+  }
+  if (options.rewriteManifests) {
+    const r = await rewriteManifests(catalog, ident, { dryRun: options.dryRun, ...(options.atStep ? { atStep: options.atStep } : {}) });
+    report.manifests = { replaced: r.replaced, created: r.created, kept: r.kept };
   }
   if (options.expire) {
     const r = await expireSnapshots(catalog, ident, {
@@ -103,6 +124,12 @@ export function formatReport(r: MaintainReport, verbose: boolean): string {
     else if (r.dryRun) lines.push(`  compact: would rewrite ${plural(c.replacedFiles.length, 'small file')} in ${plural(c.partitions, 'partition')}`);
     else lines.push(`  compact: rewrote ${plural(c.replacedFiles.length, 'small file')} in ${plural(c.partitions, 'partition')} into ${plural(c.addedFiles.length, 'file')}`);
     if (verbose) for (const p of c.replacedFiles) lines.push(`    ${p}`);
+  }
+  if (r.manifests) {
+    const m = r.manifests;
+    if (m.replaced.length === 0) lines.push(`  manifests: nothing to rewrite (${plural(m.kept, 'manifest')} kept)`);
+    else lines.push(`  manifests: ${would}${r.dryRun ? 'rewrite' : 'rewrote'} ${plural(m.replaced.length, 'manifest')} into ${m.created}, ${m.kept} kept`);
+    if (verbose) for (const p of m.replaced) lines.push(`    ${p}`);
   }
   if (r.expire) {
     const e = r.expire;

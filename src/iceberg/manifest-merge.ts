@@ -111,7 +111,8 @@ export async function mergeManifests(input: MergeInput): Promise<{ manifests: Ma
   return { manifests: [...out, ...others], written };
 }
 
-function schemaFor(base: TableMetadata, spec: PartitionSpec): IcebergSchema {
+/** The schema a manifest of `spec` is written with. */
+export function schemaFor(base: TableMetadata, spec: PartitionSpec): IcebergSchema {
   // The current schema, unless a source column of the spec is only in an older one.
   const current = base.schemas.find((s) => s['schema-id'] === base['current-schema-id'])!;
   const has = (s: IcebergSchema): boolean => {
@@ -167,7 +168,7 @@ async function mergeBin(input: MergeInput, specId: number, bin: readonly Manifes
  * The partition field summaries of a merged manifest: the union of its inputs' (every entry of
  * the merged manifest was in one of them). A summary an input lacks makes the field's unknown.
  */
-function unionPartitionSummaries(types: readonly string[], bin: readonly ManifestFile[]): ManifestFile['partitions'] {
+export function unionPartitionSummaries(types: readonly string[], bin: readonly ManifestFile[]): ManifestFile['partitions'] {
   if (bin.some((m) => m.partitions === null || m.partitions.length !== types.length)) return null;
   return types.map((type, i) => {
     const parts = bin.map((m) => m.partitions![i]!);

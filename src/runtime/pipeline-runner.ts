@@ -30,6 +30,7 @@ import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
 import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 import type { SinkPort } from './threads/sink-port.js';
+import type { RewritePort } from './threads/rewrite-port.js';
 import { SourceActor, type SourceOutput } from './source-actor.js';
 import type { FetchedChunk, TopicSource } from './threads/source-port.js';
 import type { TransformTask, TransformTaskResult } from './threads/transform-messages.js';
@@ -40,6 +41,8 @@ export interface PipelinePorts {
   sink(): SinkPort;
   /** With `dead_letter: { topic }`: dead letters held per epoch and sent before its commit. */
   deadLetterTopic?(topic: string): Pick<DeadLetterTopic, 'add' | 'flush' | 'close'>;
+  /** Compaction's file rewriting off the main thread; without it, compaction rewrites on this one. */
+  rewriter?(): RewritePort;
 }
 
 /** The transform step as the runner sees it (TransformPool in production). */
@@ -132,6 +135,7 @@ export class PipelineRunner {
         managedCatalog: d.app.catalog.type === 's3tables',
         metrics: d.metrics,
         log: this.log,
+        rewriter: d.ports.rewriter?.(),
       });
     }
     this.coordinator = new CheckpointCoordinator({

@@ -5,7 +5,8 @@
 // `orphan_min_age` (iceberg/maintenance.ts does the work).
 //
 // Off the hot path: a run is started, never awaited by the checkpoint; one runs at a time per
-// pipeline. Its commit races the pipeline's own next commit on the catalog's compare-and-swap
+// pipeline, and compaction's Parquet reading and writing runs on a thread of its own (the
+// `rewriter` port), so the main thread's event loop keeps turning through it. Its commit races the pipeline's own next commit on the catalog's compare-and-swap
 // like any other writer, and whichever loses retries on the new head (appends commute; expiry
 // plans again). A failed run is logged, counted and tried again at the next interval: it never
 // fails the pipeline.
@@ -21,6 +22,7 @@ import { maintainTable, type MaintainReport } from '../iceberg/maintenance.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { killIfDue } from './faults.js';
 import type { Logger } from './log.js';
+import type { RewritePort } from './threads/rewrite-port.js';
 
 /** Whether the runtime maintains its tables, and why, for the one line it logs at start. */
 export function maintenanceEnabled(m: MaintenanceConfig, catalog: CatalogConfig['type']): { enabled: boolean; reason: string } {
@@ -37,6 +39,8 @@ export interface TableMaintenanceDeps {
   metrics: RuntimeMetrics;
   log: Logger;
   now?: () => number;
+  /** Compaction's file rewriting off the main thread (threads/rewrite-thread.ts); closed with this. */
+  rewriter?: RewritePort | undefined;
 }
 
 export class TableMaintenance {
@@ -78,6 +82,7 @@ export class TableMaintenance {
   async close(): Promise<void> {
     this.closed = true;
     await this.running;
+    await this.d.rewriter?.close();
   }
 
   /** Each due task on its own, so one failing (logged, counted) never keeps the others from running. */
@@ -89,6 +94,10 @@ export class TableMaintenance {
         this.record(table, await maintainTable(this.d.catalog, ident, {
           dryRun: false,
           compactMinFiles: task === 'compact' ? this.d.config.compactMinFiles : undefined,
+          compactMinBytes: this.d.config.compactMinBytes,
+          compactMaxBytes: this.d.config.compactMaxBytes,
+          compactMaxFiles: this.d.config.compactMaxFiles,
+          rewriter: this.d.rewriter?.rewrite,
           expire: task === 'expire',
           orphanMinAgeMs: task === 'orphans' ? this.d.config.orphanMinAgeMs : undefined,
           managedCatalog: this.d.managedCatalog,

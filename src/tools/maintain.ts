@@ -1,7 +1,8 @@
 // `npm start -- maintain [options]`: one round of maintenance on every enabled pipeline's tables
 // (and their dead-letter tables), or on the one `--table` names: compaction of small files,
-// snapshot expiry by each table's `history.expire.*` properties, then removal of orphan files
-// older than the safety age. Prints
+// a rewrite of the current snapshot's manifests into manifests of the target size, snapshot
+// expiry by each table's `history.expire.*` properties, then removal of orphan files older than
+// the safety age. Prints
 // what it did; with `--dry-run`, what it would do, changing nothing.
 //
 // Safe beside a running pipeline: expiry commits through the catalog's compare-and-swap and
@@ -13,7 +14,7 @@ import path from 'node:path';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
-import { ACCEPTED_DURATION, parseDuration } from '../config/units.js';
+import { ACCEPTED_DURATION, ACCEPTED_SIZE, parseDuration, parseSize } from '../config/units.js';
 import { isStreamError } from '../errors.js';
 import type { TableIdentifier } from '../iceberg/catalog.js';
 import { createCatalog } from '../iceberg/catalogs.js';
@@ -22,8 +23,8 @@ import { killIfDue } from '../runtime/faults.js';
 
 export const MAINTAIN_USAGE = `Usage: npm start -- maintain [options]
 
-Compacts small files, expires snapshots and removes orphan files of every enabled pipeline's
-tables, and prints what it did.
+Compacts small files, rewrites manifests, expires snapshots and removes orphan files of every
+enabled pipeline's tables, and prints what it did.
 
 Options:
   --config DIR           folder with topics.yaml and transformations.yaml (default: config)
@@ -31,7 +32,11 @@ Options:
   --dry-run              change nothing; print what would be done
   --orphan-min-age D     remove only orphan files older than this (default: runtime.maintenance.orphan_min_age, 3d)
   --compact-min-files N  rewrite a partition's small files when it has at least N (default: runtime.maintenance.compact_min_files, 5)
+  --compact-min-bytes S  ...or when they total at least S (default: runtime.maintenance.compact_min_bytes, the target file size)
+  --compact-max-bytes S  rewrite at most S in this round (default: runtime.maintenance.compact_max_bytes, 512mb)
+  --compact-max-files N  rewrite at most N files in this round (default: runtime.maintenance.compact_max_files, 1000)
   --skip-compact         do not compact
+  --skip-manifests       do not rewrite manifests
   --skip-expire          do not expire snapshots
   --skip-orphans         do not remove orphan files
   --verbose              list every file deleted (or, dry, to be deleted)
@@ -49,7 +54,11 @@ export async function maintainCommand(argv: string[]): Promise<number> {
         'dry-run': { type: 'boolean', default: false },
         'orphan-min-age': { type: 'string' },
         'compact-min-files': { type: 'string' },
+        'compact-min-bytes': { type: 'string' },
+        'compact-max-bytes': { type: 'string' },
+        'compact-max-files': { type: 'string' },
         'skip-compact': { type: 'boolean', default: false },
+        'skip-manifests': { type: 'boolean', default: false },
         'skip-expire': { type: 'boolean', default: false },
         'skip-orphans': { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
@@ -79,6 +88,24 @@ export async function maintainCommand(argv: string[]): Promise<number> {
     compactMinFiles = Number(v['compact-min-files']);
     if (!Number.isInteger(compactMinFiles) || compactMinFiles < 2) {
       process.stderr.write(`--compact-min-files: found "${v['compact-min-files']}"; expected a whole number of at least 2\n`);
+      return 2;
+    }
+  }
+  const sizes: Partial<Record<'compact-min-bytes' | 'compact-max-bytes', number>> = {};
+  for (const flag of ['compact-min-bytes', 'compact-max-bytes'] as const) {
+    if (v[flag] === undefined) continue;
+    const n = parseSize(v[flag]);
+    if (n === undefined || n < 1) {
+      process.stderr.write(`--${flag}: found "${v[flag]}"; expected ${ACCEPTED_SIZE}\n`);
+      return 2;
+    }
+    sizes[flag] = n;
+  }
+  let compactMaxFiles: number | undefined;
+  if (v['compact-max-files'] !== undefined) {
+    compactMaxFiles = Number(v['compact-max-files']);
+    if (!Number.isInteger(compactMaxFiles) || compactMaxFiles < 2) {
+      process.stderr.write(`--compact-max-files: found "${v['compact-max-files']}"; expected a whole number of at least 2\n`);
       return 2;
     }
   }
@@ -117,6 +144,10 @@ export async function maintainCommand(argv: string[]): Promise<number> {
         const report = await maintainTable(catalog, ident, {
           dryRun: v['dry-run'],
           compactMinFiles: v['skip-compact'] ? undefined : (compactMinFiles ?? config.runtime.maintenance.compactMinFiles),
+          compactMinBytes: sizes['compact-min-bytes'] ?? config.runtime.maintenance.compactMinBytes,
+          compactMaxBytes: sizes['compact-max-bytes'] ?? config.runtime.maintenance.compactMaxBytes,
+          compactMaxFiles: compactMaxFiles ?? config.runtime.maintenance.compactMaxFiles,
+          rewriteManifests: !v['skip-manifests'],
           expire: !v['skip-expire'],
           orphanMinAgeMs: v['skip-orphans'] ? undefined : (orphanAge ?? config.runtime.maintenance.orphanMinAgeMs),
           managedCatalog: config.catalog.type === 's3tables',

@@ -199,6 +199,16 @@ describe('errors', () => {
     ]);
   });
 
+  it('runtime.maintenance compaction limits: sizes and counts read, a bad size named with what is accepted', () => {
+    const ok = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { compact_min_bytes: 64mb, compact_max_bytes: 1gb, compact_max_files: 200 }\n');
+    const { config } = loadConfig({ ...own(project({ topics: ok })), env: {} });
+    expect(config.runtime.maintenance).toMatchObject({ compactMinBytes: 64 * 1024 * 1024, compactMaxBytes: 1024 * 1024 * 1024, compactMaxFiles: 200 });
+    const broken = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { compact_max_bytes: lots }\n');
+    expect(issuesOf(project({ topics: broken })).map(formatIssue)).toEqual([
+      expect.stringMatching(/runtime\.maintenance\.compact_max_bytes: not a size.*expected a size such as 512kb/),
+    ]);
+  });
+
   it('rejects partition specs that name unknown columns or do not fit the column type', () => {
     const broken = shippedTopics.replace(
       '      table_name: "parsed_events"\n',

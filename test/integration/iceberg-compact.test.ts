@@ -131,4 +131,40 @@ describe('compaction on a SQLite-catalog table', { timeout: 180_000 }, () => {
     expect(after.rows.map((x) => Number(x['id']))).toEqual([1, 2, 4, 5]);
     expect(mainSnapshot((await catalog.loadTable(ident)).metadata)!.summary.operation).not.toBe('replace');
   });
+
+  it('compacts a partition whose small files total the byte threshold though they are fewer than min-input-files', async () => {
+    const { ident } = await openTable(catalog, config.namespace, sinkConfig('by_bytes', schema));
+    for (let i = 0; i < 3; i++) await append(ident, [2 * i + 1, 2 * i + 2]);
+    const before = await scan('by_bytes');
+    const table = await catalog.loadTable(ident);
+    const bytes = Number(mainSnapshot(table.metadata)!.summary['total-files-size']);
+
+    const few = await compactTable(catalog, ident, { minInputFiles: 5, minInputBytes: bytes + 1 });
+    expect(few.replacedFiles).toEqual([]);
+    const enough = await compactTable(catalog, ident, { minInputFiles: 5, minInputBytes: bytes });
+    expect(enough.replacedFiles).toHaveLength(3);
+    const after = await scan('by_bytes');
+    expect(after.rows).toEqual(before.rows);
+    expect(after.files).toBe(1);
+  });
+
+  it('rewrites no more files than the round allows and leaves the rest to the next round', async () => {
+    const { ident } = await openTable(catalog, config.namespace, sinkConfig('capped', schema));
+    for (let i = 0; i < 6; i++) await append(ident, [2 * i + 1, 2 * i + 2]);
+    const before = await scan('capped');
+
+    const first = await compactTable(catalog, ident, { minInputFiles: 2, maxFilesPerRound: 4 });
+    expect(first.replacedFiles).toHaveLength(4);
+    expect((await scan('capped')).files).toBe(3);
+    const table = await catalog.loadTable(ident);
+    const small = Number(mainSnapshot(table.metadata)!.summary['total-files-size']);
+    // A byte cap below two files' worth rewrites nothing at all.
+    const none = await compactTable(catalog, ident, { minInputFiles: 2, maxBytesPerRound: Math.floor(small / 3) });
+    expect(none.replacedFiles).toEqual([]);
+    const second = await compactTable(catalog, ident, { minInputFiles: 2, maxFilesPerRound: 4 });
+    expect(second.replacedFiles).toHaveLength(3);
+    const after = await scan('capped');
+    expect(after.rows).toEqual(before.rows);
+    expect(after.files).toBe(1);
+  });
 });

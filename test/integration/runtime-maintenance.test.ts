@@ -17,6 +17,7 @@ import { decodeManifestList } from '../../src/iceberg/manifest.js';
 import { offsetsKey } from '../../src/iceberg/snapshot-offsets.js';
 import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { expectExactlyOnce } from '../helpers/expectations.js';
+import { readWithJava } from '../helpers/iceberg-java.js';
 import { BOOTSTRAP, ensureKafka } from '../helpers/kafka.js';
 import { ensurePythonEnv } from '../helpers/python.js';
 import { expectedRecords, produce, readTable, runToExit, runtimeProject, type RuntimeProject } from '../helpers/runtime.js';
@@ -151,7 +152,7 @@ describe('table maintenance', () => {
     expect(snapshots.some((s) => s['operation'] === 'replace')).toBe(true);
   }, 300_000);
 
-  it('maintain --dry-run changes nothing; maintain killed mid-expiry loses no live file; run again, it finishes the job', async () => {
+  it('maintain --dry-run changes nothing; maintain killed mid-rewrite or mid-expiry loses no live file; run again, it finishes the job', async () => {
     const p = maintainedProject('{ enabled: false }');
     produce(p, p.user, ['--count', '10', '--partitions', '1', '--seed', '36']);
     // Two runs: at least three snapshots (start, one per run), none expired by the runtime.
@@ -170,7 +171,15 @@ describe('table maintenance', () => {
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`analytics.parsed_events (dry run: nothing changed)`);
     expect(dry.stdout).toContain(`would expire ${snapshotsBefore - 1} snapshots`);
+    expect(dry.stdout).toMatch(/manifests: would rewrite [2-9]\d* manifests into 1/);
     expect(hashTree(tableDir)).toBe(before);
+
+    // Killed with the rewritten manifests written, not committed: they are orphans, nothing else changed.
+    const killedRewrite = maintain(p, ['--table', 'parsed_events', '--skip-compact'], faultEnv('kill-at:manifests-written:parsed_events:1'));
+    expect(killedRewrite.signal, killedRewrite.stdout + killedRewrite.stderr).toBe('SIGKILL');
+    expect((await readTable(p, 'parsed_events', ['session_id'])).snapshots).toHaveLength(snapshotsBefore);
+    expect(await missingLiveFiles(p, 'parsed_events')).toEqual([]);
+    await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, 4000, 35, 0));
 
     const killed = maintain(p, ['--table', 'parsed_events'], faultEnv('kill-at:expire-deleting:parsed_events:1'));
     expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
@@ -186,7 +195,15 @@ describe('table maintenance', () => {
     const catalog = new SqlCatalog(p.config.catalog as Extract<typeof p.config.catalog, { type: 'sql' }>);
     const t = await catalog.loadTable({ namespace: 'analytics', name: 'parsed_events' });
     await catalog.close();
-    expect(t.metadata.snapshots).toHaveLength(1);
+    // Left: the manifest rewrite the killed run committed (the head), and the pipeline's last
+    // snapshot below it, which recovery needs and expiry therefore keeps.
+    expect(t.metadata.snapshots.map((s) => s.summary.operation)).toEqual(['append', 'replace']);
     expect(latestSnapshotWithSummaryKey(t.metadata, offsetsKey(p.pipeline(p.bid).groupId))).toBeDefined();
+    // The strictest reader agrees: Iceberg's Java library reads the rows pyiceberg reads.
+    const py = await readTable(p, 'parsed_events', ['session_id']);
+    const java = await readWithJava(p.config.catalog as Extract<typeof p.config.catalog, { type: 'sql' }>, 'analytics.parsed_events');
+    const col = java.columns.indexOf('session_id');
+    expect(java.rows).toHaveLength(py.rows.length);
+    expect(java.rows.map((r) => r[col]).sort()).toEqual(py.rows.map((r) => String(r['session_id'])).sort());
   }, 300_000);
 });

@@ -6,6 +6,8 @@ import type { MaintenanceConfig } from '../../src/config/types.js';
 import type { TableIdentifier } from '../../src/iceberg/catalog.js';
 import { commitAppend } from '../../src/iceberg/commit.js';
 import { TableMaintenance, maintenanceEnabled } from '../../src/runtime/table-maintenance.js';
+import type { RewritePort } from '../../src/runtime/threads/rewrite-port.js';
+import { ThreadedRewriter } from '../../src/runtime/threads/rewrite-thread.js';
 import { NAMESPACE, metricValue, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 
 const CONFIG: MaintenanceConfig = { enabled: undefined, expireIntervalMs: 60_000, compactIntervalMs: 3_600_000, compactMinFiles: 5, orphanIntervalMs: 86_400_000, orphanMinAgeMs: 3 * 86_400_000 };
@@ -78,6 +80,31 @@ describe('TableMaintenance', () => {
     expect(await metricValue(metrics, 'streamberg_maintenance_snapshots_expired_total', { table })).toBe(2);
     expect(head.snapshots).toHaveLength(2);
     await m.close();
+  });
+
+  it('compacts through its rewrite thread, and ends the thread when it closes', async () => {
+    const metrics = testMetrics();
+    const thread = new ThreadedRewriter(w.config);
+    const calls: number[] = [];
+    let closed = false;
+    const rewriter: RewritePort = {
+      rewrite: (table, group, onProgress) => {
+        calls.push(group.length);
+        return thread.rewrite(table, group, onProgress);
+      },
+      close: async () => {
+        closed = true;
+        await thread.close();
+      },
+    };
+    const m = new TableMaintenance({ pipelineId: 'p', catalog: w.catalog, config: { ...CONFIG, compactMinFiles: 3 }, managedCatalog: false, metrics, log: recordingLogger(), rewriter });
+    m.afterCommit(ident);
+    await m.pending;
+    expect(calls).toEqual([3]);
+    expect(await metricValue(metrics, 'streamberg_maintenance_files_compacted_total', { table: `${NAMESPACE}.events` })).toBe(3);
+    expect((await w.catalog.loadTable(ident)).metadata.snapshots.at(-1)!.summary).toMatchObject({ operation: 'replace', 'added-records': '3' });
+    await m.close();
+    expect(closed).toBe(true);
   });
 
   it('logs and counts a failed run, and never throws into the pipeline', async () => {

@@ -1,5 +1,6 @@
 // The production parts of a pipeline runner: its Kafka source with the fetch loop on a thread of
-// its own, its sink actor on a thread of its own, and the dead-letter topic's producer.
+// its own, its sink actor on a thread of its own, the dead-letter topic's producer, and the thread
+// compaction rewrites files on.
 
 import type { Kafka } from 'kafkajs';
 import type { AppConfig, PipelineConfig } from '../../config/types.js';
@@ -8,6 +9,7 @@ import { DeadLetterTopic } from '../dead-letter-topic.js';
 import type { Logger } from '../log.js';
 import type { PipelinePorts } from '../pipeline-runner.js';
 import { ThreadedSink } from './sink-thread.js';
+import { ThreadedRewriter } from './rewrite-thread.js';
 import { resetPolicyOf } from '../../kafka/offset-reset.js';
 
 export function threadedPorts(kafka: Kafka, app: AppConfig, pipeline: PipelineConfig, log: Logger, fetchBufferBytes: number): PipelinePorts {
@@ -23,5 +25,6 @@ export function threadedPorts(kafka: Kafka, app: AppConfig, pipeline: PipelineCo
       }),
     sink: () => new ThreadedSink(),
     deadLetterTopic: (topic) => new DeadLetterTopic(kafka, topic),
+    rewriter: () => new ThreadedRewriter(app.catalog),
   };
 }

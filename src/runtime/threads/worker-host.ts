@@ -17,7 +17,7 @@ import { PROJECT_ROOT } from '../../project-root.js';
  * caller runs from sources (vitest): a worker thread cannot load .ts without a loader, and dist/
  * needs none.
  */
-export function workerFile(name: 'sink-worker' | 'transform-worker' | 'source-worker'): string {
+export function workerFile(name: 'sink-worker' | 'transform-worker' | 'source-worker' | 'rewrite-worker'): string {
   const file = path.join(PROJECT_ROOT, 'dist', 'workers', `${name}.js`);
   if (!existsSync(file)) throw new StreamError('NOT_IMPLEMENTED', `${file} is missing: run npm run build`);
   return file;
