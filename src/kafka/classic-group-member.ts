@@ -19,7 +19,7 @@
 // the partitions withheld from their new owners can be handed out (sticky-assignor.ts).
 
 import { createRequire } from 'node:module';
-import { withDeadline } from '../deadline.js';
+import { letGo, withDeadline } from '../deadline.js';
 import { StreamError } from '../errors.js';
 import {
   DEFAULT_REBALANCE_TIMEOUT_MS,
@@ -73,6 +73,8 @@ export class ClassicGroupMember implements GroupMembership {
   private generation = -1;
   private readonly owned = new Map<string, TopicPartition>();
   private coordinator: ClassicBroker | undefined;
+  /** The first cluster comes connected (group-join.ts); a replacement connects on first use. */
+  private connected = true;
   private closed = false;
   private failures = 0;
   private lastAnswer = Date.now();
@@ -84,7 +86,8 @@ export class ClassicGroupMember implements GroupMembership {
   private readonly heartbeatIntervalMs: number;
 
   constructor(
-    private readonly cluster: GroupCluster,
+    private cluster: GroupCluster,
+    private readonly newCluster: () => GroupCluster,
     private readonly o: MembershipOptions,
     private readonly events: MembershipEvents,
   ) {
@@ -158,8 +161,15 @@ export class ClassicGroupMember implements GroupMembership {
     if (type === 'INVALID_SESSION_TIMEOUT') {
       throw new StreamError('CONFIG_INVALID', `group ${this.o.groupId}: the broker refuses a session timeout of ${this.sessionTimeoutMs} ms (outside group.min/max.session.timeout.ms)`, { cause: err });
     }
-    // The coordinator moved or is loading, a connection broke, a request went unanswered.
+    // The coordinator moved or is loading, a connection broke, a request went unanswered. A
+    // broken connection means a new cluster: a kafkajs connection cut in the middle of an answer
+    // never answers again (fetch-loop.ts says why).
     this.coordinator = undefined;
+    if (type === undefined) {
+      letGo(this.cluster);
+      this.cluster = this.newCluster();
+      this.connected = false;
+    }
     if (this.failures++ === 0 && !COORDINATOR_MOVED.has(type ?? '')) this.log('warn', 'group request failed; finding the coordinator again', { groupId: this.o.groupId, error: (err as Error).message });
     if (this.generation >= 0 && Date.now() - this.lastAnswer > this.sessionTimeoutMs) {
       this.log('warn', 'no heartbeat answered within the session timeout; partitions lost', { groupId: this.o.groupId, sessionTimeoutMs: this.sessionTimeoutMs });
@@ -234,6 +244,10 @@ export class ClassicGroupMember implements GroupMembership {
   }
 
   private async broker(): Promise<ClassicBroker> {
+    if (!this.connected) {
+      await this.cluster.connect();
+      this.connected = true;
+    }
     this.coordinator ??= (await this.cluster.findGroupCoordinator({ groupId: this.o.groupId })) as ClassicBroker;
     return this.coordinator;
   }

@@ -12,14 +12,16 @@
 //   already read it — and it joins again with epoch 0 and the same member id.
 // - NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE: the coordinator moved; find it again
 //   (FindCoordinator, through kafkajs) and send again. COORDINATOR_LOAD_IN_PROGRESS: send again.
-// - a broken connection or an unanswered request: the same, after a backoff. If nothing has been
+// - a broken connection or an unanswered request: the same, after a backoff, on a new kafkajs
+//   cluster (as the fetch loop does: a kafkajs connection cut in the middle of an answer never
+//   answers again, fetch-loop.ts says why). If nothing has been
 //   answered for the session timeout, the broker has fenced the member by now: its partitions
 //   are given up as lost without waiting to hear so, as a paused process must not go on reading.
 // - anything else (authorization, a group of the other protocol, an invalid request): the
 //   membership fails with a StreamError and stops.
 
 import { randomUUID } from 'node:crypto';
-import { withDeadline } from '../deadline.js';
+import { letGo, withDeadline } from '../deadline.js';
 import { StreamError } from '../errors.js';
 import { heartbeatRequest, parseHeartbeatResponse, type HeartbeatRequest, type HeartbeatResponse, type TopicIdPartitions } from './group-heartbeat.js';
 import {
@@ -51,6 +53,8 @@ export class ConsumerGroupMember implements GroupMembership {
   /** The owned set, as last acknowledged to the broker; undefined until the first answer after a join. */
   private acked: string | undefined;
   private coordinator: CoordinatorBroker | undefined;
+  /** The first cluster comes connected (group-join.ts); a replacement connects on first use. */
+  private connected = true;
   private readonly names = new Map<string, string>();
   private readonly ids = new Map<string, string>();
   private intervalMs = 1_000;
@@ -65,7 +69,8 @@ export class ConsumerGroupMember implements GroupMembership {
   private readonly revokeTimeoutMs: number;
 
   constructor(
-    private readonly cluster: GroupCluster,
+    private cluster: GroupCluster,
+    private readonly newCluster: () => GroupCluster,
     private readonly o: MembershipOptions,
     private readonly events: MembershipEvents,
     private readonly version: 0 | 1,
@@ -130,7 +135,7 @@ export class ConsumerGroupMember implements GroupMembership {
       res = await this.send(this.nextRequest());
     } catch (err) {
       if (this.closed) return 0;
-      this.coordinator = undefined;
+      this.replaceCluster();
       if (this.failures === 0) this.log('warn', 'group heartbeat failed; finding the coordinator again', { groupId: this.o.groupId, error: (err as Error).message });
       await this.expireIfSilent();
       return this.backoff();
@@ -211,7 +216,7 @@ export class ConsumerGroupMember implements GroupMembership {
   }
 
   private async send(request: HeartbeatRequest): Promise<HeartbeatResponse> {
-    this.coordinator ??= await this.cluster.findGroupCoordinator({ groupId: this.o.groupId });
+    this.coordinator ??= await this.findCoordinator();
     const sentOwned = this.ownedKey();
     const res = await withDeadline(
       this.coordinator.connectionPool.send<HeartbeatResponse>({
@@ -231,8 +236,23 @@ export class ConsumerGroupMember implements GroupMembership {
     return res;
   }
 
+  private async findCoordinator(): Promise<CoordinatorBroker> {
+    if (!this.connected) {
+      await this.cluster.connect();
+      this.connected = true;
+    }
+    return this.cluster.findGroupCoordinator({ groupId: this.o.groupId });
+  }
+
+  private replaceCluster(): void {
+    letGo(this.cluster);
+    this.cluster = this.newCluster();
+    this.connected = false;
+    this.coordinator = undefined;
+  }
+
   private async resolveTopicIds(): Promise<void> {
-    this.coordinator ??= await this.cluster.findGroupCoordinator({ groupId: this.o.groupId });
+    this.coordinator ??= await this.findCoordinator();
     for (const t of await topicIds(this.coordinator, this.o.topics)) {
       this.names.set(t.id, t.name);
       this.ids.set(t.name, t.id);

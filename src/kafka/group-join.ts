@@ -14,7 +14,8 @@ import { clusterOf } from './kafkajs-cluster.js';
 /** Joins `options.groupId` and resolves once the member is in the group (its first assignment may follow). */
 export async function joinGroup(kafka: Kafka, options: MembershipOptions, events: MembershipEvents): Promise<GroupMembership> {
   if (options.topics.length === 0) throw new StreamError('CONFIG_INVALID', `group ${options.groupId}: no topics to subscribe to`);
-  const cluster = clusterOf(kafka) as GroupCluster;
+  const newCluster = () => clusterOf(kafka) as GroupCluster;
+  const cluster = newCluster();
   await cluster.connect();
   try {
     const protocol = options.protocol ?? 'auto';
@@ -27,8 +28,8 @@ export async function joinGroup(kafka: Kafka, options: MembershipOptions, events
     }
     const member =
       chosen === 'consumer'
-        ? new ConsumerGroupMember(cluster, options, events, range!.maxVersion >= 1 ? 1 : 0)
-        : new ClassicGroupMember(cluster, options, events);
+        ? new ConsumerGroupMember(cluster, newCluster, options, events, range!.maxVersion >= 1 ? 1 : 0)
+        : new ClassicGroupMember(cluster, newCluster, options, events);
     await member.start();
     return member;
   } catch (err) {

@@ -4,7 +4,8 @@
 // KIP-848 consumer protocol and the classic one. Assertions are on assignments only; every wait
 // is bounded.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { joinGroup } from '../../src/kafka/group-join.js';
 import type { GroupMembership, TopicPartition } from '../../src/kafka/group-membership.js';
 import { ROOT, ensureBuilt } from '../helpers/build.js';
 import { sleep } from '../helpers/faults.js';
-import { BOOTSTRAP, ensureKafka, uniqueTopic } from '../helpers/kafka.js';
+import { BOOTSTRAP, KAFKA_PORT, ensureKafka, uniqueTopic } from '../helpers/kafka.js';
 
 const PARTITIONS = 12;
 const config: KafkaConfig = { bootstrapServers: [BOOTSTRAP], clientId: 'group-membership-test', security: { protocol: 'PLAINTEXT' } };
@@ -47,6 +48,8 @@ class Ledger {
   readonly owners = new Map<number, string>();
   readonly overlaps: string[] = [];
   readonly lost = new Map<string, number>();
+  /** The members' warnings: the proof that a fault was met, not missed. */
+  readonly warnings: string[] = [];
 
   assigned(member: string, tps: TopicPartition[]): void {
     for (const { partition } of tps) {
@@ -80,6 +83,9 @@ async function member(name: string, groupId: string, topic: string, protocol: 'c
       assigned: (tps) => ledger.assigned(name, tps),
       revoked: (tps, _epoch, lost) => ledger.revoked(name, tps, lost),
       error: (err) => ledger.overlaps.push(`${name} failed: ${err.message}`),
+      log: (level, msg) => {
+        if (level !== 'info') ledger.warnings.push(`${name}: ${msg}`);
+      },
     },
   );
   members.push(m);
@@ -194,6 +200,40 @@ describe.each(['consumer', 'classic'] as const)('the %s protocol', (protocol) =>
     expect(frozen.events.filter((e) => e.event === 'error')).toEqual([]);
     expect(ledger.overlaps).toEqual([]);
   }, 240_000);
+});
+
+/** `scripts/kafka.sh start|stop` on the test broker, without blocking the event loop. */
+async function kafkaSh(cmd: 'start' | 'stop'): Promise<void> {
+  await promisify(execFile)('bash', [path.join(ROOT, 'scripts/kafka.sh'), cmd], { env: { ...process.env, KAFKA_PORT: String(KAFKA_PORT) }, timeout: 300_000 });
+}
+
+describe('a broker restart', () => {
+  it('members of both protocols find the coordinator again and keep sharing the partitions, and a newcomer is let in', async () => {
+    const topic = await newTopic();
+    const groups = { consumer: new Ledger(), classic: new Ledger() };
+    const joined = {
+      consumer: [await member('a', `${topic}-consumer`, topic, 'consumer', groups.consumer), await member('b', `${topic}-consumer`, topic, 'consumer', groups.consumer)],
+      classic: [await member('a', `${topic}-classic`, topic, 'classic', groups.classic), await member('b', `${topic}-classic`, topic, 'classic', groups.classic)],
+    };
+    for (const ms of Object.values(joined)) await until('two members share the partitions', () => spread(ms.map(partitionsOf)));
+
+    // Every connection breaks; while the broker is down and loading, the coordinator is unknown
+    // or answers COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS.
+    // Run apart from this thread, so that the members keep heartbeating into the outage.
+    for (const ledger of Object.values(groups)) ledger.warnings.length = 0;
+    await kafkaSh('stop');
+    await sleep(3_000);
+    await kafkaSh('start');
+
+    for (const [protocol, ms] of Object.entries(joined)) {
+      const ledger = groups[protocol as keyof typeof groups];
+      ms.push(await member('c', `${topic}-${protocol}`, topic, protocol as 'consumer' | 'classic', ledger));
+      await until(`${protocol}: three members share the partitions after the restart`, () => spread(ms.map(partitionsOf)), 120_000);
+      expect(ledger.overlaps).toEqual([]);
+      // a and b met the broken connections (a heartbeat failed) rather than sleeping through them.
+      expect(ledger.warnings.filter((w) => /^[ab]: group (heartbeat|request) failed/.test(w)).length).toBeGreaterThan(0);
+    }
+  }, 300_000);
 });
 
 describe('choosing the protocol', () => {
