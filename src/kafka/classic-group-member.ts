@@ -75,7 +75,9 @@ export class ClassicGroupMember implements GroupMembership {
   private coordinator: ClassicBroker | undefined;
   /** The first cluster comes connected (group-join.ts); a replacement connects on first use. */
   private connected = true;
+  /** The heartbeat loop ends: closing, or refused for good. */
   private closed = false;
+  private closing = false;
   private failures = 0;
   private lastAnswer = Date.now();
   private wake: (() => void) | undefined;
@@ -108,13 +110,14 @@ export class ClassicGroupMember implements GroupMembership {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closing) return;
+    this.closing = true;
     this.closed = true;
     this.wake?.();
     await this.loop;
     const owned = this.assignment();
+    if (owned.length > 0) await this.whileHeartbeating(this.release(owned, false));
     this.owned.clear();
-    if (owned.length > 0) await this.release(owned, false);
     if (this.memberId !== '') {
       await withDeadline(this.broker().then((b) => b.leaveGroup({ groupId: this.o.groupId, memberId: this.memberId })), LEAVE_DEADLINE_MS, () => new Error('leave unanswered')).catch((err: unknown) =>
         this.log('warn', 'leaving the group failed; the broker moves the partitions when the session expires', { groupId: this.o.groupId, error: (err as Error).message }),
@@ -137,7 +140,7 @@ export class ClassicGroupMember implements GroupMembership {
           await this.recover(err);
           if (this.rejoinNeeded(err)) await this.join();
         } catch (fatal) {
-          this.closed = true;
+          this.closed = true; // the loop ends; close() still releases, leaves and disconnects
           this.events.error(fatal instanceof StreamError ? fatal : new StreamError('KAFKA_PROTOCOL', `group ${this.o.groupId}: ${(fatal as Error).message}`, { cause: fatal }));
         }
       }
@@ -233,14 +236,36 @@ export class ClassicGroupMember implements GroupMembership {
     const revoked = without(current, next);
     const added = without(next, current);
     if (revoked.length > 0) {
-      await this.release(revoked, false);
+      await this.whileHeartbeating(this.release(revoked, false));
       for (const tp of revoked) this.owned.delete(key(tp));
     }
     if (added.length > 0) {
       for (const tp of added) this.owned.set(key(tp), tp);
-      await this.events.assigned(sorted(added), this.generation);
+      await this.whileHeartbeating(Promise.resolve(this.events.assigned(sorted(added), this.generation)));
     }
     return revoked.length > 0;
+  }
+
+  /**
+   * Heartbeats while `work` (an owner's callback: a final checkpoint may take seconds) runs, so
+   * the session does not expire under it. Their answers are not needed: a rebalance they would
+   * announce is announced again to the next heartbeat of the loop.
+   */
+  private async whileHeartbeating<T>(work: Promise<T>): Promise<T> {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.generation < 0) return;
+      busy = true;
+      this.broker()
+        .then((b) => b.heartbeat({ groupId: this.o.groupId, groupGenerationId: this.generation, memberId: this.memberId }))
+        .catch(() => {})
+        .finally(() => (busy = false));
+    }, this.heartbeatIntervalMs);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   private async broker(): Promise<ClassicBroker> {

@@ -60,7 +60,12 @@ export class ConsumerGroupMember implements GroupMembership {
   private intervalMs = 1_000;
   private failures = 0;
   private lastAnswer = Date.now();
+  /** The heartbeat loop ends: closing, or refused for good. */
   private closed = false;
+  private closing = false;
+  /** Brought by heartbeats sent while an owner's callback ran: handled once it returns. */
+  private deferredAssignment: TopicIdPartitions | undefined;
+  private fencedMeanwhile = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private joined!: { resolve(): void; reject(err: StreamError): void };
@@ -95,13 +100,14 @@ export class ConsumerGroupMember implements GroupMembership {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closing) return;
+    this.closing = true;
     this.closed = true;
     this.wake?.();
     await this.loop;
     const owned = this.assignment();
+    if (owned.length > 0) await this.whileHeartbeating(this.release(owned, false));
     this.owned.clear();
-    if (owned.length > 0) await this.release(owned, false);
     if (this.epoch > 0) {
       // Leaving moves the partitions at once, instead of after the session timeout.
       const leave: HeartbeatRequest = { groupId: this.o.groupId, memberId: this.memberId, memberEpoch: LEAVE_EPOCH, rebalanceTimeoutMs: -1, subscribedTopicNames: null, topicPartitions: null };
@@ -150,6 +156,8 @@ export class ConsumerGroupMember implements GroupMembership {
         break;
       case E.FENCED_MEMBER_EPOCH:
       case E.UNKNOWN_MEMBER_ID:
+        // A version 0 member gets a new id from the broker; a version 1 member keeps its own.
+        if (res.errorCode === E.UNKNOWN_MEMBER_ID && this.version === 0) this.memberId = '';
         this.log('warn', 'fenced by the group coordinator; partitions lost, joining again', { groupId: this.o.groupId, memberId: this.memberId, epoch: this.epoch, errorCode: res.errorCode });
         await this.loseAll();
         return 0;
@@ -170,6 +178,17 @@ export class ConsumerGroupMember implements GroupMembership {
     this.epoch = res.memberEpoch;
     this.intervalMs = res.heartbeatIntervalMs;
     if (res.assignment !== null) await this.reconcile(res.assignment);
+    // What heartbeats brought while `revoked` ran: a newer assignment, or the news of a fence.
+    while (this.deferredAssignment !== undefined && !this.fencedMeanwhile) {
+      const next = this.deferredAssignment;
+      this.deferredAssignment = undefined;
+      await this.reconcile(next);
+    }
+    if (this.fencedMeanwhile) {
+      this.fencedMeanwhile = false;
+      await this.loseAll();
+      return 0;
+    }
     if (joining) this.joined.resolve();
     // An acknowledgement due goes at once: the broker holds revoked partitions back until then.
     return this.ownedKey() === this.acked ? this.intervalMs : 0;
@@ -192,12 +211,45 @@ export class ConsumerGroupMember implements GroupMembership {
     const revoked = [...this.owned.values()].filter((tp) => !want.has(key(tp)));
     const added = [...want.values()].filter((tp) => !this.owned.has(key(tp)));
     if (revoked.length > 0) {
-      await this.release(sorted(revoked), false);
+      await this.whileHeartbeating(this.release(sorted(revoked), false));
       for (const tp of revoked) this.owned.delete(key(tp));
     }
     if (added.length > 0) {
       for (const tp of added) this.owned.set(key(tp), tp);
-      await this.events.assigned(sorted(added), this.epoch);
+      await this.whileHeartbeating(Promise.resolve(this.events.assigned(sorted(added), this.epoch)));
+    }
+  }
+
+  /**
+   * Heartbeats at the broker's interval while `work` (an owner's callback: a final checkpoint
+   * may take seconds) runs, so that the session does not expire under it. They acknowledge
+   * nothing (owned partitions unchanged); an assignment or a fence they bring is kept and
+   * handled when `work` is done, so the owner's callbacks never overlap.
+   */
+  private async whileHeartbeating<T>(work: Promise<T>): Promise<T> {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.epoch <= 0) return;
+      busy = true;
+      this.send({ ...this.nextRequest(), topicPartitions: null })
+        .then(
+          (res) => {
+            if (res.errorCode === 0) {
+              if (res.assignment !== null) this.deferredAssignment = res.assignment;
+              this.intervalMs = res.heartbeatIntervalMs;
+              this.lastAnswer = Date.now();
+            } else if (res.errorCode === GROUP_ERRORS.FENCED_MEMBER_EPOCH || res.errorCode === GROUP_ERRORS.UNKNOWN_MEMBER_ID) {
+              this.fencedMeanwhile = true;
+            }
+          },
+          () => {},
+        )
+        .finally(() => (busy = false));
+    }, this.intervalMs);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
     }
   }
 
@@ -307,7 +359,7 @@ export class ConsumerGroupMember implements GroupMembership {
     const err = new StreamError(code, `group ${this.o.groupId}: the coordinator refused the heartbeat with error code ${res.errorCode}${res.errorMessage ? ` (${res.errorMessage})` : ''}${hint}`, {
       details: { groupId: this.o.groupId, errorCode: res.errorCode },
     });
-    this.closed = true;
+    this.closed = true; // the loop ends; close() still releases, leaves and disconnects
     if (this.epoch === 0) this.joined.reject(err);
     else this.events.error(err);
   }

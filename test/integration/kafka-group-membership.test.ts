@@ -75,13 +75,17 @@ afterEach(async () => {
   await Promise.all(members.splice(0).map((m) => m.close()));
 });
 
-async function member(name: string, groupId: string, topic: string, protocol: 'consumer' | 'classic' | 'auto', ledger: Ledger): Promise<GroupMembership> {
+async function member(name: string, groupId: string, topic: string, protocol: 'consumer' | 'classic' | 'auto', ledger: Ledger, revokeMs = 0): Promise<GroupMembership> {
   const m = await joinGroup(
     createKafka(config),
     { groupId, topics: [topic], protocol, sessionTimeoutMs: SESSION_MS },
     {
       assigned: (tps) => ledger.assigned(name, tps),
-      revoked: (tps, _epoch, lost) => ledger.revoked(name, tps, lost),
+      // A slow owner: a final checkpoint before the partitions are released.
+      revoked: async (tps, _epoch, lost) => {
+        if (!lost && revokeMs > 0) await sleep(revokeMs);
+        ledger.revoked(name, tps, lost);
+      },
       error: (err) => ledger.overlaps.push(`${name} failed: ${err.message}`),
       log: (level, msg) => {
         if (level !== 'info') ledger.warnings.push(`${name}: ${msg}`);
@@ -172,6 +176,20 @@ describe.each(['consumer', 'classic'] as const)('the %s protocol', (protocol) =>
     expect(ledger.overlaps).toEqual([]);
     expect([...ledger.owners].filter(([, m]) => m === 'a').map(([p]) => p).sort((x, y) => x - y)).toEqual(partitionsOf(a));
     expect(ledger.lost.size).toBe(0);
+  }, 180_000);
+
+  it('keeps a member whose revocation outlasts the session (a slow final checkpoint): it goes on heartbeating, loses nothing, and releases cleanly', async () => {
+    const topic = await newTopic();
+    const groupId = `${topic}-group`;
+    const ledger = new Ledger();
+    // Longer than either session here: the broker's consumer-protocol 10 s, the classic 6 s.
+    const a = await member('a', groupId, topic, protocol, ledger, 12_000);
+    await until('one member holds every partition', () => spread([partitionsOf(a)]));
+    const b = await member('b', groupId, topic, protocol, ledger);
+    await until('two members share the partitions', () => spread([partitionsOf(a), partitionsOf(b)]), 90_000);
+    expect(ledger.lost.size).toBe(0);
+    expect(ledger.overlaps).toEqual([]);
+    expect(ledger.warnings.filter((w) => /fenced|session/.test(w))).toEqual([]);
   }, 180_000);
 
   it('fences a member that stops heartbeating past its session: its partitions move, and on waking it finds them lost and joins again', async () => {
