@@ -130,6 +130,12 @@ export class ClassicGroupMember implements GroupMembership {
     while (!this.closed) {
       await this.sleep(this.failures === 0 ? this.heartbeatIntervalMs : this.backoffMs());
       if (this.closed) break;
+      // A process paused past its session (SIGSTOP, a long stall) has been expelled by now: it
+      // gives its partitions up before anything else, not one round trip later.
+      if (this.generation >= 0 && Date.now() - this.lastAnswer > this.sessionTimeoutMs) {
+        this.log('warn', 'no heartbeat answered within the session timeout; partitions lost', { groupId: this.o.groupId, sessionTimeoutMs: this.sessionTimeoutMs });
+        await this.loseAll();
+      }
       try {
         await (await this.broker()).heartbeat({ groupId: this.o.groupId, groupGenerationId: this.generation, memberId: this.memberId });
         this.failures = 0;

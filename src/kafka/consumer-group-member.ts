@@ -136,6 +136,9 @@ export class ConsumerGroupMember implements GroupMembership {
 
   /** One heartbeat and what follows from its answer; returns how long to wait before the next. */
   private async beat(): Promise<number> {
+    // A process paused past its session (SIGSTOP, a long stall) has been fenced by now: it gives
+    // its partitions up before anything else, not one round trip later.
+    await this.expireIfSilent();
     let res: HeartbeatResponse;
     try {
       res = await this.send(this.nextRequest());
