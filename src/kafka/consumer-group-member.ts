@@ -64,7 +64,7 @@ export class ConsumerGroupMember implements GroupMembership {
   private closed = false;
   private closing = false;
   /** Brought by heartbeats sent while an owner's callback ran: handled once it returns. */
-  private deferredAssignment: TopicIdPartitions | undefined;
+  private deferredAssignment: { assignment: TopicIdPartitions; epoch: number } | undefined;
   private fencedMeanwhile = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -185,7 +185,9 @@ export class ConsumerGroupMember implements GroupMembership {
     while (this.deferredAssignment !== undefined && !this.fencedMeanwhile) {
       const next = this.deferredAssignment;
       this.deferredAssignment = undefined;
-      await this.reconcile(next);
+      // The epoch came with the assignment: heartbeats after it must carry it, or be fenced.
+      this.epoch = next.epoch;
+      await this.reconcile(next.assignment);
     }
     if (this.fencedMeanwhile) {
       this.fencedMeanwhile = false;
@@ -238,7 +240,7 @@ export class ConsumerGroupMember implements GroupMembership {
         .then(
           (res) => {
             if (res.errorCode === 0) {
-              if (res.assignment !== null) this.deferredAssignment = res.assignment;
+              if (res.assignment !== null) this.deferredAssignment = { assignment: res.assignment, epoch: res.memberEpoch };
               this.intervalMs = res.heartbeatIntervalMs;
               this.lastAnswer = Date.now();
             } else if (res.errorCode === GROUP_ERRORS.FENCED_MEMBER_EPOCH || res.errorCode === GROUP_ERRORS.UNKNOWN_MEMBER_ID) {
