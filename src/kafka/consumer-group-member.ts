@@ -66,6 +66,7 @@ export class ConsumerGroupMember implements GroupMembership {
   /** Brought by heartbeats sent while an owner's callback ran: handled once it returns. */
   private deferredAssignment: { assignment: TopicIdPartitions; epoch: number } | undefined;
   private fencedMeanwhile = false;
+  private epochMeanwhile: number | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private joined!: { resolve(): void; reject(err: StreamError): void };
@@ -191,9 +192,12 @@ export class ConsumerGroupMember implements GroupMembership {
     }
     if (this.fencedMeanwhile) {
       this.fencedMeanwhile = false;
+      this.epochMeanwhile = undefined;
       await this.loseAll();
       return 0;
     }
+    if (this.epochMeanwhile !== undefined && this.epoch > 0) this.epoch = this.epochMeanwhile;
+    this.epochMeanwhile = undefined;
     if (joining) this.joined.resolve();
     // An acknowledgement due goes at once: the broker holds revoked partitions back until then.
     return this.ownedKey() === this.acked ? this.intervalMs : 0;
@@ -241,6 +245,7 @@ export class ConsumerGroupMember implements GroupMembership {
           (res) => {
             if (res.errorCode === 0) {
               if (res.assignment !== null) this.deferredAssignment = { assignment: res.assignment, epoch: res.memberEpoch };
+              this.epochMeanwhile = res.memberEpoch;
               this.intervalMs = res.heartbeatIntervalMs;
               this.lastAnswer = Date.now();
             } else if (res.errorCode === GROUP_ERRORS.FENCED_MEMBER_EPOCH || res.errorCode === GROUP_ERRORS.UNKNOWN_MEMBER_ID) {
