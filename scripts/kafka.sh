@@ -132,6 +132,13 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# KIP-848 consumer groups (served by default from Kafka 4.0): the membership tests fence a member
+# that stops heartbeating, so the session may be as short as 6 s (Kafka's default floor is 45 s)
+# and heartbeats come every second; the classic protocol takes the session its client asks for.
+group.consumer.min.session.timeout.ms=6000
+group.consumer.session.timeout.ms=10000
+group.consumer.min.heartbeat.interval.ms=500
+group.consumer.heartbeat.interval.ms=1000
 log.retention.hours=24
 EOF
 }
