@@ -5,6 +5,7 @@
 
 import nodeSqlParser from 'node-sql-parser';
 import { StreamError } from '../../errors.js';
+import { maskLiterals, respellKeywordForms } from './keyword-forms.js';
 
 const { Parser } = nodeSqlParser;
 
@@ -27,11 +28,6 @@ export interface SqlPosition {
   offset: number;
   line: number;
   column: number;
-}
-
-/** The SQL with string literals, quoted identifiers and comments blanked, for keyword searches. */
-function maskLiterals(sql: string): string {
-  return sql.replace(/'(?:[^']|'')*'|`[^`]*`|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\//g, (m) => ' '.repeat(m.length));
 }
 
 export function positionAt(sql: string, offset: number): SqlPosition {
@@ -103,7 +99,7 @@ export function parseSelect(sql: string, sourceTables: readonly string[]): Selec
   }
   let ast: AstNode | AstNode[];
   try {
-    ast = parser.astify(rewriteCastTypes(sql), { database: 'FlinkSQL', parseOptions: { includeLocations: true } } as any) as any;
+    ast = parser.astify(respellKeywordForms(rewriteCastTypes(sql)), { database: 'FlinkSQL', parseOptions: { includeLocations: true } } as any) as any;
   } catch (e) {
     // The grammar does not know every stateful construct; name the ones it fails on.
     for (const [construct, re] of UNPARSED_CONSTRUCTS) {
