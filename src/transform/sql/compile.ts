@@ -13,7 +13,6 @@ import { castTo } from './cast.js';
 import { parseDecimalText } from '../decimal.js';
 import { compileFunction } from './functions.js';
 import { fieldPath, subscript } from './collection-access.js';
-import { FIELD_PATH_MARK } from './keyword-forms.js';
 import { constant, fold, pos, type Compiled, type Scope } from './expression.js';
 import { binary, caseWhen, not, unary } from './operators.js';
 import { LTZ_SURROGATE, functionName, invalid, positionAt, unsupported, type AstNode } from './parse.js';
@@ -110,7 +109,10 @@ function compileArgs(node: AstNode, scope: Scope): Compiled[] {
  * as Flink resolves it (a table name wins where both exist).
  */
 function columnRef(node: AstNode, scope: Scope): Compiled {
-  const parts = String(node.column).split(FIELD_PATH_MARK);
+  // keyword-forms.ts gives `p.q.r` as table p, column `q.r`; a source column really named with
+  // a dot is still found by its whole name first.
+  const whole = String(node.column);
+  const parts = scope.fields.some((f) => f.name === whole) ? [whole] : whole.split('.');
   const table = node.table ? String(node.table) : null;
   const path = table !== null && table !== scope.table && scope.fields.some((f) => f.name === table) ? [table, ...parts] : parts;
   const name = path[0]!;

@@ -6,7 +6,7 @@
 import { constant, ExpressionError, fold, requireBoolean, pos, type Compiled, type Eval, type Scope } from './expression.js';
 import { invalid, unsupported, type AstNode } from './parse.js';
 import { commonType, simple, typeName, withNullable } from './types.js';
-import { compileJsonPath } from './json-path.js';
+import { JSON_FUNCTIONS } from './json-functions.js';
 import { arity, constantArg, INTEGER, nullableOf, requireKind, strict, STRING, type Impl } from './function-kit.js';
 import { TIME_FUNCTIONS } from './time-functions.js';
 import { coerced, DECIMAL_FUNCTIONS } from './decimal-ops.js';
@@ -286,30 +286,7 @@ const FUNCTIONS: Record<string, Impl> = {
   FLOOR: (args, scope, node) => (args.length === 2 ? floorCeilTo('FLOOR', args, scope, node) : DECIMAL_FUNCTIONS.FLOOR!(args, scope, node)),
   CEIL: (args, scope, node) => (args.length === 2 ? floorCeilTo('CEIL', args, scope, node) : DECIMAL_FUNCTIONS.CEIL!(args, scope, node)),
   CEILING: (args, scope, node) => (args.length === 2 ? floorCeilTo('CEIL', args, scope, node) : DECIMAL_FUNCTIONS.CEIL!(args, scope, node)),
-  JSON_VALUE: (args, scope, node) => {
-    arity('JSON_VALUE', args, 2, 2, scope, node);
-    requireKind('JSON_VALUE', args[0]!, STRING, scope, node);
-    const path = constantArg('JSON_VALUE', args[1]!, scope, node, 'the path') as string | null;
-    if (path === null) return constant(simple('string'), null);
-    let select: (doc: unknown) => unknown;
-    try {
-      select = compileJsonPath(path);
-    } catch (e) {
-      throw invalid(`JSON_VALUE: ${(e as Error).message}`, pos(scope, node));
-    }
-    // Default behaviour NULL ON EMPTY, NULL ON ERROR: bad JSON, a missing path and a non-scalar result are all NULL.
-    return strict(simple('string', true), [args[0]!], (s: string) => {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(s);
-      } catch {
-        return null;
-      }
-      const v = select(doc);
-      if (v === null || v === undefined || typeof v === 'object') return null;
-      return String(v);
-    });
-  },
+  ...JSON_FUNCTIONS,
 };
 
 export function compileFunction(name: string, args: Compiled[], scope: Scope, node: AstNode): Compiled {

@@ -1,38 +1,35 @@
 // Flink syntax the node-sql-parser FlinkSQL grammar does not know, respelled before parsing as
-// calls it does know. Every respelling keeps the text's length, so the parser's offsets still
-// point into the SQL as the user wrote it (error positions stay true):
+// calls it does know:
 //
 //   TIMESTAMPADD(HOUR, n, ts)   → TIMESTAMPADD_HOUR(n, ts)      (same for TIMESTAMPDIFF)
 //   FLOOR(ts TO HOUR)           → FLOOR(ts,'#HOUR')             (same for CEIL / CEILING)
-//   p.q.r                       → p.q<FIELD_PATH_MARK>r         (a ROW field path past two parts)
+//   p.q.r                       → p.`q.r`                       (a ROW field path past two parts)
 //
 // The compiler reads them back: functionName `TIMESTAMPADD_<unit>`, a `#UNIT` string constant
-// (the marker convention of compileArgs), and FIELD_PATH_MARK inside a column name.
+// (the marker convention of compileArgs), and a dotted column name. The first two keep the text's
+// length; a field path grows by two characters, so the parser's offsets are mapped back through
+// `original` (hazard: an offset used unmapped would point past the user's text).
 
 /** Time units of TIMESTAMPADD, TIMESTAMPDIFF and FLOOR / CEIL … TO (Flink's TimeUnit names). */
 export const TIME_UNITS = ['MICROSECOND', 'MILLISECOND', 'SECOND', 'MINUTE', 'HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'] as const;
 
-/**
- * Joins the parts of a dotted field path inside one identifier. U+017F (ſ) is a letter the
- * grammar takes in names, one UTF-16 unit like the dot it replaces; SQL holding it already is
- * left as written (hazard: such a name would be split).
- */
-export const FIELD_PATH_MARK = '\u017f';
 
 /** The SQL with string literals, quoted identifiers and comments blanked, for keyword searches. */
-export function maskLiterals(sql: string): string {
-  return sql.replace(/'(?:[^']|'')*'|`[^`]*`|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\//g, (m) => ' '.repeat(m.length));
+export function maskLiterals(sql: string, fill = ' '): string {
+  return sql.replace(/'(?:[^']|'')*'|`[^`]*`|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\//g, (m) => fill.repeat(m.length));
 }
 
 /** Replaces each match of `re` in the masked SQL by `to(match)`, padded with blanks to its length. */
-function respell(sql: string, re: RegExp, to: (m: RegExpExecArray) => string | null): string {
-  const masked = maskLiterals(sql);
+function respell(sql: string, re: RegExp, to: (m: RegExpExecArray) => string | null, grown?: Array<{ at: number; by: number }>): string {
+  // Masked with a character no pattern here matches, so a literal never reads as blanks or a name.
+  const masked = maskLiterals(sql, '\u0001');
   const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g');
   let out = '';
   let last = 0;
   for (let m = g.exec(masked); m !== null; m = g.exec(masked)) {
     const replacement = to(m);
-    if (replacement === null || replacement.length > m[0].length) continue;
+    if (replacement === null || (replacement.length > m[0].length && grown === undefined)) continue;
+    if (replacement.length > m[0].length) grown!.push({ at: m.index + m[0].length, by: replacement.length - m[0].length });
     out += sql.slice(last, m.index) + replacement.padEnd(m[0].length, ' ');
     last = m.index + m[0].length;
   }
@@ -41,14 +38,30 @@ function respell(sql: string, re: RegExp, to: (m: RegExpExecArray) => string | n
 
 const UNIT = `(?:SQL_TSI_)?(${TIME_UNITS.join('|')})`;
 
-export function respellKeywordForms(sql: string): string {
+export interface Respelled {
+  sql: string;
+  /** The offset in the user's SQL of an offset in the respelled text. */
+  original(offset: number): number;
+}
+
+export function respellKeywordForms(sql: string): Respelled {
   let out = respell(sql, new RegExp(`\\b(TIMESTAMPADD|TIMESTAMPDIFF)\\s*\\(\\s*${UNIT}\\s*,`, 'i'), (m) => `${m[1]!.toUpperCase()}_${m[2]!.toUpperCase()}(`);
   // `x TO unit )` only occurs in FLOOR / CEIL among the forms a SELECT item can take.
   out = respell(out, new RegExp(`\\s+TO\\s+${UNIT}\\s*\\)`, 'i'), (m) => `,'#${m[1]!.toUpperCase()}'`.padEnd(m[0].length - 1, ' ') + ')');
-  if (!out.includes(FIELD_PATH_MARK)) {
-    // a.b.c(.d…) of plain names, not after a dot or a name character (so not inside a number).
-    // A catalog.db.table name after FROM stays as it is.
-    out = respell(out, /(?<!\bFROM\s+)(?<![\w$.])([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*)((?:\.[A-Za-z_][\w$]*)+)/i, (m) => `${m[1]}.${m[2]}${m[3]!.replaceAll('.', FIELD_PATH_MARK)}`);
-  }
-  return out;
+  // a.b.c(.d…) of plain names, not after a dot or a name character (so not inside a number); a
+  // catalog.db.table name after FROM stays as it is. Offsets here are in the text after the two
+  // respellings above, which kept its length, so they are the user's.
+  const grown: Array<{ at: number; by: number }> = [];
+  out = respell(out, /(?<!\bFROM\s+)(?<![\w$.`])([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+)(?![\w$`(])/i, (m) => `${m[1]}.\`${m[2]}\``, grown);
+  return {
+    sql: out,
+    original: (offset) => {
+      let moved = 0;
+      for (const g of grown) {
+        if (offset - moved < g.at + g.by) break;
+        moved += g.by;
+      }
+      return offset - moved;
+    },
+  };
 }
