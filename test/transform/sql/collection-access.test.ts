@@ -31,6 +31,11 @@ describe('ROW field access', () => {
     expect(compileError('s.x').message).toMatch(/s is STRING, not a ROW, so it has no field x/);
     expect(compileError('other.s').message).toMatch(/column other\.s names a table other than the source t, and other is not a source column/);
   });
+  it('positions in errors after a deep path still point into the SQL as written', () => {
+    // SELECT p.q.r + HOUR(s) …: HOUR is at column 16 as written, though the parser saw p.`q.r`.
+    expect(compileError('p.q.r + HOUR(s)').message).toMatch(/HOUR|EXTRACT/);
+    expect(compileError('p.q.r + HOUR(s)').message).toMatch(/at line 1, column 16$/);
+  });
   it('a catalog.db.table name in FROM is left alone by the field-path reading', () => {
     const frame = { cols: [], nowMicros: 0, zone: new SessionZone('UTC') };
     const sel = compileSelect('SELECT p.q.r AS r FROM cat.db.t', ['t', 'cat.db.t'], fields({ p: 'ROW<q ROW<r INT>>' }), frame);

@@ -12,6 +12,8 @@ describe('searching', () => {
     expect(one("POSITION('' IN s)", S)).toBe(1);
     expect(one("POSITION('ö' IN s)", S)).toBe(8);
     expect(one("POSITION('b' IN s)", { s: 'a😀b' })).toBe(3);
+    // Columns on both sides (the grammar alone takes a literal before IN).
+    expect(one('POSITION(s2 IN s)', { ...S, s2: 'ö' })).toBe(8);
   });
   it('LOCATE: from a start, a start below 1 as 1, past the end 0', () => {
     expect(one("LOCATE('l', s)", S)).toBe(3);
