@@ -296,11 +296,13 @@ type Leaf = (v: unknown) => unknown;
 function builderValue(t: SqlType): Leaf | null {
   switch (t.kind) {
     case 'bigint':
+    case 'time':
+      // Times go in as their µs in an Int64 (physicalArrowType).
+      return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number)));
     case 'timestamp':
     case 'timestamp_ltz':
-    case 'time':
-      // Timestamps and times go in as their µs in an Int64 (physicalArrowType).
-      return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number)));
+      // µs in an Int64; a Date (a TypeScript transformer's own value) counts its milliseconds.
+      return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : v instanceof Date ? BigInt(v.getTime()) * 1000n : BigInt(Math.trunc(v as number)));
     case 'decimal': {
       const scale = t.scale;
       return (v) => {
