@@ -48,3 +48,41 @@ describe('JSON_EXISTS', () => {
     expect(compileError('JSON_EXISTS(s, s2)').message).toMatch(/JSON_EXISTS: the path must be a constant/);
   });
 });
+
+// Clauses, with PyFlink 1.19.3's answers on column input (its answers on literal input differ:
+// constant folding takes another path there).
+describe('JSON clauses', () => {
+  it('JSON_VALUE RETURNING BOOLEAN / INT / DOUBLE; a value of another kind is the record\'s error (Flink: ClassCastException)', () => {
+    expect(evalSql("JSON_VALUE(s, '$.a' RETURNING INT)", [J('{"a": 7}')])).toEqual({ type: 'INT', values: [7] });
+    expect(evalSql("JSON_VALUE(s, '$.a' RETURNING DOUBLE)", [J('{"a": 7.25}')])).toEqual({ type: 'DOUBLE', values: [7.25] });
+    expect(evalSql("JSON_VALUE(s, '$.a' RETURNING BOOLEAN)", [J('{"a": true}')])).toEqual({ type: 'BOOLEAN', values: [true] });
+    expect(one("JSON_VALUE(s, '$.a' RETURNING INT)", J('{"a": "x7"}'))).toEqual({ error: 'JSON_VALUE: "x7" cannot be RETURNING INT' });
+    expect(one("JSON_VALUE(s, '$.a' RETURNING INT DEFAULT -1 ON ERROR)", J('{"a": 7.5}'))).toEqual({ error: 'JSON_VALUE: 7.5 cannot be RETURNING INT' });
+    expect(compileError("JSON_VALUE(s, '$.a' RETURNING DECIMAL(5, 1))").message).toMatch(/JSON_VALUE … RETURNING DECIMAL\(5,1\) at line 1, column 8 is not supported/);
+  });
+  it('JSON_VALUE ON ERROR takes bad JSON, a strict miss and an object or array; ON EMPTY a lax miss; JSON null is NULL', () => {
+    expect(one("JSON_VALUE(s, '$.a' DEFAULT 'd' ON ERROR)", J('{"a": [7]}'))).toBe('d');
+    expect(one("JSON_VALUE(s, '$.a' DEFAULT 'd' ON EMPTY)", J('{"a": [7]}'))).toBeNull();
+    expect(one("JSON_VALUE(s, '$.a' DEFAULT 'd' ON EMPTY)", J('{"a": null, "i": 7}'))).toBeNull();
+    expect(one("JSON_VALUE(s, '$.a' DEFAULT 'd' ON ERROR)", J('not json7'))).toBe('d');
+    expect(one("JSON_VALUE(s, '$.a' DEFAULT 'd' ON EMPTY)", J('not json7'))).toBeNull();
+    expect(one("JSON_VALUE(s, 'strict $.b' DEFAULT 'e' ON ERROR)", J('{"a": 7}'))).toBe('e');
+    expect(one("JSON_VALUE(s, 'lax $.b' DEFAULT 'e' ON EMPTY)", J('{"a": 7}'))).toBe('e');
+    expect(one("JSON_VALUE(s, 'strict $.b' NULL ON EMPTY ERROR ON ERROR)", J('{"a": 7}'))).toHaveProperty('error');
+  });
+  it('JSON_QUERY wrappers and ON ERROR; JSON_EXISTS ON ERROR', () => {
+    expect(one("JSON_QUERY(s, '$.a' WITH ARRAY WRAPPER)", J('{"a": 7}'))).toBe('[7]');
+    expect(one("JSON_QUERY(s, '$.a' WITH ARRAY WRAPPER)", J('{"a": [1,2]}'))).toBe('[[1,2]]');
+    expect(one("JSON_QUERY(s, '$.a' WITH CONDITIONAL ARRAY WRAPPER)", J('{"a": [7]}'))).toBe('[7]');
+    expect(one("JSON_QUERY(s, '$.a' WITH CONDITIONAL ARRAY WRAPPER)", J('{"a": 1}'))).toBe('[1]');
+    expect(one("JSON_QUERY(s, '$.a' EMPTY OBJECT ON ERROR)", J('{"a": 7}'))).toBe('{}');
+    expect(one("JSON_QUERY(s, '$.a' EMPTY ARRAY ON ERROR)", J('{"a": 1}'))).toBe('[]');
+    expect(one("JSON_EXISTS(s, 'strict $.b' TRUE ON ERROR)", J('{"a": 7}'))).toBe(true);
+    expect(one("JSON_EXISTS(s, 'lax $.b' TRUE ON ERROR)", J('{"a": 7}'))).toBe(false);
+    expect(evalSql("JSON_EXISTS(s, 'strict $.b' UNKNOWN ON ERROR)", [J('{"a": 1}')])).toEqual({ type: 'BOOLEAN', values: [null] });
+  });
+  it('error positions after a clause still point into the SQL as written', () => {
+    // SELECT JSON_VALUE(s, '$.a' RETURNING INT) + LOWER(i) …: LOWER is at column 45 as written.
+    expect(compileError("JSON_VALUE(s, '$.a' RETURNING INT) + LOWER(i)").message).toMatch(/LOWER: argument must be STRING, found INT at line 1, column 45$/);
+  });
+});
