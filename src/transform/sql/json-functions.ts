@@ -1,5 +1,5 @@
 // JSON_VALUE, JSON_QUERY and JSON_EXISTS. Without clauses: NULL ON EMPTY, NULL ON ERROR,
-// WITHOUT ARRAY WRAPPER; FALSE ON ERROR for JSON_EXISTS). Flink 1.19 reads the text with Jackson
+// WITHOUT ARRAY WRAPPER, and FALSE ON ERROR for JSON_EXISTS. Flink 1.19 reads the text with Jackson
 // and the path with Jayway (SqlJsonUtils): numbers come back as Jackson writes them, so a number
 // with a point or an exponent is a double in Java's text (1e2 → 100.0, 1.50 → 1.5) and an integer
 // keeps every digit, however long. JSON.parse would round such an integer: each number is read
