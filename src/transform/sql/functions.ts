@@ -291,6 +291,6 @@ const FUNCTIONS: Record<string, Impl> = {
 
 export function compileFunction(name: string, args: Compiled[], scope: Scope, node: AstNode): Compiled {
   const impl = FUNCTIONS[name];
-  if (impl === undefined) throw unsupported(`function ${name}`, pos(scope, node), `supported functions are ${Object.keys(FUNCTIONS).filter((k) => /^[A-Z_]+$/.test(k)).join(', ')}`);
+  if (impl === undefined) throw unsupported(`function ${name}`, pos(scope, node), `supported functions are ${Object.keys(FUNCTIONS).filter((k) => /^[A-Z_][A-Z0-9_]*$/.test(k)).join(', ')}`);
   return impl(args, scope, node);
 }

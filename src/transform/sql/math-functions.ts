@@ -1,4 +1,4 @@
-// Math functions beyond arithmetic: POWER, SQRT, LN, LOG10, LOG2, LOG, EXP, SIGN, TRUNCATE. MOD is
+// Math functions beyond arithmetic: POWER, SQRT, LN, LOG10, LOG2, LOG, EXP, PI, SIGN, TRUNCATE. MOD is
 // the `%` operator (compile.ts), so both share one typing (Calcite's NULLABLE_MOD: an integer
 // remainder has the divisor's type) and one evaluation.
 //
@@ -96,7 +96,18 @@ const truncate: Impl = (args, scope, node) => {
   }
 };
 
+/** LOG(x) is LN(x); LOG(b, x) is LN(x) / LN(b) (Flink's SqlFunctionUtils.log). */
+const log: Impl = (args, scope, node) => {
+  arity('LOG', args, 1, 2, scope, node);
+  return args.length === 1 ? doubleFunction('LOG', 1, Math.log)(args, scope, node) : doubleFunction('LOG', 2, (b, x) => Math.log(x) / Math.log(b))(args, scope, node);
+};
+
 export const MATH_FUNCTIONS: Record<string, Impl> = {
+  LOG: log,
+  PI: (args, scope, node) => {
+    arity('PI', args, 0, 0, scope, node);
+    return { type: simple('double', false), constant: true, eval: () => Math.PI };
+  },
   POWER: doubleFunction('POWER', 2, Math.pow),
   POW: doubleFunction('POW', 2, Math.pow),
   SQRT: doubleFunction('SQRT', 1, Math.sqrt),

@@ -38,6 +38,10 @@ describe('math functions', () => {
     expect(one('EXP(1)')).toBe(2.718281828459045);
     expect(one(`EXP(${DEC})`)).toBe(4.351456244655325e-6);
     expect(evalSql('EXP(1)').type).toBe('DOUBLE NOT NULL');
+    // LOG(x) is LN(x), LOG(b, x) the logarithm to base b (Flink 1.19 documentation).
+    expect(one('LOG(EXP(1))')).toBe(1);
+    expect(one('LOG(2, 8)')).toBe(3);
+    expect(evalSql('PI()')).toEqual({ type: 'DOUBLE NOT NULL', values: [Math.PI] });
     expect(compileError("SQRT(s)").message).toMatch(/SQRT: argument must be INT or BIGINT or DECIMAL or FLOAT or DOUBLE, found STRING/);
   });
   it('SIGN keeps the argument type, a DECIMAL at its scale', () => {
