@@ -246,7 +246,7 @@ export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Sele
     case 'map':
     case 'row': {
       const leaf = builderValue(type);
-      return buildNested(leaf === null ? at : (j) => leaf(at(j)), arrowType, count);
+      return retype(buildNested(leaf === null ? at : (j) => leaf(at(j)), physicalArrowType(type), count), arrowType);
     }
   }
 }
@@ -296,7 +296,13 @@ type Leaf = (v: unknown) => unknown;
 function builderValue(t: SqlType): Leaf | null {
   switch (t.kind) {
     case 'bigint':
+    case 'time':
+      // Times go in as their µs in an Int64 (physicalArrowType).
       return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : BigInt(Math.trunc(v as number)));
+    case 'timestamp':
+    case 'timestamp_ltz':
+      // µs in an Int64; a Date (a TypeScript transformer's own value) counts its milliseconds.
+      return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : v instanceof Date ? BigInt(v.getTime()) * 1000n : BigInt(Math.trunc(v as number)));
     case 'decimal': {
       const scale = t.scale;
       return (v) => {
@@ -334,6 +340,42 @@ function builderValue(t: SqlType): Leaf | null {
     default:
       return null;
   }
+}
+
+/**
+ * The Arrow type a nested column is built as: its own, with each temporal leaf as the integer
+ * that holds it (TIMESTAMP and TIME µs as Int64, DATE days as Int32). Arrow's builders take a
+ * timestamp as epoch milliseconds and multiply by 1000 in a double, which loses microseconds and
+ * throws on a fraction; the integers go in exactly, and retype gives the leaves their types back.
+ */
+function physicalArrowType(t: SqlType): arrow.DataType {
+  switch (t.kind) {
+    case 'timestamp':
+    case 'timestamp_ltz':
+    case 'time':
+      return new arrow.Int64();
+    case 'date':
+      return new arrow.Int32();
+    case 'array':
+      return new arrow.List(new arrow.Field('element', physicalArrowType(t.element), t.element.nullable));
+    case 'map':
+      return new arrow.Map_(
+        new arrow.Field('entries', new arrow.Struct<any>([
+          new arrow.Field('key', physicalArrowType(t.key), false),
+          new arrow.Field('value', physicalArrowType(t.value), t.value.nullable),
+        ]), false),
+      );
+    case 'row':
+      return new arrow.Struct(t.fields.map((f) => new arrow.Field(f.name, physicalArrowType(f.type), f.type.nullable)));
+    default:
+      return arrowTypeOf(t);
+  }
+}
+
+/** The same buffers under `type`: same layout, the leaves' logical types restored. */
+function retype(data: arrow.Data, type: arrow.DataType): arrow.Data {
+  const children = data.children.map((c, k) => retype(c, type.children[k]!.type));
+  return new arrow.Data(type, data.offset, data.length, data.nullCount, data.buffers, children);
 }
 
 /**

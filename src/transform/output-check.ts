@@ -35,7 +35,7 @@ const WIDENS: Record<string, readonly string[]> = {
   decimal: ['float', 'double', 'decimal'],
 };
 
-const NESTED_LEAVES = new Set(['string', 'boolean', 'int', 'bigint', 'float', 'double', 'decimal']);
+const NESTED_LEAVES = new Set(['string', 'boolean', 'int', 'bigint', 'float', 'double', 'decimal', 'date', 'time', 'timestamp', 'timestamp_ltz']);
 
 /** Why a sink type cannot be written by the column builders, or null when it can. */
 export function unwritableReason(t: SqlType, top = true): string | null {
@@ -51,7 +51,7 @@ export function unwritableReason(t: SqlType, top = true): string | null {
       }
       return null;
     default:
-      return top || NESTED_LEAVES.has(t.kind) ? null : `${formatSqlType(t)} inside ARRAY, MAP or ROW is not supported (nested leaves may be STRING, BOOLEAN, INT, BIGINT, FLOAT, DOUBLE or DECIMAL)`;
+      return top || NESTED_LEAVES.has(t.kind) ? null : `${formatSqlType(t)} inside ARRAY, MAP or ROW is not supported (nested leaves may be STRING, BOOLEAN, INT, BIGINT, FLOAT, DOUBLE, DECIMAL, DATE, TIME, TIMESTAMP or TIMESTAMP_LTZ)`;
   }
 }
 

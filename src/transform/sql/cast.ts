@@ -135,17 +135,20 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
     case 'bigint': {
       const [min, max] = intRange(to);
       const check = (n: number, v: unknown) => (Number.isFinite(n) && n >= min && n <= max ? n : bad(v, to));
+      const bits = to.kind === 'int' ? 32 : 64;
+      // Numbers narrow as Java's casts do, never failing (PyFlink 1.19.3): an integer or a
+      // DECIMAL's integer part keeps its low 32 / 64 bits (CAST(2147483648 AS INT) is
+      // -2147483648; BigDecimal.longValue, then (int)); a FLOAT / DOUBLE truncates toward zero and
+      // saturates at the type's bounds, NaN giving 0 (CAST(1e300 AS BIGINT) is 2^63 - 1).
       if (from.kind === 'decimal') {
-        // The integer part, truncated toward zero as BigDecimal.longValue; exact, not through a double.
         const div = pow10(from.scale);
-        const [lo, hi] = to.kind === 'int' ? [-2147483648n, 2147483647n] : [-(2n ** 63n), 2n ** 63n - 1n];
-        return (v) => {
-          const q = (v as bigint) / div;
-          if (q < lo || q > hi) bad(formatDecimal(v as bigint, from.scale), to);
-          return q >= -9007199254740991n && q <= 9007199254740991n ? Number(q) : q;
-        };
+        return (v) => safe(BigInt.asIntN(bits, (v as bigint) / div));
       }
-      if (isNumeric(from)) return (v) => check(Math.trunc(Number(v)), v);
+      if (f === 'int' || f === 'bigint') {
+        if (to.kind === 'bigint' || f === 'int') return (v) => v;
+        return (v) => (typeof v === 'bigint' ? Number(BigInt.asIntN(32, v)) : (v as number) | 0);
+      }
+      if (f === 'float' || f === 'double') return (v) => saturate(v as number, bits);
       if (f === 'boolean') return (v) => (v ? 1 : 0);
       // Flink's BinaryStringDataUtil.toLong: surrounding blanks are ignored, a fraction is truncated.
       if (f === 'string')
@@ -224,6 +227,21 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
     default:
       return null;
   }
+}
+
+/** A bigint as a number where that is exact, as BIGINT values are held. */
+function safe(q: bigint): number | bigint {
+  return q >= -9007199254740991n && q <= 9007199254740991n ? Number(q) : q;
+}
+
+/** Java's (int) / (long) of a double: NaN is 0, the fraction goes, beyond the range is the bound. */
+function saturate(d: number, bits: 32 | 64): number | bigint {
+  if (Number.isNaN(d)) return 0;
+  const t = Math.trunc(d);
+  if (bits === 32) return Math.min(2147483647, Math.max(-2147483648, t));
+  if (t >= 9223372036854775807) return 9223372036854775807n;
+  if (t <= -9223372036854775808) return -9223372036854775808n;
+  return Number.isSafeInteger(t) ? t : BigInt(t);
 }
 
 function mod(a: number, b: number): number {

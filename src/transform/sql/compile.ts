@@ -12,6 +12,7 @@ import { parseDateText, parseTimestampText } from '../time.js';
 import { castTo } from './cast.js';
 import { parseDecimalText } from '../decimal.js';
 import { compileFunction } from './functions.js';
+import { fieldPath, subscript } from './collection-access.js';
 import { constant, fold, pos, type Compiled, type Scope } from './expression.js';
 import { binary, caseWhen, not, unary } from './operators.js';
 import { LTZ_SURROGATE, functionName, invalid, positionAt, unsupported, type AstNode } from './parse.js';
@@ -70,6 +71,15 @@ export function compileExpr(node: AstNode, scope: Scope): Compiled {
     case 'function': {
       const name = functionName(node);
       if (name === 'NOT') return not(compileExpr(argNodes(node)[0]!, scope), scope, node);
+      // TIMESTAMPADD(HOUR, …) as keyword-forms.ts respells it: the unit becomes the first argument.
+      const unitForm = /^(TIMESTAMPADD|TIMESTAMPDIFF)_([A-Z]+)$/.exec(name);
+      if (unitForm !== null) return compileFunction(unitForm[1]!, [constant(simple('string', false), `#${unitForm[2]!}`), ...compileArgs(node, scope)], scope, node);
+      // MOD(a, b) is Flink's `a % b`: one typing, one evaluation (operators.ts).
+      if (name === 'MOD') {
+        const [left, right, ...rest] = argNodes(node);
+        if (left === undefined || right === undefined || rest.length > 0) throw invalid(`MOD takes 2 argument(s), found ${argNodes(node).length}`, pos(scope, node));
+        return binary({ ...node, type: 'binary_expr', operator: '%', left, right }, scope);
+      }
       return compileFunction(name, compileArgs(node, scope), scope, node);
     }
     case 'expr_list':
@@ -92,14 +102,26 @@ function compileArgs(node: AstNode, scope: Scope): Compiled[] {
   return argNodes(node).map((a) => (a.type === 'origin' ? constant(simple('string', false), `#${String(a.value).toUpperCase()}`) : compileExpr(a, scope)));
 }
 
+/**
+ * A column reference, with what may follow it: `col`, `src.col`, a ROW field path (`p.ts`,
+ * `p.q.r`, `src.p.q`) and subscripts (`a[1]`, `m['k']`). The parser reads `p.ts` as table p,
+ * column ts: a first part that is not the source table but is a ROW column is a field access,
+ * as Flink resolves it (a table name wins where both exist).
+ */
 function columnRef(node: AstNode, scope: Scope): Compiled {
-  const name = String(node.column);
+  // keyword-forms.ts gives `p.q.r` as table p, column `q.r`; a source column really named with
+  // a dot is still found by its whole name first.
+  const whole = String(node.column);
+  const parts = scope.fields.some((f) => f.name === whole) ? [whole] : whole.split('.');
+  const table = node.table ? String(node.table) : null;
+  const path = table !== null && table !== scope.table && scope.fields.some((f) => f.name === table) ? [table, ...parts] : parts;
+  const name = path[0]!;
   // The parser keeps no location on a column reference: the name's first appearance in the text
   // is where a person would look, which is what an error's line and column are for.
   const found = new RegExp(`(?<![\\w$])\`?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`?(?![\\w$])`).exec(scope.sql);
   const where = found === null ? null : positionAt(scope.sql, found.index);
   if (name === '*') throw invalid('* is only allowed as a whole select item');
-  if (node.table && node.table !== scope.table) throw invalid(`column ${node.table}.${name} names a table other than the source ${scope.table}`, where);
+  if (table !== null && path === parts && table !== scope.table) throw invalid(`column ${table}.${parts.join('.')} names a table other than the source ${scope.table}, and ${table} is not a source column`, where);
   const index = scope.fields.findIndex((f) => f.name === name);
   if (index < 0) {
     const near = scope.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
@@ -107,7 +129,14 @@ function columnRef(node: AstNode, scope: Scope): Compiled {
     throw invalid(`unknown column ${name}${hint}`, where);
   }
   const frame = scope.frame;
-  return { type: scope.fields[index]!.type, eval: (i) => frame.cols[index]![i], constant: false, column: index };
+  let c: Compiled = { type: scope.fields[index]!.type, eval: (i) => frame.cols[index]![i], constant: false, column: index };
+  if (path.length > 1) c = fieldPath(c, path.slice(1), name, scope, node);
+  let shown = path.join('.');
+  for (const step of (node.array_index ?? []) as AstNode[]) {
+    c = subscript(c, compileExpr(step.index, scope), shown, scope, node);
+    shown += '[…]';
+  }
+  return c;
 }
 
 /**

@@ -6,10 +6,14 @@
 import { constant, ExpressionError, fold, requireBoolean, pos, type Compiled, type Eval, type Scope } from './expression.js';
 import { invalid, unsupported, type AstNode } from './parse.js';
 import { commonType, simple, typeName, withNullable } from './types.js';
-import { compileJsonPath } from './json-path.js';
+import { JSON_FUNCTIONS } from './json-functions.js';
 import { arity, constantArg, INTEGER, nullableOf, requireKind, strict, STRING, type Impl } from './function-kit.js';
 import { TIME_FUNCTIONS } from './time-functions.js';
 import { coerced, DECIMAL_FUNCTIONS } from './decimal-ops.js';
+import { MATH_FUNCTIONS } from './math-functions.js';
+import { STRING_FUNCTIONS } from './string-functions.js';
+import { COLLECTION_FUNCTIONS } from './collection-access.js';
+import { CALENDAR_FUNCTIONS, floorCeilTo } from './calendar-functions.js';
 
 function hasSurrogates(s: string): boolean {
   return /[\uD800-\uDFFF]/.test(s);
@@ -146,6 +150,27 @@ function substring(args: Compiled[], scope: Scope, node: AstNode): Compiled {
     : strict(type, plain, (s: string, start: number | bigint, len: number | bigint) => substringSql(s, Number(start), Number(len)));
 }
 
+/**
+ * GREATEST / LEAST over arguments brought to their common type (as COALESCE's); NULL when any
+ * argument is NULL (Flink's GreatestLeastFunction, PyFlink 1.19.3: GREATEST(7, NULL) is NULL).
+ */
+function extreme(name: 'GREATEST' | 'LEAST', args: Compiled[], scope: Scope, node: AstNode): Compiled {
+  arity(name, args, 1, Infinity, scope, node);
+  const type = commonType(args.map((a) => a.type));
+  if (type === null || (type.kind !== 'null' && !['int', 'bigint', 'decimal', 'float', 'double', 'string', 'boolean', 'date', 'timestamp', 'timestamp_ltz', 'time'].includes(type.kind))) {
+    throw invalid(`${name} arguments have incompatible types ${args.map((a) => typeName(a.type)).join(', ')}`, pos(scope, node));
+  }
+  const greatest = name === 'GREATEST';
+  return strict(withNullable(type, nullableOf(args)), args.map((a) => coerced(a, type, false)), (...v: unknown[]) => {
+    let best = v[0];
+    for (let k = 1; k < v.length; k++) {
+      const x = v[k];
+      if (greatest ? (x as number) > (best as number) : (x as number) < (best as number)) best = x;
+    }
+    return best;
+  });
+}
+
 const FUNCTIONS: Record<string, Impl> = {
   LIKE: like(false),
   'NOT LIKE': like(true),
@@ -236,6 +261,13 @@ const FUNCTIONS: Record<string, Impl> = {
       return y !== null && ca(i) === cb(i) ? null : x;
     } });
   },
+  GREATEST: (args, scope, node) => extreme('GREATEST', args, scope, node),
+  LEAST: (args, scope, node) => extreme('LEAST', args, scope, node),
+  // IFNULL(a, b) ≡ COALESCE(a, b): NULL only when b may be.
+  IFNULL: (args, scope, node) => {
+    arity('IFNULL', args, 2, 2, scope, node);
+    return FUNCTIONS.COALESCE!(args, scope, node);
+  },
   IF: (args, scope, node) => {
     arity('IF', args, 3, 3, scope, node);
     requireBoolean(args[0]!, scope, 'the IF condition');
@@ -246,34 +278,19 @@ const FUNCTIONS: Record<string, Impl> = {
   },
   ...TIME_FUNCTIONS,
   ...DECIMAL_FUNCTIONS,
-  JSON_VALUE: (args, scope, node) => {
-    arity('JSON_VALUE', args, 2, 2, scope, node);
-    requireKind('JSON_VALUE', args[0]!, STRING, scope, node);
-    const path = constantArg('JSON_VALUE', args[1]!, scope, node, 'the path') as string | null;
-    if (path === null) return constant(simple('string'), null);
-    let select: (doc: unknown) => unknown;
-    try {
-      select = compileJsonPath(path);
-    } catch (e) {
-      throw invalid(`JSON_VALUE: ${(e as Error).message}`, pos(scope, node));
-    }
-    // Default behaviour NULL ON EMPTY, NULL ON ERROR: bad JSON, a missing path and a non-scalar result are all NULL.
-    return strict(simple('string', true), [args[0]!], (s: string) => {
-      let doc: unknown;
-      try {
-        doc = JSON.parse(s);
-      } catch {
-        return null;
-      }
-      const v = select(doc);
-      if (v === null || v === undefined || typeof v === 'object') return null;
-      return String(v);
-    });
-  },
+  ...MATH_FUNCTIONS,
+  ...STRING_FUNCTIONS,
+  ...COLLECTION_FUNCTIONS,
+  ...CALENDAR_FUNCTIONS,
+  // FLOOR(t TO unit) arrives as FLOOR(t, '#UNIT') (keyword-forms.ts); FLOOR(x) is numeric.
+  FLOOR: (args, scope, node) => (args.length === 2 ? floorCeilTo('FLOOR', args, scope, node) : DECIMAL_FUNCTIONS.FLOOR!(args, scope, node)),
+  CEIL: (args, scope, node) => (args.length === 2 ? floorCeilTo('CEIL', args, scope, node) : DECIMAL_FUNCTIONS.CEIL!(args, scope, node)),
+  CEILING: (args, scope, node) => (args.length === 2 ? floorCeilTo('CEIL', args, scope, node) : DECIMAL_FUNCTIONS.CEIL!(args, scope, node)),
+  ...JSON_FUNCTIONS,
 };
 
 export function compileFunction(name: string, args: Compiled[], scope: Scope, node: AstNode): Compiled {
   const impl = FUNCTIONS[name];
-  if (impl === undefined) throw unsupported(`function ${name}`, pos(scope, node), `supported functions are ${Object.keys(FUNCTIONS).filter((k) => /^[A-Z_]+$/.test(k)).join(', ')}`);
+  if (impl === undefined) throw unsupported(`function ${name}`, pos(scope, node), `supported functions are ${Object.keys(FUNCTIONS).filter((k) => /^[A-Z_][A-Z0-9_]*$/.test(k)).join(', ')}`);
   return impl(args, scope, node);
 }

@@ -260,6 +260,9 @@ function arithmeticType(op: string, a: SqlType, b: SqlType, nullable: boolean): 
       }
     }
   }
+  // Calcite's NULLABLE_MOD, which Flink keeps: an integer remainder has the divisor's type, so
+  // BIGINT % INT is INT (its magnitude is below the divisor's). PyFlink 1.19.3: MOD(b, 3) is INT.
+  if (op === '%' && isIntegral(a) && isIntegral(b)) return withNullable(b, nullable);
   return widerNumeric(a, b, nullable);
 }
 
@@ -302,7 +305,8 @@ function arithmetic(op: string, a: Compiled, b: Compiled, scope: Scope): Compile
     const y = fb(i) as number | bigint | null;
     if (y === null) return null;
     if (typeof x === 'bigint' || typeof y === 'bigint') {
-      return bigint ? exactLong(op, x, y) : f(Number(x), Number(y));
+      // A remainder typed INT may still have a BIGINT dividend beyond 2^53: taken exactly.
+      return bigint || op === '%' ? exactLong(op, x, y) : f(Number(x), Number(y));
     }
     const r = f(x, y);
     // Doubles lose integers past 2^53: redo such a BIGINT result exactly, with Java's long overflow.

@@ -5,6 +5,7 @@
 
 import nodeSqlParser from 'node-sql-parser';
 import { StreamError } from '../../errors.js';
+import { maskLiterals, respellKeywordForms } from './keyword-forms.js';
 
 const { Parser } = nodeSqlParser;
 
@@ -27,11 +28,6 @@ export interface SqlPosition {
   offset: number;
   line: number;
   column: number;
-}
-
-/** The SQL with string literals, quoted identifiers and comments blanked, for keyword searches. */
-function maskLiterals(sql: string): string {
-  return sql.replace(/'(?:[^']|'')*'|`[^`]*`|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\//g, (m) => ' '.repeat(m.length));
 }
 
 export function positionAt(sql: string, offset: number): SqlPosition {
@@ -102,8 +98,10 @@ export function parseSelect(sql: string, sourceTables: readonly string[]): Selec
     throw invalid(`${LTZ_SURROGATE} is not a Flink SQL type`, find(sql, new RegExp(`\\b${LTZ_SURROGATE}\\b`)));
   }
   let ast: AstNode | AstNode[];
+  const respelled = respellKeywordForms(rewriteCastTypes(sql));
   try {
-    ast = parser.astify(rewriteCastTypes(sql), { database: 'FlinkSQL', parseOptions: { includeLocations: true } } as any) as any;
+    ast = parser.astify(respelled.sql, { database: 'FlinkSQL', parseOptions: { includeLocations: true } } as any) as any;
+    mapLocations(ast, respelled.original);
   } catch (e) {
     // The grammar does not know every stateful construct; name the ones it fails on.
     for (const [construct, re] of UNPARSED_CONSTRUCTS) {
@@ -113,7 +111,7 @@ export function parseSelect(sql: string, sourceTables: readonly string[]): Selec
     const loc = (e as { location?: { start?: { offset: number } } }).location?.start;
     throw invalid(
       `cannot parse the transformation SQL (a name that is also a keyword, such as \`dec\` or \`timestamp\`, needs backticks): ${(e as Error).message}`,
-      loc === undefined ? null : positionAt(sql, loc.offset),
+      loc === undefined ? null : positionAt(sql, respelled.original(loc.offset)),
     );
   }
   if (Array.isArray(ast)) {
@@ -158,6 +156,20 @@ export function parseSelect(sql: string, sourceTables: readonly string[]): Selec
   for (const item of items) checkExpression(sql, item.expr);
   if (where !== null) checkExpression(sql, where);
   return { sql, items, where, fromTable: table };
+}
+
+/** Brings every `loc` offset of the tree back to the SQL as the user wrote it. */
+function mapLocations(node: unknown, original: (offset: number) => number): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const n of node) mapLocations(n, original);
+    return;
+  }
+  for (const [k, v] of Object.entries(node as AstNode)) {
+    if (k === 'loc' && v !== null && typeof v === 'object') {
+      for (const end of [v.start, v.end]) if (end && typeof end.offset === 'number') end.offset = original(end.offset);
+    } else mapLocations(v, original);
+  }
 }
 
 /** Refuses aggregates, window and OVER functions, and subqueries anywhere inside an expression. */

@@ -8,6 +8,7 @@ import { fields } from '../helpers.js';
 export const SCHEMA = fields({
   s: 'STRING', s2: 'STRING', i: 'INT', j: 'INT', b: 'BIGINT', d: 'DOUBLE', f: 'BOOLEAN', g: 'BOOLEAN',
   ts: 'TIMESTAMP(3)', lt: 'TIMESTAMP_LTZ(3)', dt: 'DATE', dec: 'DECIMAL(10, 2)',
+  p: 'ROW<ts TIMESTAMP(3), q ROW<r INT>>', arr: 'ARRAY<INT>', m: 'MAP<STRING, INT>',
 });
 
 /** 2026-01-01 00:00:00 UTC in µs. */

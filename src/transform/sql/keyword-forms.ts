@@ -1,0 +1,110 @@
+// Flink syntax the node-sql-parser FlinkSQL grammar does not know, respelled before parsing as
+// calls it does know:
+//
+//   TIMESTAMPADD(HOUR, n, ts)   → TIMESTAMPADD_HOUR(n, ts)      (same for TIMESTAMPDIFF)
+//   FLOOR(ts TO HOUR)           → FLOOR(ts,'#HOUR')             (same for CEIL / CEILING)
+//   POSITION(a IN b)            → POSITION(a,   b)              (the grammar takes a literal `a` only)
+//   JSON_VALUE(j, p RETURNING INT DEFAULT 0 ON EMPTY)
+//                               → JSON_VALUE(j, p,'#JSON:RETURNING INT','#JSON:DEFAULT ON EMPTY',0)
+//                                 (every JSON clause: RETURNING, … ON EMPTY / ERROR, WRAPPER)
+//   p.q.r                       → p.`q.r`                       (a ROW field path past two parts)
+//
+// The compiler reads them back: functionName `TIMESTAMPADD_<unit>`, a `#UNIT` string constant
+// (the marker convention of compileArgs), `#JSON:` clause constants, and a dotted column name.
+// Most keep the text's length; a field path and a JSON clause may grow it, so the parser's
+// offsets are mapped back through `original` (hazard: an offset used unmapped would point past
+// the user's text).
+
+/** Time units of TIMESTAMPADD, TIMESTAMPDIFF and FLOOR / CEIL … TO (Flink's TimeUnit names). */
+export const TIME_UNITS = ['MICROSECOND', 'MILLISECOND', 'SECOND', 'MINUTE', 'HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'] as const;
+
+
+/** The SQL with string literals, quoted identifiers and comments blanked, for keyword searches. */
+export function maskLiterals(sql: string, fill = ' '): string {
+  return sql.replace(/'(?:[^']|'')*'|`[^`]*`|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\//g, (m) => fill.repeat(m.length));
+}
+
+/** Maps an offset in one respelling's output to its input. */
+type OffsetMap = (offset: number) => number;
+
+/**
+ * Replaces each match of `re` in the masked SQL by `to(match, text)`, padded with blanks to its
+ * length; `text` is the match as written (the match itself has its literals masked).
+ */
+function respell(sql: string, re: RegExp, to: (m: RegExpExecArray, text: string) => string | null, back?: OffsetMap[]): string {
+  // Masked with a character no pattern here matches, so a literal never reads as blanks or a name.
+  const masked = maskLiterals(sql, '\u0001');
+  const g = new RegExp(re.source, (re.flags.includes('g') ? re.flags : re.flags + 'g') + 'd');
+  let out = '';
+  let last = 0;
+  const grown: Array<{ end: number; by: number }> = [];
+  for (let m = g.exec(masked); m !== null; m = g.exec(masked)) {
+    const replacement = to(m, sql.slice(m.index, m.index + m[0].length));
+    if (replacement === null || (replacement.length > m[0].length && back === undefined)) continue;
+    out += sql.slice(last, m.index) + replacement.padEnd(m[0].length, ' ');
+    last = m.index + m[0].length;
+    // Where this replacement ends in the output, and how much longer it is than what it replaced.
+    if (replacement.length > m[0].length) grown.push({ end: out.length, by: replacement.length - m[0].length });
+  }
+  if (grown.length > 0) {
+    back!.push((offset) => {
+      let moved = 0;
+      for (const g of grown) {
+        if (offset < g.end) return Math.min(offset - moved, g.end - g.by - moved);
+        moved += g.by;
+      }
+      return offset - moved;
+    });
+  }
+  return out + sql.slice(last);
+}
+
+/** A marker of a JSON function clause, as the compiler reads it (json-functions.ts). */
+export const JSON_CLAUSE = '#JSON:';
+
+/**
+ * RETURNING, ON EMPTY / ON ERROR and WRAPPER clauses of JSON_VALUE, JSON_QUERY and JSON_EXISTS
+ * as extra constant arguments. A DEFAULT is taken as a literal (number, string, TRUE / FALSE).
+ */
+function respellJsonClauses(sql: string, back: OffsetMap[]): string {
+  const clause = (text: string) => `,'${JSON_CLAUSE}${text.replace(/\s+/g, ' ').toUpperCase()}'`;
+  const clauses = new RegExp(
+    [
+      String.raw`\s+RETURNING\s+([A-Za-z_]+(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?)`,
+      String.raw`\s+(NULL|ERROR|TRUE|FALSE|UNKNOWN|EMPTY\s+ARRAY|EMPTY\s+OBJECT)\s+ON\s+(EMPTY|ERROR)\b`,
+      String.raw`\s+DEFAULT\s+(\x01+|[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|TRUE|FALSE)\s+ON\s+(EMPTY|ERROR)\b`,
+      String.raw`\s+(WITH(?:OUT)?(?:\s+(?:CONDITIONAL|UNCONDITIONAL))?(?:\s+ARRAY)?\s+WRAPPER)\b`,
+    ].join('|'),
+    'i',
+  );
+  return respell(sql, clauses, (m, text) => {
+    if (m[1] !== undefined) return clause(`RETURNING ${m[1]}`);
+    if (m[2] !== undefined) return clause(`${m[2]} ON ${m[3]}`);
+    if (m[4] !== undefined) {
+      const [from, to] = m.indices![4]!;
+      return `${clause(`DEFAULT ON ${m[5]}`)},${text.slice(from - m.index, to - m.index)}`;
+    }
+    return clause(m[6]!);
+  }, back);
+}
+
+const UNIT = `(?:SQL_TSI_)?(${TIME_UNITS.join('|')})`;
+
+export interface Respelled {
+  sql: string;
+  /** The offset in the user's SQL of an offset in the respelled text. */
+  original(offset: number): number;
+}
+
+export function respellKeywordForms(sql: string): Respelled {
+  const back: OffsetMap[] = [];
+  let out = respell(sql, new RegExp(`\\b(TIMESTAMPADD|TIMESTAMPDIFF)\\s*\\(\\s*${UNIT}\\s*,`, 'i'), (m) => `${m[1]!.toUpperCase()}_${m[2]!.toUpperCase()}(`);
+  // `x TO unit )` only occurs in FLOOR / CEIL among the forms a SELECT item can take.
+  out = respell(out, new RegExp(`\\s+TO\\s+${UNIT}\\s*\\)`, 'i'), (m) => `,'#${m[1]!.toUpperCase()}'`.padEnd(m[0].length - 1, ' ') + ')');
+  out = respell(out, /(\bPOSITION\s*\([^()]*?)\s+IN\s+/i, (m, text) => `${text.slice(0, m[1]!.length)},`);
+  out = respellJsonClauses(out, back);
+  // a.b.c(.d…) of plain names, not after a dot or a name character (so not inside a number); a
+  // catalog.db.table name after FROM stays as it is.
+  out = respell(out, /(?<!\bFROM\s+)(?<![\w$.`])([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+)(?![\w$`(])/i, (m) => `${m[1]}.\`${m[2]}\``, back);
+  return { sql: out, original: (offset) => back.reduceRight((o, map) => map(o), offset) };
+}

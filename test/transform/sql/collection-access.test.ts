@@ -1,0 +1,75 @@
+// ROW field access, ARRAY / MAP subscripts, CARDINALITY and ELEMENT over nested source columns
+// (eval.ts: p ROW<ts TIMESTAMP(3), q ROW<r INT>>, arr ARRAY<INT>, m MAP<STRING, INT>), held as
+// the decoders hold them. Semantics are Flink 1.19's documented ones, results checked in PyFlink
+// 1.19.3 where noted.
+import { describe, expect, it } from 'vitest';
+import { compileError, evalSql, one } from './eval.js';
+import { compileSelect } from '../../../src/transform/sql/select.js';
+import { SessionZone } from '../../../src/transform/time.js';
+import { fields } from '../helpers.js';
+
+const TS = Date.parse('2024-03-15T13:45:30.123Z') * 1000;
+const P = { p: { ts: TS, q: { r: 7 } } };
+
+describe('ROW field access', () => {
+  it('p.ts reads the field, typed as the field and nullable with the row (was refused as another table)', () => {
+    expect(evalSql('p.ts', [P, { p: null }, { p: { ts: null, q: null } }])).toEqual({ type: 'TIMESTAMP(3)', values: [TS, null, null] });
+  });
+  it('deeper paths, with or without the table name, and backticks', () => {
+    expect(evalSql('p.q.r', [P, { p: { ts: 1, q: null } }])).toEqual({ type: 'INT', values: [7, null] });
+    expect(one('t.p.q.r', P)).toBe(7);
+    expect(one('`p`.`ts`', P)).toBe(TS);
+  });
+  it('a field value takes part in functions as any column does', () => {
+    expect(one('HOUR(p.ts)', P)).toBe(13);
+    expect(one('p.q.r + 1', P)).toBe(8);
+    expect(one("DATE_FORMAT(p.ts, 'yyyy-MM-dd')", P)).toBe('2024-03-15');
+  });
+  it('names what is wrong: a missing field (with the fields there are), a non-ROW, an unknown table', () => {
+    expect(compileError('p.tz').message).toMatch(/p has no field tz; its fields are ts, q \(names are case-sensitive\)/);
+    expect(compileError('p.q.x').message).toMatch(/p\.q has no field x; its fields are r/);
+    expect(compileError('s.x').message).toMatch(/s is STRING, not a ROW, so it has no field x/);
+    expect(compileError('other.s').message).toMatch(/column other\.s names a table other than the source t, and other is not a source column/);
+  });
+  it('positions in errors after a deep path still point into the SQL as written', () => {
+    // SELECT p.q.r + HOUR(s) …: HOUR is at column 16 as written, though the parser saw p.`q.r`.
+    expect(compileError('p.q.r + HOUR(s)').message).toMatch(/HOUR|EXTRACT/);
+    expect(compileError('p.q.r + HOUR(s)').message).toMatch(/at line 1, column 16$/);
+  });
+  it('a catalog.db.table name in FROM is left alone by the field-path reading', () => {
+    const frame = { cols: [], nowMicros: 0, zone: new SessionZone('UTC') };
+    const sel = compileSelect('SELECT p.q.r AS r FROM cat.db.t', ['t', 'cat.db.t'], fields({ p: 'ROW<q ROW<r INT>>' }), frame);
+    expect(sel.items[0]!.expr.type.kind).toBe('int');
+  });
+});
+
+describe('subscripts', () => {
+  // The grammar takes a literal inside [ ] only: arr[i] and m[s] are refused by the parser.
+  it('arr[n] is 1-based; outside 1..length is NULL', () => {
+    const rows = [{ arr: [10, 20, 30] }];
+    expect(evalSql('arr[2]', rows)).toEqual({ type: 'INT', values: [20] });
+    expect([one('arr[4]', rows[0]), one('arr[0]', rows[0]), one('arr[1]', {}), one('arr[1]', { arr: [null] })]).toEqual([null, null, null, null]);
+  });
+  it("m['k'] is the value, NULL for a missing key", () => {
+    const m = new Map([['a', 1], ['b', 2]]);
+    expect(evalSql("m['b']", [{ m }])).toEqual({ type: 'INT', values: [2] });
+    expect(one("m['z']", { m })).toBeNull();
+    expect(one("m['a']", {})).toBeNull();
+  });
+  it('refuses a subscript on a scalar and a wrong key type', () => {
+    expect(compileError('s[1]').message).toMatch(/s is STRING; only an ARRAY or a MAP takes \[ \]/);
+    expect(compileError("arr['x']").message).toMatch(/arr\[…\]: an ARRAY index must be INT, found STRING/);
+  });
+});
+
+describe('CARDINALITY and ELEMENT', () => {
+  it('CARDINALITY counts elements or entries (INT); NULL for NULL', () => {
+    expect(evalSql('CARDINALITY(arr)', [{ arr: [1, null, 3] }, {}])).toEqual({ type: 'INT', values: [3, null] });
+    expect(one('CARDINALITY(m)', { m: new Map([['a', 1], ['b', 2]]) })).toBe(2);
+    expect(compileError('CARDINALITY(s)').message).toMatch(/CARDINALITY: argument must be ARRAY or MAP, found STRING/);
+  });
+  it('ELEMENT: the sole element, NULL when empty, more than one is the record\'s error (Flink: "Array has more than one element")', () => {
+    expect(evalSql('ELEMENT(arr)', [{ arr: [5] }, { arr: [] }, {}]).values).toEqual([5, null, null]);
+    expect(one('ELEMENT(arr)', { arr: [5, 6] })).toEqual({ error: 'ELEMENT: the array has 2 elements; it must have at most one' });
+  });
+});
