@@ -38,6 +38,7 @@ import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
 import { holdsDecimal } from '../decimal.js';
+import { byteReaderEnabledByEnv, createJsonByteReader } from './json-byte-reader.js';
 import { converterFor, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseForType, type Converter } from './value-convert.js';
 
 export interface SourceField {
@@ -55,11 +56,18 @@ export interface DecodedBatch {
   deadLetters: DeadLetter[];
   /** Records with a null value (tombstones), and CSV comment records: neither rows nor errors, only counted. */
   tombstones: number;
+  /** JSON only: rows the byte reader stored (the others went through JSON.parse). */
+  byteRead?: number;
 }
 
 export interface DecodeOptions {
   /** A value longer than this many bytes is a dead letter (RECORD_TOO_LARGE), not parsed. */
   maxRecordBytes: number;
+  /**
+   * JSON only: try the byte reader (json-byte-reader.ts) before JSON.parse. Default: on, unless
+   * the environment turns it off (STREAMBERG_JSON_BYTE_READER=off).
+   */
+  byteReader?: boolean;
 }
 
 
@@ -290,6 +298,8 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
   });
   const readRow = compileRowReader(fields);
   const maxBytes = options.maxRecordBytes;
+  // The fast path: records it reads exactly go straight into the columns; the rest come here.
+  const byteReader = (options.byteReader ?? byteReaderEnabledByEnv()) ? createJsonByteReader(fields) : null;
 
   /**
    * Why a record cannot be stored because a declared field holds a lone surrogate, or null. A
@@ -340,6 +350,7 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
       const deadLetters: DeadLetter[] = [];
       let tombstones = 0;
       let count = 0;
+      let byteRead = 0;
       const buf = Buffer.from(raw.values.buffer, raw.values.byteOffset, raw.values.byteLength);
       for (let i = 0; i < n; i++) {
         if (raw.valueNulls !== null && raw.valueNulls[i] === 1) {
@@ -350,6 +361,11 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
         const end = raw.valueOffsets[i + 1]!;
         if (end - start > maxBytes) {
           deadLetters.push({ index: i, code: 'RECORD_TOO_LARGE', message: `value is ${end - start} bytes, over the limit of ${maxBytes}` });
+          continue;
+        }
+        if (byteReader !== null && byteReader.read(buf, start, end, columns, count)) {
+          recordIndex[count++] = i;
+          byteRead++;
           continue;
         }
         const text = buf.toString('utf8', start, end);
@@ -398,7 +414,7 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
         recordIndex[count++] = i;
       }
       if (count < n) for (const c of columns) c.length = count;
-      return { count, columns, recordIndex: recordIndex.subarray(0, count), deadLetters, tombstones };
+      return { count, columns, recordIndex: recordIndex.subarray(0, count), deadLetters, tombstones, byteRead };
     },
   };
 }
