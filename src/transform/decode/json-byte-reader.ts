@@ -33,6 +33,7 @@ import { isUtf8 } from 'node:buffer';
 import type { SqlType } from '../../schema/sql-types.js';
 import { holdsDecimal } from '../decimal.js';
 import { converterFor, nonNullConverter, type Converter } from './value-convert.js';
+import { SHORT_STRING_BYTES, ShortStringCache } from './short-string-cache.js';
 import type { SourceField } from './json-decoder.js';
 
 /** Reads one record into one row; false means the exact path must decide it. */
@@ -261,10 +262,15 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
   const nullable = fields.map((f) => f.type.nullable);
   const names = fields.map((f) => Buffer.from(f.name, 'utf8'));
   const lengths = names.map((b) => b.length);
+  // A name JSON can spell without an escape (no quote, backslash or control character): only
+  // such a name may be matched in place, where its bytes followed by a quote are the whole key.
+  const plainName = Uint8Array.from(names, (b) => (b.every((c) => c !== QUOTE && c !== BACKSLASH && c >= 0x20) ? 1 : 0));
+  const highName = Uint8Array.from(names, (b) => (b.some((c) => c >= 0x80) ? 1 : 0));
   // For a string in a non-STRING field, and a container in a nested field: the exact path's own
   // converters, so a value it converts is converted by the same code.
   const fromText: Converter[] = fields.map((f) => nonNullConverter(f.type));
   const fromParsed: Converter[] = fields.map((f) => converterFor(f.type));
+  const caches = fields.map((f) => (f.type.kind === 'string' ? new ShortStringCache() : undefined));
   const seen = new Int32Array(n);
   const stack = new Uint8Array(MAX_DEPTH);
   let stamp = 0;
@@ -299,7 +305,11 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
         // JSON.parse decodes the one string exactly as it would inside the record.
         s = JSON.parse(buf.toString('utf8', i, stop)) as string;
         if (LONE_SURROGATE.test(s)) return -1;
-      } else s = sawHigh ? buf.toString('utf8', i + 1, stop - 1) : latin1(buf, i + 1, stop - 1);
+      } else if (sawHigh) s = buf.toString('utf8', i + 1, stop - 1);
+      else {
+        const cache = caches[k];
+        s = cache !== undefined && cache.on && stop - i - 2 <= SHORT_STRING_BYTES ? cache.get(buf, i + 1, stop - 1) : latin1(buf, i + 1, stop - 1);
+      }
       sawHigh = sawHigh || high;
       if (kind === 'string') col[row] = s;
       else {
@@ -397,10 +407,23 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
       else {
         for (;;) {
           if (i >= end || buf[i] !== QUOTE) return false;
-          sawEscape = false;
-          const keyEnd = scanString(buf, i, end);
-          if (keyEnd < 0 || sawEscape) return false;
-          const k = fieldOf(buf, i + 1, keyEnd - 1, guess);
+          let k = -1;
+          let keyEnd = -1;
+          // The member expected next, matched in place: its name's bytes then a quote.
+          if (guess < n && plainName[guess] === 1) {
+            const len = lengths[guess]!;
+            if (i + len + 1 < end && buf[i + len + 1] === QUOTE && nameAt(guess, buf, i + 1, len)) {
+              k = guess;
+              keyEnd = i + len + 2;
+              if (highName[guess] === 1) sawHigh = true;
+            }
+          }
+          if (keyEnd < 0) {
+            sawEscape = false;
+            keyEnd = scanString(buf, i, end);
+            if (keyEnd < 0 || sawEscape) return false;
+            k = fieldOf(buf, i + 1, keyEnd - 1, guess);
+          }
           i = skipSpace(buf, keyEnd, end);
           if (i >= end || buf[i] !== COLON) return false;
           i = skipSpace(buf, i + 1, end);
