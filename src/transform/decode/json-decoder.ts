@@ -32,13 +32,17 @@
 //
 // One record never costs its batch: whatever goes wrong while decoding it (a stack overflow on
 // a deeply nested value, a number beyond every type) makes that record a dead letter.
+//
+// Each record is first offered to the byte reader (json-byte-reader.ts), which writes it straight
+// into the columns from its bytes when it can do so exactly and hands it back otherwise; what
+// follows here is the exact path, which decides every record the byte reader hands back.
 
 import { isUtf8 } from 'node:buffer';
 import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
 import { holdsDecimal } from '../decimal.js';
-import { byteReaderEnabledByEnv, createJsonByteReader } from './json-byte-reader.js';
+import { byteReaderEnabledByEnv, createJsonByteReader, type JsonByteReader } from './json-byte-reader.js';
 import { converterFor, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseForType, type Converter } from './value-convert.js';
 
 export interface SourceField {
@@ -220,6 +224,19 @@ export interface JsonDecoder {
   decode(raw: RawBatch): DecodedBatch;
 }
 
+/**
+ * The byte reader's verdict on one record. Whatever it throws (it should throw nothing) hands
+ * the record to the exact path like any other doubt: a fault in the fast path must cost
+ * neither the batch nor the record.
+ */
+function readsFast(reader: JsonByteReader, buf: Buffer, start: number, end: number, columns: unknown[][], row: number): boolean {
+  try {
+    return reader.read(buf, start, end, columns, row);
+  } catch {
+    return false;
+  }
+}
+
 /** The test a value must pass to skip its converter; null when every value goes through it. */
 function fastPath(type: SqlType): string | null {
   switch (type.kind) {
@@ -363,7 +380,7 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
           deadLetters.push({ index: i, code: 'RECORD_TOO_LARGE', message: `value is ${end - start} bytes, over the limit of ${maxBytes}` });
           continue;
         }
-        if (byteReader !== null && byteReader.read(buf, start, end, columns, count)) {
+        if (byteReader !== null && readsFast(byteReader, buf, start, end, columns, count)) {
           recordIndex[count++] = i;
           byteRead++;
           continue;
