@@ -19,8 +19,8 @@
 //   lone surrogate;
 // - a number an INT or BIGINT field cannot take as an exact integer literal (fractions, exponents,
 //   beyond the type, beyond 19 digits), and a number or literal a non-numeric field refuses;
-// - a container in a STRING field (the exact path rewrites its whitespace), or in a field of a
-//   scalar type;
+// - a container with whitespace in it in a STRING field (the exact path rewrites that
+//   whitespace), and a container in a field of any other scalar type;
 // - a null or missing member of a NOT NULL field;
 // - bytes that are not UTF-8 (checked once per record, only when a byte ≥ 0x80 was seen), and
 //   anything that is not one JSON object with nothing but whitespace around it.
@@ -290,6 +290,22 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
     return -1;
   };
 
+  /**
+   * A container in a STRING field: its source text, as the exact path keeps it (escapes as
+   * written). That path also strips the whitespace between tokens; a container with any
+   * whitespace byte in it, inside a string or not, is handed back rather than rewritten here.
+   */
+  const containerText = (buf: Buffer, i: number, end: number, col: unknown[], row: number): number => {
+    const high = sawHigh;
+    sawHigh = false;
+    const stop = skipValue(buf, i, end, stack);
+    if (stop < 0) return -1;
+    for (let j = i; j < stop; j++) if (isSpace(buf[j]!)) return -1;
+    col[row] = sawHigh ? buf.toString('utf8', i, stop) : latin1(buf, i, stop);
+    sawHigh = sawHigh || high;
+    return stop;
+  };
+
   /** Field k's value at `i` into its column: returns the value's end, or -1 to hand the record back. */
   const readField = (k: number, buf: Buffer, i: number, end: number, col: unknown[], row: number): number => {
     const c = buf[i]!;
@@ -381,6 +397,7 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
       return stop;
     }
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (kind === 'string') return containerText(buf, i, end, col, row);
       if (kind !== 'array' && kind !== 'map' && kind !== 'row') return -1;
       sawEscape = false;
       const stop = skipValue(buf, i, end, stack);

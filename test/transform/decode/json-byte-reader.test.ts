@@ -99,7 +99,7 @@ function key(r: () => number): string {
 
 // Values each field's type takes, edges included: what a clean record is made of.
 const CLEAN: Record<string, readonly string[]> = {
-  text: ['"plain"', '""', '"héllo"', '"日本😀"', '"a\\"b"', '"\\u00e9\\n\\/"', '"\\ud83d\\ude00"', '42', '-0', '1.50', '1e400', 'true', 'null'],
+  text: ['{"a":[1,"x",{"é":null}],"b":"\\u0041"}', '[1, 2]', '{"a":"x y"}', '"plain"', '""', '"héllo"', '"日本😀"', '"a\\"b"', '"\\u00e9\\n\\/"', '"\\ud83d\\ude00"', '42', '-0', '1.50', '1e400', 'true', 'null'],
   int: ['0', '-0', '7', '-2147483648', '2147483647', '" 12 "', 'null'],
   bigint: ['0', '-0', '1706975400000', '999999999999999', '9007199254740991', '9007199254740993', '-9223372036854775808', '9223372036854775807', '"-12"', '"9007199254740993"'],
   float: ['0', '-0.0', '0.1', '1e3', '2.5e-3', '3.4028235e38', '1e400', '123456789012345678', '"2.5"'],
@@ -193,14 +193,14 @@ describe('json byte reader', () => {
 
   it('reads plain records itself, straight into the columns', () => {
     const reader = createJsonByteReader(schema)!;
-    const text = '{"s":"héllo","i":-7,"b":1706975400000,"f":0.1,"d":-0,"dec":12.345,"dt":"2024-02-29","flag":true,"arr":[1,2],"r":{"a":"x","n":5},"m":{"k":1.5},"extra":[{"deep":[null]}]}';
+    const text = '{"constructor":{"a":["x",1.0]},"s":"héllo","i":-7,"b":1706975400000,"f":0.1,"d":-0,"dec":12.345,"dt":"2024-02-29","flag":true,"arr":[1,2],"r":{"a":"x","n":5},"m":{"k":1.5},"extra":[{"deep":[null]}]}';
     const buf = Buffer.from(text);
     const columns: unknown[][] = schema.map(() => []);
     expect(reader.read(buf, 0, buf.length, columns, 0)).toBe(true);
     const row = columns.map((c) => c[0]);
     expect(row.slice(0, 7)).toEqual(['héllo', -7, 1706975400000, Math.fround(0.1), -0, 1235n, 19782]);
     expect(Object.is(row[4], -0)).toBe(true);
-    expect(row.slice(10, 17)).toEqual([true, null, [1, 2], { a: 'x', n: 5 }, new Map([['k', 1.5]]), null, null]);
+    expect(row.slice(10, 17)).toEqual([true, null, [1, 2], { a: 'x', n: 5 }, new Map([['k', 1.5]]), '{"a":["x",1.0]}', null]);
   });
 
   it('hands back what only the exact path may decide', () => {
@@ -212,7 +212,7 @@ describe('json byte reader', () => {
       '{"i":1.5}', // fraction for INT
       '{"i":2147483648}', // beyond INT
       '{"b":99999999999999999999}', // beyond BIGINT
-      '{"s":{"a":1}}', // container in STRING
+      '{"s":{"a": 1}}', // container in STRING, whitespace in it
       '{"flag":1}', // number for BOOLEAN
       '{"dt":"2023-02-29"}', // not a date
       '{"s":"a"} x', // trailing text
