@@ -17,8 +17,9 @@
 //   (it may hide a lone surrogate, which the exact path refuses); an escaped string of a declared
 //   scalar field is decoded by JSON.parse of that string alone, and handed back when it holds a
 //   lone surrogate;
-// - a number an INT or BIGINT field cannot take as an exact integer literal (fractions, exponents,
-//   beyond the type, beyond 19 digits), and a number or literal a non-numeric field refuses;
+// - a number beyond an INT or BIGINT field's type (or, as a BIGINT with a fraction or an
+//   exponent, beyond 2^53; as an integer literal, beyond 19 digits), and a number or literal a
+//   non-numeric field refuses;
 // - a container with whitespace in it in a STRING field (the exact path rewrites that
 //   whitespace), and a container in a field of any other scalar type;
 // - a null or missing member of a NOT NULL field;
@@ -177,6 +178,11 @@ function scanNumber(buf: Buffer, i: number, end: number): number {
   numberDigits = digits;
   numberValue = neg ? -v : v; // "-0" is -0, as JSON.parse makes it
   return i;
+}
+
+/** A number with a fraction or an exponent, truncated as Jackson's asInt / asLong and the exact path do (-0.5 → -0). */
+function truncated(buf: Buffer, from: number, to: number): number {
+  return Math.trunc(Number(latin1(buf, from, to)));
 }
 
 /** `true`, `false` or `null` at `i`: returns its end, or -1. */
@@ -345,12 +351,20 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
           // Flink keeps a number's text as written.
           col[row] = latin1(buf, i, stop);
           return stop;
-        case 'int':
-          if (!numberIsInt || numberDigits > 10 || numberValue < -2147483648 || numberValue > 2147483647) return -1;
-          col[row] = numberValue;
+        case 'int': {
+          const v = numberIsInt ? (numberDigits <= 10 ? numberValue : NaN) : truncated(buf, i, stop);
+          if (!(v >= -2147483648 && v <= 2147483647)) return -1;
+          col[row] = v;
           return stop;
+        }
         case 'bigint': {
-          if (!numberIsInt) return -1;
+          if (!numberIsInt) {
+            // Beyond 2^53 the exact path has no digits to re-read (the text is not an integer).
+            const v = truncated(buf, i, stop);
+            if (!Number.isSafeInteger(v)) return -1;
+            col[row] = v;
+            return stop;
+          }
           if (numberDigits <= 15) {
             col[row] = numberValue;
             return stop;
