@@ -35,6 +35,7 @@ import type { SqlType } from '../../schema/sql-types.js';
 import { holdsDecimal } from '../decimal.js';
 import { converterFor, nonNullConverter, type Converter } from './value-convert.js';
 import { SHORT_STRING_BYTES, ShortStringCache } from './short-string-cache.js';
+import { CLOSE_OBJECT, COLON, COMMA, isSpace, latin1, MAX_DEPTH, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE, BACKSLASH, scan, scanLiteral, scanNumber, scanString, skipSpace, skipValue, truncated } from './json-scan.js';
 import type { SourceField } from './json-decoder.js';
 
 /** Reads one record into one row; false means the exact path must decide it. */
@@ -51,203 +52,11 @@ export function byteReaderEnabledByEnv(env: NodeJS.ProcessEnv = process.env): bo
   return v === undefined || !(v === 'off' || v === '0' || v === 'false');
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const MINUS = 0x2d;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-/** Containers nested deeper than this inside one member are handed back (and JSON.parse's recursion spared). */
-const MAX_DEPTH = 512;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 /** With the u flag, a surrogate half that is not part of a pair. */
 const LONE_SURROGATE = /\p{Cs}/u;
-
-// What the last scan saw. Module state, not fields: the reader runs per record and field, and
-// these are read right after the scan that set them, on the same thread, with nothing between.
-let sawHigh = false;
-let sawEscape = false;
-let numberIsInt = false;
-let numberDigits = 0;
-let numberValue = 0;
-
-/** Bytes all below 0x80 as text: Latin-1 is one byte per character, the cheapest decoding Node has. */
-function latin1(buf: Buffer, from: number, to: number): string {
-  return buf.toString('latin1', from, to);
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-function skipSpace(buf: Buffer, i: number, end: number): number {
-  while (i < end && isSpace(buf[i]!)) i++;
-  return i;
-}
-
-/**
- * The string opening at `i` (a quote): returns one past its closing quote, or -1. Sets sawEscape
- * when it holds an escape (checked for JSON's grammar, not decoded) and sawHigh on a byte ≥ 0x80.
- */
-function scanString(buf: Buffer, i: number, end: number): number {
-  i++;
-  while (i < end) {
-    const c = buf[i]!;
-    if (c === QUOTE) return i + 1;
-    if (c < 0x20) return -1; // JSON.parse refuses raw control characters in strings
-    if (c === BACKSLASH) {
-      sawEscape = true;
-      if (i + 1 >= end) return -1;
-      const e = buf[i + 1]!;
-      if (e === 0x75) {
-        // \uXXXX: four hex digits
-        if (i + 5 >= end) return -1;
-        for (let h = i + 2; h < i + 6; h++) {
-          const x = buf[h]! | 0x20;
-          if (!((x >= 0x30 && x <= 0x39) || (x >= 0x61 && x <= 0x66))) return -1;
-        }
-        i += 6;
-        continue;
-      }
-      if (e !== QUOTE && e !== BACKSLASH && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return -1;
-      i += 2;
-      continue;
-    }
-    if (c >= 0x80) sawHigh = true;
-    i++;
-  }
-  return -1;
-}
-
-function digitsEnd(buf: Buffer, i: number, end: number): number {
-  while (i < end) {
-    const c = buf[i]!;
-    if (c < 0x30 || c > 0x39) break;
-    i++;
-  }
-  return i;
-}
-
-/**
- * The number starting at `i` by JSON's grammar: returns where it ends, or -1. Sets numberIsInt
- * (no fraction, no exponent), numberDigits (integer digits) and numberValue (exact when an
- * integer of at most 15 digits; otherwise not to be used).
- */
-function scanNumber(buf: Buffer, i: number, end: number): number {
-  let neg = false;
-  if (buf[i] === MINUS) {
-    neg = true;
-    i++;
-  }
-  if (i >= end) return -1;
-  let c = buf[i]!;
-  let v = 0;
-  let digits = 0;
-  if (c === 0x30) {
-    // A leading zero stands alone; a digit after it is left for the caller to refuse.
-    i++;
-    digits = 1;
-  } else if (c >= 0x31 && c <= 0x39) {
-    while (i < end && (c = buf[i]!) >= 0x30 && c <= 0x39) {
-      v = v * 10 + (c - 0x30);
-      digits++;
-      i++;
-    }
-  } else return -1;
-  let isInt = true;
-  if (i < end && buf[i] === 0x2e) {
-    const from = i + 1;
-    i = digitsEnd(buf, from, end);
-    if (i === from) return -1;
-    isInt = false;
-  }
-  if (i < end && (buf[i]! | 0x20) === 0x65) {
-    i++;
-    if (i < end && (buf[i] === 0x2b || buf[i] === MINUS)) i++;
-    const from = i;
-    i = digitsEnd(buf, from, end);
-    if (i === from) return -1;
-    isInt = false;
-  }
-  numberIsInt = isInt;
-  numberDigits = digits;
-  numberValue = neg ? -v : v; // "-0" is -0, as JSON.parse makes it
-  return i;
-}
-
-/** A number with a fraction or an exponent, truncated as Jackson's asInt / asLong and the exact path do (-0.5 → -0). */
-function truncated(buf: Buffer, from: number, to: number): number {
-  return Math.trunc(Number(latin1(buf, from, to)));
-}
-
-/** `true`, `false` or `null` at `i`: returns its end, or -1. */
-function scanLiteral(buf: Buffer, i: number, end: number, word: string): number {
-  if (i + word.length > end) return -1;
-  for (let k = 0; k < word.length; k++) if (buf[i + k] !== word.charCodeAt(k)) return -1;
-  return i + word.length;
-}
-
-/** Any JSON value at `i`, checked and skipped without recursion: returns its end, or -1. */
-function skipValue(buf: Buffer, i: number, end: number, stack: Uint8Array): number {
-  let depth = 0;
-  for (;;) {
-    i = skipSpace(buf, i, end);
-    if (i >= end) return -1;
-    const c = buf[i]!;
-    if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      const close = c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
-      const inner = skipSpace(buf, i + 1, end);
-      if (inner < end && buf[inner] === close) {
-        i = inner + 1;
-      } else {
-        if (depth >= MAX_DEPTH) return -1;
-        stack[depth++] = c;
-        i = c === OPEN_OBJECT ? skipKey(buf, inner, end) : inner;
-        if (i < 0) return -1;
-        continue; // a member's or element's value comes next
-      }
-    } else if (c === QUOTE) i = scanString(buf, i, end);
-    else if (c === MINUS || (c >= 0x30 && c <= 0x39)) i = scanNumber(buf, i, end);
-    else if (c === 0x74) i = scanLiteral(buf, i, end, 'true');
-    else if (c === 0x66) i = scanLiteral(buf, i, end, 'false');
-    else if (c === 0x6e) i = scanLiteral(buf, i, end, 'null');
-    else return -1;
-    if (i < 0) return -1;
-    // A value is done: close whatever it completes, or move to the next member or element.
-    for (;;) {
-      if (depth === 0) return i;
-      i = skipSpace(buf, i, end);
-      if (i >= end) return -1;
-      const d = buf[i]!;
-      const open = stack[depth - 1]!;
-      if (d === COMMA) {
-        i = open === OPEN_OBJECT ? skipKey(buf, skipSpace(buf, i + 1, end), end) : i + 1;
-        if (i < 0) return -1;
-        break;
-      }
-      if ((d === CLOSE_OBJECT && open === OPEN_OBJECT) || (d === CLOSE_ARRAY && open === OPEN_ARRAY)) {
-        depth--;
-        i++;
-        continue;
-      }
-      return -1;
-    }
-  }
-}
-
-/** A member's key at `i` and its colon: returns where the value may start, or -1. */
-function skipKey(buf: Buffer, i: number, end: number): number {
-  if (i >= end || buf[i] !== QUOTE) return -1;
-  i = scanString(buf, i, end);
-  if (i < 0) return -1;
-  i = skipSpace(buf, i, end);
-  return i < end && buf[i] === COLON ? i + 1 : -1;
-}
 
 type Kind = SqlType['kind'];
 
@@ -302,13 +111,13 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
    * whitespace byte in it, inside a string or not, is handed back rather than rewritten here.
    */
   const containerText = (buf: Buffer, i: number, end: number, col: unknown[], row: number): number => {
-    const high = sawHigh;
-    sawHigh = false;
+    const high = scan.high;
+    scan.high = false;
     const stop = skipValue(buf, i, end, stack);
     if (stop < 0) return -1;
     for (let j = i; j < stop; j++) if (isSpace(buf[j]!)) return -1;
-    col[row] = sawHigh ? buf.toString('utf8', i, stop) : latin1(buf, i, stop);
-    sawHigh = sawHigh || high;
+    col[row] = scan.high ? buf.toString('utf8', i, stop) : latin1(buf, i, stop);
+    scan.high = scan.high || high;
     return stop;
   };
 
@@ -317,22 +126,22 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
     const c = buf[i]!;
     const kind = kinds[k]!;
     if (c === QUOTE) {
-      sawEscape = false;
-      const high = sawHigh;
-      sawHigh = false;
+      scan.escape = false;
+      const high = scan.high;
+      scan.high = false;
       const stop = scanString(buf, i, end);
       if (stop < 0) return -1;
       let s: string;
-      if (sawEscape) {
+      if (scan.escape) {
         // JSON.parse decodes the one string exactly as it would inside the record.
         s = JSON.parse(buf.toString('utf8', i, stop)) as string;
         if (LONE_SURROGATE.test(s)) return -1;
-      } else if (sawHigh) s = buf.toString('utf8', i + 1, stop - 1);
+      } else if (scan.high) s = buf.toString('utf8', i + 1, stop - 1);
       else {
         const cache = caches[k];
         s = cache !== undefined && cache.on && stop - i - 2 <= SHORT_STRING_BYTES ? cache.get(buf, i + 1, stop - 1) : latin1(buf, i + 1, stop - 1);
       }
-      sawHigh = sawHigh || high;
+      scan.high = scan.high || high;
       if (kind === 'string') col[row] = s;
       else {
         try {
@@ -352,24 +161,24 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
           col[row] = latin1(buf, i, stop);
           return stop;
         case 'int': {
-          const v = numberIsInt ? (numberDigits <= 10 ? numberValue : NaN) : truncated(buf, i, stop);
+          const v = scan.isInt ? (scan.digits <= 10 ? scan.value : NaN) : truncated(buf, i, stop);
           if (!(v >= -2147483648 && v <= 2147483647)) return -1;
           col[row] = v;
           return stop;
         }
         case 'bigint': {
-          if (!numberIsInt) {
+          if (!scan.isInt) {
             // Beyond 2^53 the exact path has no digits to re-read (the text is not an integer).
             const v = truncated(buf, i, stop);
             if (!Number.isSafeInteger(v)) return -1;
             col[row] = v;
             return stop;
           }
-          if (numberDigits <= 15) {
-            col[row] = numberValue;
+          if (scan.digits <= 15) {
+            col[row] = scan.value;
             return stop;
           }
-          if (numberDigits > 19) return -1;
+          if (scan.digits > 19) return -1;
           // Beyond 2^53 the exact path re-reads the digits as a bigint; within it, a number.
           const b = BigInt(latin1(buf, i, stop));
           if (b < INT64_MIN || b > INT64_MAX) return -1;
@@ -379,7 +188,7 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
         case 'double':
         case 'float': {
           // Number() and JSON.parse round a numeral the same way (correctly, to the nearest double).
-          const v = numberIsInt && numberDigits <= 15 ? numberValue : Number(latin1(buf, i, stop));
+          const v = scan.isInt && scan.digits <= 15 ? scan.value : Number(latin1(buf, i, stop));
           col[row] = kind === 'float' ? Math.fround(v) : v;
           return stop;
         }
@@ -413,9 +222,9 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (kind === 'string') return containerText(buf, i, end, col, row);
       if (kind !== 'array' && kind !== 'map' && kind !== 'row') return -1;
-      sawEscape = false;
+      scan.escape = false;
       const stop = skipValue(buf, i, end, stack);
-      if (stop < 0 || sawEscape) return -1;
+      if (stop < 0 || scan.escape) return -1;
       try {
         col[row] = fromParsed[k]!(JSON.parse(buf.toString('utf8', i, stop)));
       } catch {
@@ -430,7 +239,7 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
     read(buf, start, end, columns, row) {
       let i = skipSpace(buf, start, end);
       if (i >= end || buf[i] !== OPEN_OBJECT) return false;
-      sawHigh = false;
+      scan.high = false;
       const mark = ++stamp;
       let guess = 0;
       i = skipSpace(buf, i + 1, end);
@@ -446,13 +255,13 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
             if (i + len + 1 < end && buf[i + len + 1] === QUOTE && nameAt(guess, buf, i + 1, len)) {
               k = guess;
               keyEnd = i + len + 2;
-              if (highName[guess] === 1) sawHigh = true;
+              if (highName[guess] === 1) scan.high = true;
             }
           }
           if (keyEnd < 0) {
-            sawEscape = false;
+            scan.escape = false;
             keyEnd = scanString(buf, i, end);
-            if (keyEnd < 0 || sawEscape) return false;
+            if (keyEnd < 0 || scan.escape) return false;
             k = fieldOf(buf, i + 1, keyEnd - 1, guess);
           }
           i = skipSpace(buf, keyEnd, end);
@@ -479,7 +288,7 @@ export function createJsonByteReader(fields: readonly SourceField[]): JsonByteRe
         }
       }
       if (skipSpace(buf, i, end) !== end) return false;
-      if (sawHigh && !isUtf8(buf.subarray(start, end))) return false;
+      if (scan.high && !isUtf8(buf.subarray(start, end))) return false;
       for (let k = 0; k < n; k++) {
         if (seen[k] === mark) continue;
         if (!nullable[k]) return false;
