@@ -9,7 +9,9 @@ import { createJsonDecoder, type DecodedBatch } from '../../../src/transform/dec
 import { byteReaderEnabledByEnv, byteReaderRefusal, createJsonByteReader } from '../../../src/transform/decode/json-byte-reader.js';
 import { packRawBatch } from '../../../src/kafka/raw-batch.js';
 import type { FieldConfig } from '../../../src/config/types.js';
-import { fields } from '../helpers.js';
+import { buildTransform } from '../../../src/transform/batch-transform.js';
+import { sampleRecord } from '../../../src/tools/sample-events.js';
+import { entry, fields, pipeline, rowsOf } from '../helpers.js';
 
 /** mulberry32: small, seeded, the same sequence on every machine. */
 function rng(seed: number): () => number {
@@ -190,6 +192,30 @@ describe('json byte reader', () => {
       expect(fast.deadLetters.length).toBeGreaterThan(values.length * 0.05);
     });
   }
+
+  it('gives the shipped bid_events_raw the same rows, dead letters and counts on the seed generator’s records, malformed ones among them', async () => {
+    const source = { event_name: 'STRING', user_id: 'BIGINT', city_id: 'BIGINT', platform: 'STRING', session_id: 'STRING', timestamp_ms: 'BIGINT' };
+    const sink = { event_name: 'STRING', user_id: 'BIGINT', city_id: 'BIGINT', platform: 'STRING', session_id: 'STRING', event_time: 'TIMESTAMP(3)', ingestion_time: 'TIMESTAMP(3)' };
+    const config = pipeline({ topic: 'bid-events', source, sink, sinkTable: 'parsed_events', transformation: 'bid_events_raw' });
+    const spec = { pipeline: config, entry: entry('bid_events_raw', 'BidEventsRawTransformer', 'transformations.bid_events_raw') };
+    const records = Array.from({ length: 3_000 }, (_, k) => sampleRecord(config.sourceSchema, k, { seed: 42, malformedRatio: 0.2 }));
+    const raw = packRawBatch('bid-events', 0, records.map((r, k) => ({ offset: k, timestamp: 1767225600000, key: r.key, value: r.value })));
+    const before = process.env.STREAMBERG_JSON_BYTE_READER;
+    try {
+      delete process.env.STREAMBERG_JSON_BYTE_READER;
+      const fast = (await buildTransform(spec)).run(raw, 1767225600000);
+      process.env.STREAMBERG_JSON_BYTE_READER = 'off';
+      const exact = (await buildTransform(spec)).run(raw, 1767225600000);
+      expect(fast.stats).toEqual(exact.stats);
+      expect(exact.stats.rows).toBeGreaterThan(2_000);
+      expect(exact.deadLetters).not.toBeNull();
+      expect(rowsOf(fast.rows)).toEqual(rowsOf(exact.rows));
+      expect(rowsOf(fast.deadLetters!)).toEqual(rowsOf(exact.deadLetters!));
+    } finally {
+      if (before === undefined) delete process.env.STREAMBERG_JSON_BYTE_READER;
+      else process.env.STREAMBERG_JSON_BYTE_READER = before;
+    }
+  });
 
   it('reads plain records itself, straight into the columns', () => {
     const reader = createJsonByteReader(schema)!;
