@@ -220,6 +220,11 @@ function leadingText(raw: string): string {
   return raw.length <= 40 ? raw : `${raw.slice(0, 24)}… (${raw.length} characters)`;
 }
 
+/** Records a batch must offer the byte reader before its share read can rest it. */
+export const BYTE_READER_TRIAL = 100;
+/** Batches the byte reader sits out after one in which it read under a tenth of the records. */
+export const BYTE_READER_REST = 15;
+
 export interface JsonDecoder {
   decode(raw: RawBatch): DecodedBatch;
 }
@@ -317,6 +322,12 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
   const maxBytes = options.maxRecordBytes;
   // The fast path: records it reads exactly go straight into the columns; the rest come here.
   const byteReader = (options.byteReader ?? byteReaderEnabledByEnv()) ? createJsonByteReader(fields) : null;
+  // A stream whose records the byte reader keeps handing back (pretty-printed objects in a STRING
+  // field, escaped keys) would pay for two reads of each. After a batch of at least
+  // BYTE_READER_TRIAL records in which it read under a tenth, it sits out BYTE_READER_REST
+  // batches, then is tried again. Which path reads a record never changes what is read, so
+  // this state between batches cannot make a retried task differ.
+  let restingBatches = 0;
 
   /**
    * Why a record cannot be stored because a declared field holds a lone surrogate, or null. A
@@ -361,6 +372,9 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
 
   return {
     decode(raw: RawBatch): DecodedBatch {
+      const reader = restingBatches === 0 ? byteReader : null;
+      if (restingBatches > 0) restingBatches--;
+      let offered = 0;
       const n = raw.count;
       const columns: unknown[][] = names.map(() => new Array(n));
       const recordIndex = new Int32Array(n);
@@ -380,10 +394,13 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
           deadLetters.push({ index: i, code: 'RECORD_TOO_LARGE', message: `value is ${end - start} bytes, over the limit of ${maxBytes}` });
           continue;
         }
-        if (byteReader !== null && readsFast(byteReader, buf, start, end, columns, count)) {
-          recordIndex[count++] = i;
-          byteRead++;
-          continue;
+        if (reader !== null) {
+          offered++;
+          if (readsFast(reader, buf, start, end, columns, count)) {
+            recordIndex[count++] = i;
+            byteRead++;
+            continue;
+          }
         }
         const text = buf.toString('utf8', start, end);
         // Invalid UTF-8 decodes to U+FFFD; the exact check runs only when one appears.
@@ -430,6 +447,7 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
         }
         recordIndex[count++] = i;
       }
+      if (offered >= BYTE_READER_TRIAL && byteRead * 10 < offered) restingBatches = BYTE_READER_REST;
       if (count < n) for (const c of columns) c.length = count;
       return { count, columns, recordIndex: recordIndex.subarray(0, count), deadLetters, tombstones, byteRead };
     },

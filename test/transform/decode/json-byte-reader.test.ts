@@ -5,7 +5,7 @@
 // duplicate and escaped keys, whitespace anywhere, bytes that are not UTF-8.
 
 import { describe, expect, it } from 'vitest';
-import { createJsonDecoder, type DecodedBatch } from '../../../src/transform/decode/json-decoder.js';
+import { BYTE_READER_REST, BYTE_READER_TRIAL, createJsonDecoder, type DecodedBatch } from '../../../src/transform/decode/json-decoder.js';
 import { byteReaderEnabledByEnv, byteReaderRefusal, createJsonByteReader } from '../../../src/transform/decode/json-byte-reader.js';
 import { packRawBatch } from '../../../src/kafka/raw-batch.js';
 import type { FieldConfig } from '../../../src/config/types.js';
@@ -254,6 +254,23 @@ describe('json byte reader', () => {
     expect(reader.read(notUtf8, 0, notUtf8.length, schema.map(() => []), 0)).toBe(false);
     const missing = Buffer.from('{"id":1,"amount":2}');
     expect(createJsonByteReader(notNullSchema)!.read(missing, 0, missing.length, notNullSchema.map(() => []), 0)).toBe(false);
+  });
+
+  it('rests after a batch it could barely read, then tries again; what is read never changes', () => {
+    const decoder = createJsonDecoder(schema, { maxRecordBytes: 1_000, byteReader: true });
+    const exact = createJsonDecoder(schema, { maxRecordBytes: 1_000, byteReader: false });
+    const batchOf = (value: (k: number) => string) => packRawBatch('t', 0, Array.from({ length: BYTE_READER_TRIAL }, (_, k) => ({ offset: k, timestamp: 0, value: value(k) })));
+    const pretty = batchOf((k) => `{"s": {"payload": [${k}, 2]}, "i": ${k}}`); // whitespace in a container of a STRING field
+    const plain = batchOf((k) => `{"s":"v${k}","i":${k}}`);
+    const first = decoder.decode(pretty);
+    expect(first.byteRead).toBe(0);
+    expect(first).toEqual({ ...exact.decode(pretty), byteRead: 0 });
+    for (let b = 0; b < BYTE_READER_REST; b++) {
+      const out = decoder.decode(plain);
+      expect(out.byteRead).toBe(0);
+      expect(out).toEqual({ ...exact.decode(plain), byteRead: 0 });
+    }
+    expect(decoder.decode(plain).byteRead).toBe(BYTE_READER_TRIAL);
   });
 
   it('leaves a schema with a DECIMAL inside a container to the exact path', () => {
