@@ -32,12 +32,17 @@
 //
 // One record never costs its batch: whatever goes wrong while decoding it (a stack overflow on
 // a deeply nested value, a number beyond every type) makes that record a dead letter.
+//
+// Each record is first offered to the byte reader (json-byte-reader.ts), which writes it straight
+// into the columns from its bytes when it can do so exactly and hands it back otherwise; what
+// follows here is the exact path, which decides every record the byte reader hands back.
 
 import { isUtf8 } from 'node:buffer';
 import { formatSqlType, type SqlType } from '../../schema/sql-types.js';
 import type { DeadLetter } from '../dead-letter.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
 import { holdsDecimal } from '../decimal.js';
+import { byteReaderEnabledByEnv, createJsonByteReader, type JsonByteReader } from './json-byte-reader.js';
 import { converterFor, InexactIntegerError, JsonTypeError, nonNullConverter, NumberTypeError, parseForType, type Converter } from './value-convert.js';
 
 export interface SourceField {
@@ -55,11 +60,18 @@ export interface DecodedBatch {
   deadLetters: DeadLetter[];
   /** Records with a null value (tombstones), and CSV comment records: neither rows nor errors, only counted. */
   tombstones: number;
+  /** JSON only: rows the byte reader stored (the others went through JSON.parse). */
+  byteRead?: number;
 }
 
 export interface DecodeOptions {
   /** A value longer than this many bytes is a dead letter (RECORD_TOO_LARGE), not parsed. */
   maxRecordBytes: number;
+  /**
+   * JSON only: try the byte reader (json-byte-reader.ts) before JSON.parse. Default: on, unless
+   * the environment turns it off (STREAMBERG_JSON_BYTE_READER=off).
+   */
+  byteReader?: boolean;
 }
 
 
@@ -208,8 +220,26 @@ function leadingText(raw: string): string {
   return raw.length <= 40 ? raw : `${raw.slice(0, 24)}… (${raw.length} characters)`;
 }
 
+/** Records a batch must offer the byte reader before its share read can rest it. */
+export const BYTE_READER_TRIAL = 100;
+/** Batches the byte reader sits out after one in which it read under a tenth of the records. */
+export const BYTE_READER_REST = 15;
+
 export interface JsonDecoder {
   decode(raw: RawBatch): DecodedBatch;
+}
+
+/**
+ * The byte reader's verdict on one record. Whatever it throws (it should throw nothing) hands
+ * the record to the exact path like any other doubt: a fault in the fast path must cost
+ * neither the batch nor the record.
+ */
+function readsFast(reader: JsonByteReader, buf: Buffer, start: number, end: number, columns: unknown[][], row: number): boolean {
+  try {
+    return reader.read(buf, start, end, columns, row);
+  } catch {
+    return false;
+  }
 }
 
 /** The test a value must pass to skip its converter; null when every value goes through it. */
@@ -290,6 +320,14 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
   });
   const readRow = compileRowReader(fields);
   const maxBytes = options.maxRecordBytes;
+  // The fast path: records it reads exactly go straight into the columns; the rest come here.
+  const byteReader = (options.byteReader ?? byteReaderEnabledByEnv()) ? createJsonByteReader(fields) : null;
+  // A stream whose records the byte reader keeps handing back (pretty-printed objects in a STRING
+  // field, escaped keys) would pay for two reads of each. After a batch of at least
+  // BYTE_READER_TRIAL records in which it read under a tenth, it sits out BYTE_READER_REST
+  // batches, then is tried again. Which path reads a record never changes what is read, so
+  // this state between batches cannot make a retried task differ.
+  let restingBatches = 0;
 
   /**
    * Why a record cannot be stored because a declared field holds a lone surrogate, or null. A
@@ -334,12 +372,16 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
 
   return {
     decode(raw: RawBatch): DecodedBatch {
+      const reader = restingBatches === 0 ? byteReader : null;
+      if (restingBatches > 0) restingBatches--;
+      let offered = 0;
       const n = raw.count;
       const columns: unknown[][] = names.map(() => new Array(n));
       const recordIndex = new Int32Array(n);
       const deadLetters: DeadLetter[] = [];
       let tombstones = 0;
       let count = 0;
+      let byteRead = 0;
       const buf = Buffer.from(raw.values.buffer, raw.values.byteOffset, raw.values.byteLength);
       for (let i = 0; i < n; i++) {
         if (raw.valueNulls !== null && raw.valueNulls[i] === 1) {
@@ -351,6 +393,14 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
         if (end - start > maxBytes) {
           deadLetters.push({ index: i, code: 'RECORD_TOO_LARGE', message: `value is ${end - start} bytes, over the limit of ${maxBytes}` });
           continue;
+        }
+        if (reader !== null) {
+          offered++;
+          if (readsFast(reader, buf, start, end, columns, count)) {
+            recordIndex[count++] = i;
+            byteRead++;
+            continue;
+          }
         }
         const text = buf.toString('utf8', start, end);
         // Invalid UTF-8 decodes to U+FFFD; the exact check runs only when one appears.
@@ -397,8 +447,9 @@ export function createJsonDecoder(fields: readonly SourceField[], options: Decod
         }
         recordIndex[count++] = i;
       }
+      if (offered >= BYTE_READER_TRIAL && byteRead * 10 < offered) restingBatches = BYTE_READER_REST;
       if (count < n) for (const c of columns) c.length = count;
-      return { count, columns, recordIndex: recordIndex.subarray(0, count), deadLetters, tombstones };
+      return { count, columns, recordIndex: recordIndex.subarray(0, count), deadLetters, tombstones, byteRead };
     },
   };
 }
