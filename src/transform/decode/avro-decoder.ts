@@ -28,7 +28,7 @@ import { StreamError } from '../../errors.js';
 import { avroSchemaOf, avroTypeOf, resolverOf } from '../../schema/avro-schema.js';
 import { fitsPrecision, formatDecimal, rescale } from '../decimal.js';
 import type { DeadLetter } from '../dead-letter.js';
-import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
+import type { DecodedBatch, DecodeOptions, SourceField } from './decoded-batch.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
 import { schemaCacheFor, type SchemaCache } from './schema-registry.js';
 import { MICROS_PER_DAY, microsToNumber, truncateToPrecision } from '../time.js';

@@ -22,7 +22,7 @@ import { isUtf8 } from 'node:buffer';
 import type { SqlType } from '../../schema/sql-types.js';
 import type { CsvOptions } from '../../config/types.js';
 import type { DeadLetter } from '../dead-letter.js';
-import type { DecodedBatch, DecodeOptions, SourceField } from './json-decoder.js';
+import type { DecodedBatch, DecodeOptions, SourceField } from './decoded-batch.js';
 import { converterFor, JsonTypeError } from './value-convert.js';
 import type { RawBatch } from '../../kafka/raw-batch.js';
 

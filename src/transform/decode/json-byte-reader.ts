@@ -36,7 +36,7 @@ import { holdsDecimal } from '../decimal.js';
 import { converterFor, nonNullConverter, type Converter } from './value-convert.js';
 import { SHORT_STRING_BYTES, ShortStringCache } from './short-string-cache.js';
 import { CLOSE_OBJECT, COLON, COMMA, isSpace, latin1, MAX_DEPTH, MINUS, OPEN_ARRAY, OPEN_OBJECT, QUOTE, BACKSLASH, scan, scanLiteral, scanNumber, scanString, skipSpace, skipValue, truncated } from './json-scan.js';
-import type { SourceField } from './json-decoder.js';
+import type { SourceField } from './decoded-batch.js';
 
 /** Reads one record into one row; false means the exact path must decide it. */
 export interface JsonByteReader {

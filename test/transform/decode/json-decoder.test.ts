@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonDecoder, memberText } from '../../../src/transform/decode/json-decoder.js';
+import { createJsonDecoder } from '../../../src/transform/decode/json-decoder.js';
+import { memberText } from '../../../src/transform/decode/json-members.js';
 import { packRawBatch, rawValue } from '../../../src/kafka/raw-batch.js';
 import { fields, utcMicros } from '../helpers.js';
 
