@@ -63,6 +63,7 @@ export function resolveRuntime(
   if (expireInterval === undefined || compactInterval === undefined || orphanInterval === undefined || orphanAge === undefined) return undefined;
   return {
     parallelism: overrides.parallelism ?? r.parallelism ?? cores,
+    actorThreads: r.actor_threads ?? cores,
     batchRecords: r.batch_size ?? 4096,
     checkpointIntervalMs: overrides.checkpointIntervalMs ?? interval,
     checkpointMode: r.checkpoint_mode ?? 'EXACTLY_ONCE',
