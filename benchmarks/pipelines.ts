@@ -114,7 +114,8 @@ function threadsOf(pid: number): Map<string, ThreadCpu> {
   const out = new Map<string, ThreadCpu>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      // The main thread keeps the process's name; worker threads name themselves (thread-name.ts).
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       out.set(tid, { name, ticks: procTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) });
     } catch {
       // The thread ended between the listing and the read.
