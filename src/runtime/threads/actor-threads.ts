@@ -78,7 +78,7 @@ export class ActorThreads {
     thread.actors.add(actor as unknown as SharedActor<unknown, { kind: string }>);
     const { port1, port2 } = new MessageChannel();
     actor.attach(port1);
-    thread.host.post({ kind: 'host', actor: actor.id, init: o.init, port: port2 }, [port2 as unknown as ArrayBuffer]);
+    thread.host.post({ kind: 'host', actor: actor.id, init: o.init, port: port2 }, [port2]);
     return actor;
   }
 
@@ -143,6 +143,8 @@ export class ActorThreads {
       for (const a of t.actors) a.expectExit();
     }
     await Promise.all(threads.map((t) => t.host.terminate()));
+    // Their ports would otherwise keep this thread's event loop alive.
+    for (const t of threads) for (const a of t.actors) a.release();
   }
 }
 
@@ -188,7 +190,7 @@ class SharedActor<Cmd, Evt extends { kind: string }> implements ActorHost<Cmd> {
 
   threadLost(err: StreamError): void {
     this.fail(new StreamError(err.code, `${this.o.name}: ${err.message}`, { cause: err, retryable: err.retryable }));
-    this.closePort();
+    this.release();
   }
 
   post(cmd: Cmd, transfer: ArrayBuffer[] = []): void {
@@ -203,10 +205,11 @@ class SharedActor<Cmd, Evt extends { kind: string }> implements ActorHost<Cmd> {
     this.stopping = true;
     this.rejectStart(new StreamError('ACTOR_FAILED', `${this.o.name} was stopped before it started`));
     await this.dropFromThread(this as unknown as SharedActor<unknown, { kind: string }>);
-    this.closePort();
+    this.release();
   }
 
-  private closePort(): void {
+  /** Closes this end of the actor's channel; the actor is gone. */
+  release(): void {
     this.port?.close();
     this.port = undefined;
     this.resolveExit();
