@@ -22,6 +22,7 @@ import { BenchUsageError, USAGE, parseBenchArgs } from './run/args.js';
 import { resultsOf, writeReport } from './run/report.js';
 import { runRounds } from './run/rounds.js';
 import { missingPrerequisite, openBench } from './run/setup.js';
+import { parsePipelinesArgs, runPipelinesBench } from './pipelines.js';
 
 /** A usage error: the message above the usage text, exit 2. */
 function usageExit(message: string): void {
@@ -30,6 +31,11 @@ function usageExit(message: string): void {
 }
 
 async function main(): Promise<void> {
+  // Many pipelines at rest is a scenario of its own (benchmarks/pipelines.ts), with its own options.
+  if (process.argv.slice(2).some((a) => a === '--pipelines' || a.startsWith('--pipelines='))) {
+    await runPipelinesBench(parsePipelinesArgs(process.argv.slice(2)));
+    return;
+  }
   let options;
   try {
     options = parseBenchArgs(process.argv.slice(2));

@@ -1,7 +1,6 @@
-// Thread entry of a sink actor (src/runtime/threads/sink-worker.ts): one per table.
+// Thread entry of the sink actors (src/runtime/threads/sink-worker.ts): one thread hosts many.
 
-import { parentPort, workerData } from 'node:worker_threads';
-import type { SinkActorInit } from '../src/runtime/sink-actor.js';
-import { serveSink } from '../src/runtime/threads/sink-worker.js';
+import { parentPort } from 'node:worker_threads';
+import { serveSinks } from '../src/runtime/threads/sink-worker.js';
 
-serveSink(parentPort!, workerData as SinkActorInit);
+serveSinks(parentPort!);

@@ -1,7 +1,6 @@
-// Thread entry of a pipeline's Kafka source (src/runtime/threads/source-worker.ts).
+// Thread entry of the Kafka sources (src/runtime/threads/source-worker.ts): one thread hosts many.
 
-import { parentPort, workerData } from 'node:worker_threads';
-import type { SourceThreadInit } from '../src/runtime/threads/source-messages.js';
-import { serveSource } from '../src/runtime/threads/source-worker.js';
+import { parentPort } from 'node:worker_threads';
+import { serveSources } from '../src/runtime/threads/source-worker.js';
 
-serveSource(parentPort!, workerData as SourceThreadInit);
+serveSources(parentPort!);

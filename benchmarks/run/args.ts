@@ -28,6 +28,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --bootstrap H:P           broker (default 127.0.0.1:$KAFKA_PORT)
   --metrics-port P          port the runtime's /metrics is polled on (default 59150)
   --deadline S              seconds after which a run is killed and counted as failed (default 900)
+  --pipelines LIST          instead: N caught-up pipelines in one process at rest, per N (e.g. 1,10,50):
+                            RSS, threads, idle CPU per thread (benchmarks/pipelines.ts; --records 300,
+                            --idle-seconds 20, --checkpoint-interval 5s, --parallelism 2, --set)
 `;
 
 export const WORKLOADS: Record<string, { source: string; table: string; flink: boolean }> = {

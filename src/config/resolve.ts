@@ -82,6 +82,7 @@ export function resolveRuntime(
   if ((m?.compact_min_bytes !== undefined && minBytes === undefined) || (m?.compact_max_bytes !== undefined && maxBytes === undefined)) return undefined;
   return {
     parallelism: overrides.parallelism ?? r.parallelism ?? cores,
+    actorThreads: r.actor_threads ?? cores,
     batchRecords: r.batch_size ?? 4096,
     checkpointIntervalMs: overrides.checkpointIntervalMs ?? interval,
     partitionDiscoveryIntervalMs: discovery,

@@ -124,6 +124,7 @@ export const parallelismSchema = int(PARALLELISM.min, PARALLELISM.max);
 export const runtimeSchema = z
   .object({
     parallelism: parallelismSchema.optional(),
+    actor_threads: int(1, 256).optional(),
     batch_size: int(1, 1_000_000).optional(),
     checkpoint_interval: durationLike.optional(),
     // A duration, or 0 / "off" / false to disable (resolve.ts).

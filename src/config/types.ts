@@ -198,6 +198,11 @@ export interface MaintenanceConfig {
 export interface RuntimeConfig {
   /** Transform pool size. */
   parallelism: number;
+  /**
+   * Most threads hosting source actors, and as many hosting sink actors, shared by every
+   * pipeline (an actor is not a thread); default: the core count.
+   */
+  actorThreads: number;
   /** Most records in one transform task; a larger fetch is split. */
   batchRecords: number;
   checkpointIntervalMs: number;

@@ -9,6 +9,8 @@ import { SecretScrubber } from '../config/secrets.js';
 import type { KafkaConfig } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import { mskIamTokenSource, oauthBearerProvider, type TokenSource } from './oauth-bearer.js';
+// Before any client exists: the fix to kafkajs' idle timer loop (kafkajs-request-queue.ts).
+import './kafkajs-request-queue.js';
 
 /** kafkajs log entries as one JSON line each on stderr, at WARN and above unless asked. */
 let verboseConnections = false;

@@ -46,6 +46,12 @@ export interface FetchOptions {
   maxChunkRecords: number;
   /** A fetch waits at most this long for data (a long poll on an idle topic). */
   maxWaitMs?: number;
+  /**
+   * The long poll after a round that brought no records, while no partition is paused: an idle
+   * topic is asked this seldom, and any record written ends the wait at once (minBytes 1).
+   * Default 5 s. Never while a partition is paused, whose resume would wait out the poll.
+   */
+  idleMaxWaitMs?: number;
   /** Bytes one partition may return per fetch. */
   partitionMaxBytes?: number;
   /** Bytes one fetch may return over all its partitions. */
@@ -106,6 +112,11 @@ export class FetchLoop {
   private readonly order = new FetchOrder();
   /** OFFSET_OUT_OF_RANGE answers in a row per partition: the first is asked again before anything moves. */
   private readonly outOfRange = new Map<number, number>();
+  /** The last round brought no records: the next may wait longer (idleMaxWaitMs). */
+  private idle = false;
+  private sawRecords = false;
+  /** The long poll of the round under way. */
+  private waitMs = 500;
 
   constructor(
     kafka: Kafka,
@@ -167,11 +178,14 @@ export class FetchLoop {
       }
       const round = this.round;
       this.troubledRound = false;
-      const stallMs = (this.o.maxWaitMs ?? 500) + (this.o.stallMs ?? DEFAULT_STALL_MS);
+      this.sawRecords = false;
+      this.waitMs = this.idle && this.paused.size === 0 ? (this.o.idleMaxWaitMs ?? 5_000) : (this.o.maxWaitMs ?? 500);
+      const stallMs = this.waitMs + (this.o.stallMs ?? DEFAULT_STALL_MS);
       try {
         await withDeadline(this.fetchRound(ready, round, h), stallMs, () => {
           return new StreamError('KAFKA_UNAVAILABLE', `no answer to a fetch of ${this.topic} within ${stallMs / 1000} s`, { details: { topic: this.topic, stalled: true } });
         });
+        this.idle = !this.sawRecords;
         // A round whose partitions answered with errors is no proof that fetching works again.
         if (!this.troubledRound) this.recovered(h);
       } catch (err) {
@@ -179,6 +193,7 @@ export class FetchLoop {
         if (err instanceof StreamError && err.details.stalled === true) {
           h.log('warn', 'a fetch got no answer in time; replacing the broker connections', { topic: this.topic, seconds: stallMs / 1000 });
         }
+        this.idle = false;
         this.abandon();
         await this.passing(err, h);
       }
@@ -231,7 +246,7 @@ export class FetchLoop {
     const asked = new Map(partitions.map((p) => [p, this.positions.get(p)!]));
     const request = fetchV11Request({
       replicaId: -1,
-      maxWaitTime: this.o.maxWaitMs ?? 500,
+      maxWaitTime: this.waitMs,
       minBytes: 1,
       maxBytes: this.o.maxBytes ?? 16 * 1024 * 1024,
       isolationLevel: ISOLATION[this.o.isolationLevel],
@@ -259,7 +274,7 @@ export class FetchLoop {
         const p = part.partition;
         const from = asked.get(p);
         const first = !dataBefore;
-        if (part.records.byteLength > 0) dataBefore = true;
+        if (part.records.byteLength > 0) dataBefore = this.sawRecords = true;
         // A reset or a close while the fetch was out makes its answer stale.
         if (from === undefined || this.positions.get(p) !== from || this.closed) continue;
         if (part.errorCode !== OFFSET_OUT_OF_RANGE) this.outOfRange.delete(p);
@@ -407,8 +422,10 @@ export class FetchLoop {
     if (this.closed) return;
     this.closed = true;
     this.wake?.();
-    await this.loop?.catch(() => {});
+    // Disconnected first: a long poll under way then ends at once instead of holding the close
+    // for up to idleMaxWaitMs; the loop drops its answer (or error), being closed.
     const closing = Promise.allSettled([this.cluster.disconnect(), this.admin.close()]);
+    await this.loop?.catch(() => {});
     await withDeadline(closing, CLOSE_DEADLINE_MS, () => new Error('close')).catch(() => {});
   }
 }

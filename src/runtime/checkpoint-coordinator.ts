@@ -111,6 +111,8 @@ export class CheckpointCoordinator {
   private pendingCheckpoint: Promise<void> | undefined;
   private groupCommit: Promise<void> | undefined;
   private groupCommitFailing = false;
+  /** The offsets the consumer group last took, so an idle pipeline does not send them again. */
+  private groupOffsets: PartitionOffsets | undefined;
   private closed = false;
   private readonly atStep: (step: CommitStep, epoch: number) => void;
 
@@ -333,11 +335,15 @@ export class CheckpointCoordinator {
     // Kafka's copy of the offsets is informational; failing to write it loses nothing, and a
     // checkpoint does not wait for it (a broker can take long to answer during a rebalance).
     this.atStep('before-group-commit', ack.epoch);
+    // A caught-up pipeline checkpoints the same offsets every interval: the group already has them
+    // (a broker round trip per pipeline per checkpoint is most of what an idle pipeline costs).
+    if (this.groupOffsets && sameOffsets(this.groupOffsets, offsets)) return;
     // Logged when it starts failing and when it works again, not once per checkpoint of an outage.
     this.groupCommit = this.d.commitGroupOffsets(offsets).then(
       () => {
         if (this.groupCommitFailing) this.d.log.log('info', 'offsets reach the consumer group again');
         this.groupCommitFailing = false;
+        this.groupOffsets = offsets;
       },
       (err: unknown) => {
         if (!this.groupCommitFailing) this.d.log.log('warn', 'could not commit offsets to the consumer group; retried with every checkpoint', { error: (err as Error).message });
@@ -363,4 +369,10 @@ export class CheckpointCoordinator {
     for (const { reject } of this.acks.values()) reject(new StreamError('CHECKPOINT_FAILED', `pipeline ${this.d.pipelineId} closed`));
     await this.pendingCheckpoint?.catch(() => {});
   }
+}
+
+function sameOffsets(a: PartitionOffsets, b: PartitionOffsets): boolean {
+  if (a.size !== b.size) return false;
+  for (const [p, o] of a) if (b.get(p) !== o) return false;
+  return true;
 }

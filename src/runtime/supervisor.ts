@@ -24,7 +24,9 @@ import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 import { PipelineLifecycle } from './pipeline-lifecycle.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { RestartTracker } from './restart-policy.js';
-import { threadedPorts } from './threads/threaded-ports.js';
+import { sinkThreads } from './threads/sink-thread.js';
+import { sourceThreads } from './threads/source-thread.js';
+import { threadedPorts, type SharedThreads } from './threads/threaded-ports.js';
 import { TransformPool } from './threads/transform-pool.js';
 
 export interface SupervisorOptions {
@@ -62,6 +64,8 @@ export class Supervisor {
   private catalog!: Catalog;
   private kafka!: Kafka;
   private pool!: TransformPool;
+  /** The threads every pipeline's sources and sinks share, at most runtime.actor_threads each. */
+  private threads: SharedThreads | undefined;
   private server: MetricsServer | undefined;
   private readonly slots = new Map<string, Slot>();
   private stopping = false;
@@ -98,6 +102,7 @@ export class Supervisor {
     this.catalog = await createCatalog(config.catalog);
     this.kafka = createKafka(config.kafka);
     this.pool = new TransformPool(specs, config.runtime.parallelism);
+    this.threads = { sources: sourceThreads(config.runtime.actorThreads), sinks: sinkThreads(config.runtime.actorThreads) };
     if (config.runtime.metricsPort !== 0 || process.env.STREAMBERG_METRICS_EPHEMERAL === '1') {
       const port = process.env.STREAMBERG_METRICS_EPHEMERAL === '1' ? 0 : config.runtime.metricsPort;
       this.server = await startMetricsServer(this.metrics.registry, port, undefined, { readiness: () => this.readiness() });
@@ -144,7 +149,7 @@ export class Supervisor {
       app: config,
       pipeline: slot.pipeline,
       catalog: this.catalog,
-      ports: threadedPorts(this.kafka, config, slot.pipeline, log, fetchBufferBytes),
+      ports: threadedPorts(this.kafka, config, slot.pipeline, log, fetchBufferBytes, this.threads!),
       pool: this.pool,
       metrics: this.metrics,
       log,
@@ -335,6 +340,7 @@ export class Supervisor {
     clearInterval(this.checkpointTimer);
     clearInterval(this.progressTimer);
     await this.pool?.close().catch(() => {});
+    await Promise.all([this.threads?.sources.close(), this.threads?.sinks.close()]);
     await this.catalog?.close().catch(() => {});
     await this.server?.close();
   }

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, formatIssue, formatPath, type ConfigIssue } from '../../src/config/issues.js';
@@ -51,6 +52,15 @@ describe('the shipped configuration', () => {
       namespace: 'analytics',
     });
     expect(config.transformations.bid_events_raw!.modulePath).toBe(path.resolve(dir, '..', 'transformations/bid_events_raw.ts'));
+  });
+
+  it('bounds the threads shared by sources and by sinks with runtime.actor_threads, by default the core count', () => {
+    const shipped = loadConfig({ ...own(project({ topics: shippedTopics })), env: {} }).config;
+    expect(shipped.runtime.actorThreads).toBe(os.availableParallelism());
+    const set = shippedTopics.replace('runtime:\n', 'runtime:\n  actor_threads: 3\n');
+    expect(loadConfig({ ...own(project({ topics: set })), env: {} }).config.runtime.actorThreads).toBe(3);
+    const wrong = issuesOf(project({ topics: shippedTopics.replace('runtime:\n', 'runtime:\n  actor_threads: 0\n') }));
+    expect(wrong.map((i) => i.path.join('.'))).toEqual(['runtime.actor_threads']);
   });
 
   it('takes overrides from the command line over the file', () => {

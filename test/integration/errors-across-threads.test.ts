@@ -8,18 +8,17 @@ import * as arrow from 'apache-arrow';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KafkaConfig } from '../../src/config/types.js';
-import { StreamError, deserializeError } from '../../src/errors.js';
+import { StreamError } from '../../src/errors.js';
 import { createCatalog } from '../../src/iceberg/catalogs.js';
 import { type Catalog } from '../../src/iceberg/catalog.js';
 import { localPath } from '../../src/iceberg/file-io.js';
 import { openTable } from '../../src/iceberg/table.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { ThreadedTopicSource } from '../../src/runtime/threads/source-thread.js';
-import type { SinkCommand, SinkEvent } from '../../src/runtime/threads/sink-messages.js';
-import { workerFile } from '../../src/runtime/threads/worker-host.js';
+import type { SinkCommand } from '../../src/runtime/threads/sink-messages.js';
+import { ThreadedSink } from '../../src/runtime/threads/sink-thread.js';
 import type { SinkActorInit } from '../../src/runtime/sink-actor.js';
 import { TransformPool } from '../../src/runtime/threads/transform-pool.js';
 import { buildRecordBatch } from '../helpers/record-batch-builder.js';
@@ -101,23 +100,22 @@ describe('a foreign error inside a thread arrives on the main thread intact', ()
       const dataDir = path.join(localPath(table.metadata.location), 'data');
       writeFileSync(dataDir, 'not a folder');
       const init: SinkActorInit = { pipelineId: 'p', catalog: config, table, deadLetterTable: null, partitions: [0], firstEpoch: 1, deadLetterFloor: [], maxBufferedBytes: 1 << 20 };
-      const worker = new Worker(workerFile('sink-worker'), { workerData: init });
+      // On a sink thread as the runtime places it (a thread of its own when no set is shared).
+      const sink = new ThreadedSink();
       try {
-        const failed = new Promise<SinkEvent & { kind: 'failed' }>((resolve, reject) => {
-          worker.on('message', (e: SinkEvent) => e.kind === 'failed' && resolve(e));
-          worker.on('error', reject);
-          worker.on('exit', (code) => reject(new Error(`sink worker exited with ${code} before reporting`)));
+        const failed = new Promise<StreamError>((resolve) => {
+          void sink.start(init, { onConsumed: () => {}, onAck: () => {}, onFailure: resolve }).catch(() => {});
         });
         const rows = arrow.tableToIPC(new arrow.Table(batchOf(schema, [{ id: 1n }, { id: 2n }])), 'stream');
-        worker.postMessage({ kind: 'data', partition: 0, rows, deadLetters: null, bytes: rows.byteLength } satisfies SinkCommand);
-        worker.postMessage({ kind: 'barrier', epoch: 1, partition: 0, nextOffset: 2n } satisfies SinkCommand);
-        const e = deserializeError((await failed).error);
+        sink.send({ kind: 'data', partition: 0, rows, deadLetters: null, bytes: rows.byteLength } satisfies SinkCommand);
+        sink.send({ kind: 'barrier', epoch: 1, partition: 0, nextOffset: 2n } satisfies SinkCommand);
+        const e = await failed;
         expect([e.code, e.domain, e.retryable]).toEqual(['STORAGE_FAILED', 'external', true]);
         const root = chainOf(e).at(-1)!;
         expect(['ENOTDIR', 'EEXIST']).toContain(root.foreignCode);
         expect(root.message).toContain(dataDir);
       } finally {
-        await worker.terminate();
+        await sink.close();
       }
     } finally {
       await catalog.close();

@@ -82,6 +82,41 @@ function oneBatch(): () => Promise<FetchResponse> {
 }
 
 describe('FetchLoop', () => {
+  it('asks an idle topic with the long poll after a round that brought nothing, and never while a partition is paused', async () => {
+    // The broker's answers: records once, then nothing; each request's max_wait_time is kept
+    // (the Fetch v11 body starts replica_id, max_wait_time).
+    const waits: number[] = [];
+    const serve = oneBatch();
+    const cluster = fakeCluster(serve);
+    const broker = await cluster.findBroker({ nodeId: 1 });
+    (broker.connectionPool as unknown as { send: (r: { request: { encode(): Promise<{ buffer: Buffer }> } }) => Promise<FetchResponse> }).send = async ({ request }) => {
+      waits.push((await request.encode()).buffer.readInt32BE(4));
+      return serve();
+    };
+    const loop = new FetchLoop(new Kafka({ brokers: ['127.0.0.1:1'] }), TOPIC, 'g', { isolationLevel: 'read_uncommitted', maxChunkRecords: 100, maxBytesInFlight: 1 << 20, maxWaitMs: 1, idleMaxWaitMs: 7 }, () => cluster);
+    const { handlers } = loopOver([]);
+    await loop.run(new Map([[0, 0n], [1, 0n]]), handlers);
+    try {
+      const until = async (n: number) => {
+        for (let i = 0; i < 500 && waits.length < n; i++) await sleep(5);
+      };
+      await until(4);
+      // The first round and the one after the records: the short poll; then idle: the long one.
+      expect(waits.slice(0, 4)).toEqual([1, 1, 7, 7]);
+      loop.pause([1]);
+      const at = waits.length;
+      await until(at + 3);
+      // A paused partition's resume must not wait out a long poll: short polls while it is paused.
+      expect(waits.slice(at + 1, at + 3)).toEqual([1, 1]);
+      loop.resume([1]);
+      const back = waits.length;
+      await until(back + 3);
+      expect(waits.slice(back + 1, back + 3)).toEqual([7, 7]);
+    } finally {
+      await loop.close();
+    }
+  });
+
   it('fetches over fresh connections after a connection failure: a kafkajs connection cut mid-answer never answers again', async () => {
     const cut = fakeCluster(() => Promise.reject(Object.assign(new Error('Closed connection'), { name: 'KafkaJSConnectionClosedError', retriable: true })));
     const fresh = fakeCluster(oneBatch());

@@ -118,6 +118,37 @@ describe('CheckpointCoordinator', () => {
     expect(await committedIn(w, 'bids_table')).toEqual({ epoch: 1, offsets: { 0: 3n, 1: 5n } });
   });
 
+  it('an idle pipeline sends the consumer group its offsets only when they changed, and again after a failed send', async () => {
+    let refuse = false;
+    const sent: PartitionOffsets[] = [];
+    const h = harness(w, {
+      commitGroupOffsets: async (offsets) => {
+        sent.push(offsets);
+        if (refuse) throw new StreamError('KAFKA_UNAVAILABLE', 'broker away');
+      },
+    });
+    h.coordinator.recover(table, undefined);
+    await h.coordinator.begin(new Map([[0, 0n]]));
+    const epoch = async (n: number, offset: bigint) => {
+      const pending = h.coordinator.trigger();
+      h.coordinator.acknowledge(ack(n, [[0, offset]]));
+      await pending;
+      await h.coordinator.settleGroupCommit(1000);
+    };
+    await epoch(1, 4n);
+    // Caught up: epochs that move nothing ask nothing of the broker.
+    await epoch(2, 4n);
+    await epoch(3, 4n);
+    expect(sent).toEqual([new Map([[0, 4n]])]);
+    refuse = true;
+    await epoch(4, 6n);
+    refuse = false;
+    // The failed send is retried with the next checkpoint, though the offsets did not move.
+    await epoch(5, 6n);
+    await epoch(6, 6n);
+    expect(sent).toEqual([new Map([[0, 4n]]), new Map([[0, 6n]]), new Map([[0, 6n]])]);
+  });
+
   it('measures each commit and what the table holds after it: manifests, data files, snapshots', async () => {
     const h = harness(w);
     h.coordinator.recover(table, undefined);

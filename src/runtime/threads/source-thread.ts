@@ -1,19 +1,28 @@
-// A TopicSource whose fetch loop runs on its own worker thread (workers/source-worker.ts, which
-// calls source-worker.ts here, hosted by worker-host.ts); admin requests (partitions, offsets)
-// stay on the calling thread, they are few and small.
+// A TopicSource whose fetch loop runs on one of the process's shared source threads
+// (workers/source-worker.ts, which calls source-worker.ts here; placed by actor-threads.ts), on a
+// port of its own; without a shared set (a test) on a thread of its own. Admin requests
+// (partitions, offsets) stay on the calling thread, they are few and small.
 
 import type { Kafka } from 'kafkajs';
 import type { KafkaConfig, ScanMode } from '../../config/types.js';
 import { StreamError, deserializeError } from '../../errors.js';
-import { WorkerHost, workerFile } from './worker-host.js';
+import { ActorThreads, type ActorHost } from './actor-threads.js';
+import { workerFile } from './worker-host.js';
 import type { IsolationLevel } from '../../kafka/fetch-loop.js';
 import { TopicAdmin } from '../../kafka/source.js';
 import type { OffsetResetPolicy } from '../../kafka/offset-reset.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
 import type { SourceHandlers, TopicSource } from './source-port.js';
 
+/** The source threads of a process: at most `maxThreads`, shared by every pipeline's source. */
+export function sourceThreads(maxThreads: number): ActorThreads {
+  return new ActorThreads({ file: workerFile('source-worker'), kind: 'source', maxThreads, crashCode: 'KAFKA_UNAVAILABLE' });
+}
+
 export class ThreadedTopicSource implements TopicSource {
-  private worker: WorkerHost<SourceCommand, SourceEvent> | undefined;
+  private worker: ActorHost<SourceCommand> | undefined;
+  private readonly own: ActorThreads | undefined;
+  private readonly threads: ActorThreads;
   private stoppedFetching!: () => void;
   /** The source thread's `stopped`: its fetch loop has ended. */
   private readonly fetchStopped = new Promise<void>((resolve) => (this.stoppedFetching = resolve));
@@ -33,9 +42,13 @@ export class ThreadedTopicSource implements TopicSource {
       maxBytesInFlight: number;
       offsetReset?: OffsetResetPolicy;
       log: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>) => void;
+      /** The process's shared source threads; without them the source has a thread of its own. */
+      threads?: ActorThreads;
     },
   ) {
     this.admin = new TopicAdmin(kafka, topic, groupId);
+    this.own = options.threads ? undefined : sourceThreads(1);
+    this.threads = options.threads ?? this.own!;
   }
 
   partitions(): Promise<number[]> {
@@ -61,11 +74,9 @@ export class ThreadedTopicSource implements TopicSource {
       maxBytesInFlight: this.options.maxBytesInFlight,
       ...(this.options.offsetReset ? { offsetReset: this.options.offsetReset } : {}),
     };
-    const worker = new WorkerHost<SourceCommand, SourceEvent>({
-      file: workerFile('source-worker'),
-      workerData: init,
-      name: `source thread of ${this.topic}`,
-      crashCode: 'KAFKA_UNAVAILABLE',
+    const worker = this.threads.host<SourceCommand, SourceEvent>({
+      init,
+      name: `source of ${this.topic}`,
       onFailure: (err) => handlers.onError(err),
       onEvent: (event) => {
         switch (event.kind) {
@@ -139,6 +150,7 @@ export class ThreadedTopicSource implements TopicSource {
         clearTimeout(timer);
         await worker.terminate();
       }
+      await this.own?.close();
       for (const c of this.commits.values()) c.reject(new StreamError('KAFKA_UNAVAILABLE', `source of ${this.topic} closed`));
       this.commits.clear();
       await this.admin.close();

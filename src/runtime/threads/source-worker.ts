@@ -1,14 +1,22 @@
 // The source thread's side of the source port: the fetch loop (src/kafka/fetch-loop.ts) runs here,
 // off the main thread, takes the commands of source-messages.ts and transfers each chunk of record
-// batches to the main thread as one buffer. workers/source-worker.ts only calls this.
+// batches to the main thread as one buffer. A source thread hosts the sources of many topics, each
+// on its own port (actor-thread.ts); workers/source-worker.ts only calls serveSources.
 
 import type { MessagePort } from 'node:worker_threads';
 import { serializeError } from '../../errors.js';
 import { createKafka } from '../../kafka/client.js';
 import { FetchLoop } from '../../kafka/fetch-loop.js';
+import { serveActors, type HostedActor } from './actor-thread.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
 
-export function serveSource(port: MessagePort, init: SourceThreadInit): void {
+/** The thread's own port takes topic sources to host (actor-thread.ts). */
+export function serveSources(parent: MessagePort): void {
+  serveActors(parent, 'sb-source', serveSource);
+}
+
+/** One topic's fetch loop on its own port; closing it closes the loop and its connections. */
+export function serveSource(port: MessagePort, init: SourceThreadInit): HostedActor {
   const source = new FetchLoop(createKafka(init.kafka), init.topic, init.groupId, {
     isolationLevel: init.isolationLevel,
     maxChunkRecords: init.maxChunkRecords,
@@ -57,4 +65,10 @@ export function serveSource(port: MessagePort, init: SourceThreadInit): void {
       () => post({ kind: 'started' }),
       (err: unknown) => post({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
     );
+  return {
+    close: async () => {
+      port.removeAllListeners('message');
+      await source.close();
+    },
+  };
 }

@@ -9,10 +9,12 @@ import { serializeError } from '../../errors.js';
 import { decodeRecordBatches } from '../../kafka/record-batch.js';
 import { buildTransform, type CompiledTransform, type TransformSpec } from '../../transform/batch-transform.js';
 import { shouldFail } from '../faults.js';
+import { nameThisThread } from './thread-name.js';
 import type { TransformTask, TransformTaskOutcome } from './transform-messages.js';
 
 /** The task function for a worker that serves these pipelines' specs. */
 export function transformTaskRunner(specList: Array<[string, TransformSpec]>): (task: TransformTask) => Promise<TransformTaskOutcome> {
+  nameThisThread('sb-transform');
   const specs = new Map<string, TransformSpec>(specList);
   const compiled = new Map<string, Promise<CompiledTransform>>();
 

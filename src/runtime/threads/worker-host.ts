@@ -8,7 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, type TransferListItem } from 'node:worker_threads';
 import { StreamError, deserializeError, type ErrorCode, type SerializedError } from '../../errors.js';
 import { PROJECT_ROOT } from '../../project-root.js';
 
@@ -73,7 +73,7 @@ export class WorkerHost<Cmd, Evt extends { kind: string }> {
     });
   }
 
-  post(cmd: Cmd, transfer: ArrayBuffer[] = []): void {
+  post(cmd: Cmd, transfer: TransferListItem[] = []): void {
     this.worker.postMessage(cmd, transfer);
   }
 
