@@ -18,7 +18,8 @@
 // - A conflict that an append cannot be rebased over — the table's partition spec or schema
 //   changed under the writer so that the files no longer match — is final, not retryable.
 // - What the caller needs to be true of the table head it builds on (the ref still at the
-//   snapshot it read, the same table, no other runner of its pipeline committed since) is passed
+//   snapshot it read, the same table, no other runner of its pipeline committed since, no other
+//   process claimed the Kafka partitions it commits: partition-fence.ts) is passed
 //   as requirements, in the spirit of the Iceberg REST spec's `TableRequirement`s, and checked
 //   against every reloaded head: a retry never builds on a head the caller would refuse.
 
