@@ -295,6 +295,38 @@ describe('partition claims and fencing', { timeout: 300_000 }, () => {
     expect(ids).toEqual(await expectedIds());
   });
 
+  it('a lost answer whose snapshot another writer and expiry removed before the reload: refused as out of line, never appended twice', async () => {
+    const a = new PartitionOwnership(w.catalog, ident, who('proc-a'));
+    const b = new PartitionOwnership(otherCatalog, ident, who('proc-b'));
+    await a.claim(new Map([[0, 0n]]));
+    await b.claim(new Map([[1, 0n]]));
+    const bStep = await step(b, [1]);
+    const lossy = Object.create(w.catalog, {
+      commit: {
+        value: async (base: LoadedTable, next: TableMetadata) => {
+          const out = await w.catalog.commit(base, next);
+          if (next.snapshots.at(-1)!.summary['streamberg.owner'] === 'proc-a') {
+            // B commits after A, and expiry (any age) takes A's snapshot, B's being the newest of the group.
+            await b.commit(bStep.files, bStep.next);
+            const e = await expireSnapshots(otherCatalog, ident, { now: Date.now() + 10 * 24 * 3600 * 1000 });
+            expect(e.expiredSnapshots).toContain(next.snapshots.at(-1)!['snapshot-id']);
+            throw new StreamError('CATALOG_UNAVAILABLE', 'the answer to a commit that was applied got lost');
+          }
+          return out;
+        },
+      },
+    }) as Catalog;
+    const s = await step(a, [0]);
+    const err = await failure(commitOwned(lossy, ident, who('proc-a'), s.files.map((f) => f.file), [{ partition: 0, epoch: 1, first: 0n, next: 10n }], { initialBackoffMs: 1 }));
+    expect([err.code, err.retryable]).toEqual(['COMMIT_FAILED', true]);
+    expect(err.message).toBe("events: topic bids: partition 0 begins at offset 0, the table's next offset is 10 (held by proc-a); restarting from the table's position");
+    // Claiming again resumes after the commit that landed.
+    expect(await a.claim(new Map([[0, 0n]]))).toEqual(new Map([[0, 10n]]));
+    const ids = await rowIds();
+    expect(ids).toHaveLength(20);
+    expect(ids).toEqual(await expectedIds());
+  });
+
   it('maintenance keeps the position: compaction, manifest rewrite, our expiry, and pyiceberg expiring the claim snapshot', async () => {
     const a = new PartitionOwnership(w.catalog, ident, who('proc-a'));
     const b = new PartitionOwnership(otherCatalog, ident, who('proc-b'));
