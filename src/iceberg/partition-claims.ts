@@ -213,6 +213,8 @@ export class PartitionOwnership {
 
   /** Claims `gained` (partition → start offset when the table has none); returns where each resumes. */
   async claim(gained: ReadonlyMap<number, bigint>): Promise<Map<number, bigint>> {
+    // An assignment that brought nothing new commits nothing.
+    if (gained.size === 0) return new Map();
     const r = await claimPartitions(this.catalog, this.ident, this.who, gained, this.options);
     for (const [p, h] of r.held) this.claims.set(p, h);
     return new Map([...r.held].map(([p, h]) => [p, h.next]));

@@ -107,6 +107,9 @@ describe('partition claims and fencing', { timeout: 300_000 }, () => {
   it("fences a superseded owner's commit whole; its other partitions go on; the new owner resumes at the last committed next", async () => {
     const a = new PartitionOwnership(w.catalog, ident, who('proc-a'));
     const b = new PartitionOwnership(otherCatalog, ident, who('proc-b'));
+    // An assignment that gains nothing commits nothing.
+    expect(await a.claim(new Map())).toEqual(new Map());
+    expect((await w.catalog.loadTable(ident)).metadata.snapshots).toHaveLength(0);
     expect(await a.claim(new Map([0, 1, 2, 3].map((p) => [p, 0n])))).toEqual(new Map([0, 1, 2, 3].map((p) => [p, 0n])));
     const first = await step(a, [0, 1, 2, 3]);
     await a.commit(first.files, first.next);
