@@ -45,6 +45,9 @@ export const ERROR_CODES = {
   // a table shows a pipeline's history but no position to resume from (its snapshots expired
   // and its position property gone, or kept for another topic): an operator must choose
   POSITION_LOST: { domain: 'user', retryable: false },
+  // another process claimed the partition at a higher ownership epoch: this one must never commit
+  // for it again (drop what it buffered); a restart would not make the claim its own again
+  PARTITION_FENCED: { domain: 'external', retryable: false },
   // runtime
   WORKER_CRASHED: { domain: 'internal', retryable: true },
   ACTOR_FAILED: { domain: 'internal', retryable: true },

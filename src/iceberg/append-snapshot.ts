@@ -5,7 +5,8 @@
 // Where this differs from Java's SnapshotProducer / MergeAppend, on purpose:
 // - a commit that adds no data file (a checkpoint that only moved offsets) writes no manifest:
 //   its manifest list lists the parent's manifests (Java's MergeAppend writes none either, but
-//   a FastAppend-style writer would add an empty one per commit);
+//   a FastAppend-style writer would add an empty one per commit); a claim of Kafka partitions
+//   (partition-claims.ts) does not even merge them;
 // - table properties can be set and removed in the same metadata as the snapshot, so a writer's
 //   position (snapshot-offsets.ts) lands atomically with its data.
 
@@ -49,6 +50,8 @@ export async function buildAppend(args: {
   setProperties: Record<string, string>;
   removeProperties: readonly string[];
   attempt: number;
+  /** False: list the parent's manifests as they are (a claim adds no manifest). */
+  merge?: boolean;
 }): Promise<AppendSnapshot> {
   const { catalog, base, snapshotId, added, dataFiles } = args;
   const parent = mainSnapshot(base);
@@ -79,12 +82,13 @@ export async function buildAppend(args: {
         },
       ]
     : [];
-  const merged = await mergeManifests({
+  const all = [...fresh, ...previous];
+  const merged = args.merge === false ? { manifests: all, written: [] } : await mergeManifests({
     io: catalog.io,
     base,
     snapshotId,
     sequenceNumber: seq,
-    manifests: [...fresh, ...previous],
+    manifests: all,
     dir: manifestDir(base),
     attempt: args.attempt,
   });

@@ -43,7 +43,21 @@ export type CommitRequirement =
    * another runner of the same writer committed since. Its failure stays retryable for the
    * caller's restart policy (restart and recover from the table), though never within this commit.
    */
-  | { type: 'assert-fence'; ownerKey: string; epochKey: string; epoch: number | null; owner: string };
+  | { type: 'assert-fence'; ownerKey: string; epochKey: string; epoch: number | null; owner: string }
+  /**
+   * Ownership of Kafka partitions across processes (partition-fence.ts): in the position under
+   * `positionKey`, each listed partition of `topic` is still held by `owner` at the epoch it
+   * claimed, and its next offset is `first`, where this commit's range begins. A superseded epoch
+   * is PARTITION_FENCED (final); a range that does not continue the table's is COMMIT_FAILED.
+   */
+  | { type: 'assert-partition-epochs'; positionKey: string; topic: string; owner: string; partitions: readonly ClaimedRange[] };
+
+/** A partition a commit covers: the ownership epoch it was claimed at, and where its range begins. */
+export interface ClaimedRange {
+  partition: number;
+  epoch: number;
+  first: bigint;
+}
 
 export interface Catalog {
   readonly name: string;

@@ -18,7 +18,8 @@
 // - A conflict that an append cannot be rebased over — the table's partition spec or schema
 //   changed under the writer so that the files no longer match — is final, not retryable.
 // - What the caller needs to be true of the table head it builds on (the ref still at the
-//   snapshot it read, the same table, no other runner of its pipeline committed since) is passed
+//   snapshot it read, the same table, no other runner of its pipeline committed since, no other
+//   process claimed the Kafka partitions it commits: partition-fence.ts) is passed
 //   as requirements, in the spirit of the Iceberg REST spec's `TableRequirement`s, and checked
 //   against every reloaded head: a retry never builds on a head the caller would refuse.
 
@@ -31,6 +32,7 @@ import type { AddedManifest } from './append-snapshot.js';
 import { buildAppend, manifestDir } from './append-snapshot.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
 import { currentSchema, defaultSpec } from './metadata.js';
+import { checkPartitionEpochs } from './partition-fence.js';
 import { committedPosition } from './snapshot-offsets.js';
 
 export { findInAncestry, latestSnapshotWithSummaryKey } from './metadata.js';
@@ -73,6 +75,9 @@ export function checkRequirements(table: string, base: TableMetadata, requiremen
         }
         break;
       }
+      case 'assert-partition-epochs':
+        checkPartitionEpochs(table, base, r);
+        break;
     }
   }
 }
@@ -87,8 +92,16 @@ export interface CommitOptions {
   maxBackoffMs?: number;
   /** Called before each retry, with the conflict (or lost answer) that caused it. */
   onRetry?: (err: StreamError, attempt: number) => void;
-  /** Table properties set in the same commit as the snapshot (e.g. a writer's position). */
-  setProperties?: Record<string, string>;
+  /**
+   * Table properties set in the same commit as the snapshot (e.g. a writer's position); a
+   * function computes them from the head of each attempt, like `summaryExtras`.
+   */
+  setProperties?: Record<string, string> | ((base: TableMetadata) => Record<string, string>);
+  /**
+   * Whether the snapshot may merge the parent's manifests (default true). A claim passes false:
+   * a commit that adds no data adds no manifest either.
+   */
+  mergeManifests?: boolean;
   /** Table properties removed in the same commit. */
   removeProperties?: readonly string[];
 }
@@ -181,7 +194,8 @@ export async function commitAppend(
       added,
       dataFiles,
       summary: { ...extras, [COMMIT_ID_KEY]: commitId },
-      setProperties: options.setProperties ?? {},
+      setProperties: typeof options.setProperties === 'function' ? options.setProperties(base.metadata) : (options.setProperties ?? {}),
+      merge: options.mergeManifests ?? true,
       removeProperties: options.removeProperties ?? [],
       attempt,
     });

@@ -121,7 +121,7 @@ export function tableChanges(base: TableMetadata, next: TableMetadata): TableCha
  * (those `tableChanges` found) without repeating one. `assert-fence` has no REST form: it was
  * checked against `base`, and the `assert-ref-snapshot-id` on `main` that every append carries
  * makes the server refuse the commit if anything was committed since `base`, so it still holds
- * when the commit applies.
+ * when the commit applies. The same holds for `assert-partition-epochs`: a claim moves `main` too.
  */
 export function withCallerRequirements(derived: readonly TableRequirement[], caller: readonly CommitRequirement[]): TableRequirement[] {
   const out = [...derived];

@@ -3,6 +3,11 @@
 // `streamberg.epoch` the checkpoint epoch. The snapshot is the truth about what is in the table:
 // at start a pipeline walks the table's ancestry back to the newest snapshot with its key, so
 // snapshots by other writers (compaction, another job) are skipped, not trusted.
+//
+// With several processes on one pipeline a partition's entry may instead be an object,
+// `{"next":<next offset>,"epoch":<ownership epoch>,"owner":"<process id>"}`: who may commit
+// the partition, raised by every claim (partition-claims.ts). A bare number is the form a
+// single process writes and tables written before ownership hold: ownership epoch 0, no owner.
 
 import { StreamError } from '../errors.js';
 import type { TableMetadata } from './metadata.js';
@@ -25,7 +30,49 @@ export function encodeOffsets(topic: string, offsets: PartitionOffsets): string 
   return JSON.stringify({ [topic]: byPartition });
 }
 
+/** The next offset of each of the topic's partitions, whichever form its entry has. */
 export function decodeOffsets(topic: string, text: string): PartitionOffsets {
+  const out: PartitionOffsets = new Map();
+  for (const [p, position] of decodePositions(topic, text)) out.set(p, position.next);
+  return out;
+}
+
+/** A partition's entry in a position: its next offset and who may commit it. */
+export interface PartitionPosition {
+  next: bigint;
+  /** Raised by every claim; 0 for a partition never claimed (a single process owns it implicitly). */
+  epoch: number;
+  /** The process that claimed it at `epoch`; undefined when unclaimed. */
+  owner: string | undefined;
+}
+
+export type PartitionPositions = Map<number, PartitionPosition>;
+
+const isOffset = (o: unknown): o is number | string => (typeof o === 'number' || typeof o === 'string') && /^\d+$/.test(String(o));
+
+/** The topic's partitions in an offsets JSON, in either form (a number, or next/epoch/owner). */
+export function decodePositions(topic: string, text: string): PartitionPositions {
+  const forTopic = topicEntries(topic, text);
+  const out: PartitionPositions = new Map();
+  for (const [p, o] of Object.entries(forTopic ?? {})) {
+    if (/^\d+$/.test(p) && isOffset(o)) {
+      out.set(Number(p), { next: BigInt(o), epoch: 0, owner: undefined });
+      continue;
+    }
+    const e = o as { next?: unknown; epoch?: unknown; owner?: unknown } | null;
+    const owned = /^\d+$/.test(p) && e !== null && typeof e === 'object' && !Array.isArray(e) && isOffset(e.next);
+    if (!owned || !Number.isSafeInteger(e.epoch) || (e.epoch as number) < 0 || (e.owner !== undefined && typeof e.owner !== 'string')) {
+      throw new StreamError(
+        'METADATA_INVALID',
+        `snapshot summary offset ${topic}[${p}] = ${JSON.stringify(o)?.slice(0, 100)} is not a partition → offset pair nor {"next":<offset>,"epoch":<n>,"owner":"<process>"}`,
+      );
+    }
+    out.set(Number(p), { next: BigInt(e.next as number | string), epoch: e.epoch as number, owner: e.owner as string | undefined });
+  }
+  return out;
+}
+
+function topicEntries(topic: string, text: string): Record<string, unknown> | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -33,18 +80,29 @@ export function decodeOffsets(topic: string, text: string): PartitionOffsets {
     throw new StreamError('METADATA_INVALID', `snapshot summary offsets are not JSON: ${text.slice(0, 100)}`, { cause: err });
   }
   const forTopic = (parsed as Record<string, unknown> | null)?.[topic];
-  const out: PartitionOffsets = new Map();
-  if (forTopic === undefined) return out;
+  if (forTopic === undefined) return undefined;
   if (forTopic === null || typeof forTopic !== 'object' || Array.isArray(forTopic)) {
     throw new StreamError('METADATA_INVALID', `snapshot summary offsets for ${topic} are not an object: ${text.slice(0, 100)}`);
   }
-  for (const [p, o] of Object.entries(forTopic)) {
-    if (!/^\d+$/.test(p) || (typeof o !== 'number' && typeof o !== 'string') || !/^\d+$/.test(String(o))) {
-      throw new StreamError('METADATA_INVALID', `snapshot summary offset ${topic}[${p}] = ${String(o)} is not a partition → offset pair`);
-    }
-    out.set(Number(p), BigInt(o));
+  return forTopic as Record<string, unknown>;
+}
+
+const offsetJson = (o: bigint): number | string => (o <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(o) : o.toString());
+
+/**
+ * `previous` (an offsets JSON, or undefined) with the topic's partitions replaced by
+ * `positions`, other topics kept as they were. Unclaimed partitions keep the bare-number form,
+ * so a table no process ever claimed reads as before.
+ */
+export function encodePositions(topic: string, positions: PartitionPositions, previous?: string): string {
+  const parsed: unknown = previous === undefined ? undefined : JSON.parse(previous);
+  const all: Record<string, unknown> = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? { ...(parsed as Record<string, unknown>) } : {};
+  const byPartition: Record<string, unknown> = {};
+  for (const [p, x] of [...positions].sort((a, b) => a[0] - b[0])) {
+    byPartition[String(p)] = x.epoch === 0 && x.owner === undefined ? offsetJson(x.next) : { next: offsetJson(x.next), epoch: x.epoch, ...(x.owner !== undefined ? { owner: x.owner } : {}) };
   }
-  return out;
+  all[topic] = byPartition;
+  return JSON.stringify(all);
 }
 
 // Where the position survives maintenance: snapshot expiry (pyiceberg's, Spark's, S3 Tables'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOffsets, encodeOffsets, offsetsKey } from '../../src/iceberg/snapshot-offsets.js';
+import { decodeOffsets, decodePositions, encodeOffsets, encodePositions, offsetsKey } from '../../src/iceberg/snapshot-offsets.js';
 
 describe('snapshot summary offsets', () => {
   it('round-trip, sorted by partition, as the documented JSON', () => {
@@ -19,5 +19,35 @@ describe('snapshot summary offsets', () => {
     expect(() => decodeOffsets('t', 'not json')).toThrow(expect.objectContaining({ code: 'METADATA_INVALID' }));
     expect(() => decodeOffsets('t', '{"t":{"0":-1}}')).toThrow(/is not a partition → offset pair/);
     expect(() => decodeOffsets('t', '{"t":[1]}')).toThrow(expect.objectContaining({ code: 'METADATA_INVALID' }));
+  });
+
+  it('read positions with ownership beside bare numbers: a bare number is epoch 0, unowned', () => {
+    const text = '{"t":{"0":12,"1":{"next":40,"epoch":3,"owner":"proc-b"},"2":{"next":"9007199254740999","epoch":1}},"u":{"0":5}}';
+    expect(decodePositions('t', text)).toEqual(
+      new Map([
+        [0, { next: 12n, epoch: 0, owner: undefined }],
+        [1, { next: 40n, epoch: 3, owner: 'proc-b' }],
+        [2, { next: 9007199254740999n, epoch: 1, owner: undefined }],
+      ]),
+    );
+    // What a single process (or a runtime from before ownership) reads: the next offsets alone.
+    expect(decodeOffsets('t', text)).toEqual(new Map([[0, 12n], [1, 40n], [2, 9007199254740999n]]));
+    expect(() => decodePositions('t', '{"t":{"0":{"next":4}}}')).toThrow(/\{"next":<offset>,"epoch":<n>,"owner":"<process>"\}/);
+    expect(() => decodePositions('t', '{"t":{"0":{"next":4,"epoch":-1}}}')).toThrow(expect.objectContaining({ code: 'METADATA_INVALID' }));
+    expect(() => decodePositions('t', '{"t":{"0":{"next":4,"epoch":1,"owner":7}}}')).toThrow(expect.objectContaining({ code: 'METADATA_INVALID' }));
+  });
+
+  it('write unclaimed partitions as bare numbers and keep the other topics of the previous position', () => {
+    const previous = '{"t":{"0":1,"1":2},"u":{"0":5}}';
+    const out = encodePositions(
+      't',
+      new Map([
+        [1, { next: 2n, epoch: 0, owner: undefined }],
+        [0, { next: 7n, epoch: 2, owner: 'proc-a' }],
+      ]),
+      previous,
+    );
+    expect(out).toBe('{"t":{"0":{"next":7,"epoch":2,"owner":"proc-a"},"1":2},"u":{"0":5}}');
+    expect(encodePositions('t', new Map([[0, { next: 3n, epoch: 0, owner: undefined }]]))).toBe(encodeOffsets('t', new Map([[0, 3n]])));
   });
 });
