@@ -1,4 +1,4 @@
-// The Flink side: every input set through PyFlink 1.19.3 (flink_runner.py) in one JVM, one job per
+// The Flink side: every input set through PyFlink 1.19.3 (flink-runner.py) in one JVM, one job per
 // input set, into a fresh warehouse each run — nothing is cached between runs but the install.
 
 import { spawn } from 'node:child_process';
@@ -51,7 +51,7 @@ export async function runFlink(sets: InputSet[], topics: Map<string, string>, bo
   const hadoopDir = path.join(FLINK_DIR, 'hadoop');
   const hadoop = readdirSync(hadoopDir).map((f) => path.join(hadoopDir, f)).join(':');
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(python, [path.join(import.meta.dirname, 'flink_runner.py'), path.join(dir, 'input.json')], {
+    const child = spawn(python, [path.join(import.meta.dirname, 'flink-runner.py'), path.join(dir, 'input.json')], {
       cwd: dir,
       env: { ...process.env, HADOOP_CLASSPATH: hadoop },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,7 +61,7 @@ export async function runFlink(sets: InputSet[], topics: Map<string, string>, bo
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`flink_runner.py exited with ${code}:\n${err.slice(-6000)}\n${out.slice(-2000)}`))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`flink-runner.py exited with ${code}:\n${err.slice(-6000)}\n${out.slice(-2000)}`))));
   });
   const last = output.trim().split('\n').pop()!;
   const outcomes = JSON.parse(last) as Record<string, Outcome>;
