@@ -173,10 +173,11 @@ function roundShortest(v: number, r: number): number {
   const [mantissa, exponent] = Math.abs(v).toExponential().split('e') as [string, string];
   const frac = mantissa.split('.')[1] ?? '';
   const k = Number(exponent) - frac.length;
-  if (k >= -r) return v;
+  // `+ 0` and the sign check: BigDecimal has no negative zero, so Flink never returns -0.0.
+  if (k >= -r) return v + 0;
   const units = divideHalfUp(BigInt(mantissa.replace('.', '')), pow10(-r - k));
   const rounded = Number(`${units}e${-r}`);
-  return v < 0 ? -rounded : rounded;
+  return v < 0 && rounded !== 0 ? -rounded : rounded;
 }
 
 /**
