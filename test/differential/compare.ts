@@ -13,9 +13,16 @@ export interface Difference {
   detail: string;
 }
 
-function canonical(row: Record<string, unknown>, nondeterministic: string[]): string {
+/** A row as JSON; a MAP column's entries sorted, since a map has no order of its own. */
+function canonical(row: Record<string, unknown>, nondeterministic: string[], types: Record<string, string>): string {
   const keys = Object.keys(row).sort();
-  return JSON.stringify(keys.map((k) => [k, nondeterministic.includes(k) ? (row[k] === null ? null : '<present>') : row[k]]));
+  const value = (k: string) => {
+    const v = row[k];
+    if (v === null || nondeterministic.includes(k)) return v === null ? null : '<present>';
+    if (types[k]?.startsWith('map<') && Array.isArray(v)) return v.map((e) => JSON.stringify(e)).sort();
+    return v;
+  };
+  return JSON.stringify(keys.map((k) => [k, value(k)]));
 }
 
 /** Rows of `a` not matched one for one in `b`. */
@@ -37,8 +44,8 @@ export function compareQuery(query: Query, flink: Outcome, ours: Outcome, flinkT
   }
   if (ours.status === 'refused') return { query: query.id, kind: 'refused', detail: `--check refuses: ${ours.message}` };
   if (flink.status === 'failed') return { query: query.id, kind: 'flink-fails', detail: `Flink's job fails: ${flink.message}` };
-  const f = (flinkTable?.rows ?? []).map((r) => canonical(r, query.nondeterministic));
-  const o = (ourTable?.rows ?? []).map((r) => canonical(r, query.nondeterministic));
+  const f = (flinkTable?.rows ?? []).map((r) => canonical(r, query.nondeterministic, flinkTable!.types));
+  const o = (ourTable?.rows ?? []).map((r) => canonical(r, query.nondeterministic, ourTable!.types));
   const problems: string[] = [];
   const ft = JSON.stringify(flinkTable?.types ?? {});
   const ot = JSON.stringify(ourTable?.types ?? {});
