@@ -2,7 +2,7 @@
 # Everything the project needs on a fresh machine of this kind (npm, Java 17 + Maven, Python 3.11,
 # Debian): Node.js 22 where the machine's node is older (scripts/node-env.sh), npm packages built
 # for that node, Kafka's jars, and with --test the peers the tests read our output with (kcat;
-# pyiceberg and moto in .venv). Idempotent and quick when done.
+# pyiceberg and moto in .venv; PyFlink in .cache/flink). Idempotent and quick when done.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -49,5 +49,8 @@ if [[ "${1:-}" == "--test" ]]; then
   # Apache Iceberg's Java library (jars by Maven, our reader by javac), the strictest reader the
   # maintenance tests read compacted and rewritten tables back with.
   bash scripts/iceberg-java.sh fetch
+  # PyFlink 1.19.3 and its connector jars in .cache/flink, which the Flink differential suite
+  # (test/differential/) runs every query of its corpus through (a few minutes the first time).
+  bash scripts/flink/setup.sh
 fi
 say "ready"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the PyFlink reference job of the benchmarks (npm run bench -- --with-flink) into the
+# Installs the PyFlink reference job of the benchmarks (npm run bench -- --with-flink) and of the
+# Flink differential suite (test/differential/, run by `npm test`; scripts/setup.sh --test) into the
 # git-ignored .cache/flink: a virtualenv with PyFlink 1.19, and the connector jars
 # from Maven Central (scripts/flink/pom.xml), split into the jars Flink loads (pipeline.jars)
 # and Hadoop's, which must be on the JVM's system classpath. Idempotent: a complete install is

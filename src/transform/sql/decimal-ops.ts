@@ -159,11 +159,25 @@ function round(args: Compiled[], scope: Scope, node: AstNode): Compiled {
   const f32 = t.kind === 'float';
   return strict(t, [x], (v: number) => {
     if (!Number.isFinite(v)) return v;
-    // One rounding, from the double's shortest text: at r itself, or for r < 0 from 20 places,
-    // which hold every digit of such a double's shortest text that can reach the rounding digit.
-    const d = r >= 0 ? decimalToNumber(decimalFromNumber(v, r), r) : decimalToNumber(rescale(decimalFromNumber(v, 20), 20, r) * pow10(-r), 0);
+    const d = roundShortest(v, r);
     return f32 ? Math.fround(d) : d;
   });
+}
+
+/**
+ * A double rounded HALF_UP at `r` places, once, from its shortest text (BigDecimal.valueOf):
+ * digits × 10^k. Not through the decimal parser, whose exponent cap (fit for DECIMAL's 38 digits)
+ * turned ROUND(1e308, 0) into 1e200. A double already whole at the rounding place is itself.
+ */
+function roundShortest(v: number, r: number): number {
+  const [mantissa, exponent] = Math.abs(v).toExponential().split('e') as [string, string];
+  const frac = mantissa.split('.')[1] ?? '';
+  const k = Number(exponent) - frac.length;
+  // `+ 0` and the sign check: BigDecimal has no negative zero, so Flink never returns -0.0.
+  if (k >= -r) return v + 0;
+  const units = divideHalfUp(BigInt(mantissa.replace('.', '')), pow10(-r - k));
+  const rounded = Number(`${units}e${-r}`);
+  return v < 0 && rounded !== 0 ? -rounded : rounded;
 }
 
 /**
