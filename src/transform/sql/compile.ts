@@ -57,7 +57,8 @@ export function compileExpr(node: AstNode, scope: Scope): Compiled {
       return constant(timestampType(Math.max(frac, 0), false), t);
     }
     case 'interval':
-      throw unsupported('INTERVAL', null, 'interval arithmetic is not implemented; compute on epoch values instead');
+      // Only `time ± INTERVAL …` is compiled (operators.ts): no sink column holds an interval.
+      throw unsupported(`INTERVAL '${String(node.expr?.value ?? '')}' ${String(node.unit ?? '').toUpperCase().replace('_', ' TO ')} outside \`time + INTERVAL …\` / \`time - INTERVAL …\``, pos(scope, node), 'an interval is only added to or subtracted from a TIMESTAMP, TIMESTAMP_LTZ or DATE; write the multiple as its own literal (INTERVAL \'2\' HOUR, not INTERVAL \'1\' HOUR * 2)');
     case 'unary_expr':
       return unary(node, scope);
     case 'binary_expr':

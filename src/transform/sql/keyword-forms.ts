@@ -7,6 +7,8 @@
 //   JSON_VALUE(j, p RETURNING INT DEFAULT 0 ON EMPTY)
 //                               → JSON_VALUE(j, p,'#JSON:RETURNING INT','#JSON:DEFAULT ON EMPTY',0)
 //                                 (every JSON clause: RETURNING, … ON EMPTY / ERROR, WRAPPER)
+//   INTERVAL '1-2' YEAR TO MONTH
+//                               → INTERVAL 'YEAR_MONTH 1-2' YEAR  (the grammar takes one unit)
 //   p.q.r                       → p.`q.r`                       (a ROW field path past two parts)
 //
 // The compiler reads them back: functionName `TIMESTAMPADD_<unit>`, a `#UNIT` string constant
@@ -103,6 +105,11 @@ export function respellKeywordForms(sql: string): Respelled {
   out = respell(out, new RegExp(`\\s+TO\\s+${UNIT}\\s*\\)`, 'i'), (m) => `,'#${m[1]!.toUpperCase()}'`.padEnd(m[0].length - 1, ' ') + ')');
   out = respell(out, /(\bPOSITION\s*\([^()]*?)\s+IN\s+/i, (m, text) => `${text.slice(0, m[1]!.length)},`);
   out = respellJsonClauses(out, back);
+  // INTERVAL '1-2' YEAR TO MONTH: the range goes inside the literal, read by interval-arithmetic.ts.
+  out = respell(out, /\bINTERVAL\s+(\u0001+)\s+(YEAR|DAY|HOUR|MINUTE)\s+TO\s+(MONTH|HOUR|MINUTE|SECOND)\b/i, (m, text) => {
+    const literal = /'([^']*)'/.exec(text)![1]!;
+    return `INTERVAL '${m[2]!.toUpperCase()}_${m[3]!.toUpperCase()} ${literal}' ${m[2]!.toUpperCase()}`;
+  }, back);
   // a.b.c(.d…) of plain names, not after a dot or a name character (so not inside a number); a
   // catalog.db.table name after FROM stays as it is.
   out = respell(out, /(?<!\bFROM\s+)(?<![\w$.`])([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+)(?![\w$`(])/i, (m) => `${m[1]}.\`${m[2]}\``, back);
