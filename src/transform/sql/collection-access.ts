@@ -84,6 +84,12 @@ export function subscript(c: Compiled, index: Compiled, shown: string, scope: Sc
   throw invalid(`${shown} is ${typeName(t)}; only an ARRAY or a MAP takes [ ]`, pos(scope, node));
 }
 
+/** Equality of two non-null leaves: bytes by content, the rest by value. */
+function compareEqual(a: unknown, b: unknown): boolean {
+  if (a instanceof Uint8Array && b instanceof Uint8Array) return Buffer.compare(a, b) === 0;
+  return typeof a === 'bigint' || typeof b === 'bigint' ? BigInt(a as number) === BigInt(b as number) : a === b;
+}
+
 function collection(name: string, args: Compiled[], scope: Scope, node: AstNode, kinds: readonly string[]): Compiled {
   arity(name, args, 1, 1, scope, node);
   const t = args[0]!.type;
@@ -92,6 +98,24 @@ function collection(name: string, args: Compiled[], scope: Scope, node: AstNode,
 }
 
 export const COLLECTION_FUNCTIONS: Record<string, Impl> = {
+  // ARRAY_CONTAINS(a, x): BOOLEAN, NULL when the array is; a NULL x finds a NULL element
+  // (PyFlink 1.19.3: ARRAY_CONTAINS(ARRAY[1, NULL], CAST(NULL AS INT)) is TRUE). x must have the
+  // element's type: Flink refuses ARRAY_CONTAINS(ARRAY<INT>, 20.0).
+  ARRAY_CONTAINS: (args, scope, node) => {
+    arity('ARRAY_CONTAINS', args, 2, 2, scope, node);
+    const c = collection('ARRAY_CONTAINS', args.slice(0, 1), scope, node, ['array']);
+    const t = c.type as Extract<ExprType, { kind: 'array' }>;
+    const x = args[1]!;
+    if (x.type.kind !== 'null' && x.type.kind !== t.element.kind) throw invalid(`ARRAY_CONTAINS: the value must be the element type ${typeName(t.element)}, found ${typeName(x.type)}`, pos(scope, node));
+    const g = coerced(x, t.element, false).eval;
+    const f = c.eval;
+    return fold({ type: simple('boolean', c.type.nullable), constant: c.constant && x.constant, eval: (i) => {
+      const a = f(i) as unknown[] | null;
+      if (a === null) return null;
+      const v = g(i);
+      return a.some((e) => (e ?? null) === v || (v !== null && e !== null && e !== undefined && compareEqual(e, v)));
+    } });
+  },
   // CARDINALITY: INT, the number of elements or entries.
   CARDINALITY: (args, scope, node) => {
     const c = collection('CARDINALITY', args, scope, node, ['array', 'map']);

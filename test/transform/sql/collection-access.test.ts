@@ -73,3 +73,17 @@ describe('CARDINALITY and ELEMENT', () => {
     expect(one('ELEMENT(arr)', { arr: [5, 6] })).toEqual({ error: 'ELEMENT: the array has 2 elements; it must have at most one' });
   });
 });
+
+describe('ARRAY_CONTAINS', () => {
+  // PyFlink 1.19.3, arr = [10, 20, 30], i = 2.
+  it('BOOLEAN; NULL for a NULL array; a NULL value looks for a NULL element', () => {
+    expect(evalSql('ARRAY_CONTAINS(arr, 20)', [{ arr: [10, 20, 30] }, {}])).toEqual({ type: 'BOOLEAN', values: [true, null] });
+    expect(one('ARRAY_CONTAINS(arr, i)', { arr: [10, 20, 30], i: 2 })).toBe(false);
+    expect(one('ARRAY_CONTAINS(arr, CAST(NULL AS INT))', { arr: [10, 20, 30] })).toBe(false);
+    expect(one('ARRAY_CONTAINS(arr, CAST(NULL AS INT))', { arr: [1, null] })).toBe(true);
+    expect(one('ARRAY_CONTAINS(arr, 2)', { arr: [1, null] })).toBe(false);
+  });
+  it('refuses a value of another type, as Flink does', () => {
+    expect(compileError('ARRAY_CONTAINS(arr, 20.0)').message).toMatch(/ARRAY_CONTAINS: the value must be the element type INT, found DECIMAL\(3, 1\)/);
+  });
+});

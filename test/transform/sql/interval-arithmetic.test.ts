@@ -27,6 +27,30 @@ describe('TIMESTAMP ± INTERVAL', () => {
   });
 });
 
+describe('TIMESTAMP_LTZ and DATE ± INTERVAL', () => {
+  it('TIMESTAMP_LTZ keeps its type', () => {
+    expect(evalSql("lt + INTERVAL '1' HOUR", [ROW])).toEqual({ type: 'TIMESTAMP_LTZ(3)', values: [T('2024-04-01T00:30:00.500')] });
+    expect(one("lt + INTERVAL '1' MONTH", ROW)).toBe(T('2024-04-30T23:30:00.500'));
+    expect(one("lt - INTERVAL '2' DAY", ROW)).toBe(T('2024-03-29T23:30:00.500'));
+  });
+  it('a DATE stays a DATE, moved by whole days toward zero for units below a day', () => {
+    expect(evalSql("dt + INTERVAL '1' DAY", [ROW, {}])).toEqual({ type: 'DATE', values: [D('2024-02-01'), null] });
+    expect(one("dt - INTERVAL '7' DAY", ROW)).toBe(D('2024-01-24'));
+    expect(one("dt + INTERVAL '1' MONTH", ROW)).toBe(D('2024-02-29'));
+    expect(one("dt + INTERVAL '1' HOUR", ROW)).toBe(D('2024-01-31'));
+    expect(one("dt + INTERVAL '25' HOUR", ROW)).toBe(D('2024-02-01'));
+    expect(one("dt - INTERVAL '1' HOUR", ROW)).toBe(D('2024-01-31'));
+    expect(one("dt - INTERVAL '25' HOUR", ROW)).toBe(D('2024-01-30'));
+    expect(one("DATE '2024-02-29' + INTERVAL '1' YEAR")).toBe(D('2025-02-28'));
+  });
+  it('negative literals, HOUR TO MINUTE, and a literal TIMESTAMP(0)', () => {
+    expect(one("ts + INTERVAL '02:30' HOUR TO MINUTE", ROW)).toBe(T('2024-01-31T12:30:00.123'));
+    expect(one("ts + INTERVAL '-1' DAY", ROW)).toBe(T('2024-01-30T10:00:00.123'));
+    expect(one("ts - INTERVAL '-1' MONTH", ROW)).toBe(T('2024-02-29T10:00:00.123'));
+    expect(evalSql("TIMESTAMP '2024-03-31 00:00:00' - INTERVAL '1' MONTH")).toEqual({ type: 'TIMESTAMP(0) NOT NULL', values: [T('2024-02-29T00:00:00')] });
+  });
+});
+
 describe('what is refused', () => {
   it('an interval on its own or multiplied, naming what is accepted', () => {
     expect(compileError("INTERVAL '1' HOUR").message).toMatch(/only added to or subtracted from a TIMESTAMP, TIMESTAMP_LTZ or DATE/);
