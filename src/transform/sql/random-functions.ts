@@ -1,9 +1,8 @@
 // RAND, RAND_INTEGER and CURRENT_ROW_TIMESTAMP: a new value per row, so never constant and
 // never folded.
 //
-// A seeded RAND(seed) / RAND_INTEGER(seed, n) is java.util.Random, bit for bit, and as Flink
-// 1.19 evaluates it gives the same value on every row (see generator below), so it is
-// deterministic; an unseeded one is Math.random, compared by type only.
+// A seeded RAND(seed) / RAND_INTEGER(seed, n) is java.util.Random, bit for bit (see generator
+// below); an unseeded one is Math.random.
 
 import { ExpressionError, pos, type Compiled, type Scope } from './expression.js';
 import { arity, constantArg, INTEGER, requireKind, type Impl } from './function-kit.js';
@@ -41,19 +40,18 @@ export class JavaRandom {
 }
 
 /**
- * The generator a call draws from. A seeded call draws the seed's first value for every row:
- * PyFlink 1.19.3 gives RAND(1) = 0.7308781907032909 and RAND_INTEGER(1, 10) = 5 on each row, as
- * a fresh java.util.Random(seed) would.
+ * The generator a call draws from: for a seeded call, one java.util.Random per compiled
+ * expression, as Flink keeps one per operator instance (PyFlink 1.19.3, streaming: RAND(1) gives
+ * 0.7308781907032909, 0.41008081149220166, 0.20771484130971707 on successive rows). Hazard: the
+ * sequence is per worker here, as it is per task in Flink, so which row draws which value
+ * depends on how rows are spread over the pool: only a pipeline on one worker repeats Flink's.
  */
-function generator(name: string, seed: Compiled | undefined, scope: Scope, node: AstNode): () => { nextDouble(): number; nextInt(bound: number): number } {
-  if (seed === undefined) {
-    const unseeded = { nextDouble: Math.random, nextInt: (bound: number) => Math.floor(Math.random() * bound) };
-    return () => unseeded;
-  }
+function generator(name: string, seed: Compiled | undefined, scope: Scope, node: AstNode): { nextDouble(): number; nextInt(bound: number): number } {
+  if (seed === undefined) return { nextDouble: Math.random, nextInt: (bound: number) => Math.floor(Math.random() * bound) };
   requireKind(name, seed, INTEGER, scope, node, 'the seed');
   const value = constantArg(name, seed, scope, node, 'the seed');
   if (value === null) throw invalid(`${name}: the seed must not be NULL`, pos(scope, node));
-  return () => new JavaRandom(value as number | bigint);
+  return new JavaRandom(value as number | bigint);
 }
 
 export const RANDOM_FUNCTIONS: Record<string, Impl> = {
@@ -61,7 +59,7 @@ export const RANDOM_FUNCTIONS: Record<string, Impl> = {
   RAND: (args, scope, node) => {
     arity('RAND', args, 0, 1, scope, node);
     const random = generator('RAND', args[0], scope, node);
-    return { type: simple('double', false), constant: false, eval: () => random().nextDouble() };
+    return { type: simple('double', false), constant: false, eval: () => random.nextDouble() };
   },
   // RAND_INTEGER([seed,] n): INT NOT NULL in [0, n). A bound of 0 or less makes Java's nextInt
   // throw, failing the Flink job; here that record is a dead letter.
@@ -74,7 +72,7 @@ export const RANDOM_FUNCTIONS: Record<string, Impl> = {
     return { type: simple('int', false), constant: false, eval: (i) => {
       const n = Number(f(i) ?? 0);
       if (!(n > 0)) throw new ExpressionError(`RAND_INTEGER: the bound must be positive, found ${n}`);
-      return random().nextInt(n);
+      return random.nextInt(n);
     } };
   },
   // CURRENT_ROW_TIMESTAMP(): TIMESTAMP_LTZ(3) NOT NULL, the clock read for each row (where

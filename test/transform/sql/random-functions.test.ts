@@ -1,13 +1,14 @@
-// RAND, RAND_INTEGER, CURRENT_ROW_TIMESTAMP. Seeded values are PyFlink 1.19.3's, which gives the
-// same value on each row for a seeded call.
+// RAND, RAND_INTEGER, CURRENT_ROW_TIMESTAMP. Seeded values are PyFlink 1.19.3's on successive
+// rows of a streaming job (one generator per call site and operator).
 import { describe, expect, it } from 'vitest';
 import { compileError, evalSql, NOW_US } from './eval.js';
 
 describe('RAND and RAND_INTEGER', () => {
-  it('a seed gives java.util.Random\'s first value, on every row', () => {
-    expect(evalSql('RAND(1)', [{}, {}])).toEqual({ type: 'DOUBLE NOT NULL', values: [0.7308781907032909, 0.7308781907032909] });
+  it('a seed gives java.util.Random\'s sequence, row after row, one per call site', () => {
+    expect(evalSql('RAND(1)', [{}, {}, {}])).toEqual({ type: 'DOUBLE NOT NULL', values: [0.7308781907032909, 0.41008081149220166, 0.20771484130971707] });
     expect(evalSql('RAND(1) + RAND(1)').values).toEqual([1.4617563814065817]);
-    expect(evalSql('RAND_INTEGER(1, 10)', [{}, {}])).toEqual({ type: 'INT NOT NULL', values: [5, 5] });
+    expect(evalSql('RAND_INTEGER(1, 10)', [{}, {}, {}])).toEqual({ type: 'INT NOT NULL', values: [5, 8, 7] });
+    expect(evalSql('RAND_INTEGER(7, 1000000)', [{}, {}, {}]).values).toEqual([164236, 249164, 829485]);
     expect(evalSql('RAND_INTEGER(1, 1000000)').values).toEqual([548985]);
   });
   it('unseeded: in range, of the type Flink gives', () => {
