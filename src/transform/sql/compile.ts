@@ -81,7 +81,15 @@ export function compileExpr(node: AstNode, scope: Scope): Compiled {
         if (left === undefined || right === undefined || rest.length > 0) throw invalid(`MOD takes 2 argument(s), found ${argNodes(node).length}`, pos(scope, node));
         return binary({ ...node, type: 'binary_expr', operator: '%', left, right }, scope);
       }
-      return compileFunction(name, compileArgs(node, scope), scope, node);
+      // arr[i] with a subscript the grammar cannot hold, as keyword-forms.ts respells it.
+      if (name === 'SUBSCRIPT__') {
+        const [base, index] = argNodes(node);
+        return subscript(compileExpr(base!, scope), compileExpr(index!, scope), base!.type === 'column_ref' ? String(base!.column) : 'the value', scope, node);
+      }
+      let c = compileFunction(name, compileArgs(node, scope), scope, node);
+      // ARRAY[1, 2][2]: a subscript on a call's result.
+      for (const step of (node.array_index ?? []) as AstNode[]) c = subscript(c, compileExpr(step.index, scope), name, scope, node);
+      return c;
     }
     case 'expr_list':
       throw invalid('a parenthesized list is only allowed after IN');

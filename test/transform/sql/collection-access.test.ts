@@ -44,7 +44,6 @@ describe('ROW field access', () => {
 });
 
 describe('subscripts', () => {
-  // The grammar takes a literal inside [ ] only: arr[i] and m[s] are refused by the parser.
   it('arr[n] is 1-based; outside 1..length is NULL', () => {
     const rows = [{ arr: [10, 20, 30] }];
     expect(evalSql('arr[2]', rows)).toEqual({ type: 'INT', values: [20] });
@@ -85,5 +84,30 @@ describe('ARRAY_CONTAINS', () => {
   });
   it('refuses a value of another type, as Flink does', () => {
     expect(compileError('ARRAY_CONTAINS(arr, 20.0)').message).toMatch(/ARRAY_CONTAINS: the value must be the element type INT, found DECIMAL\(3, 1\)/);
+  });
+});
+
+describe('subscripts that are expressions, and constructors', () => {
+  // PyFlink 1.19.3 over arr = [10, 20, 30], i = 2, s = 'a,b,c', and a row of NULLs.
+  const R = [{ arr: [10, 20, 30], i: 2, s: 'a,b,c', m: new Map([['a,b,c', 5]]) }, {}];
+  it('arr[i], arr[i + 5], m[s], nested', () => {
+    expect(evalSql('arr[i]', R)).toEqual({ type: 'INT', values: [20, null] });
+    expect(evalSql('arr[i + 5]', R).values).toEqual([null, null]);
+    expect(evalSql('m[s]', R).values).toEqual([5, null]);
+    expect(evalSql('arr[m[s] - 3]', R).values).toEqual([20, null]);
+  });
+  it('ARRAY[…]: never NULL itself, elements at their common type', () => {
+    expect(evalSql('ARRAY[1, 2]', R)).toEqual({ type: 'ARRAY<INT NOT NULL> NOT NULL', values: [[1, 2], [1, 2]] });
+    expect(evalSql('ARRAY[i, 2]', R)).toEqual({ type: 'ARRAY<INT> NOT NULL', values: [[2, 2], [null, 2]] });
+    expect(evalSql('ARRAY[i, NULL]', R).values).toEqual([[2, null], [null, null]]);
+    expect(evalSql("ARRAY['a', s]", R).values).toEqual([['a', 'a,b,c'], ['a', null]]);
+    expect(evalSql('ARRAY[1, 2][2]', R)).toEqual({ type: 'INT', values: [2, 2] });
+    expect(one('CARDINALITY(ARRAY[1, 2, 3])')).toBe(3);
+  });
+  it('MAP[…]: a NULL key is kept; a subscript on it', () => {
+    expect(evalSql('MAP[s, i]', R)).toEqual({ type: 'MAP<STRING, INT> NOT NULL', values: [new Map([['a,b,c', 2]]), new Map([[null, null]])] });
+    expect(one("MAP['a', 1]['a']")).toBe(1);
+    expect(compileError("MAP['a', 1, 'b']").message).toMatch(/MAP takes keys and values in pairs, found 3 argument\(s\)/);
+    expect(compileError("ARRAY[1, 'a']").message).toMatch(/ARRAY: the elements have no common type \(INT, STRING\)/);
   });
 });
