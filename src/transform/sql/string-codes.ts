@@ -1,5 +1,5 @@
-// Characters as numbers and bytes: ASCII, CHR, HEX, BIN, ENCODE, DECODE; and text cut into fields:
-// SPLIT_INDEX, STR_TO_MAP. Values, types and corners are Flink 1.19's, checked against PyFlink
+// Characters as numbers and bytes: ASCII, CHR, HEX, BIN, ENCODE, DECODE; and text cut into a map:
+// STR_TO_MAP (SPLIT_INDEX is in functions.ts). Values, types and corners are Flink 1.19's, checked against PyFlink
 // 1.19.3; the Flink method each follows is named where it decides a corner.
 
 import { pos, type Compiled, type Scope } from './expression.js';
@@ -43,20 +43,6 @@ function decode(b: Uint8Array, encoding: BufferEncoding | 'utf16be'): string {
   const copy = Buffer.from(b.length % 2 === 0 ? b : b.subarray(0, b.length - 1));
   copy.swap16();
   return copy.toString('utf16le');
-}
-
-/** Java Character.isWhitespace, for the empty separator of SPLIT_INDEX (commons-lang splits on it). */
-const JAVA_WHITESPACE = /[\t\n\u000B\f\r\u001C-\u001F \u1680\u2000-\u2006\u2008-\u200A\u2028\u2029\u205F\u3000]/;
-
-/**
- * commons-lang StringUtils.splitByWholeSeparatorPreserveAllTokens, which Flink's SPLIT_INDEX
- * uses: empty fields are kept; an empty separator splits on each whitespace character; empty
- * text has no fields at all.
- */
-function splitPreservingTokens(s: string, separator: string): string[] {
-  if (s === '') return [];
-  if (separator === '') return s.split(new RegExp(JAVA_WHITESPACE.source));
-  return s.split(separator);
 }
 
 /** Java's String.split(regex, -1) for STR_TO_MAP's delimiters, which are regular expressions. */
@@ -131,18 +117,6 @@ export const STRING_CODES: Record<string, Impl> = {
     requireKind('DECODE', args[0]!, ['bytes'], scope, node);
     const { encoding } = charset('DECODE', args[1], scope, node);
     return strict(withNullable(simple('string'), args[0]!.type.nullable), [args[0]!], (b: Uint8Array) => decode(b, encoding));
-  },
-  // SPLIT_INDEX(s, separator, n): the n-th field (0-based), NULL when n < 0 or past the last.
-  SPLIT_INDEX: (args, scope, node) => {
-    arity('SPLIT_INDEX', args, 3, 3, scope, node);
-    requireKind('SPLIT_INDEX', args[0]!, STRING, scope, node);
-    requireKind('SPLIT_INDEX', args[1]!, STRING, scope, node, 'the separator');
-    requireKind('SPLIT_INDEX', args[2]!, INTEGER, scope, node, 'the index');
-    return strict(simple('string', true), args, (s: string, sep: string, n: number | bigint) => {
-      const k = Number(n);
-      if (k < 0) return null;
-      return splitPreservingTokens(s, sep)[k] ?? null;
-    });
   },
   // STR_TO_MAP(s [, pair delimiter ',' [, key-value delimiter '=']]): MAP<STRING, STRING>. The
   // delimiters are regular expressions (Java String.split); a pair without the key-value
