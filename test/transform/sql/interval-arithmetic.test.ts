@@ -33,6 +33,12 @@ describe('TIMESTAMP_LTZ and DATE ± INTERVAL', () => {
     expect(one("lt + INTERVAL '1' MONTH", ROW)).toBe(T('2024-04-30T23:30:00.500'));
     expect(one("lt - INTERVAL '2' DAY", ROW)).toBe(T('2024-03-29T23:30:00.500'));
   });
+  it('TIMESTAMP_LTZ moves months on the UTC instant, not the session zone\'s wall clock', () => {
+    // Asia/Tokyo: 2024-01-30 20:00 UTC is 2024-01-31 05:00 there; Flink gives 2024-03-01 05:00
+    // Tokyo time (2024-02-29 20:00 UTC), where a wall-clock month would give 2024-02-29 05:00.
+    expect(one("TO_TIMESTAMP_LTZ(1706644800000, 3) + INTERVAL '1' MONTH", {}, 'Asia/Tokyo')).toBe(T('2024-02-29T20:00:00'));
+    expect(one("TO_TIMESTAMP_LTZ(1706644800000, 3) + INTERVAL '1' DAY", {}, 'Asia/Tokyo')).toBe(T('2024-01-31T20:00:00'));
+  });
   it('a DATE stays a DATE, moved by whole days toward zero for units below a day', () => {
     expect(evalSql("dt + INTERVAL '1' DAY", [ROW, {}])).toEqual({ type: 'DATE', values: [D('2024-02-01'), null] });
     expect(one("dt - INTERVAL '7' DAY", ROW)).toBe(D('2024-01-24'));
