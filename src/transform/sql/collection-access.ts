@@ -102,13 +102,16 @@ function collection(name: string, args: Compiled[], scope: Scope, node: AstNode,
  * ARRAY[a, b, …] and MAP[k1, v1, …] (as ARRAY(…) / MAP(…) after keyword-forms.ts): elements,
  * keys and values each brought to their common type; never NULL themselves, though an element
  * may be (PyFlink 1.19.3: ARRAY[i, 2] with a NULL i is [NULL, 2]; MAP[s, i] with both NULL is
- * {NULL=NULL}). A key given twice keeps its last value.
+ * {NULL=NULL}). A key given twice keeps its last value. Elements, keys and values are typed
+ * nullable (see common).
  */
 function common(name: string, what: string, items: Compiled[], scope: Scope, node: AstNode): { type: SqlType; evals: Array<(i: number) => unknown> } {
   const t = commonType(items.map((c) => c.type));
   if (t === null) throw invalid(`${name}: the ${what} have no common type (${items.map((c) => typeName(c.type)).join(', ')})`, pos(scope, node));
   if (t.kind === 'null') throw invalid(`${name}: the ${what} are all NULL; CAST one to the type wanted`, pos(scope, node));
-  return { type: t, evals: items.map((c) => coerced(c, t, false).eval) };
+  // Typed nullable inside, where Flink types ARRAY[1, 2] as ARRAY<INT NOT NULL>: a sink column
+  // is matched on its nested types exactly (output-check.ts), and is declared ARRAY<INT>.
+  return { type: withNullable(t, true), evals: items.map((c) => coerced(c, t, false).eval) };
 }
 
 function arrayOf(args: Compiled[], scope: Scope, node: AstNode): Compiled {
