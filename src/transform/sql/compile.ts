@@ -81,10 +81,12 @@ export function compileExpr(node: AstNode, scope: Scope): Compiled {
         if (left === undefined || right === undefined || rest.length > 0) throw invalid(`MOD takes 2 argument(s), found ${argNodes(node).length}`, pos(scope, node));
         return binary({ ...node, type: 'binary_expr', operator: '%', left, right }, scope);
       }
-      // arr[i] with a subscript the grammar cannot hold, as keyword-forms.ts respells it.
+      // arr[i] with a subscript the grammar cannot hold, or arr[1].x, as keyword-forms.ts respells them.
       if (name === 'SUBSCRIPT__') {
-        const [base, index] = argNodes(node);
-        return subscript(compileExpr(base!, scope), compileExpr(index!, scope), base!.type === 'column_ref' ? String(base!.column) : 'the value', scope, node);
+        const [base, index, path] = argNodes(node);
+        const shown = base!.type === 'column_ref' ? String(base!.column) : 'the value';
+        const element = subscript(compileExpr(base!, scope), compileExpr(index!, scope), shown, scope, node);
+        return path === undefined ? element : fieldPath(element, unquote(String(path.value)).split('.'), `${shown}[…]`, scope, node);
       }
       let c = compileFunction(name, compileArgs(node, scope), scope, node);
       // ARRAY[1, 2][2]: a subscript on a call's result.

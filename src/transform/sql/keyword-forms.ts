@@ -11,6 +11,7 @@
 //                               → INTERVAL 'YEAR_MONTH 1-2' YEAR  (the grammar takes one unit)
 //   ARRAY[a, b] / MAP[k, v]     → ARRAY(a, b) / MAP(k, v)
 //   arr[i + 1]                  → SUBSCRIPT__(arr, i + 1)       (the grammar takes a literal in [ ] only)
+//   arr[1].x                    → SUBSCRIPT__(arr, 1, 'x')      (nor a field after [ ])
 //   p.q.r                       → p.`q.r`                       (a ROW field path past two parts)
 //
 // The compiler reads them back: functionName `TIMESTAMPADD_<unit>`, a `#UNIT` string constant
@@ -135,13 +136,17 @@ export function respellKeywordForms(sql: string): Respelled {
     return `INTERVAL '${m[2]!.toUpperCase()}_${m[3]!.toUpperCase()} ${literal}' ${m[2]!.toUpperCase()}`;
   }, back);
   out = respellConstructors(out);
-  // arr[i], m[s]: a subscript that is not a literal, innermost first (`arr[m[s]]` takes two rounds).
+  // arr[i], m[s]: a subscript that is not a literal, innermost first (`arr[m[s]]` takes two
+  // rounds); and a field of an element, `arr[1].x.y`, whatever the subscript, its path kept as a
+  // string constant (SUBSCRIPT__(arr, 1, 'x.y')).
   for (let round = 0; round < 4; round++) {
     const before = out;
-    out = respell(out, /(?<![\w$.`])([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)*)\s*\[([^[\]]*)\]/, (m, text) => {
-      if (/^\s*(\u0001+|[-+]?\d+)\s*$/.test(m[2]!)) return null;
+    out = respell(out, /(?<![\w$.`])([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)*)\s*\[([^[\]]*)\]((?:\s*\.\s*[A-Za-z_][\w$]*)*)/, (m, text) => {
+      const path = m[3]!.replace(/\s+/g, '');
+      if (path === '' && /^\s*(\u0001+|[-+]?\d+)\s*$/.test(m[2]!)) return null;
       const open = m[0].indexOf('[');
-      return `SUBSCRIPT__(${text.slice(0, m[1]!.length)}, ${text.slice(open + 1, -1)})`;
+      const close = m[0].length - m[3]!.length - 1;
+      return `SUBSCRIPT__(${text.slice(0, m[1]!.length)}, ${text.slice(open + 1, close)}${path === '' ? '' : `, '${path.slice(1)}'`})`;
     }, back);
     if (out === before) break;
   }

@@ -120,3 +120,26 @@ describe('subscripts that are expressions, and constructors', () => {
     expect(compileError("ARRAY[1, 'a']").message).toMatch(/ARRAY: the elements have no common type \(INT, STRING\)/);
   });
 });
+
+describe('a field of an array element', () => {
+  // PyFlink 1.19.3 over ar = [ROW(1, 'a'), NULL] as ARRAY<ROW<x INT, y STRING>>, i = 2.
+  const utc = new SessionZone('UTC');
+  const F = fields({ ar: 'ARRAY<ROW<x INT, y STRING>>', i: 'INT' });
+  function run(sql: string): { type: string; values: unknown[] } {
+    const frame = { cols: [] as unknown[][], nowMicros: 0, zone: utc };
+    const sel = compileSelect(`SELECT ${sql} AS r FROM t`, ['t'], F, frame);
+    frame.cols = [[[{ x: 1, y: 'a' }, null], null], [2, null]];
+    const e = sel.items[0]!.expr;
+    return { type: e.type.kind, values: [e.eval(0), e.eval(1)] };
+  }
+  it('arr[1].x, arr[i].x: NULL for a NULL element, an index past the end, or a NULL array', () => {
+    expect(run('ar[1].x')).toEqual({ type: 'int', values: [1, null] });
+    expect(run('ar[2].y').values).toEqual([null, null]);
+    expect(run('ar[3].x').values).toEqual([null, null]);
+    expect(run('ar[i].x').values).toEqual([null, null]);
+    expect(run('ar[i - 1].y').values).toEqual(['a', null]);
+  });
+  it('names a field the element does not have', () => {
+    expect(() => run('ar[1].z')).toThrow(/ar\[…\] has no field z; its fields are x, y/);
+  });
+});
