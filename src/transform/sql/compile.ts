@@ -57,7 +57,8 @@ export function compileExpr(node: AstNode, scope: Scope): Compiled {
       return constant(timestampType(Math.max(frac, 0), false), t);
     }
     case 'interval':
-      throw unsupported('INTERVAL', null, 'interval arithmetic is not implemented; compute on epoch values instead');
+      // Only `time ± INTERVAL …` is compiled (operators.ts): no sink column holds an interval.
+      throw unsupported(`INTERVAL '${String(node.expr?.value ?? '')}' ${String(node.unit ?? '').toUpperCase().replace('_', ' TO ')} outside \`time + INTERVAL …\` / \`time - INTERVAL …\``, pos(scope, node), 'an interval is only added to or subtracted from a TIMESTAMP, TIMESTAMP_LTZ or DATE; write the multiple as its own literal (INTERVAL \'2\' HOUR, not INTERVAL \'1\' HOUR * 2)');
     case 'unary_expr':
       return unary(node, scope);
     case 'binary_expr':
@@ -80,7 +81,17 @@ export function compileExpr(node: AstNode, scope: Scope): Compiled {
         if (left === undefined || right === undefined || rest.length > 0) throw invalid(`MOD takes 2 argument(s), found ${argNodes(node).length}`, pos(scope, node));
         return binary({ ...node, type: 'binary_expr', operator: '%', left, right }, scope);
       }
-      return compileFunction(name, compileArgs(node, scope), scope, node);
+      // arr[i] with a subscript the grammar cannot hold, or arr[1].x, as keyword-forms.ts respells them.
+      if (name === 'SUBSCRIPT__') {
+        const [base, index, path] = argNodes(node);
+        const shown = base!.type === 'column_ref' ? String(base!.column) : 'the value';
+        const element = subscript(compileExpr(base!, scope), compileExpr(index!, scope), shown, scope, node);
+        return path === undefined ? element : fieldPath(element, unquote(String(path.value)).split('.'), `${shown}[…]`, scope, node);
+      }
+      let c = compileFunction(name, compileArgs(node, scope), scope, node);
+      // ARRAY[1, 2][2]: a subscript on a call's result.
+      for (const step of (node.array_index ?? []) as AstNode[]) c = subscript(c, compileExpr(step.index, scope), name, scope, node);
+      return c;
     }
     case 'expr_list':
       throw invalid('a parenthesized list is only allowed after IN');

@@ -1,13 +1,16 @@
 // Java date-time patterns (`yyyy-MM-dd HH:mm:ss`, as Flink's DATE_FORMAT, FROM_UNIXTIME,
 // TO_TIMESTAMP and UNIX_TIMESTAMP take them) compiled once into a formatter and a parser over
-// wall-clock microseconds. Supported letters: y M d D H h m s S a E, quoted literals ('T', '').
+// wall-clock microseconds. Supported letters: y u M d D H h K k m s S a E G, quoted literals ('T',
+// ''). Flink formats with java.time's DateTimeFormatter, so `u` is the year (not SimpleDateFormat's
+// day of the week), as PyFlink 1.19.3 prints it; week fields (w W F, locale-dependent) and zone
+// fields (z Z X, which fail a Flink job on a TIMESTAMP) are refused.
 // Letters outside that set are refused when the pattern is compiled, not silently printed.
 
 import { microsOfWallClock, pad, parsedWallMicros, validDate, wallClockOf } from '../time.js';
 
 type Token = { kind: 'lit'; text: string } | { kind: 'field'; letter: string; width: number };
 
-const SUPPORTED = new Set(['y', 'M', 'd', 'D', 'H', 'h', 'm', 's', 'S', 'a', 'E']);
+const SUPPORTED = new Set(['y', 'u', 'M', 'd', 'D', 'H', 'h', 'K', 'k', 'm', 's', 'S', 'a', 'E', 'G']);
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
@@ -66,7 +69,17 @@ function formatWith(tokens: Token[], micros: number): string {
     const n = t.width;
     switch (t.letter) {
       case 'y':
+      case 'u':
         out += n === 2 ? pad(w.year % 100, 2) : pad(w.year, n);
+        break;
+      case 'K':
+        out += pad(w.hour % 12, n);
+        break;
+      case 'k':
+        out += pad(w.hour === 0 ? 24 : w.hour, n);
+        break;
+      case 'G':
+        out += w.year > 0 ? 'AD' : 'BC';
         break;
       case 'M':
         out += n >= 4 ? MONTHS[w.month - 1] : n === 3 ? MONTHS[w.month - 1]!.slice(0, 3) : pad(w.month, n);
@@ -117,6 +130,9 @@ function parserFor(tokens: Token[]): (text: string) => number | null {
     else if (t.letter === 'a') {
       re += '(AM|PM|am|pm)';
       fields.push(t);
+    } else if (t.letter === 'G') {
+      re += '(AD|BC)';
+      fields.push(t);
     } else if (t.letter === 'E') {
       re += '([A-Za-z]+)';
       fields.push(t);
@@ -141,7 +157,10 @@ function parserFor(tokens: Token[]): (text: string) => number | null {
       const f = fields[k] as { letter: string; width: number };
       const v = m[k + 1]!;
       switch (f.letter) {
-        case 'y': y = f.width === 2 ? 2000 + Number(v) : Number(v); break;
+        case 'y':
+        case 'u': y = f.width === 2 ? 2000 + Number(v) : Number(v); break;
+        case 'K': h = Number(v); break;
+        case 'k': h = Number(v) % 24; break;
         case 'M': {
           if (/^\d+$/.test(v)) mo = Number(v);
           else {

@@ -13,6 +13,8 @@ import { coerced, DECIMAL_FUNCTIONS } from './decimal-ops.js';
 import { MATH_FUNCTIONS } from './math-functions.js';
 import { STRING_FUNCTIONS } from './string-functions.js';
 import { COLLECTION_FUNCTIONS } from './collection-access.js';
+import { STRING_CODES } from './string-codes.js';
+import { RANDOM_FUNCTIONS } from './random-functions.js';
 import { CALENDAR_FUNCTIONS, floorCeilTo } from './calendar-functions.js';
 
 function hasSurrogates(s: string): boolean {
@@ -281,6 +283,8 @@ const FUNCTIONS: Record<string, Impl> = {
   ...MATH_FUNCTIONS,
   ...STRING_FUNCTIONS,
   ...COLLECTION_FUNCTIONS,
+  ...STRING_CODES,
+  ...RANDOM_FUNCTIONS,
   ...CALENDAR_FUNCTIONS,
   // FLOOR(t TO unit) arrives as FLOOR(t, '#UNIT') (keyword-forms.ts); FLOOR(x) is numeric.
   FLOOR: (args, scope, node) => (args.length === 2 ? floorCeilTo('FLOOR', args, scope, node) : DECIMAL_FUNCTIONS.FLOOR!(args, scope, node)),

@@ -7,6 +7,11 @@
 //   JSON_VALUE(j, p RETURNING INT DEFAULT 0 ON EMPTY)
 //                               → JSON_VALUE(j, p,'#JSON:RETURNING INT','#JSON:DEFAULT ON EMPTY',0)
 //                                 (every JSON clause: RETURNING, … ON EMPTY / ERROR, WRAPPER)
+//   INTERVAL '1-2' YEAR TO MONTH
+//                               → INTERVAL 'YEAR_MONTH 1-2' YEAR  (the grammar takes one unit)
+//   ARRAY[a, b] / MAP[k, v]     → ARRAY(a, b) / MAP(k, v)
+//   arr[i + 1]                  → SUBSCRIPT__(arr, i + 1)       (the grammar takes a literal in [ ] only)
+//   arr[1].x                    → SUBSCRIPT__(arr, 1, 'x')      (nor a field after [ ])
 //   p.q.r                       → p.`q.r`                       (a ROW field path past two parts)
 //
 // The compiler reads them back: functionName `TIMESTAMPADD_<unit>`, a `#UNIT` string constant
@@ -96,6 +101,28 @@ export interface Respelled {
   original(offset: number): number;
 }
 
+/**
+ * ARRAY[…] and MAP[…] become ARRAY(…) and MAP(…), same length: the brackets are matched on the
+ * masked text, so a bracket inside a literal is never taken for one.
+ */
+function respellConstructors(sql: string): string {
+  const masked = maskLiterals(sql, '\u0001');
+  const chars = sql.split('');
+  for (const m of masked.matchAll(/\b(ARRAY|MAP)\s*\[/gi)) {
+    const open = m.index + m[0].length - 1;
+    let depth = 0;
+    for (let k = open; k < masked.length; k++) {
+      if (masked[k] === '[') depth++;
+      else if (masked[k] === ']' && --depth === 0) {
+        chars[open] = '(';
+        chars[k] = ')';
+        break;
+      }
+    }
+  }
+  return chars.join('');
+}
+
 export function respellKeywordForms(sql: string): Respelled {
   const back: OffsetMap[] = [];
   let out = respell(sql, new RegExp(`\\b(TIMESTAMPADD|TIMESTAMPDIFF)\\s*\\(\\s*${UNIT}\\s*,`, 'i'), (m) => `${m[1]!.toUpperCase()}_${m[2]!.toUpperCase()}(`);
@@ -103,6 +130,26 @@ export function respellKeywordForms(sql: string): Respelled {
   out = respell(out, new RegExp(`\\s+TO\\s+${UNIT}\\s*\\)`, 'i'), (m) => `,'#${m[1]!.toUpperCase()}'`.padEnd(m[0].length - 1, ' ') + ')');
   out = respell(out, /(\bPOSITION\s*\([^()]*?)\s+IN\s+/i, (m, text) => `${text.slice(0, m[1]!.length)},`);
   out = respellJsonClauses(out, back);
+  // INTERVAL '1-2' YEAR TO MONTH: the range goes inside the literal, read by interval-arithmetic.ts.
+  out = respell(out, /\bINTERVAL\s+(\u0001+)\s+(YEAR|DAY|HOUR|MINUTE)\s+TO\s+(MONTH|HOUR|MINUTE|SECOND)\b/i, (m, text) => {
+    const literal = /'([^']*)'/.exec(text)![1]!;
+    return `INTERVAL '${m[2]!.toUpperCase()}_${m[3]!.toUpperCase()} ${literal}' ${m[2]!.toUpperCase()}`;
+  }, back);
+  out = respellConstructors(out);
+  // arr[i], m[s]: a subscript that is not a literal, innermost first (`arr[m[s]]` takes two
+  // rounds); and a field of an element, `arr[1].x.y`, whatever the subscript, its path kept as a
+  // string constant (SUBSCRIPT__(arr, 1, 'x.y')).
+  for (let round = 0; round < 4; round++) {
+    const before = out;
+    out = respell(out, /(?<![\w$.`])([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)*)\s*\[([^[\]]*)\]((?:\s*\.\s*[A-Za-z_][\w$]*)*)/, (m, text) => {
+      const path = m[3]!.replace(/\s+/g, '');
+      if (path === '' && /^\s*(\u0001+|[-+]?\d+)\s*$/.test(m[2]!)) return null;
+      const open = m[0].indexOf('[');
+      const close = m[0].length - m[3]!.length - 1;
+      return `SUBSCRIPT__(${text.slice(0, m[1]!.length)}, ${text.slice(open + 1, close)}${path === '' ? '' : `, '${path.slice(1)}'`})`;
+    }, back);
+    if (out === before) break;
+  }
   // a.b.c(.d…) of plain names, not after a dot or a name character (so not inside a number); a
   // catalog.db.table name after FROM stays as it is.
   out = respell(out, /(?<!\bFROM\s+)(?<![\w$.`])([A-Za-z_][\w$]*)\.([A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)+)(?![\w$`(])/i, (m) => `${m[1]}.\`${m[2]}\``, back);

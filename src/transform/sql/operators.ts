@@ -1,6 +1,7 @@
 // Operators: NOT, unary minus, comparisons, AND / OR, IS tests, IN, BETWEEN, arithmetic and
 // CASE, each with SQL's NULL rules (three-valued logic, NULL in → NULL out).
 
+import { intervalArithmetic, intervalOf } from './interval-arithmetic.js';
 import type { SqlType } from '../../schema/sql-types.js';
 import { castTo } from './cast.js';
 import { ExpressionError, fold, requireBoolean, type Compiled, type Scope } from './expression.js';
@@ -76,6 +77,9 @@ export function binary(node: AstNode, scope: Scope): Compiled {
   const op = String(node.operator).toUpperCase();
   if (op === 'IN' || op === 'NOT IN') return inList(node, scope, op === 'NOT IN');
   if (op === 'BETWEEN' || op === 'NOT BETWEEN') return between(node, scope, op === 'NOT BETWEEN');
+  // An interval literal on either side of + (the right of -) moves a time (interval-arithmetic.ts).
+  if ((op === '+' || op === '-') && node.right?.type === 'interval') return intervalArithmetic(op, scope.compile(node.left), intervalOf(node.right, scope), scope, node);
+  if (op === '+' && node.left?.type === 'interval') return intervalArithmetic(op, scope.compile(node.right), intervalOf(node.left, scope), scope, node);
   const a = scope.compile(node.left);
   if (op === 'IS' || op === 'IS NOT') return isTest(a, node.right, scope, op === 'IS NOT');
   const b = scope.compile(node.right);

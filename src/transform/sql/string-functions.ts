@@ -90,6 +90,37 @@ export function initcap(s: string): string {
   return out;
 }
 
+/**
+ * INSTR(s, sub [, from [, n]]): the 1-based code-point position of sub's n-th occurrence, searching
+ * forward from `from`, or backward from the `-from`-th character from the end when it is
+ * negative; 0 when there is none or `from` is 0. As PyFlink 1.19.3 answers: an empty sub is found
+ * at 1 wherever the search starts; an n of 0 or less fails the Flink job (here, the record).
+ */
+function instr(args: Compiled[], scope: Scope, node: AstNode): Compiled {
+  arity('INSTR', args, 2, 4, scope, node);
+  requireKind('INSTR', args[0]!, STRING, scope, node);
+  requireKind('INSTR', args[1]!, STRING, scope, node, 'the search string');
+  if (args[2]) requireKind('INSTR', args[2], INTEGER, scope, node, 'the start');
+  if (args[3]) requireKind('INSTR', args[3], INTEGER, scope, node, 'the occurrence');
+  return strict(withNullable(simple('int'), nullableOf(args)), args, (s: string, sub: string, start: number | bigint = 1, nth: number | bigint = 1) => {
+    const from = Number(start);
+    const n = Number(nth);
+    if (n <= 0) throw new ExpressionError(`INSTR: the occurrence must be positive, found ${n}`);
+    if (sub === '') return 1;
+    if (from === 0) return 0;
+    const points = Array.from(s);
+    // UTF-16 index of code point k, and back.
+    const unit = (k: number) => points.slice(0, k).join('').length;
+    const point = (u: number) => Array.from(s.slice(0, u)).length;
+    let at = from > 0 ? unit(from - 1) - 1 : unit(Math.max(points.length + from, -1) + 1);
+    for (let k = 0; k < n; k++) {
+      at = from > 0 ? s.indexOf(sub, at + 1) : at - 1 < 0 ? -1 : s.lastIndexOf(sub, at - 1);
+      if (at < 0) return 0;
+    }
+    return point(at) + 1;
+  });
+}
+
 function cachedRegex(cache: Map<string, RegExp | null>, source: string, flags: string): RegExp | null {
   let re = cache.get(source);
   if (re === undefined) {
@@ -228,6 +259,7 @@ export const STRING_FUNCTIONS: Record<string, Impl> = {
   MD5: digest('MD5', 'md5'),
   SHA1: digest('SHA1', 'sha1'),
   SHA256: digest('SHA256', 'sha256'),
+  INSTR: instr,
   // A new value for every row: never constant, so never folded.
   UUID: (args, scope, node) => {
     arity('UUID', args, 0, 0, scope, node);

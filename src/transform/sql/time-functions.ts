@@ -71,7 +71,9 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     arity('TO_TIMESTAMP_LTZ', args, 2, 2, scope, node);
     requireKind('TO_TIMESTAMP_LTZ', args[0]!, ['int', 'bigint', 'decimal', 'double', 'float'], scope, node);
     const precision = constantArg('TO_TIMESTAMP_LTZ', args[1]!, scope, node, 'the precision');
-    if (precision !== 0 && precision !== 3) throw invalid(`TO_TIMESTAMP_LTZ: precision must be 0 (seconds) or 3 (milliseconds), found ${String(precision)}`, pos(scope, node));
+    // Flink 1.19 plans other precisions (6, 9) but fails the job on its first row ("The precision
+    // value '6' for function TO_TIMESTAMP_LTZ(numeric, precision) is unsupported", PyFlink 1.19.3).
+    if (precision !== 0 && precision !== 3) throw invalid(`TO_TIMESTAMP_LTZ: precision must be 0 (seconds) or 3 (milliseconds), found ${String(precision)}; Flink 1.19 accepts other precisions in SQL but fails the job on them at run time`, pos(scope, node));
     const scale = precision === 0 ? 1_000_000 : 1000;
     // Flink builds any instant from any number; past year 9999 it would not reach the table
     // intact, so the record is refused here with the number that caused it. A DECIMAL (an

@@ -3,7 +3,9 @@
 // the decoders hold them. Semantics are Flink 1.19's documented ones, results checked in PyFlink
 // 1.19.3 where noted.
 import { describe, expect, it } from 'vitest';
-import { compileError, evalSql, one } from './eval.js';
+import { compileError, evalSql, one, SCHEMA } from './eval.js';
+import { assignConversion } from '../../../src/transform/output-check.js';
+import { parseSqlType } from '../../../src/schema/sql-types.js';
 import { compileSelect } from '../../../src/transform/sql/select.js';
 import { SessionZone } from '../../../src/transform/time.js';
 import { fields } from '../helpers.js';
@@ -44,7 +46,6 @@ describe('ROW field access', () => {
 });
 
 describe('subscripts', () => {
-  // The grammar takes a literal inside [ ] only: arr[i] and m[s] are refused by the parser.
   it('arr[n] is 1-based; outside 1..length is NULL', () => {
     const rows = [{ arr: [10, 20, 30] }];
     expect(evalSql('arr[2]', rows)).toEqual({ type: 'INT', values: [20] });
@@ -71,5 +72,74 @@ describe('CARDINALITY and ELEMENT', () => {
   it('ELEMENT: the sole element, NULL when empty, more than one is the record\'s error (Flink: "Array has more than one element")', () => {
     expect(evalSql('ELEMENT(arr)', [{ arr: [5] }, { arr: [] }, {}]).values).toEqual([5, null, null]);
     expect(one('ELEMENT(arr)', { arr: [5, 6] })).toEqual({ error: 'ELEMENT: the array has 2 elements; it must have at most one' });
+  });
+});
+
+describe('ARRAY_CONTAINS', () => {
+  // PyFlink 1.19.3, arr = [10, 20, 30], i = 2.
+  it('BOOLEAN; NULL for a NULL array; a NULL value looks for a NULL element', () => {
+    expect(evalSql('ARRAY_CONTAINS(arr, 20)', [{ arr: [10, 20, 30] }, {}])).toEqual({ type: 'BOOLEAN', values: [true, null] });
+    expect(one('ARRAY_CONTAINS(arr, i)', { arr: [10, 20, 30], i: 2 })).toBe(false);
+    expect(one('ARRAY_CONTAINS(arr, CAST(NULL AS INT))', { arr: [10, 20, 30] })).toBe(false);
+    expect(one('ARRAY_CONTAINS(arr, CAST(NULL AS INT))', { arr: [1, null] })).toBe(true);
+    expect(one('ARRAY_CONTAINS(arr, 2)', { arr: [1, null] })).toBe(false);
+  });
+  it('refuses a value of another type, as Flink does', () => {
+    expect(compileError('ARRAY_CONTAINS(arr, 20.0)').message).toMatch(/ARRAY_CONTAINS: the value must be the element type INT, found DECIMAL\(3, 1\)/);
+  });
+});
+
+describe('subscripts that are expressions, and constructors', () => {
+  // PyFlink 1.19.3 over arr = [10, 20, 30], i = 2, s = 'a,b,c', and a row of NULLs.
+  const R = [{ arr: [10, 20, 30], i: 2, s: 'a,b,c', m: new Map([['a,b,c', 5]]) }, {}];
+  it('arr[i], arr[i + 5], m[s], nested', () => {
+    expect(evalSql('arr[i]', R)).toEqual({ type: 'INT', values: [20, null] });
+    expect(evalSql('arr[i + 5]', R).values).toEqual([null, null]);
+    expect(evalSql('m[s]', R).values).toEqual([5, null]);
+    expect(evalSql('arr[m[s] - 3]', R).values).toEqual([20, null]);
+  });
+  it('ARRAY[…]: never NULL itself, elements at their common type', () => {
+    // Flink: ARRAY<INT NOT NULL> NOT NULL; elements are typed nullable here so a sink ARRAY<INT> takes it.
+    expect(evalSql('ARRAY[1, 2]', R)).toEqual({ type: 'ARRAY<INT> NOT NULL', values: [[1, 2], [1, 2]] });
+    expect(evalSql('ARRAY[i, 2]', R)).toEqual({ type: 'ARRAY<INT> NOT NULL', values: [[2, 2], [null, 2]] });
+    expect(evalSql('ARRAY[i, NULL]', R).values).toEqual([[2, null], [null, null]]);
+    expect(evalSql("ARRAY['a', s]", R).values).toEqual([['a', 'a,b,c'], ['a', null]]);
+    expect(evalSql('ARRAY[1, 2][2]', R)).toEqual({ type: 'INT', values: [2, 2] });
+    expect(one('CARDINALITY(ARRAY[1, 2, 3])')).toBe(3);
+  });
+  it('a constructed ARRAY or MAP goes into a sink column declared with nullable elements', () => {
+    const utc = new SessionZone('UTC');
+    const a = compileSelect('SELECT ARRAY[i, 2] AS a, MAP[s, i] AS m FROM t', ['t'], SCHEMA, { cols: [], nowMicros: 0, zone: utc });
+    expect(assignConversion(a.items[0]!.expr.type, parseSqlType('ARRAY<INT>'), utc)).toBeNull();
+    expect(assignConversion(a.items[1]!.expr.type, parseSqlType('MAP<STRING, INT>'), utc)).toBeNull();
+  });
+  it('MAP[…]: a NULL key is kept; a subscript on it', () => {
+    expect(evalSql('MAP[s, i]', R)).toEqual({ type: 'MAP<STRING, INT> NOT NULL', values: [new Map([['a,b,c', 2]]), new Map([[null, null]])] });
+    expect(one("MAP['a', 1]['a']")).toBe(1);
+    expect(compileError("MAP['a', 1, 'b']").message).toMatch(/MAP takes keys and values in pairs, found 3 argument\(s\)/);
+    expect(compileError("ARRAY[1, 'a']").message).toMatch(/ARRAY: the elements have no common type \(INT, STRING\)/);
+  });
+});
+
+describe('a field of an array element', () => {
+  // PyFlink 1.19.3 over ar = [ROW(1, 'a'), NULL] as ARRAY<ROW<x INT, y STRING>>, i = 2.
+  const utc = new SessionZone('UTC');
+  const F = fields({ ar: 'ARRAY<ROW<x INT, y STRING>>', i: 'INT' });
+  function run(sql: string): { type: string; values: unknown[] } {
+    const frame = { cols: [] as unknown[][], nowMicros: 0, zone: utc };
+    const sel = compileSelect(`SELECT ${sql} AS r FROM t`, ['t'], F, frame);
+    frame.cols = [[[{ x: 1, y: 'a' }, null], null], [2, null]];
+    const e = sel.items[0]!.expr;
+    return { type: e.type.kind, values: [e.eval(0), e.eval(1)] };
+  }
+  it('arr[1].x, arr[i].x: NULL for a NULL element, an index past the end, or a NULL array', () => {
+    expect(run('ar[1].x')).toEqual({ type: 'int', values: [1, null] });
+    expect(run('ar[2].y').values).toEqual([null, null]);
+    expect(run('ar[3].x').values).toEqual([null, null]);
+    expect(run('ar[i].x').values).toEqual([null, null]);
+    expect(run('ar[i - 1].y').values).toEqual(['a', null]);
+  });
+  it('names a field the element does not have', () => {
+    expect(() => run('ar[1].z')).toThrow(/ar\[…\] has no field z; its fields are x, y/);
   });
 });

@@ -92,3 +92,17 @@ describe('regular expressions, base64, digests, UUID', () => {
     expect(r.values[0]).not.toBe(r.values[1]);
   });
 });
+
+describe('INSTR', () => {
+  // PyFlink 1.19.3 with s = 'héllo'.
+  const U = { s: 'héllo' };
+  it('the n-th occurrence forward from a start, or backward from the end for a negative start', () => {
+    expect(evalSql("INSTR(s, 'l')", [U, {}])).toEqual({ type: 'INT', values: [3, null] });
+    expect([one("INSTR(s, 'l', 1, 2)", U), one("INSTR(s, 'l', -1, 1)", U), one("INSTR(s, 'l', -2, 1)", U), one("INSTR(s, 'l', -1, 2)", U)]).toEqual([4, 4, 4, 3]);
+    expect([one("INSTR(s, 'z')", U), one("INSTR(s, 'l', 1, 3)", U), one("INSTR(s, 'l', 10)", U), one("INSTR(s, 'l', 4)", U)]).toEqual([0, 0, 0, 4]);
+  });
+  it('an empty search is 1, a start of 0 is 0, an occurrence of 0 is the record\'s error', () => {
+    expect([one("INSTR(s, '')", U), one("INSTR(s, '', 3)", U), one("INSTR(s, 'l', 0, 1)", U)]).toEqual([1, 1, 0]);
+    expect(one("INSTR(s, 'l', 1, 0)", U)).toEqual({ error: 'INSTR: the occurrence must be positive, found 0' });
+  });
+});
