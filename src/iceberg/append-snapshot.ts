@@ -17,7 +17,7 @@ import type { ManifestFile } from './manifest.js';
 import { decodeManifestList, encodeManifestList, partitionType, summarizePartitions } from './manifest.js';
 import { mergeManifests } from './manifest-merge.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
-import { currentSchema, defaultSpec, mainSnapshot } from './metadata.js';
+import { currentSchema, defaultSpec, mainSnapshot, withNewMainSnapshot } from './metadata.js';
 
 export function manifestDir(m: TableMetadata): string {
   return m.properties['write.metadata.path'] ?? `${m.location}/metadata`;
@@ -122,16 +122,7 @@ export async function buildAppend(args: {
   };
   const properties = { ...base.properties, ...args.setProperties };
   for (const k of args.removeProperties) delete properties[k];
-  const metadata: TableMetadata = {
-    ...base,
-    properties,
-    'last-sequence-number': sequenceNumber,
-    'last-updated-ms': now,
-    'current-snapshot-id': snapshotId,
-    snapshots: [...base.snapshots, snapshot],
-    'snapshot-log': [...base['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
-    refs: { ...base.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
-  };
+  const metadata = withNewMainSnapshot({ ...base, properties }, snapshot);
   return { metadata, snapshot, written: [listPath, ...merged.written], listed };
 }
 

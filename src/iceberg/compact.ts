@@ -28,7 +28,7 @@ import { rewriteFiles, type FileRewriter, type RewriteInput } from './file-rewri
 import type { ManifestFile } from './manifest.js';
 import { decodeManifestList, encodeManifest, encodeManifestList, partitionType, summarizePartitions } from './manifest.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
-import { currentSchema, defaultSpec, mainSnapshot } from './metadata.js';
+import { currentSchema, defaultSpec, mainSnapshot, withNewMainSnapshot } from './metadata.js';
 
 const DEFAULT_TARGET = 512 * 1024 * 1024;
 
@@ -250,15 +250,7 @@ async function buildReplace(
     'snapshot-id': snapshotId, 'parent-snapshot-id': parent['snapshot-id'], 'sequence-number': sequenceNumber,
     'timestamp-ms': now, 'manifest-list': listPath, summary, 'schema-id': schema['schema-id'],
   };
-  const metadata: TableMetadata = {
-    ...base,
-    'last-sequence-number': sequenceNumber,
-    'last-updated-ms': now,
-    'current-snapshot-id': snapshotId,
-    snapshots: [...base.snapshots, snapshot],
-    'snapshot-log': [...base['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
-    refs: { ...base.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
-  };
+  const metadata = withNewMainSnapshot(base, snapshot);
   return { metadata, snapshot, written };
 }
 

@@ -31,7 +31,7 @@ import { manifestMergeSettings, schemaFor, unionPartitionSummaries } from './man
 import type { ManifestFile } from './manifest.js';
 import { decodeManifestList, encodeManifestList, partitionType } from './manifest.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
-import { mainSnapshot } from './metadata.js';
+import { mainSnapshot, withNewMainSnapshot } from './metadata.js';
 
 export type RewriteManifestsStep = 'manifests-written';
 
@@ -156,15 +156,7 @@ async function buildRewrite(
     'snapshot-id': snapshotId, 'parent-snapshot-id': parent['snapshot-id'], 'sequence-number': sequenceNumber,
     'timestamp-ms': now, 'manifest-list': listPath, summary, 'schema-id': base['current-schema-id'],
   };
-  const metadata: TableMetadata = {
-    ...base,
-    'last-sequence-number': sequenceNumber,
-    'last-updated-ms': now,
-    'current-snapshot-id': snapshotId,
-    snapshots: [...base.snapshots, snapshot],
-    'snapshot-log': [...base['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
-    refs: { ...base.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
-  };
+  const metadata = withNewMainSnapshot(base, snapshot);
   return { metadata, written, created };
 }
 

@@ -110,6 +110,24 @@ export function mainSnapshot(m: TableMetadata): Snapshot | undefined {
   return m.snapshots.find((s) => s['snapshot-id'] === id);
 }
 
+/**
+ * `base` with `snapshot` added and made `main`'s head: the snapshot list, the snapshot log, the
+ * sequence number and the update time follow it (what every snapshot producer commits).
+ */
+export function withNewMainSnapshot(base: TableMetadata, snapshot: Snapshot): TableMetadata {
+  const id = snapshot['snapshot-id'];
+  const now = snapshot['timestamp-ms'];
+  return {
+    ...base,
+    'last-sequence-number': snapshot['sequence-number'],
+    'last-updated-ms': now,
+    'current-snapshot-id': id,
+    snapshots: [...base.snapshots, snapshot],
+    'snapshot-log': [...base['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': id }],
+    refs: { ...base.refs, main: { 'snapshot-id': id, type: 'branch' } },
+  };
+}
+
 /** Walks `main` from its head through parent links; returns the first snapshot that matches. */
 export function findInAncestry(m: TableMetadata, match: (s: Snapshot) => boolean): Snapshot | undefined {
   const byId = new Map(m.snapshots.map((s) => [s['snapshot-id'], s]));
