@@ -201,7 +201,10 @@ const FUNCTIONS: Record<string, Impl> = {
   REPLACE: (args, scope, node) => {
     arity('REPLACE', args, 3, 3, scope, node);
     for (const a of args) requireKind('REPLACE', a, STRING, scope, node);
-    return strict(withNullable(simple('string'), nullableOf(args)), args, (s: string, from: string, to: string) => (from === '' ? s : s.split(from).join(to)));
+    // An empty search string: Flink gives '_' for REPLACE('', '', '_') (the differential suite's
+    // str-replace), as Java's String.replace does, which puts the replacement before every
+    // character and at the end; characters are code points here, as everywhere in the runtime.
+    return strict(withNullable(simple('string'), nullableOf(args)), args, (s: string, from: string, to: string) => (from === '' ? to + Array.from(s).join(to) + (s === '' ? '' : to) : s.split(from).join(to)));
   },
   REGEXP_EXTRACT: (args, scope, node) => {
     arity('REGEXP_EXTRACT', args, 2, 3, scope, node);

@@ -4,6 +4,9 @@
 //   TIMESTAMPADD(HOUR, n, ts)   → TIMESTAMPADD_HOUR(n, ts)      (same for TIMESTAMPDIFF)
 //   FLOOR(ts TO HOUR)           → FLOOR(ts,'#HOUR')             (same for CEIL / CEILING)
 //   POSITION(a IN b)            → POSITION(a,   b)              (the grammar takes a literal `a` only)
+//   SUBSTRING(s FROM n)         → SUBSTRING(s,   n)             (the grammar wants FOR after FROM)
+//   x IS [NOT] UNKNOWN          → x IS [NOT] NULL               (the same test on a BOOLEAN)
+//   LOCALTIMESTAMP              → LOCALTIMESTAMP()              (the grammar wants the parentheses)
 //   JSON_VALUE(j, p RETURNING INT DEFAULT 0 ON EMPTY)
 //                               → JSON_VALUE(j, p,'#JSON:RETURNING INT','#JSON:DEFAULT ON EMPTY',0)
 //                                 (every JSON clause: RETURNING, … ON EMPTY / ERROR, WRAPPER)
@@ -129,6 +132,9 @@ export function respellKeywordForms(sql: string): Respelled {
   // `x TO unit )` only occurs in FLOOR / CEIL among the forms a SELECT item can take.
   out = respell(out, new RegExp(`\\s+TO\\s+${UNIT}\\s*\\)`, 'i'), (m) => `,'#${m[1]!.toUpperCase()}'`.padEnd(m[0].length - 1, ' ') + ')');
   out = respell(out, /(\bPOSITION\s*\([^()]*?)\s+IN\s+/i, (m, text) => `${text.slice(0, m[1]!.length)},`);
+  out = respell(out, /(\bSUBSTRING\s*\([^()]*?)\s+FROM\s+(?=[^()]*\)(?![^()]*\bFOR\b))(?![^()]*\bFOR\b)/i, (m, text) => `${text.slice(0, m[1]!.length)},`);
+  out = respell(out, /\bIS\s+(NOT\s+)?UNKNOWN\b/i, (m) => `IS ${m[1] === undefined ? '' : 'NOT '}NULL`);
+  out = respell(out, /\bLOCALTIMESTAMP\b(?!\s*\()/i, () => 'LOCALTIMESTAMP()', back);
   out = respellJsonClauses(out, back);
   // INTERVAL '1-2' YEAR TO MONTH: the range goes inside the literal, read by interval-arithmetic.ts.
   out = respell(out, /\bINTERVAL\s+(\u0001+)\s+(YEAR|DAY|HOUR|MINUTE)\s+TO\s+(MONTH|HOUR|MINUTE|SECOND)\b/i, (m, text) => {

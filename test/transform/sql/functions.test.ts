@@ -180,3 +180,21 @@ describe('GREATEST, LEAST, IFNULL (values and types from PyFlink 1.19.3)', () =>
     expect(one("IFNULL(s, 'x')", {})).toBe('x');
   });
 });
+
+describe('forms the grammar spells otherwise', () => {
+  it('SUBSTRING(s FROM n) without FOR is SUBSTRING(s, n)', () => {
+    expect(one('SUBSTRING(s FROM 2)', { s: 'hello' })).toBe('ello');
+    expect(one('SUBSTRING(s FROM i)', { s: 'hello', i: 3 })).toBe('llo');
+    expect(one('SUBSTRING(s FROM 2 FOR 3)', { s: 'hello' })).toBe('ell');
+  });
+  it('IS [NOT] UNKNOWN tests a BOOLEAN for NULL', () => {
+    expect(evalSql('f IS UNKNOWN', [{ f: true }, { f: false }, {}]).values).toEqual([false, false, true]);
+    expect(evalSql('f IS NOT UNKNOWN', [{ f: true }, {}]).values).toEqual([true, false]);
+  });
+  it('LOCALTIMESTAMP without parentheses', () => {
+    expect(evalSql('LOCALTIMESTAMP').values).toEqual(evalSql('LOCALTIMESTAMP()').values);
+  });
+  it("REPLACE with an empty search string puts the replacement around every character, as Java's String.replace", () => {
+    expect(evalSql("REPLACE(s, '', '_')", [{ s: '' }, { s: 'ab' }, { s: 'a😀' }]).values).toEqual(['_', '_a_b_', '_a_😀_']);
+  });
+});
