@@ -28,6 +28,9 @@ type S3TablesCatalogConfig = Extract<CatalogConfig, { type: 's3tables' }>;
 function isConflict(err: unknown): boolean {
   return err instanceof ConflictException || (err as { name?: string } | null)?.name === 'ConflictException';
 }
+function isBadRequest(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === 'BadRequestException';
+}
 function isNotFound(err: unknown): boolean {
   return err instanceof NotFoundException || (err as { name?: string } | null)?.name === 'NotFoundException';
 }
@@ -94,27 +97,34 @@ export class S3TablesCatalog implements Catalog {
       loc = await this.location(ident);
       if (!loc) throw unavailable(`creating ${ident.namespace}.${ident.name}`, new Error('table vanished after creation'));
     }
-    if (loc.metadataLocation) return { table: await this.loadTable(ident), created: false };
-
     // The table exists in the service but has no metadata yet: write its first version. Two
-    // creators may both get here; the version token lets exactly one of them set it.
-    const location = loc.warehouseLocation.replace(/\/+$/, '');
-    const { location: metadataLocation, metadata } = await writeNextMetadata(this.io, build(location), undefined);
-    try {
-      const out = await this.client.send(
-        new UpdateTableMetadataLocationCommand({
-          tableBucketARN: this.bucketArn,
-          namespace: ident.namespace,
-          name: ident.name,
-          versionToken: loc.versionToken,
-          metadataLocation,
-        }),
-      );
-      return { table: { ident, metadata, metadataLocation, versionToken: out.versionToken! }, created: true };
-    } catch (err) {
-      await this.io.delete(metadataLocation);
-      if (isConflict(err)) return { table: await this.loadTable(ident), created: false };
-      throw unavailable(`initialising ${ident.namespace}.${ident.name}`, err);
+    // creators may both get here; the version token lets exactly one of them set it. A table
+    // dropped and created again between the location's read and the write has another
+    // warehouse location, which the service refuses (BadRequest): read it again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      if (loc.metadataLocation) return { table: await this.loadTable(ident), created: false };
+      const location = loc.warehouseLocation.replace(/\/+$/, '');
+      const { location: metadataLocation, metadata } = await writeNextMetadata(this.io, build(location), undefined);
+      try {
+        const out = await this.client.send(
+          new UpdateTableMetadataLocationCommand({
+            tableBucketARN: this.bucketArn,
+            namespace: ident.namespace,
+            name: ident.name,
+            versionToken: loc.versionToken,
+            metadataLocation,
+          }),
+        );
+        return { table: { ident, metadata, metadataLocation, versionToken: out.versionToken! }, created: true };
+      } catch (err) {
+        await this.io.delete(metadataLocation);
+        if (isConflict(err)) return { table: await this.loadTable(ident), created: false };
+        const moved = isBadRequest(err) ? await this.location(ident) : undefined;
+        if (attempt >= 3 || moved === undefined || moved.warehouseLocation === loc.warehouseLocation) {
+          throw unavailable(`initialising ${ident.namespace}.${ident.name}`, err);
+        }
+        loc = moved;
+      }
     }
   }
 
