@@ -86,6 +86,23 @@ const CASES: Case[] = [
     ],
   },
   {
+    // Several processes (README, "Running several processes"): one interval series per scrape
+    // target, which a match on no label at all cannot pair with a pipeline's.
+    name: 'checkpoints that stop completing in one of two processes',
+    series: [
+      { series: 'streamberg_checkpoint_interval_seconds{instance="a:9464"}', values: '10x20' },
+      { series: 'streamberg_checkpoint_interval_seconds{instance="b:9464"}', values: '10x20' },
+      { series: 'streamberg_checkpoint_last_completed_timestamp_seconds{pipeline="bids",instance="a:9464"}', values: '0+60x5 300x15' },
+      { series: 'streamberg_checkpoint_last_completed_timestamp_seconds{pipeline="bids",instance="b:9464"}', values: '0+60x20' },
+      { series: 'streamberg_pipeline_state{pipeline="bids",state="running",instance="a:9464"}', values: '1x20' },
+      { series: 'streamberg_pipeline_state{pipeline="bids",state="running",instance="b:9464"}', values: '1x20' },
+    ],
+    checks: [
+      { at: '5m', alert: 'StreambergCheckpointsStalled', fires: [] },
+      { at: '9m', alert: 'StreambergCheckpointsStalled', fires: [alert('StreambergCheckpointsStalled', { pipeline: 'bids', instance: 'a:9464' })] },
+    ],
+  },
+  {
     name: 'a running pipeline that never completed a checkpoint',
     series: [
       running('bids', '1x30'),
