@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments, parseDocument } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { parseDuration } from '../../src/config/units.js';
 import { ROOT, ensureBuilt } from '../helpers/build.js';
 
@@ -125,37 +125,12 @@ describe(`the Kubernetes example, against Kubernetes ${KUBERNETES_VERSIONS.join(
   });
 });
 
-/**
- * `runtime.scale_out` as the runtime is to accept it (README, "Running several processes"), checked
- * here until the runtime's own configuration check knows the section.
- */
-const SCALE_OUT_KEYS: Record<string, (v: unknown) => boolean> = {
-  enabled: (v) => typeof v === 'boolean',
-  protocol: (v) => v === 'auto' || v === 'consumer' || v === 'classic',
-  session_timeout: (v) => (typeof v === 'string' || typeof v === 'number') && parseDuration(v) !== undefined,
-  rebalance_timeout: (v) => (typeof v === 'string' || typeof v === 'number') && parseDuration(v) !== undefined,
-  member: (v) => typeof v === 'string' && v !== '',
-};
-
 describe("the config map's application configuration", () => {
   beforeAll(() => ensureBuilt());
 
-  it('turns scale-out on with the keys the runtime takes', () => {
-    const scaleOut = parts().app.runtime.scale_out as Record<string, unknown>;
-    expect(scaleOut.enabled).toBe(true);
-    for (const [key, value] of Object.entries(scaleOut)) {
-      expect(SCALE_OUT_KEYS, `runtime.scale_out.${key}`).toHaveProperty([key]);
-      expect(SCALE_OUT_KEYS[key]!(value), `runtime.scale_out.${key}: ${JSON.stringify(value)}`).toBe(true);
-    }
-  });
-
-  it("passes the runtime's own --check (scale_out aside)", () => {
+  it("passes the runtime's own --check, scale-out on", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kubernetes-config-'));
-    const data = resource('ConfigMap').data as Record<string, string>;
-    const topics = parseDocument(data['topics.yaml']!);
-    topics.deleteIn(['runtime', 'scale_out']);
-    writeFileSync(path.join(dir, 'topics.yaml'), String(topics));
-    writeFileSync(path.join(dir, 'transformations.yaml'), data['transformations.yaml']!);
+    for (const [name, text] of Object.entries(resource('ConfigMap').data as Record<string, string>)) writeFileSync(path.join(dir, name), text);
     const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), '--check', '--config', dir], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -164,6 +139,7 @@ describe("the config map's application configuration", () => {
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/scale-out: member \S+, auto group protocol, session 45s, rebalance 1min/);
     expect(r.stdout).toContain('bid-events → bid_events_raw → analytics.parsed_events');
     expect(r.stdout).toContain('user-events → user_events_enriched → analytics.user_events_enriched');
   });
