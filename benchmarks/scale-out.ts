@@ -45,7 +45,7 @@ const runs = Number(values.runs);
 const root = PROJECT_ROOT;
 const cli = path.join(root, 'dist/src/cli.js');
 const bootstrap = process.env.KAFKA_BOOTSTRAP_SERVERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`;
-const topic = `bench-so-${records}-${partitions}`;
+const topic = `bench-so-keyed-${records}-${partitions}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-scale-out-'));
 
 /** The bid pipeline alone on the benchmark topic, scale-out on, its group and member from the environment. */
@@ -77,9 +77,11 @@ async function prepareTopic(): Promise<Map<number, bigint>> {
       process.stdout.write(`producing ${records} records into ${topic} with kcat...\n`);
       const file = path.join(dir, 'values');
       const lines: string[] = [];
-      for (let i = 0; i < records; i++) lines.push(sampleRecord(pipeline.sourceSchema, i, { seed: 42, malformedRatio: 0 }).value);
+      // Keyed by index: the key's hash spreads records evenly (without keys, kcat's sticky
+      // partitioner puts whole batches, and a small topic nearly all, into one partition).
+      for (let i = 0; i < records; i++) lines.push(`${i}\t${sampleRecord(pipeline.sourceSchema, i, { seed: 42, malformedRatio: 0 }).value}`);
       writeFileSync(file, lines.join('\n') + '\n');
-      execFileSync('kcat', ['-P', '-b', bootstrap, '-t', topic, '-X', 'linger.ms=50', '-X', 'batch.num.messages=10000', '-l', file], { stdio: 'inherit', timeout: 600_000 });
+      execFileSync('kcat', ['-P', '-b', bootstrap, '-t', topic, '-K', '\t', '-X', 'linger.ms=50', '-X', 'batch.num.messages=10000', '-l', file], { stdio: 'inherit', timeout: 600_000 });
       ends = await endOffsets(admin, topic);
     }
     return ends;
@@ -111,6 +113,8 @@ async function onePerPartition(): Promise<Map<number, bigint>> {
 interface Proc {
   child: ChildProcess;
   member: string;
+  /** The port of its /metrics, from its start-up log line. */
+  metricsPort: Promise<number>;
   /** Last utime + stime and peak RSS read from /proc while it ran. */
   cpuSeconds: number;
   peakRssBytes: number;
@@ -128,11 +132,21 @@ function sample(p: Proc): void {
 }
 
 function start(member: string, group: string, warehouse: string): Proc {
-  const child = spawn(process.execPath, [cli, '--config', configDir, '--parallelism', '1', '--checkpoint-interval', values['checkpoint-interval']!, '--metrics-port', '0'], {
-    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrap, WAREHOUSE_DIR: warehouse, MEMBER: member, GROUP: group, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const child = spawn(process.execPath, [cli, '--config', configDir, '--parallelism', '1', '--checkpoint-interval', values['checkpoint-interval']!], {
+    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrap, WAREHOUSE_DIR: warehouse, MEMBER: member, GROUP: group, STREAMBERG_METRICS_EPHEMERAL: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  return { child, member, cpuSeconds: 0, peakRssBytes: 0 };
+  // The log (stderr) is read for the metrics port only.
+  const metricsPort = new Promise<number>((resolve) => {
+    let seen = '';
+    child.stderr!.on('data', (b: Buffer) => {
+      seen += b.toString();
+      const m = /metrics on http:\/\/[^:]+:(\d+)\/metrics/.exec(seen);
+      if (m) resolve(Number(m[1]));
+      if (seen.length > 1 << 20) seen = seen.slice(-4096);
+    });
+  });
+  return { child, member, metricsPort, cpuSeconds: 0, peakRssBytes: 0 };
 }
 
 /** Polls the table until its position holds `ends` for every partition; the seconds it took. */
@@ -173,6 +187,23 @@ async function stopAll(procs: Proc[]): Promise<void> {
   );
 }
 
+/** Commit retries (conflicts) and commits with their mean duration, over every process, from /metrics. */
+async function commitFigures(procs: Proc[]): Promise<{ retries: number; commits: number; meanCommitMs: number }> {
+  let retries = 0;
+  let commits = 0;
+  let seconds = 0;
+  for (const p of procs) {
+    const port = await Promise.race([p.metricsPort, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000))]);
+    if (port === undefined) continue;
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => '');
+    const sum = (name: string) => text.split('\n').filter((l) => l.startsWith(name)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    retries += sum('streamberg_commit_retries_total{');
+    commits += sum('streamberg_commit_duration_seconds_count{');
+    seconds += sum('streamberg_commit_duration_seconds_sum{');
+  }
+  return { retries, commits, meanCommitMs: commits > 0 ? (seconds / commits) * 1000 : 0 };
+}
+
 interface Round {
   processes: number;
   seconds: number;
@@ -180,6 +211,9 @@ interface Round {
   cpuSecondsPerMillion: number;
   peakRssMbSum: number;
   dataCommits: number;
+  /** Commits retried after a conflict, per commit, over every process. */
+  retriesPerCommit: number;
+  meanCommitMs: number;
   failoverSeconds: number | null;
   load: number;
 }
@@ -193,6 +227,7 @@ async function round(n: number, i: number, ends: Map<number, bigint>): Promise<R
     for (const p of procs) sample(p);
     const cpu = procs.reduce((s, p) => s + p.cpuSeconds, 0);
     const rss = procs.reduce((s, p) => s + p.peakRssBytes, 0);
+    const commitsSeen = await commitFigures(procs);
     let failoverSeconds: number | null = null;
     if (n > 1) {
       // Failover: the last process dies; the others must take its partitions and commit them.
@@ -208,6 +243,8 @@ async function round(n: number, i: number, ends: Map<number, bigint>): Promise<R
       cpuSecondsPerMillion: cpu / (records / 1e6),
       peakRssMbSum: rss / 2 ** 20,
       dataCommits: commits,
+      retriesPerCommit: commitsSeen.commits > 0 ? commitsSeen.retries / commitsSeen.commits : 0,
+      meanCommitMs: commitsSeen.meanCommitMs,
       failoverSeconds,
       load: os.loadavg()[0]!,
     };
@@ -226,7 +263,7 @@ for (let i = 0; i < runs; i++) {
     results.push(r);
     process.stdout.write(
       `run ${i + 1}/${runs} processes=${n}: ${r.seconds.toFixed(1)} s, ${Math.round(r.recordsPerSecond)} records/s, ${r.cpuSecondsPerMillion.toFixed(1)} CPU-s per M (all processes), ` +
-        `peak RSS ${r.peakRssMbSum.toFixed(0)} MB (sum), ${r.dataCommits} data commits${r.failoverSeconds === null ? '' : `, failover ${r.failoverSeconds.toFixed(1)} s`}, load ${r.load.toFixed(2)}\n`,
+        `peak RSS ${r.peakRssMbSum.toFixed(0)} MB (sum), ${r.dataCommits} data commits, ${r.retriesPerCommit.toFixed(2)} conflict retries per commit, commit ${r.meanCommitMs.toFixed(0)} ms mean${r.failoverSeconds === null ? '' : `, failover ${r.failoverSeconds.toFixed(1)} s`}, load ${r.load.toFixed(2)}\n`,
     );
   }
 }
@@ -237,7 +274,7 @@ for (const n of counts) {
   const fo = rs.map((r) => r.failoverSeconds).filter((x): x is number => x !== null);
   process.stdout.write(
     `  ${n} process${n === 1 ? '' : 'es'}: ${Math.round(median(rs.map((r) => r.recordsPerSecond)))} records/s, ${median(rs.map((r) => r.cpuSecondsPerMillion)).toFixed(1)} CPU-s per M, ` +
-      `peak RSS ${Math.round(median(rs.map((r) => r.peakRssMbSum)))} MB (sum)${fo.length > 0 ? `, kill -9 → partitions committed elsewhere in ${median(fo).toFixed(1)} s` : ''}\n`,
+      `peak RSS ${Math.round(median(rs.map((r) => r.peakRssMbSum)))} MB (sum), ${median(rs.map((r) => r.retriesPerCommit)).toFixed(2)} conflict retries per commit, commit ${Math.round(median(rs.map((r) => r.meanCommitMs)))} ms${fo.length > 0 ? `, kill -9 → partitions committed elsewhere in ${median(fo).toFixed(1)} s` : ''}\n`,
   );
 }
 const out = path.join(root, 'benchmarks/results');
