@@ -158,6 +158,7 @@ export class Supervisor {
       // A standby: the group gave this process nothing of the topic (yet).
       slot.runner = undefined;
       this.metrics.sourcePartitions.set({ pipeline: id }, 0);
+      this.recovered(slot, { kind: 'started' });
       slot.lifecycle.to('running');
       log.log('info', 'pipeline standing by: no partition assigned to this process', { pipeline: id });
       return;
@@ -290,8 +291,28 @@ export class Supervisor {
       },
     });
     slot.group = group;
-    slot.lifecycle.to('starting');
-    await group.join();
+    try {
+      await group.join();
+    } catch (err) {
+      // A broker away at start is an outage like any other: ridden out with backoff.
+      const e = toStreamError(err);
+      if (this.stopping) return;
+      slot.group = undefined;
+      const decision = slot.tracker.onFailure(e, 0);
+      if (decision.action === 'give-up') {
+        slot.lifecycle.to('failed');
+        this.o.log.log('error', `pipeline failed for good: could not join its consumer group: ${decision.reason}`, { pipeline: id, ...errorFields(e) });
+        this.checkFinished();
+        return;
+      }
+      slot.lifecycle.to(decision.outage ? 'degraded' : 'restarting');
+      this.o.log.log('warn', `could not join the consumer group; trying again in ${decision.delayMs} ms`, { pipeline: id, group: slot.pipeline.groupId, ...errorFields(e) });
+      slot.restartTimer = setTimeout(() => {
+        slot.restartTimer = undefined;
+        void this.joinGroup(slot);
+      }, decision.delayMs);
+      return;
+    }
     // Standing by until the first assignment (or running it, if it came already).
     slot.chain = slot.chain.then(() => (slot.runner ? undefined : this.launch(slot))).catch(() => {});
   }
