@@ -8,7 +8,7 @@
 //
 //   npm run build && node dist/benchmarks/runtime-w1.js [--records 2000000] [--partitions 8]
 //     [--codec none|gzip|snappy|lz4|zstd] [--parallelism 1,2] [--runs 3] [--compare DIR]
-//     [--set runtime.memory_budget=128mb ...] [--memory-probe]
+//     [--set runtime.memory_budget=128mb ...] [--set runtime.maintenance.enabled=false] [--memory-probe]
 //
 // Needs the broker (npm run kafka:start), kcat (the topic is written by it, fast and in any
 // codec) and GNU time at /usr/bin/time. `--compare DIR` also runs another checkout's build
@@ -53,10 +53,23 @@ if (values.help) {
   process.exit(0);
 }
 for (const kv of values.set!) {
-  if (!/^runtime\.[a-z_]+=\S+$/.test(kv)) {
-    process.stderr.write(`--set: found "${kv}"; expected runtime.<key>=<value>, e.g. runtime.memory_budget=128mb\n`);
+  if (!/^runtime\.[a-z_]+(\.[a-z_]+)?=\S+$/.test(kv)) {
+    process.stderr.write(`--set: found "${kv}"; expected runtime.<key>=<value> or runtime.<section>.<key>=<value>, e.g. runtime.memory_budget=128mb\n`);
     process.exit(2);
   }
+}
+
+/** The --set settings as lines of the `runtime:` section, a nested key under its section. */
+function runtimeLines(settings: readonly string[]): string {
+  const flat: string[] = [];
+  const sections = new Map<string, string[]>();
+  for (const kv of settings) {
+    const [key, value] = [kv.slice('runtime.'.length, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
+    const [head, sub] = key.split('.') as [string, string | undefined];
+    if (sub === undefined) flat.push(`  ${head}: ${value}\n`);
+    else sections.set(head, [...(sections.get(head) ?? []), `    ${sub}: ${value}\n`]);
+  }
+  return flat.join('') + [...sections].map(([head, lines]) => `  ${head}:\n${lines.join('')}`).join('');
 }
 const records = Number(values.records);
 const partitions = Number(values.partitions);
@@ -75,7 +88,7 @@ const topicsYaml = shipped
   .replace('  bid-events:\n', `  ${topic}:\n`)
   .replace(/( {2}user-events:\n {4}enabled: )true/, '$1false')
   .replace('"flink-s3tables-json-v1"', `"bench-${Date.now().toString(36)}"`)
-  .replace('runtime:\n', `runtime:\n${values.set!.map((kv) => `  ${kv.slice('runtime.'.length).replace('=', ': ')}\n`).join('')}`);
+  .replace('runtime:\n', `runtime:\n${runtimeLines(values.set!)}`);
 writeFileSync(path.join(dir, 'config/topics.yaml'), topicsYaml);
 writeFileSync(path.join(dir, 'config/transformations.yaml'), readFileSync(path.join(root, 'config/transformations.yaml')));
 const configDir = path.join(dir, 'config');
