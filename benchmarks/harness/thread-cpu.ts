@@ -39,9 +39,10 @@ const ACTOR_ROLES: Record<string, ThreadRole> = {
  * libuv's pool (`libuv-worker`) and what Node.js runs beside JavaScript: V8's platform workers
  * (garbage collection and compilation off the JS threads; `node`, the name they inherit from
  * the main thread, or `V8Worker` where Node.js names them), the delayed-task scheduler, the
- * inspector's signal thread. Matched by prefix: the kernel keeps 15 bytes.
+ * inspector's signal thread; and the async runtime of napi-rs addons (`tokio-rt-worker`: the
+ * snappy codec's asynchronous calls). Matched by prefix: the kernel keeps 15 bytes.
  */
-const HELPER_PREFIXES = ['libuv-worker', 'V8Worker', 'DelayedTaskSch', 'SignalInspecto', 'node'];
+const HELPER_PREFIXES = ['libuv-worker', 'V8Worker', 'DelayedTaskSch', 'SignalInspecto', 'tokio-rt-worker', 'node'];
 
 export function roleOf(tid: number, pid: number, name: string): ThreadRole {
   if (tid === pid) return 'main';
@@ -114,6 +115,8 @@ export interface RoleCpu {
   share: number;
   /** The busiest thread of the role, per million records: a serial thread's ceiling. */
   busiestPerMillion: number;
+  /** The threads' names, each once: what an `other` thread is. */
+  names: string[];
 }
 
 /** Groups sampled threads by role, in THREAD_ROLES order, roles without threads left out. */
@@ -132,6 +135,7 @@ export function cpuByRole(threads: readonly SampledThread[], records: number): R
       cpuSecondsPerMillion: cpu / millions,
       share: total > 0 ? cpu / total : 0,
       busiestPerMillion: Math.max(...mine.map((t) => t.cpuSeconds)) / millions,
+      names: [...new Set(mine.map((t) => t.name))],
     });
   }
   return out;
@@ -145,7 +149,7 @@ export function formatRoleTable(rows: readonly RoleCpu[], processCpuSeconds: num
     '  | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r) =>
-        `  | ${r.role} | ${r.threads} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuSecondsPerMillion.toFixed(2)} | ${(r.share * 100).toFixed(1)} % | ${r.busiestPerMillion.toFixed(2)} |`,
+        `  | ${r.role === 'other' ? `other (${r.names.join(', ')})` : r.role} | ${r.threads} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuSecondsPerMillion.toFixed(2)} | ${(r.share * 100).toFixed(1)} % | ${r.busiestPerMillion.toFixed(2)} |`,
     ),
     `  threads sampled: ${sampled.toFixed(2)} CPU-s of the process's ${processCpuSeconds.toFixed(2)} (${coverage(sampled, processCpuSeconds)})`,
   ];

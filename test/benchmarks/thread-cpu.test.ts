@@ -86,7 +86,8 @@ describe('roles of the runtime threads', () => {
     expect(roleOf(105, 100, 'libuv-worker')).toBe('helper');
     expect(roleOf(106, 100, 'node')).toBe('helper');
     expect(roleOf(107, 100, 'DelayedTaskSche')).toBe('helper');
-    expect(roleOf(108, 100, 'kcat')).toBe('other');
+    expect(roleOf(108, 100, 'tokio-rt-worker')).toBe('helper');
+    expect(roleOf(109, 100, 'kcat')).toBe('other');
   });
 
   it('sums CPU per role per million records, with shares of the sampled total and the busiest thread', () => {
@@ -94,7 +95,7 @@ describe('roles of the runtime threads', () => {
     const rows = cpuByRole([t(1, 'node', 1), t(2, 'sb-transform', 3), t(3, 'sb-transform', 2), t(4, 'sb-sink', 2), t(5, 'libuv-worker', 0)], 2_000_000);
     expect(rows.map((r) => r.role)).toEqual(['main', 'sink', 'transform', 'helper']);
     const transform = rows.find((r) => r.role === 'transform')!;
-    expect(transform).toMatchObject({ threads: 2, cpuSeconds: 5, cpuSecondsPerMillion: 2.5, busiestPerMillion: 1.5 });
+    expect(transform).toMatchObject({ threads: 2, cpuSeconds: 5, cpuSecondsPerMillion: 2.5, busiestPerMillion: 1.5, names: ['sb-transform'] });
     expect(transform.share).toBeCloseTo(5 / 8);
     expect(formatRoleTable(rows, 10)).toContain('threads sampled: 8.00 CPU-s of the process\'s 10.00 (80.0 %)');
   });
