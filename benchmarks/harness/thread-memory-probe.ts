@@ -15,7 +15,10 @@ import v8 from 'node:v8';
 export interface ThreadMemory {
   tid: number;
   name: string;
-  /** Peaks, in MB: V8's heap resident (total_physical_size), its live objects, the off-heap memory V8 knows of (external), and WebAssembly memories. */
+  /**
+   * Peaks, in MB: V8's heap resident (total_physical_size), its live objects, the off-heap memory
+   * V8 knows of (external: ArrayBuffers, WebAssembly memories included), and WebAssembly memories.
+   */
   heapPhysicalMb: number;
   heapUsedMb: number;
   externalMb: number;
