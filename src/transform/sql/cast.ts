@@ -3,7 +3,7 @@
 // per-record error for CAST (the record becomes a dead letter) and NULL for TRY_CAST.
 
 import type { SqlType } from '../../schema/sql-types.js';
-import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText, parseTimeText, parseTimestampText, truncateToPrecision, type SessionZone } from '../time.js';
+import { MICROS_PER_DAY, daysFromCivil, formatDate, formatTime, formatTimestamp, parseTimeText, parseTimestampText, truncateToPrecision, validDate, type SessionZone } from '../time.js';
 import { ExpressionError, type Compiled, type Scope } from './expression.js';
 import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
 import { unsupported } from './parse.js';
@@ -197,7 +197,7 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
       if (f === 'date') return (v) => v;
       if (f === 'timestamp') return (v) => Math.floor((v as number) / MICROS_PER_DAY);
       if (f === 'timestamp_ltz') return (v) => inRange(v, to, Math.floor(zone.toWall(v as number) / MICROS_PER_DAY));
-      if (f === 'string') return (v) => parseDateText(v as string) ?? parseDatePrefix(v as string) ?? bad(v, to);
+      if (f === 'string') return (v) => flinkDateText(v as string) ?? bad(v, to);
       return null;
     case 'time':
       if (f === 'time') return (v) => truncateToPrecision(v as number, to.precision);
@@ -248,9 +248,37 @@ function mod(a: number, b: number): number {
   return ((a % b) + b) % b;
 }
 
-function parseDatePrefix(text: string): number | null {
-  const w = parseTimestampText(text);
-  return w === null ? null : Math.floor(w / MICROS_PER_DAY);
+/** Java's String.trim: only characters up to U+0020 count as blanks. */
+function javaTrim(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) <= 32) a++;
+  while (b > a && s.charCodeAt(b - 1) <= 32) b--;
+  return s.slice(a, b);
+}
+
+/** Integer.parseInt of text that is all digits: NaN past Integer.MAX_VALUE, where Java throws. */
+function unsignedInt(s: string): number {
+  const t = javaTrim(s);
+  return /^\d+$/.test(t) && Number(t) <= 2147483647 ? Number(t) : NaN;
+}
+
+/**
+ * Text → DATE as Flink 1.19's CAST reads it (DateTimeUtils.parseDate): what comes before a blank
+ * that is not the first character, then `y`, `y-m` or `y-m-d`, each part digits with blanks
+ * around them; a missing month or day is 1, so a bare number is a year ('17' is 0017-01-01). The
+ * date must exist, in years 0000-9999.
+ */
+function flinkDateText(text: string): number | null {
+  const blank = text.indexOf(' ');
+  const s = blank > 0 ? text.slice(0, blank) : text;
+  const h1 = s.indexOf('-');
+  const h2 = h1 < 0 ? -1 : s.indexOf('-', h1 + 1);
+  const y = unsignedInt(h1 < 0 ? s : s.slice(0, h1));
+  const m = h1 < 0 ? 1 : unsignedInt(h2 < 0 ? s.slice(h1 + 1) : s.slice(h1 + 1, h2));
+  const d = h2 < 0 ? 1 : unsignedInt(s.slice(h2 + 1));
+  if (Number.isNaN(y) || Number.isNaN(m) || Number.isNaN(d)) return null;
+  return validDate(y, m, d) ? daysFromCivil(y, m, d) : null;
 }
 
 /** A compiled CAST of `from` to `to`; `tryCast` turns per-row failures into NULL. */

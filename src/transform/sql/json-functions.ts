@@ -159,7 +159,9 @@ export const JSON_FUNCTIONS: Record<string, Impl> = {
     });
   },
   // An object or array as compact JSON text; a scalar is an error unless a wrapper makes it an
-  // array (WITH CONDITIONAL ARRAY WRAPPER leaves an array as it is).
+  // array (WITH CONDITIONAL ARRAY WRAPPER leaves an array as it is). JSON null at the path is
+  // NULL whatever the wrapper and the ON EMPTY clause, never '[null]': PyFlink 1.19.3 gives NULL
+  // for it under WITH [CONDITIONAL | UNCONDITIONAL] ARRAY WRAPPER and EMPTY ARRAY ON EMPTY alike.
   JSON_QUERY: (args, scope, node) => {
     const { select, strictMode, clauses } = parseCall('JSON_QUERY', args, scope, node, 'NULL');
     if (clauses.returning !== null) throw unsupported('JSON_QUERY … RETURNING', pos(scope, node), 'JSON_QUERY gives STRING here');
@@ -168,6 +170,7 @@ export const JSON_FUNCTIONS: Record<string, Impl> = {
       const v = locate(select, strictMode, s);
       if (v === MISSING) return behaviour('JSON_QUERY', clauses.onEmpty, 'nothing at the path');
       if (v === FAILED) return behaviour('JSON_QUERY', clauses.onError, 'not JSON, or a strict path that is missing');
+      if (v === null) return null;
       const container = v !== null && typeof v === 'object' && !(v instanceof JsonNumber);
       if (clauses.wrapper === 'UNCONDITIONAL' || (clauses.wrapper === 'CONDITIONAL' && !Array.isArray(v))) return writeJson([v]);
       return container ? writeJson(v) : behaviour('JSON_QUERY', clauses.onError, 'a scalar at the path');

@@ -43,6 +43,15 @@ describe('CAST', () => {
     expect(one('CAST(s AS TIMESTAMP_LTZ(3))', { s: '2024-02-03 21:20:00' }, 'Asia/Kolkata')).toBe(T('2024-02-03T15:50:00'));
     expect(one('CAST(s AS DATE)', { s: '2024-02-30' })).toEqual({ error: "cannot CAST '2024-02-30' AS DATE" });
   });
+  it('STRING → DATE reads text as Flink does: a bare number is a year, a missing month or day is 1', () => {
+    const days = (s: string) => one('TRY_CAST(s AS DATE)', { s });
+    expect(days('17')).toBe(-713318); // 0017-01-01
+    expect(days(' 42 ')).toBe(-704187); // 0042-01-01
+    expect(days('2024-2')).toBe(19754); // 2024-02-01
+    expect(days('2024-2-3\t')).toBe(19756);
+    expect(days('2024-02-03 anything after a blank')).toBe(19756);
+    for (const s of ['2.5', '1e2', '-17', '2024-02-03T10:00', '2024-02-30', '2024- 2-3', '10000', '99999999999', '']) expect([s, days(s)]).toEqual([s, null]);
+  });
   it('between timestamp kinds through the session time zone', () => {
     expect(one('CAST(lt AS TIMESTAMP(3))', { lt: T('2024-02-03T15:50:00') }, 'America/New_York')).toBe(T('2024-02-03T10:50:00'));
     expect(one('CAST(ts AS TIMESTAMP_LTZ(3))', { ts: T('2024-02-03T10:50:00') }, 'America/New_York')).toBe(T('2024-02-03T15:50:00'));

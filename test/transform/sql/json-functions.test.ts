@@ -75,6 +75,10 @@ describe('JSON clauses', () => {
     expect(one("JSON_QUERY(s, '$.a' WITH ARRAY WRAPPER)", J('{"a": [1,2]}'))).toBe('[[1,2]]');
     expect(one("JSON_QUERY(s, '$.a' WITH CONDITIONAL ARRAY WRAPPER)", J('{"a": [7]}'))).toBe('[7]');
     expect(one("JSON_QUERY(s, '$.a' WITH CONDITIONAL ARRAY WRAPPER)", J('{"a": 1}'))).toBe('[1]');
+    // JSON null is never wrapped, and no ON EMPTY clause applies to it (PyFlink 1.19.3).
+    expect(one("JSON_QUERY(s, '$.a' WITH CONDITIONAL ARRAY WRAPPER)", J('{"a": null}'))).toBeNull();
+    expect(one("JSON_QUERY(s, '$.a' WITH UNCONDITIONAL ARRAY WRAPPER)", J('{"a": null}'))).toBeNull();
+    expect(one("JSON_QUERY(s, '$.a' WITH CONDITIONAL ARRAY WRAPPER EMPTY ARRAY ON EMPTY)", J('{"a": null}'))).toBeNull();
     expect(one("JSON_QUERY(s, '$.a' EMPTY OBJECT ON ERROR)", J('{"a": 7}'))).toBe('{}');
     expect(one("JSON_QUERY(s, '$.a' EMPTY ARRAY ON ERROR)", J('{"a": 1}'))).toBe('[]');
     expect(one("JSON_EXISTS(s, 'strict $.b' TRUE ON ERROR)", J('{"a": 7}'))).toBe(true);
