@@ -3,7 +3,7 @@
 // per-record error for CAST (the record becomes a dead letter) and NULL for TRY_CAST.
 
 import type { SqlType } from '../../schema/sql-types.js';
-import { MICROS_PER_DAY, daysFromCivil, formatDate, formatTime, formatTimestamp, parseTimeText, parseTimestampText, truncateToPrecision, validDate, type SessionZone } from '../time.js';
+import { MICROS_PER_DAY, daysFromCivil, formatDate, formatTime, formatTimestamp, parseTimestampText, truncateToPrecision, validDate, type SessionZone } from '../time.js';
 import { ExpressionError, type Compiled, type Scope } from './expression.js';
 import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
 import { unsupported } from './parse.js';
@@ -24,9 +24,38 @@ export function javaDoubleString(d: number): string {
   return `${m.includes('.') ? m : m + '.0'}E${e.startsWith('+') ? e.slice(1) : e}`;
 }
 
-/** Java's Float.toString: the shortest decimal that reads back as the same float. */
+/** FloatingDecimal's insignificantDigitsNumber: decimal digits an integer float's ulp (2^p) leaves unsure. */
+const INSIGNIFICANT_DIGITS = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 17, 17, 17, 18, 18, 18, 19];
+
+/**
+ * Java 17's Float.toString of a float that is an integer from 2^25 up to 2^63: FloatingDecimal
+ * takes its exact digits, rounds away the ones below the float's precision (half up), and does
+ * not look for a shorter decimal (2147483648f is 2.14748365E9, where the shortest is 2.1474836E9).
+ */
+function javaIntegerFloatString(f: number): string | null {
+  const a = Math.abs(f);
+  if (!Number.isInteger(a) || a < 2 ** 25 || a >= 2 ** 63) return null;
+  const binExp = Math.floor(Math.log2(a));
+  const p2 = binExp - 24 - 1;
+  const insignificant = p2 > 1 && p2 < INSIGNIFICANT_DIGITS.length ? INSIGNIFICANT_DIGITS[p2]! : 0;
+  const pow = 10n ** BigInt(insignificant);
+  let digits = BigInt(a) / pow;
+  if ((BigInt(a) % pow) * 2n >= pow && insignificant > 0) digits++;
+  const text = digits.toString();
+  const exponent = text.length - 1 + insignificant;
+  const mantissa = text.replace(/0+$/, '');
+  return `${f < 0 ? '-' : ''}${mantissa[0]}.${mantissa.length > 1 ? mantissa.slice(1) : '0'}E${exponent}`;
+}
+
+/**
+ * Java's Float.toString: the shortest decimal that reads back as the same float, but for an
+ * integer past 2^25 (javaIntegerFloatString). Subnormal floats are printed shortest here, where
+ * Java 17 can print more digits (Float.MIN_VALUE is 1.4E-45 there, 1.0E-45 here).
+ */
 export function javaFloatString(f: number): string {
   if (!Number.isFinite(f) || f === 0) return javaDoubleString(f);
+  const integer = javaIntegerFloatString(f);
+  if (integer !== null) return integer;
   for (let p = 1; p <= 9; p++) {
     const candidate = Number(f.toPrecision(p));
     if (Math.fround(candidate) === f) return javaDoubleString(candidate);
@@ -200,9 +229,12 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
       if (f === 'string') return (v) => flinkDateText(v as string) ?? bad(v, to);
       return null;
     case 'time':
+      // Flink's TIME is milliseconds of the day whatever its declared precision: a TIMESTAMP's
+      // milliseconds stay in a TIME(0) (PyFlink 1.19.3 writes 12:34:56.789).
       if (f === 'time') return (v) => truncateToPrecision(v as number, to.precision);
-      if (f === 'timestamp') return (v) => truncateToPrecision(mod(v as number, MICROS_PER_DAY), to.precision);
-      if (f === 'string') return (v) => parseTimeText(v as string) ?? bad(v, to);
+      if (f === 'timestamp') return (v) => truncateToPrecision(mod(v as number, MICROS_PER_DAY), 3);
+      if (f === 'timestamp_ltz') return (v) => truncateToPrecision(mod(zone.toWall(v as number), MICROS_PER_DAY), 3);
+      if (f === 'string') return (v) => flinkTimeText(v as string) ?? bad(v, to);
       return null;
     case 'timestamp':
     case 'timestamp_ltz': {
@@ -213,6 +245,8 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
       if (f === 'timestamp') return (v) => inRange(v, to, truncateToPrecision(fromWall(v as number), p));
       if (f === 'timestamp_ltz') return ltz ? (v) => truncateToPrecision(v as number, p) : (v) => inRange(v, to, truncateToPrecision(zone.toWall(v as number), p));
       if (f === 'date') return (v) => inRange(v, to, fromWall((v as number) * MICROS_PER_DAY));
+      // A time of day is that time on 1970-01-01 (Flink's TimeToTimestampCastRule).
+      if (f === 'time') return (v) => inRange(v, to, truncateToPrecision(fromWall(v as number), p));
       if (f === 'string')
         return (v) => {
           const w = parseTimestampText(v as string);
@@ -279,6 +313,71 @@ function flinkDateText(text: string): number | null {
   const d = h2 < 0 ? 1 : unsignedInt(s.slice(h2 + 1));
   if (Number.isNaN(y) || Number.isNaN(m) || Number.isNaN(d)) return null;
   return validDate(y, m, d) ? daysFromCivil(y, m, d) : null;
+}
+
+/** DateTimeUtils.parseFraction: three digits of milliseconds, the fourth character rounding (any character from '5' up). */
+function flinkFraction(v: string): number {
+  let multiplier = 100;
+  let r = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    r += multiplier * (c >= 48 && c <= 57 ? c - 48 : 0);
+    if (multiplier < 10) {
+      if (i + 1 < v.length && v.charCodeAt(i + 1) >= 53) r++;
+      break;
+    }
+    multiplier /= 10;
+  }
+  return r;
+}
+
+/**
+ * Text → TIME as Flink 1.19's CAST reads it (DateTimeUtils.parseTime): `h[:m[:s[.fff]]]`, each
+ * part digits with blanks around them and of any size (rolled over into the day, as the TIME
+ * Flink writes is read back: '24:00:00' is 00:00:00), milliseconds rounded at the fourth digit,
+ * and a '-' or '+' starting an offset that moves the hour (`hh[:mm]`). Micros of the day, or null.
+ */
+function flinkTimeText(v: string): number | null {
+  let zoneAt = v.indexOf('-');
+  let sign = -1;
+  if (zoneAt < 0) {
+    zoneAt = v.indexOf('+');
+    sign = 1;
+  }
+  let end = v.length;
+  let zoneHour = 0;
+  let zoneMinute = 0;
+  if (zoneAt >= 0) {
+    end = zoneAt;
+    const colon = v.indexOf(':', zoneAt);
+    zoneHour = unsignedInt(colon < 0 ? v.slice(zoneAt + 1) : v.slice(zoneAt + 1, colon));
+    zoneMinute = colon < 0 ? 0 : unsignedInt(v.slice(colon + 1));
+  }
+  // Java's substring throws where a part would end before it begins; TRY_CAST makes that NULL.
+  const part = (from: number, to: number) => (to < from ? NaN : unsignedInt(v.slice(from, to)));
+  const colon1 = v.indexOf(':');
+  let hour: number;
+  let minute = 0;
+  let second = 0;
+  let milli = 0;
+  if (colon1 < 0) hour = part(0, end);
+  else {
+    hour = part(0, colon1);
+    const colon2 = v.indexOf(':', colon1 + 1);
+    if (colon2 < 0) minute = part(colon1 + 1, end);
+    else {
+      minute = part(colon1 + 1, colon2);
+      const dot = v.indexOf('.', colon2);
+      if (dot < 0) second = part(colon2 + 1, end);
+      else {
+        second = part(colon2 + 1, dot);
+        milli = dot + 1 > end ? NaN : flinkFraction(javaTrim(v.slice(dot + 1, end)));
+      }
+    }
+  }
+  if ([hour, minute, second, milli, zoneHour, zoneMinute].some(Number.isNaN)) return null;
+  const millis = (hour + sign * zoneHour) * 3_600_000 + (minute + sign * zoneMinute) * 60_000 + second * 1000 + milli;
+  return mod(millis, 86_400_000) * 1000;
 }
 
 /** A compiled CAST of `from` to `to`; `tryCast` turns per-row failures into NULL. */
