@@ -214,6 +214,11 @@ export interface RuntimeConfig {
   /** Upper bound for buffered batches across the process, in bytes. */
   memoryBudgetBytes: number;
   maintenance: MaintenanceConfig;
+  /**
+   * Flink's `table.local-time-zone`: the zone whose wall clock SQL reads a TIMESTAMP_LTZ in
+   * (formatting, EXTRACT, a cast to TIMESTAMP) and reads text into one; an IANA name, default UTC.
+   */
+  localTimeZone: string;
 }
 
 export type CatalogConfig =

@@ -96,4 +96,13 @@ describe('Java number text', () => {
     ];
     expect(java.map(([f]) => [f, javaFloatString(Math.fround(f))])).toEqual(java);
   });
+  it('FLOAT text: E-form text has two digits where one would read back (Java 17)', () => {
+    const min = 2 ** -149;
+    const java: Array<[number, string]> = [
+      [min, '1.4E-45'], [2 * min, '2.8E-45'], [3 * min, '4.2E-45'], [5 * min, '7.0E-45'], [7 * min, '9.8E-45'],
+      [6 * min, '8.4E-45'], [Math.fround(1e-40), '1.0E-40'], [Math.fround(1e-5), '1.0E-5'], [Math.fround(2e10), '2.0E10'],
+      [Math.fround(3e-4), '3.0E-4'], [11 * min, '1.5E-44'],
+    ];
+    expect(java.map(([f]) => [f, javaFloatString(f)])).toEqual(java);
+  });
 });
