@@ -56,6 +56,11 @@ describe('CAST', () => {
     expect(one('CAST(ts AS TIME(0))', { ts: T('1969-12-31T23:59:59.999') })).toBe(86_399_999_000);
     expect(one("CAST(CAST('12:34:56' AS TIME(0)) AS TIMESTAMP(3))")).toBe(45_296_000_000);
   });
+  it('STRING → BYTES: the UTF-8 bytes; the type is spelled BYTES in CAST', () => {
+    expect(evalSql('CAST(s AS BYTES)', [{ s: 'é' }, {}])).toEqual({ type: 'BYTES', values: [new Uint8Array([0xc3, 0xa9]), null] });
+    expect(one('CAST(CAST(s AS BYTES) AS STRING)', { s: 'é' })).toBe('é');
+    expect(compileError('CAST(s AS JSONB)').message).toMatch(/JSONB is not a Flink SQL type/);
+  });
   it('STRING → DATE reads text as Flink does: a bare number is a year, a missing month or day is 1', () => {
     const days = (s: string) => one('TRY_CAST(s AS DATE)', { s });
     expect(days('17')).toBe(-713318); // 0017-01-01
