@@ -9,67 +9,10 @@ import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js'
 import { unsupported } from './parse.js';
 import { decimalFromNumber, decimalToNumber, fitsPrecision, formatDecimal, holdsDecimal, parseDecimalText, pow10, rescale } from '../decimal.js';
 import { isNumeric, typeName, withNullable, type ExprType } from './types.js';
+import { javaDoubleString, javaFloatString } from './java-number-text.js';
 
-/** Java's Double.toString, which Flink uses for DOUBLE → STRING. */
-export function javaDoubleString(d: number): string {
-  if (Number.isNaN(d)) return 'NaN';
-  if (!Number.isFinite(d)) return d > 0 ? 'Infinity' : '-Infinity';
-  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
-  const a = Math.abs(d);
-  if (a >= 1e-3 && a < 1e7) {
-    const s = String(d);
-    return s.includes('.') ? s : s + '.0';
-  }
-  const [m, e] = d.toExponential().split('e') as [string, string];
-  return `${m.includes('.') ? m : m + '.0'}E${e.startsWith('+') ? e.slice(1) : e}`;
-}
-
-/** FloatingDecimal's insignificantDigitsNumber: decimal digits an integer float's ulp (2^p) leaves unsure. */
-const INSIGNIFICANT_DIGITS = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 11, 11, 11, 12, 12, 12, 12, 13, 13, 13, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 17, 17, 17, 18, 18, 18, 19];
-
-/**
- * Java 17's Float.toString of a float that is an integer from 2^25 up to 2^63: FloatingDecimal
- * takes its exact digits, rounds away the ones below the float's precision (half up), and does
- * not look for a shorter decimal (2147483648f is 2.14748365E9, where the shortest is 2.1474836E9).
- */
-function javaIntegerFloatString(f: number): string | null {
-  const a = Math.abs(f);
-  if (!Number.isInteger(a) || a < 2 ** 25 || a >= 2 ** 63) return null;
-  const binExp = Math.floor(Math.log2(a));
-  const p2 = binExp - 24 - 1;
-  const insignificant = p2 > 1 && p2 < INSIGNIFICANT_DIGITS.length ? INSIGNIFICANT_DIGITS[p2]! : 0;
-  const pow = 10n ** BigInt(insignificant);
-  let digits = BigInt(a) / pow;
-  if ((BigInt(a) % pow) * 2n >= pow && insignificant > 0) digits++;
-  const text = digits.toString();
-  const exponent = text.length - 1 + insignificant;
-  const mantissa = text.replace(/0+$/, '');
-  return `${f < 0 ? '-' : ''}${mantissa[0]}.${mantissa.length > 1 ? mantissa.slice(1) : '0'}E${exponent}`;
-}
-
-/**
- * Java's Float.toString: the shortest decimal that reads back as the same float, but for an
- * integer past 2^25 (javaIntegerFloatString), and for E-form text (below 1e-3, from 1e7) that
- * one digit would do: FloatingDecimal always writes a second digit there from the float's exact
- * value (Float.MIN_VALUE is 1.4E-45, where 1.0E-45 reads back as it too). Hazard: FloatingDecimal
- * is not always shortest otherwise, and a few floats still differ (among 600 subnormal and
- * normal floats sampled against Java 17: 2.24E-44 here 2.2E-44, 1.794E-43 here 1.8E-43,
- * 1.0E-43 here 9.9E-44, 1173722.2 here 1173722.3).
- */
-export function javaFloatString(f: number): string {
-  if (!Number.isFinite(f) || f === 0) return javaDoubleString(f);
-  const integer = javaIntegerFloatString(f);
-  if (integer !== null) return integer;
-  const a = Math.abs(f);
-  for (let p = 1; p <= 9; p++) {
-    const candidate = Number(f.toPrecision(p));
-    if (Math.fround(candidate) !== f) continue;
-    // toExponential rounds the exact binary value, half up, as the digit loop does.
-    if (p === 1 && (a < 1e-3 || a >= 1e7)) return javaDoubleString(Number(f.toExponential(1)));
-    return javaDoubleString(candidate);
-  }
-  return javaDoubleString(f);
-}
+// Java's number text (java-number-text.ts), kept importable from here where it always was.
+export { javaDoubleString, javaFloatString } from './java-number-text.js';
 
 /** A value's text as CAST(x AS STRING) gives it. */
 export function toStringOf(v: unknown, type: ExprType, zone: SessionZone): string {
