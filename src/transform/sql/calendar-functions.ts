@@ -225,7 +225,7 @@ const convertTz: Impl = (args, scope, node) => {
   for (const a of args) requireKind('CONVERT_TZ', a, STRING, scope, node);
   // SimpleDateFormat reads the text leniently ('2024-01-31 10:00:00.5' will do, '2024-02-29'
   // will not: it has no time) in zone `from` (DateTimeUtils.convertTz).
-  const read = simpleDateParser(CONVERT_TZ_FORMAT);
+  const read = simpleDateParser(CONVERT_TZ_FORMAT, Date.now(), false);
   return strict(simple('string', true), args, (s: string, from: string, to: string) => {
     const w = read(s);
     if (w === null) return null;

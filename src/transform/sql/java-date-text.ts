@@ -108,9 +108,11 @@ function centuryStart(nowMillis: number): { year: number; millis: number } {
 /**
  * A SimpleDateFormat parser for `pattern` (letters as date-format.ts takes them): text → the wall
  * clock it names in milliseconds since 1970-01-01 00:00, which the caller places in a zone; null
- * where Java throws ParseException.
+ * where Java throws ParseException. `julian`: dates before 1582-10-15 are Julian, as the instant
+ * Java computes (UNIX_TIMESTAMP, TO_DATE); false keeps the fields as read, as Java's text does
+ * when the same calendar writes them back (DATE_FORMAT of text, CONVERT_TZ: '1500-03-01' stays).
  */
-export function simpleDateParser(pattern: string, nowMillis = Date.now()): (text: string) => number | null {
+export function simpleDateParser(pattern: string, nowMillis = Date.now(), julian = true): (text: string) => number | null {
   const tokens = tokenizeDatePattern(pattern);
   const century = centuryStart(nowMillis);
   return (text) => {
@@ -168,10 +170,10 @@ export function simpleDateParser(pattern: string, nowMillis = Date.now()): (text
       }
       at = n.next;
     }
-    let wall = resolve(f, 0);
+    let wall = resolve(f, 0, julian);
     // The year equal to the ambiguous two digits is the later century if the earlier one falls
     // before the century start (SimpleDateFormat.parse's ambiguousYear).
-    if (f.twoDigitYear && wall < century.millis) wall = resolve(f, 100);
+    if (f.twoDigitYear && wall < century.millis) wall = resolve(f, 100, julian);
     return wall;
   };
 }
@@ -183,13 +185,14 @@ function set(f: Fields, field: Exclude<keyof Fields, 'order' | 'twoDigitYear'>, 
 }
 
 /** The calendar's reading of the fields (Calendar.selectFields, lenient), in wall milliseconds. */
-function resolve(f: Fields, addYears: number): number {
+function resolve(f: Fields, addYears: number, julian: boolean): number {
   let year = (f.year ?? 1970) + addYears;
   if (f.bc === true) year = 1 - year;
   const last = (a: string, b: string) => f.order.indexOf(a) > f.order.indexOf(b);
+  const daysOf = julian ? hybridDays : prolepticDays;
   const days = f.dayOfYear !== undefined && (f.day === undefined || last('dayOfYear', 'day')) && (f.month0 === undefined || last('dayOfYear', 'month0'))
-    ? hybridDays(year, 0, f.dayOfYear)
-    : hybridDays(year, f.month0 ?? 0, f.day ?? 1);
+    ? daysOf(year, 0, f.dayOfYear)
+    : daysOf(year, f.month0 ?? 0, f.day ?? 1);
   // HOUR_OF_DAY unless HOUR and AM_PM were both set after it; HOUR alone counts from midnight.
   const hour12 = f.hour !== undefined && (f.hourOfDay === undefined || (f.pm !== undefined && last('hour', 'hourOfDay') && last('pm', 'hourOfDay')));
   const hourOfDay = hour12 ? f.hour! + 12 * (f.pm ?? 0) : (f.hourOfDay ?? 0);

@@ -192,7 +192,9 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     // Text is read by SimpleDateFormat, leniently ('2024-13-01 00:00:00' is 2025-01-01), in the
     // session zone and written back in it (DateTimeUtils.formatTimestampString).
     const zone = scope.frame.zone;
-    const read = args[0]!.type.kind === 'string' ? simpleDateParser(DEFAULT_FORMAT) : null;
+    // Hazard: Java then writes with SimpleDateFormat, which differs from the formatter here in
+    // a few letters ('u' is the day of the week there; 'S' and 'SS' are milliseconds, unpadded).
+    const read = args[0]!.type.kind === 'string' ? simpleDateParser(DEFAULT_FORMAT, Date.now(), false) : null;
     const wall = read === null ? wallOf('DATE_FORMAT', args[0]!, scope, node) : (v: unknown) => {
       const w = read(v as string);
       if (w === null) return null;

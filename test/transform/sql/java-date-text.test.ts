@@ -85,5 +85,9 @@ describe('the functions that read text this way', () => {
     expect(one("CONVERT_TZ('2024-02-29', 'UTC', 'Asia/Tokyo')")).toBeNull();
     expect(one("CONVERT_TZ('2024-01-31 10:00:00.5', 'UTC', 'Asia/Tokyo')")).toBe('2024-01-31 19:00:00');
     expect(one("DATE_FORMAT('2024-13-01 00:00:00', 'yyyy/MM/dd')")).toBe('2025/01/01');
+    // Read and written back by the same calendar, a date before 1582 keeps its fields.
+    expect(one("DATE_FORMAT('1500-03-01 00:00:00', 'yyyy-MM-dd')")).toBe('1500-03-01');
+    expect(one("CONVERT_TZ('1500-03-01 00:00:00', 'UTC', 'UTC')")).toBe('1500-03-01 00:00:00');
+    expect(one("UNIX_TIMESTAMP('1500-03-01 00:00:00')")).toBe(-14825808000);
   });
 });
