@@ -6,14 +6,14 @@
 //
 // A TIMESTAMP_LTZ is an instant: its calendar is read, and written back, in the session time zone.
 
-import { MICROS_PER_DAY, microsOfWallClock, parseDateText, parseTimestampText, wallClockOf, formatTimestamp, SessionZone } from '../time.js';
+import { MICROS_PER_DAY, microsOfWallClock, parseDateText, parseTimestampText, wallClockOf, SessionZone } from '../time.js';
 import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
 import { ExpressionError, pos, type Compiled, type Scope } from './expression.js';
 import { arity, INTEGER, nullableOf, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';
 import { invalid, type AstNode } from './parse.js';
-import { simpleDateParser } from './java-date-text.js';
+import { javaWallText, simpleDateParser } from './java-date-text.js';
 import { simple, timestampType, withNullable } from './types.js';
-import { TIME_FUNCTIONS, instantMillisOf, javaDateReader } from './time-functions.js';
+import { TIME_FUNCTIONS, instantMillisOf, javaDateReader, javaOffsetMs } from './time-functions.js';
 
 const MICROS: Record<string, number> = {
   MICROSECOND: 1,
@@ -224,14 +224,14 @@ const convertTz: Impl = (args, scope, node) => {
   arity('CONVERT_TZ', args, 3, 3, scope, node);
   for (const a of args) requireKind('CONVERT_TZ', a, STRING, scope, node);
   // SimpleDateFormat reads the text leniently ('2024-01-31 10:00:00.5' will do, '2024-02-29'
-  // will not: it has no time) in zone `from` (DateTimeUtils.convertTz).
-  const read = simpleDateParser(CONVERT_TZ_FORMAT, Date.now(), false);
+  // will not: it has no time) in zone `from` and writes it in zone `to`, both by Java's zone
+  // rules and GregorianCalendar (DateTimeUtils.convertTz; java-date-text.ts).
+  const read = simpleDateParser(CONVERT_TZ_FORMAT);
   return strict(simple('string', true), args, (s: string, from: string, to: string) => {
     const w = read(s);
     if (w === null) return null;
-    const instant = Math.floor(instantMillisOf(zoneNamed(from), w) / 1000) * 1_000_000;
-    if (timestampRangeReason(instant) !== null) return null;
-    return formatTimestamp(zoneNamed(to).toWall(instant), 0);
+    const instant = instantMillisOf(zoneNamed(from), w);
+    return javaWallText(instant + javaOffsetMs(zoneNamed(to), instant));
   });
 };
 

@@ -19,7 +19,7 @@
 // whenever the pattern also names the day of the month before it; a year past the int range
 // wraps in Java and is not followed here; zone fields are refused by the pattern compiler.
 
-import { daysFromCivil } from '../time.js';
+import { civilFromDays, daysFromCivil, type Civil } from '../time.js';
 import { tokenizeDatePattern, type DateToken } from './date-format.js';
 
 const MILLIS_PER_DAY = 86_400_000;
@@ -197,6 +197,29 @@ function resolve(f: Fields, addYears: number, julian: boolean): number {
   const hour12 = f.hour !== undefined && (f.hourOfDay === undefined || (f.pm !== undefined && last('hour', 'hourOfDay') && last('pm', 'hourOfDay')));
   const hourOfDay = hour12 ? f.hour! + 12 * (f.pm ?? 0) : (f.hourOfDay ?? 0);
   return days * MILLIS_PER_DAY + ((hourOfDay * 60 + (f.minute ?? 0)) * 60 + (f.second ?? 0)) * 1000 + (f.milli ?? 0);
+}
+
+/** The Julian calendar date of a day since 1970-01-01. */
+function julianCivil(days: number): Civil {
+  const c = days + 2440588 + 32082;
+  const dd = floorDiv(4 * c + 3, 1461);
+  const e = c - floorDiv(1461 * dd, 4);
+  const mm = floorDiv(5 * e + 2, 153);
+  return { year: dd - 4800 + floorDiv(mm, 10), month: mm + 3 - 12 * floorDiv(mm, 10), day: e - floorDiv(153 * mm + 2, 5) + 1 };
+}
+
+/**
+ * A wall clock in milliseconds as SimpleDateFormat writes it by 'yyyy-MM-dd HH:mm:ss': a
+ * GregorianCalendar date (Julian before 1582-10-15) and a year before 1 as its year of era (the
+ * astronomical year -5 is 6 BC, written 0006).
+ */
+export function javaWallText(wallMs: number): string {
+  const days = floorDiv(wallMs, MILLIS_PER_DAY);
+  const { year: y, month: m, day: d } = days >= GREGORIAN_CUTOVER_DAY ? civilFromDays(days) : julianCivil(days);
+  const ms = wallMs - days * MILLIS_PER_DAY;
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  const year = String(y > 0 ? y : 1 - y).padStart(4, '0');
+  return `${year}-${p2(m)}-${p2(d)} ${p2(Math.floor(ms / 3_600_000))}:${p2(Math.floor(ms / 60_000) % 60)}:${p2(Math.floor(ms / 1000) % 60)}`;
 }
 
 /**

@@ -57,14 +57,43 @@ export function javaDateReader(name: string, c: Compiled | undefined, scope: Sco
 
 /** Far enough inside Date's range (±8.64e15 ms) for Intl to place it in a zone. */
 const ZONED_LIMIT_MS = 8.6e15;
+const HOUR_MS = 3_600_000;
+/** 1900-01-01T00:00Z: java.util.TimeZone keeps no zone history before it. */
+const UTC_1900_MS = -2_208_988_800_000;
 
 /**
- * The instant (epoch ms) of a wall clock in milliseconds, as Calendar places it in `zone`. A
- * lenient parse can name a year no zone rule reaches; such a wall clock is taken as UTC.
+ * A zone's offset (ms) at an instant as java.util.TimeZone gives it, which Java's Calendar and
+ * SimpleDateFormat use: before 1900 the 1900 offset (no local mean time: New York is -05:00 in
+ * 1500, not -04:56:02).
+ */
+export function javaOffsetMs(zone: SessionZone, instantMs: number): number {
+  if (zone.isUtc) return 0;
+  return zone.offsetAt(Math.max(Math.min(instantMs, ZONED_LIMIT_MS), UTC_1900_MS) * 1000) / 1000;
+}
+
+/**
+ * The instant (epoch ms) of a wall clock in milliseconds, as Java's Calendar places it in
+ * `zone`: by the offset in force after the last transition whose new wall clock it has reached.
+ * So a wall clock in a spring-forward gap takes the offset before it (02:30 in New York on
+ * 2024-03-10 is 07:30Z, 03:30 EDT) and one in a fall-back overlap the offset after it (01:30 on
+ * 2024-11-03 is 06:30Z, EST). A transition is looked for within a day of the wall clock, to the
+ * hour, as the zone's offsets are cached by the hour.
  */
 export function instantMillisOf(zone: SessionZone, wallMs: number): number {
-  if (zone.isUtc || Math.abs(wallMs) > ZONED_LIMIT_MS) return wallMs;
-  return zone.toInstant(wallMs * 1000) / 1000;
+  if (zone.isUtc) return wallMs;
+  const before = javaOffsetMs(zone, wallMs - 86_400_000);
+  const after = javaOffsetMs(zone, wallMs + 86_400_000);
+  if (before === after) return wallMs - before;
+  let lo = wallMs - 86_400_000;
+  let hi = wallMs + 86_400_000;
+  while (hi - lo > HOUR_MS) {
+    const mid = Math.floor((lo + hi) / 2 / HOUR_MS) * HOUR_MS;
+    if (mid <= lo || mid >= hi) break;
+    if (javaOffsetMs(zone, mid) === before) lo = mid;
+    else hi = mid;
+  }
+  const transition = Math.floor(hi / HOUR_MS) * HOUR_MS;
+  return wallMs >= transition + after ? wallMs - after : wallMs - before;
 }
 
 /** Java's Long.MIN_VALUE, which UNIX_TIMESTAMP returns for text it cannot parse. */
@@ -189,17 +218,16 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     requireKind('DATE_FORMAT', args[0]!, [...TEMPORAL, 'string'], scope, node);
     const fmt = datePattern('DATE_FORMAT', args[1], scope, node, DEFAULT_FORMAT);
     if (fmt === null) return constant(simple('string'), null);
-    // Text is read by SimpleDateFormat, leniently ('2024-13-01 00:00:00' is 2025-01-01), in the
-    // session zone and written back in it (DateTimeUtils.formatTimestampString).
-    const zone = scope.frame.zone;
-    // Hazard: Java then writes with SimpleDateFormat, which differs from the formatter here in
-    // a few letters ('u' is the day of the week there; 'S' and 'SS' are milliseconds, unpadded).
+    // Text is read by SimpleDateFormat, leniently ('2024-13-01 00:00:00' is 2025-01-01), and
+    // written back, both in UTC whatever the session zone (DateTimeUtils.formatTimestampString's
+    // two-argument form), so the wall clock read is the one written. Hazards: Java writes with
+    // SimpleDateFormat, which differs from the formatter here in a few letters ('u' is the day of
+    // the week there; 'S' and 'SS' are milliseconds, unpadded), and writes a year before 1 as
+    // its year of era (-5 as 0006), where a year outside 0000-9999 is NULL here.
     const read = args[0]!.type.kind === 'string' ? simpleDateParser(DEFAULT_FORMAT, Date.now(), false) : null;
     const wall = read === null ? wallOf('DATE_FORMAT', args[0]!, scope, node) : (v: unknown) => {
       const w = read(v as string);
-      if (w === null) return null;
-      const micros = instantMillisOf(zone, w) * 1000;
-      return timestampRangeReason(micros) === null ? zone.toWall(micros) : null;
+      return w === null || timestampRangeReason(w * 1000) !== null ? null : w * 1000;
     };
     return strict(simple('string', true), [args[0]!], (v: unknown) => {
       const w = wall(v);

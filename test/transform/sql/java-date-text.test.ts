@@ -90,4 +90,18 @@ describe('the functions that read text this way', () => {
     expect(one("CONVERT_TZ('1500-03-01 00:00:00', 'UTC', 'UTC')")).toBe('1500-03-01 00:00:00');
     expect(one("UNIX_TIMESTAMP('1500-03-01 00:00:00')")).toBe(-14825808000);
   });
+  it("a wall clock is placed in a zone by Java's rules: the standard offset in a gap or an overlap, no local mean time before 1900", () => {
+    // Each as PyFlink 1.19.3 gives it with table.local-time-zone America/New_York.
+    const ny = (sql: string) => one(sql, {}, 'America/New_York');
+    expect(ny("UNIX_TIMESTAMP('2024-03-10 02:30:00')")).toBe(1710055800);
+    expect(ny("UNIX_TIMESTAMP('2024-11-03 01:30:00')")).toBe(1730615400);
+    expect(ny("UNIX_TIMESTAMP('1500-03-01 00:00:00')")).toBe(-14825790000);
+    expect(ny("DATE_FORMAT('2024-03-10 02:30:00', 'yyyy-MM-dd HH:mm:ss')")).toBe('2024-03-10 02:30:00');
+    expect(one("CONVERT_TZ('2024-03-10 02:30:00', 'America/New_York', 'Asia/Tokyo')")).toBe('2024-03-10 16:30:00');
+    expect(one("CONVERT_TZ('2024-11-03 01:30:00', 'America/New_York', 'Asia/Tokyo')")).toBe('2024-11-03 15:30:00');
+    expect(one("CONVERT_TZ('1500-03-01 00:00:00', 'America/New_York', 'Asia/Tokyo')")).toBe('1500-03-01 14:00:00');
+    // Written in the Julian calendar, where 1500 has a February 29th, and a year before 1 by its era.
+    expect(one("CONVERT_TZ('1500-03-01 00:00:00', 'UTC', 'America/New_York')")).toBe('1500-02-29 19:00:00');
+    expect(one("CONVERT_TZ('-5-01-01 00:00:00', 'UTC', 'America/New_York')")).toBe('0007-12-31 19:00:00');
+  });
 });
