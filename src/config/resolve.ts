@@ -71,6 +71,21 @@ function resolveScaleOut(file: SourceFile, raw: NonNullable<RawTopicsFile['runti
   return { protocol: raw.protocol ?? 'auto', sessionTimeoutMs: session, rebalanceTimeoutMs: rebalance, member };
 }
 
+/**
+ * `runtime.local_time_zone`: an IANA zone name, as Flink's `table.local-time-zone` takes one
+ * (ZoneId.of); checked here, so a misspelt zone is a configuration error rather than a pipeline's.
+ */
+function localTimeZone(file: SourceFile, value: string | undefined): string | undefined {
+  if (value === undefined) return 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value;
+  } catch {
+    file.add(['runtime', 'local_time_zone'], `unknown time zone '${value}'`, { accepted: 'an IANA zone name such as UTC, Europe/Berlin or Asia/Kolkata' });
+    return undefined;
+  }
+}
+
 export function resolveRuntime(
   file: SourceFile,
   raw: RawTopicsFile['runtime'],
@@ -92,6 +107,8 @@ export function resolveRuntime(
   if (interval === undefined || discovery === undefined || window === undefined || initialBackoff === undefined || maxBackoff === undefined || budget === undefined)
     return undefined;
   if (expireInterval === undefined || compactInterval === undefined || orphanInterval === undefined || orphanAge === undefined || scaleOut === null) return undefined;
+  const zone = localTimeZone(file, r.local_time_zone);
+  if (zone === undefined) return undefined;
   // Unset compaction limits stay undefined: their defaults depend on the table (its target file size).
   const m = r.maintenance;
   const minBytes = m?.compact_min_bytes === undefined ? undefined : size(file, ['runtime', 'maintenance', 'compact_min_bytes'], m.compact_min_bytes, 0);
@@ -106,6 +123,7 @@ export function resolveRuntime(
     checkpointMode: r.checkpoint_mode ?? 'EXACTLY_ONCE',
     metricsPort: overrides.metricsPort ?? r.metrics_port ?? 9464,
     memoryBudgetBytes: budget,
+    localTimeZone: zone,
     maintenance: { enabled: r.maintenance?.enabled, expireIntervalMs: expireInterval, compactIntervalMs: compactInterval, compactMinFiles: r.maintenance?.compact_min_files ?? 5, compactMinBytes: minBytes, compactMaxBytes: maxBytes, compactMaxFiles: m?.compact_max_files, orphanIntervalMs: orphanInterval, orphanMinAgeMs: orphanAge },
     scaleOut,
     restart: {

@@ -143,6 +143,7 @@ export const runtimeSchema = z
       .optional(),
     metrics_port: int(0, 65535).optional(),
     memory_budget: z.union([z.string(), z.number()]).optional(),
+    local_time_zone: z.string().optional(),
     restart: z
       .object({
         max_failures: int(1, 1000).optional(),

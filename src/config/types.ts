@@ -216,6 +216,11 @@ export interface RuntimeConfig {
   maintenance: MaintenanceConfig;
   /** Absent: one process reads every partition of its topics. */
   scaleOut: ScaleOutConfig | undefined;
+  /**
+   * Flink's `table.local-time-zone`: the zone whose wall clock SQL reads a TIMESTAMP_LTZ in
+   * (formatting, EXTRACT, a cast to TIMESTAMP) and reads text into one; an IANA name, default UTC.
+   */
+  localTimeZone: string;
 }
 
 /**

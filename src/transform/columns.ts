@@ -10,7 +10,7 @@
 
 import * as arrow from 'apache-arrow';
 import { formatSqlType, type SqlType } from '../schema/sql-types.js';
-import { dateInRange, dateRangeReason, timestampInRange, timestampRangeReason } from '../schema/calendar.js';
+import { END_MICROS_BIG, MIN_MICROS_BIG, dateInRange, dateRangeReason, timestampInRange, timestampRangeReason } from '../schema/calendar.js';
 import { StreamError } from '../errors.js';
 import { arrowTypeOf } from '../schema/type-mapping.js';
 import { decimalFromNumber } from './decimal.js';
@@ -204,14 +204,17 @@ export function buildColumn(values: ArrayLike<unknown>, type: SqlType, sel: Sele
       // value wraps or reaches years that readers (and the partition transforms) cannot show.
       const words = new Int32Array(count * 2);
       const ranged = type.kind === 'timestamp' || type.kind === 'timestamp_ltz';
+      const precision = ranged ? type.precision : 6;
       for (let j = 0; j < count; j++) {
         const v = at(j);
         if (v === null || v === undefined) setNull(j);
         else if (ranged && !timestampInRange(v as number | bigint)) throw outOfRange(type, timestampRangeReason(v as number | bigint)!);
-        else if (typeof v === 'bigint') {
-          // BIGINTs beyond ±2^53 arrive as bigint (see json-decoder.ts).
-          words[2 * j] = Number(BigInt.asIntN(32, v));
-          words[2 * j + 1] = Number(BigInt.asIntN(32, v >> 32n));
+        else if (typeof v === 'bigint' || (precision < 6 && Math.abs(v as number) > Number.MAX_SAFE_INTEGER)) {
+          // BIGINTs beyond ±2^53 arrive as bigint (see json-decoder.ts); a far timestamp of
+          // a precision below 6 is made exact first (exactMicros).
+          const b = typeof v === 'bigint' ? v : exactMicros(v as number, precision);
+          words[2 * j] = Number(BigInt.asIntN(32, b));
+          words[2 * j + 1] = Number(BigInt.asIntN(32, b >> 32n));
         } else {
           const x = Math.trunc(v as number);
           const hi = Math.floor(x / 4294967296);
@@ -302,7 +305,7 @@ function builderValue(t: SqlType): Leaf | null {
     case 'timestamp':
     case 'timestamp_ltz':
       // µs in an Int64; a Date (a TypeScript transformer's own value) counts its milliseconds.
-      return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : v instanceof Date ? BigInt(v.getTime()) * 1000n : BigInt(Math.trunc(v as number)));
+      return (v) => (v === null || v === undefined || typeof v === 'bigint' ? v : v instanceof Date ? BigInt(v.getTime()) * 1000n : exactMicros(v as number, t.precision));
     case 'decimal': {
       const scale = t.scale;
       return (v) => {
@@ -340,6 +343,22 @@ function builderValue(t: SqlType): Leaf | null {
     default:
       return null;
   }
+}
+
+/**
+ * A timestamp's micros as the table takes them. Beyond ±2^53 µs (before 1685, after 2255) a double
+ * holds a time only to 2–32 µs, but a value of precision p < 6 is a whole number of 10^(6-p) µs,
+ * so the nearest such number, when within that error, is its exact value: TO_TIMESTAMP_LTZ(
+ * 253402300799999, 3) is written as 9999-12-31 23:59:59.999, not .999008. A value not that near
+ * one (not made at its precision) and one the rounding would carry past 9999 stay as they are.
+ */
+function exactMicros(x: number, precision: number): bigint {
+  const held = BigInt(Math.trunc(x));
+  if (precision >= 6 || Math.abs(x) <= Number.MAX_SAFE_INTEGER) return held;
+  const unit = 10 ** (6 - precision);
+  const exact = BigInt(Math.round(x / unit)) * BigInt(unit);
+  const off = exact > held ? exact - held : held - exact;
+  return off <= 64n && exact >= MIN_MICROS_BIG && exact < END_MICROS_BIG ? exact : held;
 }
 
 /**

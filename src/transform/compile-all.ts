@@ -11,7 +11,7 @@ export async function compileTransforms(config: AppConfig): Promise<Map<string, 
   const problems: string[] = [];
   for (const p of config.pipelines.filter((x) => x.enabled)) {
     const entry = config.transformations[p.transformation]!;
-    const spec: TransformSpec = { pipeline: p, entry };
+    const spec: TransformSpec = { pipeline: p, entry, sessionTimeZone: config.runtime.localTimeZone };
     try {
       await buildTransform(spec);
       specs.set(p.topic, spec);

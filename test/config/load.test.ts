@@ -228,6 +228,18 @@ describe('errors', () => {
     expect(issuesOf(project({ topics: short })).map(formatIssue)).toEqual([expect.stringMatching(/runtime\.scale_out\.session_timeout: too short.*at least 1000ms/)]);
   });
 
+  it('runtime.local_time_zone: the session zone, UTC by default, an unknown zone named with what is accepted', () => {
+    const zone = (v: string | undefined) => {
+      const topics = v === undefined ? shippedTopics : shippedTopics.replace('runtime:\n', `runtime:\n  local_time_zone: ${v}\n`);
+      return loadConfig({ ...own(project({ topics })), env: {} }).config.runtime.localTimeZone;
+    };
+    expect([zone(undefined), zone('Asia/Kolkata'), zone('UTC')]).toEqual(['UTC', 'Asia/Kolkata', 'UTC']);
+    const broken = shippedTopics.replace('runtime:\n', 'runtime:\n  local_time_zone: Mars/Olympus\n');
+    expect(issuesOf(project({ topics: broken })).map(formatIssue)).toEqual([
+      expect.stringMatching(/runtime\.local_time_zone: unknown time zone 'Mars\/Olympus'.*expected an IANA zone name such as UTC/),
+    ]);
+  });
+
   it('runtime.maintenance compaction limits: sizes and counts read, a bad size named with what is accepted', () => {
     const ok = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { compact_min_bytes: 64mb, compact_max_bytes: 1gb, compact_max_files: 200 }\n');
     const { config } = loadConfig({ ...own(project({ topics: ok })), env: {} });

@@ -34,7 +34,7 @@ export interface InputSet {
   file: string;
   columns: Column[];
   records: string[];
-  /** Optional `input.time_zone`: Flink's `table.local-time-zone` for this set (default UTC). */
+  /** Optional `input.time_zone`: the session zone for this set, Flink's `table.local-time-zone` and the runtime's `runtime.local_time_zone` (default UTC). */
   timeZone: string;
   queries: Query[];
 }

@@ -33,7 +33,7 @@ interface Pipeline {
   topic: string;
 }
 
-function writeProject(dir: string, warehouse: string, bootstrap: string, pipelines: Pipeline[]): string {
+function writeProject(dir: string, warehouse: string, bootstrap: string, pipelines: Pipeline[], zone: string): string {
   const configDir = path.join(dir, 'config');
   mkdirSync(configDir, { recursive: true });
   const topics: Record<string, unknown> = {};
@@ -53,7 +53,7 @@ function writeProject(dir: string, warehouse: string, bootstrap: string, pipelin
   const config = {
     kafka: { bootstrap_servers: bootstrap, security: { protocol: 'PLAINTEXT' } },
     // A bounded run takes its final checkpoint at the end; none is needed before it.
-    runtime: { parallelism: 1, checkpoint_interval: '10min' },
+    runtime: { parallelism: 1, checkpoint_interval: '10min', local_time_zone: zone },
     catalog: { type: 'sql', name: 'local', uri: `sqlite:///${warehouse}/catalog.db`, warehouse, namespace: NAMESPACE },
     topics,
   };
@@ -81,19 +81,35 @@ function cli(configDir: string, args: string[], timeoutMs: number): Promise<{ st
 }
 
 /**
- * Runs every query; `topicOf(query)` is the topic holding its input set's records. `--check` is
- * repeated without the refused pipelines until it passes, since a configuration error can hide
- * the transformation errors behind it.
+ * Runs every query; `topicOf(query)` is the topic holding its input set's records. The session
+ * zone is the process's (`runtime.local_time_zone`, as Flink's `table.local-time-zone` is the
+ * job's), so the input sets of each zone are one project. `--check` is repeated without the
+ * refused pipelines until it passes, since a configuration error can hide the transformation
+ * errors behind it.
  */
 export async function runRuntime(sets: InputSet[], topicOf: (q: Query) => string, bootstrap: string): Promise<RuntimeRun> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-rt-diff-'));
+  const root = mkdtempSync(path.join(os.tmpdir(), 'streamberg-rt-diff-'));
+  const run: RuntimeRun = { outcomes: {}, tables: [], deadLetters: [], output: '' };
+  const zones = [...new Set(sets.map((s) => s.timeZone))];
+  for (const [k, zone] of zones.entries()) {
+    const dir = path.join(root, `zone-${k}`);
+    const one = await runProject(dir, sets.filter((s) => s.timeZone === zone), topicOf, bootstrap, zone);
+    Object.assign(run.outcomes, one.outcomes);
+    run.tables.push(...one.tables);
+    run.deadLetters.push(...one.deadLetters);
+    run.output += one.output;
+  }
+  return run;
+}
+
+async function runProject(dir: string, sets: InputSet[], topicOf: (q: Query) => string, bootstrap: string, zone: string): Promise<RuntimeRun> {
   const warehouse = path.join(dir, 'warehouse');
-  mkdirSync(warehouse);
+  mkdirSync(warehouse, { recursive: true });
   const outcomes: Record<string, Outcome> = {};
   let pipelines: Pipeline[] = sets.flatMap((set) => set.queries.map((query) => ({ set, query, topic: topicOf(query) })));
   let output = '';
   for (;;) {
-    const configDir = writeProject(dir, warehouse, bootstrap, pipelines);
+    const configDir = writeProject(dir, warehouse, bootstrap, pipelines, zone);
     const check = await cli(configDir, ['--check'], 300_000);
     if (check.status === 0) break;
     const lines = check.output.split('\n');

@@ -10,6 +10,7 @@ def jsonable(v):
     if isinstance(v, decimal.Decimal): return {"decimal": str(v)}
     if isinstance(v, datetime.datetime): return {"datetime": v.isoformat()}
     if isinstance(v, datetime.date): return {"date": v.isoformat()}
+    if isinstance(v, datetime.time): return {"time": v.isoformat()}
     if isinstance(v, bytes): return {"bytes": base64.b64encode(v).decode()}
     if isinstance(v, float): return {"float": repr(v)}
     if isinstance(v, list): return [jsonable(x) for x in v]

@@ -41,6 +41,21 @@ describe('column builders', () => {
     expect(t.isValid(1)).toBe(false);
   });
 
+  it('a far timestamp of precision below 6 is written as its exact milliseconds, not its double', () => {
+    // 9999-12-31 23:59:59.999 as a double of µs is ...999008; its precision says it is ...999000.
+    const last = 253402300799999 * 1000;
+    expect(last).toBe(253402300799999008);
+    const values = (type: string, v: number) => [...(col([v], type).data[0]!.values as BigInt64Array)];
+    expect(values('TIMESTAMP(3)', last)).toEqual([253402300799999000n]);
+    expect(values('TIMESTAMP_LTZ(3)', last)).toEqual([253402300799999000n]);
+    expect(values('TIMESTAMP(0)', 253402300799 * 1_000_000)).toEqual([253402300799000000n]);
+    // Precision 6 has no finer truth to go back to; a value rounding past 9999 stays as it is.
+    expect(values('TIMESTAMP(6)', last)).toEqual([253402300799999008n]);
+    expect(values('TIMESTAMP(3)', 253402300799999968)).toEqual([253402300799999968n]);
+    const nested = arrow.makeVector(buildColumn([[last]], parseSqlType('ARRAY<TIMESTAMP(3)>'), null, 1));
+    expect(Array.from(nested.get(0)!.toArray() as ArrayLike<unknown>, (d) => BigInt(d as number | bigint))).toEqual([253402300799999000n]);
+  });
+
   it('decimals as 128-bit unscaled integers: bigints as they are, a stray double by its decimal text', () => {
     const v = col([1234n, -1.5, null, 99999999999999999999n], 'DECIMAL(20, 2)');
     const words = v.data[0]!.values as Uint32Array;

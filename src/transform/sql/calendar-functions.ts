@@ -6,14 +6,14 @@
 //
 // A TIMESTAMP_LTZ is an instant: its calendar is read, and written back, in the session time zone.
 
-import { MICROS_PER_DAY, microsOfWallClock, parseDateText, parseTimestampText, wallClockOf, formatTimestamp, SessionZone } from '../time.js';
-import { timestampRangeReason } from '../../schema/calendar.js';
+import { MICROS_PER_DAY, microsOfWallClock, parseDateText, parseTimestampText, wallClockOf, SessionZone } from '../time.js';
+import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
 import { ExpressionError, pos, type Compiled, type Scope } from './expression.js';
-import { arity, constantArg, INTEGER, nullableOf, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';
+import { arity, INTEGER, nullableOf, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';
 import { invalid, type AstNode } from './parse.js';
-import { compileDatePattern, DatePatternError } from './date-format.js';
+import { javaWallText, simpleDateParser } from './java-date-text.js';
 import { simple, timestampType, withNullable } from './types.js';
-import { TIME_FUNCTIONS } from './time-functions.js';
+import { TIME_FUNCTIONS, instantMillisOf, javaDateReader, javaOffsetMs } from './time-functions.js';
 
 const MICROS: Record<string, number> = {
   MICROSECOND: 1,
@@ -167,7 +167,11 @@ function part(unit: string): Impl {
 
 /**
  * TO_DATE(s [, format]): DATE, NULL when the text does not parse. Without a format, a timestamp's
- * text gives its date (PyFlink 1.19.3: TO_DATE('2024-02-29 10:11:12') is 2024-02-29).
+ * text gives its date (PyFlink 1.19.3: TO_DATE('2024-02-29 10:11:12') is 2024-02-29). With one,
+ * SimpleDateFormat reads the text leniently, in UTC (DateTimeUtils.parseDate(s, format)): a prefix
+ * will do ('2024-01-31 10:00:00' with 'yyyy-MM-dd') and month 13 rolls over. Text it cannot read
+ * at all is Long.MIN_VALUE milliseconds there, whose date overflows Java's int arithmetic into a
+ * day near year 1,700,000, which no table here can hold: NULL instead (docs/FLINK-DIFFERENCES.md).
  */
 const toDate: Impl = (args, scope, node) => {
   arity('TO_DATE', args, 1, 2, scope, node);
@@ -181,18 +185,14 @@ const toDate: Impl = (args, scope, node) => {
     });
   }
   requireKind('TO_DATE', args[1]!, STRING, scope, node, 'the format');
-  const text = constantArg('TO_DATE', args[1]!, scope, node, 'the format') as string | null;
-  if (text === null) return { type: simple('date', true), constant: true, eval: () => null };
-  let fmt: ReturnType<typeof compileDatePattern>;
-  try {
-    fmt = compileDatePattern(text);
-  } catch (e) {
-    if (e instanceof DatePatternError) throw invalid(`TO_DATE: ${e.message}`, pos(scope, node));
-    throw e;
-  }
+  const read = javaDateReader('TO_DATE', args[1], scope, node);
+  if (read === null) return { type: simple('date', true), constant: true, eval: () => null };
   return strict(simple('date', true), [args[0]!], (s: string) => {
-    const w = fmt.parse(s);
-    return w === null ? null : Math.floor(w / MICROS_PER_DAY);
+    const ms = read(s);
+    if (ms === null) return null;
+    const days = Math.floor(ms / 86_400_000);
+    if (dateRangeReason(days) !== null) throw new ExpressionError(`TO_DATE('${s.length > 40 ? s.slice(0, 40) + '…' : s}'): ${dateRangeReason(days)}`);
+    return days;
   });
 };
 
@@ -217,15 +217,21 @@ function zoneNamed(name: string): SessionZone {
   return z;
 }
 
+const CONVERT_TZ_FORMAT = 'yyyy-MM-dd HH:mm:ss';
+
 /** CONVERT_TZ(text, from, to): 'yyyy-MM-dd HH:mm:ss' text of the same instant in zone `to`; NULL when the text does not parse. */
 const convertTz: Impl = (args, scope, node) => {
   arity('CONVERT_TZ', args, 3, 3, scope, node);
   for (const a of args) requireKind('CONVERT_TZ', a, STRING, scope, node);
+  // SimpleDateFormat reads the text leniently ('2024-01-31 10:00:00.5' will do, '2024-02-29'
+  // will not: it has no time) in zone `from` and writes it in zone `to`, both by Java's zone
+  // rules and GregorianCalendar (DateTimeUtils.convertTz; java-date-text.ts).
+  const read = simpleDateParser(CONVERT_TZ_FORMAT);
   return strict(simple('string', true), args, (s: string, from: string, to: string) => {
-    const w = parseTimestampText(s);
+    const w = read(s);
     if (w === null) return null;
-    const instant = zoneNamed(from).toInstant(Math.floor(w / 1_000_000) * 1_000_000);
-    return formatTimestamp(zoneNamed(to).toWall(instant), 0);
+    const instant = instantMillisOf(zoneNamed(from), w);
+    return javaWallText(instant + javaOffsetMs(zoneNamed(to), instant));
   });
 };
 

@@ -3,36 +3,16 @@
 // per-record error for CAST (the record becomes a dead letter) and NULL for TRY_CAST.
 
 import type { SqlType } from '../../schema/sql-types.js';
-import { MICROS_PER_DAY, formatDate, formatTime, formatTimestamp, parseDateText, parseTimeText, parseTimestampText, truncateToPrecision, type SessionZone } from '../time.js';
+import { MICROS_PER_DAY, daysFromCivil, formatDate, formatTime, formatTimestamp, parseTimestampText, truncateToPrecision, validDate, type SessionZone } from '../time.js';
 import { ExpressionError, type Compiled, type Scope } from './expression.js';
 import { dateRangeReason, timestampRangeReason } from '../../schema/calendar.js';
 import { unsupported } from './parse.js';
 import { decimalFromNumber, decimalToNumber, fitsPrecision, formatDecimal, holdsDecimal, parseDecimalText, pow10, rescale } from '../decimal.js';
 import { isNumeric, typeName, withNullable, type ExprType } from './types.js';
+import { javaDoubleString, javaFloatString } from './java-number-text.js';
 
-/** Java's Double.toString, which Flink uses for DOUBLE → STRING. */
-export function javaDoubleString(d: number): string {
-  if (Number.isNaN(d)) return 'NaN';
-  if (!Number.isFinite(d)) return d > 0 ? 'Infinity' : '-Infinity';
-  if (d === 0) return Object.is(d, -0) ? '-0.0' : '0.0';
-  const a = Math.abs(d);
-  if (a >= 1e-3 && a < 1e7) {
-    const s = String(d);
-    return s.includes('.') ? s : s + '.0';
-  }
-  const [m, e] = d.toExponential().split('e') as [string, string];
-  return `${m.includes('.') ? m : m + '.0'}E${e.startsWith('+') ? e.slice(1) : e}`;
-}
-
-/** Java's Float.toString: the shortest decimal that reads back as the same float. */
-export function javaFloatString(f: number): string {
-  if (!Number.isFinite(f) || f === 0) return javaDoubleString(f);
-  for (let p = 1; p <= 9; p++) {
-    const candidate = Number(f.toPrecision(p));
-    if (Math.fround(candidate) === f) return javaDoubleString(candidate);
-  }
-  return javaDoubleString(f);
-}
+// Java's number text (java-number-text.ts), kept importable from here where it always was.
+export { javaDoubleString, javaFloatString } from './java-number-text.js';
 
 /** A value's text as CAST(x AS STRING) gives it. */
 export function toStringOf(v: unknown, type: ExprType, zone: SessionZone): string {
@@ -197,12 +177,15 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
       if (f === 'date') return (v) => v;
       if (f === 'timestamp') return (v) => Math.floor((v as number) / MICROS_PER_DAY);
       if (f === 'timestamp_ltz') return (v) => inRange(v, to, Math.floor(zone.toWall(v as number) / MICROS_PER_DAY));
-      if (f === 'string') return (v) => parseDateText(v as string) ?? parseDatePrefix(v as string) ?? bad(v, to);
+      if (f === 'string') return (v) => flinkDateText(v as string) ?? bad(v, to);
       return null;
     case 'time':
+      // Flink's TIME is milliseconds of the day whatever its declared precision: a TIMESTAMP's
+      // milliseconds stay in a TIME(0) (PyFlink 1.19.3 writes 12:34:56.789).
       if (f === 'time') return (v) => truncateToPrecision(v as number, to.precision);
-      if (f === 'timestamp') return (v) => truncateToPrecision(mod(v as number, MICROS_PER_DAY), to.precision);
-      if (f === 'string') return (v) => parseTimeText(v as string) ?? bad(v, to);
+      if (f === 'timestamp') return (v) => truncateToPrecision(mod(v as number, MICROS_PER_DAY), 3);
+      if (f === 'timestamp_ltz') return (v) => truncateToPrecision(mod(zone.toWall(v as number), MICROS_PER_DAY), 3);
+      if (f === 'string') return (v) => flinkTimeText(v as string) ?? bad(v, to);
       return null;
     case 'timestamp':
     case 'timestamp_ltz': {
@@ -213,6 +196,8 @@ function converter(from: ExprType, to: SqlType, zone: SessionZone): Convert | nu
       if (f === 'timestamp') return (v) => inRange(v, to, truncateToPrecision(fromWall(v as number), p));
       if (f === 'timestamp_ltz') return ltz ? (v) => truncateToPrecision(v as number, p) : (v) => inRange(v, to, truncateToPrecision(zone.toWall(v as number), p));
       if (f === 'date') return (v) => inRange(v, to, fromWall((v as number) * MICROS_PER_DAY));
+      // A time of day is that time on 1970-01-01 (Flink's TimeToTimestampCastRule).
+      if (f === 'time') return (v) => inRange(v, to, truncateToPrecision(fromWall(v as number), p));
       if (f === 'string')
         return (v) => {
           const w = parseTimestampText(v as string);
@@ -248,9 +233,102 @@ function mod(a: number, b: number): number {
   return ((a % b) + b) % b;
 }
 
-function parseDatePrefix(text: string): number | null {
-  const w = parseTimestampText(text);
-  return w === null ? null : Math.floor(w / MICROS_PER_DAY);
+/** Java's String.trim: only characters up to U+0020 count as blanks. */
+function javaTrim(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) <= 32) a++;
+  while (b > a && s.charCodeAt(b - 1) <= 32) b--;
+  return s.slice(a, b);
+}
+
+/** Integer.parseInt of text that is all digits: NaN past Integer.MAX_VALUE, where Java throws. */
+function unsignedInt(s: string): number {
+  const t = javaTrim(s);
+  return /^\d+$/.test(t) && Number(t) <= 2147483647 ? Number(t) : NaN;
+}
+
+/**
+ * Text → DATE as Flink 1.19's CAST reads it (DateTimeUtils.parseDate): what comes before a blank
+ * that is not the first character, then `y`, `y-m` or `y-m-d`, each part digits with blanks
+ * around them; a missing month or day is 1, so a bare number is a year ('17' is 0017-01-01). The
+ * date must exist, in years 0000-9999.
+ */
+function flinkDateText(text: string): number | null {
+  const blank = text.indexOf(' ');
+  const s = blank > 0 ? text.slice(0, blank) : text;
+  const h1 = s.indexOf('-');
+  const h2 = h1 < 0 ? -1 : s.indexOf('-', h1 + 1);
+  const y = unsignedInt(h1 < 0 ? s : s.slice(0, h1));
+  const m = h1 < 0 ? 1 : unsignedInt(h2 < 0 ? s.slice(h1 + 1) : s.slice(h1 + 1, h2));
+  const d = h2 < 0 ? 1 : unsignedInt(s.slice(h2 + 1));
+  if (Number.isNaN(y) || Number.isNaN(m) || Number.isNaN(d)) return null;
+  return validDate(y, m, d) ? daysFromCivil(y, m, d) : null;
+}
+
+/** DateTimeUtils.parseFraction: three digits of milliseconds, the fourth character rounding (any character from '5' up). */
+function flinkFraction(v: string): number {
+  let multiplier = 100;
+  let r = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    r += multiplier * (c >= 48 && c <= 57 ? c - 48 : 0);
+    if (multiplier < 10) {
+      if (i + 1 < v.length && v.charCodeAt(i + 1) >= 53) r++;
+      break;
+    }
+    multiplier /= 10;
+  }
+  return r;
+}
+
+/**
+ * Text → TIME as Flink 1.19's CAST reads it (DateTimeUtils.parseTime): `h[:m[:s[.fff]]]`, each
+ * part digits with blanks around them and of any size (rolled over into the day, as the TIME
+ * Flink writes is read back: '24:00:00' is 00:00:00), milliseconds rounded at the fourth digit,
+ * and a '-' or '+' starting an offset that moves the hour (`hh[:mm]`). Micros of the day, or null.
+ */
+function flinkTimeText(v: string): number | null {
+  let zoneAt = v.indexOf('-');
+  let sign = -1;
+  if (zoneAt < 0) {
+    zoneAt = v.indexOf('+');
+    sign = 1;
+  }
+  let end = v.length;
+  let zoneHour = 0;
+  let zoneMinute = 0;
+  if (zoneAt >= 0) {
+    end = zoneAt;
+    const colon = v.indexOf(':', zoneAt);
+    zoneHour = unsignedInt(colon < 0 ? v.slice(zoneAt + 1) : v.slice(zoneAt + 1, colon));
+    zoneMinute = colon < 0 ? 0 : unsignedInt(v.slice(colon + 1));
+  }
+  // Java's substring throws where a part would end before it begins; TRY_CAST makes that NULL.
+  const part = (from: number, to: number) => (to < from ? NaN : unsignedInt(v.slice(from, to)));
+  const colon1 = v.indexOf(':');
+  let hour: number;
+  let minute = 0;
+  let second = 0;
+  let milli = 0;
+  if (colon1 < 0) hour = part(0, end);
+  else {
+    hour = part(0, colon1);
+    const colon2 = v.indexOf(':', colon1 + 1);
+    if (colon2 < 0) minute = part(colon1 + 1, end);
+    else {
+      minute = part(colon1 + 1, colon2);
+      const dot = v.indexOf('.', colon2);
+      if (dot < 0) second = part(colon2 + 1, end);
+      else {
+        second = part(colon2 + 1, dot);
+        milli = dot + 1 > end ? NaN : flinkFraction(javaTrim(v.slice(dot + 1, end)));
+      }
+    }
+  }
+  if ([hour, minute, second, milli, zoneHour, zoneMinute].some(Number.isNaN)) return null;
+  const millis = (hour + sign * zoneHour) * 3_600_000 + (minute + sign * zoneMinute) * 60_000 + second * 1000 + milli;
+  return mod(millis, 86_400_000) * 1000;
 }
 
 /** A compiled CAST of `from` to `to`; `tryCast` turns per-row failures into NULL. */

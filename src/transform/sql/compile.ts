@@ -15,7 +15,7 @@ import { compileFunction } from './functions.js';
 import { fieldPath, subscript } from './collection-access.js';
 import { constant, fold, pos, type Compiled, type Scope } from './expression.js';
 import { binary, caseWhen, not, unary } from './operators.js';
-import { LTZ_SURROGATE, functionName, invalid, positionAt, unsupported, type AstNode } from './parse.js';
+import { BYTES_SURROGATE, LTZ_SURROGATE, functionName, invalid, positionAt, unsupported, type AstNode } from './parse.js';
 import {
   NULL_TYPE,
   decimalType,
@@ -177,6 +177,7 @@ function castTarget(target: AstNode, scope: Scope): SqlType {
   const args = [target.length, target.scale].filter((x) => x !== undefined && x !== null);
   const params = args.length > 0 ? `(${args.join(', ')})` : '';
   if (name === LTZ_SURROGATE) return ltzType(args.length > 0 ? Number(args[0]) : 6, true);
+  if (name === BYTES_SURROGATE) return simple('bytes');
   try {
     return { ...parseSqlType(`${name}${params}`), nullable: true };
   } catch {

@@ -8,7 +8,8 @@
 
 import { microsOfWallClock, pad, parsedWallMicros, validDate, wallClockOf } from '../time.js';
 
-type Token = { kind: 'lit'; text: string } | { kind: 'field'; letter: string; width: number };
+export type DateToken = { kind: 'lit'; text: string } | { kind: 'field'; letter: string; width: number };
+type Token = DateToken;
 
 const SUPPORTED = new Set(['y', 'u', 'M', 'd', 'D', 'H', 'h', 'K', 'k', 'm', 's', 'S', 'a', 'E', 'G']);
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -16,7 +17,8 @@ const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'
 
 export class DatePatternError extends Error {}
 
-function tokenize(pattern: string): Token[] {
+/** A pattern's literals and fields; a letter outside the supported set is a DatePatternError. */
+export function tokenizeDatePattern(pattern: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < pattern.length) {
@@ -51,7 +53,7 @@ const cache = new Map<string, DatePattern>();
 export function compileDatePattern(pattern: string): DatePattern {
   const hit = cache.get(pattern);
   if (hit !== undefined) return hit;
-  const tokens = tokenize(pattern);
+  const tokens = tokenizeDatePattern(pattern);
   const compiled: DatePattern = { format: (w) => formatWith(tokens, w), parse: parserFor(tokens) };
   if (cache.size > 256) cache.clear();
   cache.set(pattern, compiled);

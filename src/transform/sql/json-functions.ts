@@ -12,7 +12,7 @@
 // RETURNING type that does not match the JSON value (RETURNING INT of "x" or of 1.5) makes Flink
 // fail the job with a ClassCastException whatever ON ERROR says: here it is the record's dead
 // letter. RETURNING types other than STRING, BOOLEAN, INT and DOUBLE fail in Flink 1.19 and are
-// refused.
+// refused. The path may come from a column (JSON_VALUE(s, t)), compiled per distinct text.
 
 import { castTo, javaDoubleString } from './cast.js';
 import { ExpressionError, pos, type Compiled, type Scope } from './expression.js';
@@ -64,11 +64,14 @@ interface Clauses {
   wrapper: 'WITHOUT' | 'CONDITIONAL' | 'UNCONDITIONAL';
 }
 
-/** The path function and the clauses after it; the path's `strict` mode makes a missing path an error. */
+/**
+ * The clauses after the path, and how each record's value at the path is found: `inputs` are the
+ * arguments the function reads per record (the JSON text, and the path when it is not a constant);
+ * `find` is null for a constant NULL path. A path's `strict` mode makes a missing path an error.
+ */
 function parseCall(name: string, args: Compiled[], scope: Scope, node: AstNode, defaultOnError: string) {
   arity(name, args, 2, Infinity, scope, node);
   requireKind(name, args[0]!, STRING, scope, node);
-  const path = constantArg(name, args[1]!, scope, node, 'the path') as string | null;
   const clauses: Clauses = { returning: null, onEmpty: { kind: 'NULL', value: null }, onError: { kind: defaultOnError, value: null }, wrapper: 'WITHOUT' };
   for (let k = 2; k < args.length; k++) {
     const a = args[k]!;
@@ -82,23 +85,56 @@ function parseCall(name: string, args: Compiled[], scope: Scope, node: AstNode, 
     } else if ((m = /^(.+) ON (EMPTY|ERROR)$/.exec(c)) !== null) clauses[m[2] === 'EMPTY' ? 'onEmpty' : 'onError'] = { kind: m[1]!, value: null };
     else if (/WRAPPER$/.test(c)) clauses.wrapper = c.startsWith('WITHOUT') ? 'WITHOUT' : c.includes('CONDITIONAL') && !c.includes('UNCONDITIONAL') ? 'CONDITIONAL' : 'UNCONDITIONAL';
   }
-  if (path === null) return { select: null, strictMode: false, clauses };
+  if (!args[1]!.constant) {
+    // A path from a column, read per record: a path that does not compile is an error of that
+    // record's call (ON ERROR), as Flink 1.19 takes it. Compiled paths are kept, since a column
+    // of paths usually repeats a few.
+    requireKind(name, args[1]!, STRING, scope, node, 'the path');
+    const plans = new Map<string, PathPlan | null>();
+    const find = (s: string, path: string): unknown => {
+      let plan = plans.get(path);
+      if (plan === undefined) {
+        try {
+          plan = planPath(path);
+        } catch {
+          plan = null;
+        }
+        if (plans.size > 1024) plans.clear();
+        plans.set(path, plan);
+      }
+      return plan === null ? FAILED : locate(plan, s);
+    };
+    return { inputs: [args[0]!, args[1]!], find, clauses };
+  }
+  const path = constantArg(name, args[1]!, scope, node, 'the path') as string | null;
+  if (path === null) return { inputs: [args[0]!], find: null, clauses };
+  let plan: PathPlan;
   try {
-    return { select: compileJsonPath(path), strictMode: /^\s*strict\s/i.test(path), clauses };
+    plan = planPath(path);
   } catch (e) {
     throw invalid(`${name}: ${(e as Error).message}`, pos(scope, node));
   }
+  return { inputs: [args[0]!], find: (s: string) => locate(plan, s), clauses };
+}
+
+interface PathPlan {
+  select: (doc: unknown) => unknown;
+  strictMode: boolean;
+}
+
+function planPath(path: string): PathPlan {
+  return { select: compileJsonPath(path), strictMode: /^\s*strict\s/i.test(path) };
 }
 
 const MISSING = Symbol('missing');
 const FAILED = Symbol('failed');
 
 /** The value at the path, MISSING for an empty result, FAILED for an error (bad JSON, strict miss). */
-function locate(select: (doc: unknown) => unknown, strictMode: boolean, s: string): unknown {
+function locate(plan: PathPlan, s: string): unknown {
   const doc = parseDocument(s);
   if (doc === undefined) return FAILED;
-  const v = select(doc);
-  if (v === undefined) return strictMode ? FAILED : MISSING;
+  const v = plan.select(doc);
+  if (v === undefined) return plan.strictMode ? FAILED : MISSING;
   return v;
 }
 
@@ -138,17 +174,17 @@ const RETURNING: Record<string, { type: SqlType; read: (v: unknown) => unknown }
 
 export const JSON_FUNCTIONS: Record<string, Impl> = {
   JSON_VALUE: (args, scope, node) => {
-    const { select, strictMode, clauses } = parseCall('JSON_VALUE', args, scope, node, 'NULL');
+    const { inputs, find, clauses } = parseCall('JSON_VALUE', args, scope, node, 'NULL');
     const want = (clauses.returning ?? 'STRING').replace(/^VARCHAR(\(\d+\))?$/, 'STRING');
     const ret = RETURNING[want];
     if (ret === undefined) throw unsupported(`JSON_VALUE … RETURNING ${clauses.returning}`, pos(scope, node), 'Flink 1.19 fails on it; RETURNING STRING, BOOLEAN, INT or DOUBLE, or CAST the text');
-    if (select === null) return { type: ret.type, constant: true, eval: () => null };
+    if (find === null) return { type: ret.type, constant: true, eval: () => null };
     // A DEFAULT literal is brought to the RETURNING type once, as CAST would.
     const dflt = (b: { kind: string; value: unknown }) => (b.kind === 'DEFAULT' && b.value !== null ? castTo(b.value as Compiled, ret.type, scope, false).eval(0) : null);
     const onEmpty = { ...clauses.onEmpty, value: dflt(clauses.onEmpty) };
     const onError = { ...clauses.onError, value: dflt(clauses.onError) };
-    return strict(ret.type, [args[0]!], (s: string) => {
-      const v = locate(select, strictMode, s);
+    return strict(ret.type, inputs, (s: string, path?: string) => {
+      const v = find(s, path!);
       if (v === MISSING) return behaviour('JSON_VALUE', onEmpty, 'nothing at the path');
       if (v === FAILED) return behaviour('JSON_VALUE', onError, 'not JSON, or a strict path that is missing');
       if (v === null) return null;
@@ -159,15 +195,18 @@ export const JSON_FUNCTIONS: Record<string, Impl> = {
     });
   },
   // An object or array as compact JSON text; a scalar is an error unless a wrapper makes it an
-  // array (WITH CONDITIONAL ARRAY WRAPPER leaves an array as it is).
+  // array (WITH CONDITIONAL ARRAY WRAPPER leaves an array as it is). JSON null at the path is
+  // NULL whatever the wrapper and the ON EMPTY clause, never '[null]': PyFlink 1.19.3 gives NULL
+  // for it under WITH [CONDITIONAL | UNCONDITIONAL] ARRAY WRAPPER and EMPTY ARRAY ON EMPTY alike.
   JSON_QUERY: (args, scope, node) => {
-    const { select, strictMode, clauses } = parseCall('JSON_QUERY', args, scope, node, 'NULL');
+    const { inputs, find, clauses } = parseCall('JSON_QUERY', args, scope, node, 'NULL');
     if (clauses.returning !== null) throw unsupported('JSON_QUERY … RETURNING', pos(scope, node), 'JSON_QUERY gives STRING here');
-    if (select === null) return { type: simple('string'), constant: true, eval: () => null };
-    return strict(simple('string', true), [args[0]!], (s: string) => {
-      const v = locate(select, strictMode, s);
+    if (find === null) return { type: simple('string'), constant: true, eval: () => null };
+    return strict(simple('string', true), inputs, (s: string, path?: string) => {
+      const v = find(s, path!);
       if (v === MISSING) return behaviour('JSON_QUERY', clauses.onEmpty, 'nothing at the path');
       if (v === FAILED) return behaviour('JSON_QUERY', clauses.onError, 'not JSON, or a strict path that is missing');
+      if (v === null) return null;
       const container = v !== null && typeof v === 'object' && !(v instanceof JsonNumber);
       if (clauses.wrapper === 'UNCONDITIONAL' || (clauses.wrapper === 'CONDITIONAL' && !Array.isArray(v))) return writeJson([v]);
       return container ? writeJson(v) : behaviour('JSON_QUERY', clauses.onError, 'a scalar at the path');
@@ -176,11 +215,11 @@ export const JSON_FUNCTIONS: Record<string, Impl> = {
   // Whether the path leads to a value other than JSON null; an error (text that is not JSON, a
   // strict path that is missing) is FALSE unless ON ERROR says otherwise.
   JSON_EXISTS: (args, scope, node) => {
-    const { select, strictMode, clauses } = parseCall('JSON_EXISTS', args, scope, node, 'FALSE');
-    if (select === null) return { type: simple('boolean'), constant: true, eval: () => null };
+    const { inputs, find, clauses } = parseCall('JSON_EXISTS', args, scope, node, 'FALSE');
+    if (find === null) return { type: simple('boolean'), constant: true, eval: () => null };
     const nullable = nullableOf(args) || clauses.onError.kind === 'UNKNOWN';
-    return strict(withNullable(simple('boolean'), nullable), [args[0]!], (s: string) => {
-      const v = locate(select, strictMode, s);
+    return strict(withNullable(simple('boolean'), nullable), inputs, (s: string, path?: string) => {
+      const v = find(s, path!);
       if (v === FAILED) return behaviour('JSON_EXISTS', clauses.onError, 'not JSON, or a strict path that is missing');
       return v !== null && v !== MISSING;
     });

@@ -7,6 +7,8 @@
 //   SUBSTRING(s FROM n)         → SUBSTRING(s,   n)             (the grammar wants FOR after FROM)
 //   x IS [NOT] UNKNOWN          → x IS [NOT] NULL               (the same test on a BOOLEAN)
 //   LOCALTIMESTAMP              → LOCALTIMESTAMP()              (the grammar wants the parentheses)
+//   x BETWEEN SYMMETRIC a AND b → x BETWEEN SYM__(    a) AND b  (the grammar knows neither
+//                                 SYMMETRIC nor ASYMMETRIC; ASYMMETRIC is the plain form)
 //   JSON_VALUE(j, p RETURNING INT DEFAULT 0 ON EMPTY)
 //                               → JSON_VALUE(j, p,'#JSON:RETURNING INT','#JSON:DEFAULT ON EMPTY',0)
 //                                 (every JSON clause: RETURNING, … ON EMPTY / ERROR, WRAPPER)
@@ -96,6 +98,22 @@ function respellJsonClauses(sql: string, back: OffsetMap[]): string {
   }, back);
 }
 
+/** The marker function around a BETWEEN SYMMETRIC lower bound, as operators.ts reads it. */
+export const SYMMETRIC_MARK = 'SYM__';
+
+/**
+ * BETWEEN [A]SYMMETRIC. The lower bound runs to the first AND outside parentheses (an AND inside
+ * a bound needs them in Flink too); its text keeps its offsets, only the `)` after it grows the SQL.
+ */
+function respellBetweenSymmetric(sql: string, back: OffsetMap[]): string {
+  const out = respell(sql, /\bBETWEEN\s+ASYMMETRIC\b/i, () => 'BETWEEN');
+  const bound = String.raw`((?:[^()]|\((?:[^()]|\([^()]*\))*\))*?)`;
+  return respell(out, new RegExp(String.raw`(\bBETWEEN\s+SYMMETRIC\s+)` + bound + String.raw`(\s+AND\b)`, 'i'), (m, text) => {
+    const low = text.slice(m[1]!.length, m[1]!.length + m[2]!.length);
+    return `BETWEEN ${SYMMETRIC_MARK}(`.padEnd(m[1]!.length, ' ') + low + ') AND';
+  }, back);
+}
+
 const UNIT = `(?:SQL_TSI_)?(${TIME_UNITS.join('|')})`;
 
 export interface Respelled {
@@ -135,6 +153,7 @@ export function respellKeywordForms(sql: string): Respelled {
   out = respell(out, /(\bSUBSTRING\s*\([^()]*?)\s+FROM\s+(?=[^()]*\)(?![^()]*\bFOR\b))(?![^()]*\bFOR\b)/i, (m, text) => `${text.slice(0, m[1]!.length)},`);
   out = respell(out, /\bIS\s+(NOT\s+)?UNKNOWN\b/i, (m) => `IS ${m[1] === undefined ? '' : 'NOT '}NULL`);
   out = respell(out, /\bLOCALTIMESTAMP\b(?!\s*\()/i, () => 'LOCALTIMESTAMP()', back);
+  out = respellBetweenSymmetric(out, back);
   out = respellJsonClauses(out, back);
   // INTERVAL '1-2' YEAR TO MONTH: the range goes inside the literal, read by interval-arithmetic.ts.
   out = respell(out, /\bINTERVAL\s+(\u0001+)\s+(YEAR|DAY|HOUR|MINUTE)\s+TO\s+(MONTH|HOUR|MINUTE|SECOND)\b/i, (m, text) => {

@@ -7,7 +7,8 @@ import { castTo } from './cast.js';
 import { ExpressionError, fold, requireBoolean, type Compiled, type Scope } from './expression.js';
 import { compileFunction } from './functions.js';
 import { coerced, decimalArithmetic } from './decimal-ops.js';
-import { invalid, unsupported, type AstNode } from './parse.js';
+import { functionName, invalid, unsupported, type AstNode } from './parse.js';
+import { SYMMETRIC_MARK } from './keyword-forms.js';
 import {
   NULL_TYPE,
   commonType,
@@ -199,10 +200,19 @@ function inList(node: AstNode, scope: Scope, negate: boolean): Compiled {
   } });
 }
 
+/** The bound inside BETWEEN SYMMETRIC's marker (keyword-forms.ts), or null for a plain bound. */
+function symmetricBound(n: AstNode): AstNode | null {
+  if (n.type !== 'function' || functionName(n) !== SYMMETRIC_MARK) return null;
+  const args = (n.args?.value ?? []) as AstNode[];
+  return args.length === 1 ? args[0]! : null;
+}
+
 function between(node: AstNode, scope: Scope, negate: boolean): Compiled {
   const x = scope.compile(node.left);
-  const [lowNode, highNode] = node.right.value as AstNode[];
-  const lowLiteral = coerceLiteral(scope.compile(lowNode!), x.type, scope);
+  const [markedLow, highNode] = node.right.value as AstNode[];
+  const symmetricLow = symmetricBound(markedLow!);
+  const lowNode = symmetricLow ?? markedLow!;
+  const lowLiteral = coerceLiteral(scope.compile(lowNode), x.type, scope);
   const highLiteral = coerceLiteral(scope.compile(highNode!), x.type, scope);
   comparable(x, lowLiteral, scope, 'BETWEEN');
   comparable(x, highLiteral, scope, 'BETWEEN');
@@ -212,15 +222,25 @@ function between(node: AstNode, scope: Scope, negate: boolean): Compiled {
   const fl = low.eval;
   const fh = high.eval;
   const nullable = x.type.nullable || low.type.nullable || high.type.nullable;
-  // x BETWEEN a AND b ≡ x >= a AND x <= b, with Kleene AND over the two NULL-able comparisons.
+  // x BETWEEN a AND b ≡ x >= a AND x <= b, with Kleene AND over the two NULL-able comparisons;
+  // SYMMETRIC is Calcite's (x >= a AND x <= b) OR (x >= b AND x <= a), Kleene OR over the two
+  // (so a NULL bound always gives NULL: 9 BETWEEN NULL AND 5 is FALSE, 9 BETWEEN SYMMETRIC NULL
+  // AND 5 is NULL).
+  const within = (v: unknown, l: unknown, h: unknown): boolean | null => {
+    const ge = l === null ? null : cmp(v, l) >= 0;
+    const le = h === null ? null : cmp(v, h) <= 0;
+    return ge === false || le === false ? false : ge === null || le === null ? null : true;
+  };
   return fold({ type: withNullable(simple('boolean'), nullable), constant: x.constant && low.constant && high.constant, eval: (i) => {
     const v = fx(i);
     if (v === null) return null;
     const l = fl(i);
     const h = fh(i);
-    const ge = l === null ? null : cmp(v, l) >= 0;
-    const le = h === null ? null : cmp(v, h) <= 0;
-    const r = ge === false || le === false ? false : ge === null || le === null ? null : true;
+    let r = within(v, l, h);
+    if (symmetricLow !== null && r !== true) {
+      const swapped = within(v, h, l);
+      r = swapped === true ? true : r === null || swapped === null ? null : false;
+    }
     return r === null ? null : r !== negate;
   } });
 }

@@ -77,6 +77,8 @@ const UNPARSED_CONSTRUCTS: ReadonlyArray<[string, RegExp]> = [
  * does take and Flink does not have, and mapped back by the compiler.
  */
 export const LTZ_SURROGATE = 'DATETIME';
+/** BYTES, spelled as a type of the same length that the grammar takes inside CAST. */
+export const BYTES_SURROGATE = 'JSONB';
 
 function rewriteCastTypes(sql: string): string {
   const masked = maskLiterals(sql);
@@ -90,12 +92,24 @@ function rewriteCastTypes(sql: string): string {
     out += sql.slice(last, m.index) + replacement.padEnd(m[0].length, ' ');
     last = m.index + m[0].length;
   }
-  return out + sql.slice(last);
+  out += sql.slice(last);
+  // `AS BYTES` and `AS JSONB` are the same length, so no offset moves.
+  const bytes = /\bAS\s+BYTES\b/gi;
+  const maskedOut = maskLiterals(out);
+  let result = '';
+  last = 0;
+  for (let m = bytes.exec(maskedOut); m !== null; m = bytes.exec(maskedOut)) {
+    result += out.slice(last, m.index) + `AS ${BYTES_SURROGATE}`.padEnd(m[0].length, ' ');
+    last = m.index + m[0].length;
+  }
+  return result + out.slice(last);
 }
 
 export function parseSelect(sql: string, sourceTables: readonly string[]): SelectPlan {
-  if (new RegExp(`\\b${LTZ_SURROGATE}\\b`, 'i').test(maskLiterals(sql))) {
-    throw invalid(`${LTZ_SURROGATE} is not a Flink SQL type`, find(sql, new RegExp(`\\b${LTZ_SURROGATE}\\b`)));
+  for (const surrogate of [LTZ_SURROGATE, BYTES_SURROGATE]) {
+    if (new RegExp(`\\b${surrogate}\\b`, 'i').test(maskLiterals(sql))) {
+      throw invalid(`${surrogate} is not a Flink SQL type`, find(sql, new RegExp(`\\b${surrogate}\\b`)));
+    }
   }
   let ast: AstNode | AstNode[];
   const respelled = respellKeywordForms(rewriteCastTypes(sql));

@@ -3,7 +3,8 @@
 
 import { coerced } from './decimal-ops.js';
 import { compileDatePattern, DatePatternError, type DatePattern } from './date-format.js';
-import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf } from '../time.js';
+import { simpleDateParser, sqlDateValueOf, sqlTimestampValueOf } from './java-date-text.js';
+import { MICROS_PER_DAY, daysFromCivil, parseTimestampText, truncateToPrecision, wallClockOf, type SessionZone } from '../time.js';
 import { ExpressionError, constant, pos, type Compiled, type Scope } from './expression.js';
 import { timestampRangeReason } from '../../schema/calendar.js';
 import { arity, constantArg, requireKind, strict, STRING, TEMPORAL, type Impl } from './function-kit.js';
@@ -41,6 +42,70 @@ function datePattern(name: string, c: Compiled | undefined, scope: Scope, node: 
 }
 
 const DEFAULT_FORMAT = 'yyyy-MM-dd HH:mm:ss';
+
+/** A SimpleDateFormat reader of the format argument (java-date-text.ts), or null for a NULL format. */
+export function javaDateReader(name: string, c: Compiled | undefined, scope: Scope, node: AstNode, fallback = DEFAULT_FORMAT): ((text: string) => number | null) | null {
+  const text = c === undefined ? fallback : (constantArg(name, c, scope, node, 'the format') as string | null);
+  if (text === null) return null;
+  try {
+    return simpleDateParser(text);
+  } catch (e) {
+    if (e instanceof DatePatternError) throw invalid(`${name}: ${e.message}`, pos(scope, node));
+    throw e;
+  }
+}
+
+/** Far enough inside Date's range (±8.64e15 ms) for Intl to place it in a zone. */
+const ZONED_LIMIT_MS = 8.6e15;
+const HOUR_MS = 3_600_000;
+/** 1900-01-01T00:00Z: java.util.TimeZone keeps no zone history before it. */
+const UTC_1900_MS = -2_208_988_800_000;
+
+/**
+ * A zone's offset (ms) at an instant as java.util.TimeZone gives it, which Java's Calendar and
+ * SimpleDateFormat use: before 1900 the 1900 offset (no local mean time: New York is -05:00 in
+ * 1500, not -04:56:02).
+ */
+export function javaOffsetMs(zone: SessionZone, instantMs: number): number {
+  if (zone.isUtc) return 0;
+  return zone.offsetAt(Math.max(Math.min(instantMs, ZONED_LIMIT_MS), UTC_1900_MS) * 1000) / 1000;
+}
+
+/**
+ * The instant (epoch ms) of a wall clock in milliseconds, as Java's Calendar places it in
+ * `zone`: by the offset in force after the last transition whose new wall clock it has reached.
+ * So a wall clock in a spring-forward gap takes the offset before it (02:30 in New York on
+ * 2024-03-10 is 07:30Z, 03:30 EDT) and one in a fall-back overlap the offset after it (01:30 on
+ * 2024-11-03 is 06:30Z, EST). A transition is looked for within a day of the wall clock, to the
+ * hour, as the zone's offsets are cached by the hour.
+ */
+export function instantMillisOf(zone: SessionZone, wallMs: number): number {
+  if (zone.isUtc) return wallMs;
+  const before = javaOffsetMs(zone, wallMs - 86_400_000);
+  const after = javaOffsetMs(zone, wallMs + 86_400_000);
+  if (before === after) return wallMs - before;
+  let lo = wallMs - 86_400_000;
+  let hi = wallMs + 86_400_000;
+  while (hi - lo > HOUR_MS) {
+    const mid = Math.floor((lo + hi) / 2 / HOUR_MS) * HOUR_MS;
+    if (mid <= lo || mid >= hi) break;
+    if (javaOffsetMs(zone, mid) === before) lo = mid;
+    else hi = mid;
+  }
+  const transition = Math.floor(hi / HOUR_MS) * HOUR_MS;
+  return wallMs >= transition + after ? wallMs - after : wallMs - before;
+}
+
+/** Java's Long.MIN_VALUE, which UNIX_TIMESTAMP returns for text it cannot parse. */
+const LONG_MIN = -9223372036854775808n;
+
+/** DateTimeUtils.parseTimestampData's fallback: the trimmed text as Timestamp.valueOf or Date.valueOf reads it. */
+function valueOfFallback(text: string): number | null {
+  const t = text.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
+  if (t.includes(' ')) return sqlTimestampValueOf(t);
+  const d = sqlDateValueOf(t);
+  return d === null ? null : d * MICROS_PER_DAY;
+}
 
 /** ISO-8601 week number (Monday first; week 1 holds January 4th), as Flink's EXTRACT(WEEK …). */
 function isoWeek(epochDay: number): number {
@@ -91,10 +156,13 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const fmt = datePattern('TO_TIMESTAMP', args[1], scope, node, DEFAULT_FORMAT);
     if (fmt === null) return constant(timestampType(3), null);
     // Flink returns NULL for text that does not match; the default format also takes fractions.
-    const parse = args[1] === undefined ? (s: string) => parseTimestampText(s) : (s: string) => fmt.parse(s);
+    // With a format, text the format does not read is read again as java.sql.Timestamp.valueOf
+    // (text with a blank) or Date.valueOf would (DateTimeUtils.parseTimestampData's fallback):
+    // TO_TIMESTAMP('2024-02-29 12:34:56', 'yyyyMMdd') is 2024-02-29 12:34:56 in Flink 1.19.
+    const parse = args[1] === undefined ? (s: string) => parseTimestampText(s) : (s: string) => fmt.parse(s) ?? valueOfFallback(s);
     return strict(timestampType(3, true), [args[0]!], (s: string) => {
       const w = parse(s);
-      return w === null ? null : truncateToPrecision(w, 3);
+      return w === null || timestampRangeReason(w) !== null ? null : truncateToPrecision(w, 3);
     });
   },
   FROM_UNIXTIME: (args, scope, node) => {
@@ -116,13 +184,17 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
     const frame = scope.frame;
     if (args.length === 0) return { type: simple('bigint', false), constant: false, eval: () => Math.floor(frame.nowMicros / 1_000_000) };
     requireKind('UNIX_TIMESTAMP', args[0]!, STRING, scope, node);
-    const fmt = datePattern('UNIX_TIMESTAMP', args[1], scope, node, DEFAULT_FORMAT);
-    if (fmt === null) return constant(simple('bigint'), null);
+    const read = javaDateReader('UNIX_TIMESTAMP', args[1], scope, node);
+    if (read === null) return constant(simple('bigint'), null);
     const zone = frame.zone;
-    // Flink returns Long.MIN_VALUE for text that does not parse; NULL is returned here instead.
+    // SimpleDateFormat reads the text leniently (java-date-text.ts); text it cannot read at all
+    // is Long.MIN_VALUE, as Flink returns it, and the seconds are the milliseconds divided toward
+    // zero, as Java's long division does.
     return strict(simple('bigint', true), [args[0]!], (s: string) => {
-      const w = fmt.parse(s);
-      return w === null ? null : Math.floor(zone.toInstant(w) / 1_000_000);
+      const w = read(s);
+      if (w === null) return LONG_MIN;
+      const seconds = Math.trunc(instantMillisOf(zone, w) / 1000);
+      return Number.isSafeInteger(seconds) ? seconds : BigInt(seconds);
     });
   },
   CURRENT_TIMESTAMP: (args, scope, node) => {
@@ -144,9 +216,19 @@ export const TIME_FUNCTIONS: Record<string, Impl> = {
   DATE_FORMAT: (args, scope, node) => {
     arity('DATE_FORMAT', args, 2, 2, scope, node);
     requireKind('DATE_FORMAT', args[0]!, [...TEMPORAL, 'string'], scope, node);
-    const wall = wallOf('DATE_FORMAT', args[0]!, scope, node);
     const fmt = datePattern('DATE_FORMAT', args[1], scope, node, DEFAULT_FORMAT);
     if (fmt === null) return constant(simple('string'), null);
+    // Text is read by SimpleDateFormat, leniently ('2024-13-01 00:00:00' is 2025-01-01), and
+    // written back, both in UTC whatever the session zone (DateTimeUtils.formatTimestampString's
+    // two-argument form), so the wall clock read is the one written. Hazards: Java writes with
+    // SimpleDateFormat, which differs from the formatter here in a few letters ('u' is the day of
+    // the week there; 'S' and 'SS' are milliseconds, unpadded), and writes a year before 1 as
+    // its year of era (-5 as 0006), where a year outside 0000-9999 is NULL here.
+    const read = args[0]!.type.kind === 'string' ? simpleDateParser(DEFAULT_FORMAT, Date.now(), false) : null;
+    const wall = read === null ? wallOf('DATE_FORMAT', args[0]!, scope, node) : (v: unknown) => {
+      const w = read(v as string);
+      return w === null || timestampRangeReason(w * 1000) !== null ? null : w * 1000;
+    };
     return strict(simple('string', true), [args[0]!], (v: unknown) => {
       const w = wall(v);
       return w === null ? null : fmt.format(w);

@@ -43,6 +43,33 @@ describe('CAST', () => {
     expect(one('CAST(s AS TIMESTAMP_LTZ(3))', { s: '2024-02-03 21:20:00' }, 'Asia/Kolkata')).toBe(T('2024-02-03T15:50:00'));
     expect(one('CAST(s AS DATE)', { s: '2024-02-30' })).toEqual({ error: "cannot CAST '2024-02-30' AS DATE" });
   });
+  it('TIME as Flink holds it: milliseconds whatever the precision, text read by DateTimeUtils.parseTime', () => {
+    const time = (s: string) => one('TRY_CAST(s AS TIME(0))', { s });
+    expect(time('12:34:56')).toBe(45_296_000_000);
+    expect(time('7:5:3')).toBe(25_503_000_000);
+    expect(time(' 12 : 34 ')).toBe(45_240_000_000);
+    expect(time('00:00:00.1235')).toBe(124_000);
+    expect(time('24:00:00')).toBe(0);
+    expect(time('12:00:00+01:30')).toBe(48_600_000_000);
+    for (const s of ['abc', '2024-02-29 12:34:56', '12:00-01:00', '', '12:x']) expect([s, time(s)]).toEqual([s, null]);
+    expect(one('CAST(ts AS TIME(0))', { ts: T('2024-02-29T12:34:56.789') })).toBe(45_296_789_000);
+    expect(one('CAST(ts AS TIME(0))', { ts: T('1969-12-31T23:59:59.999') })).toBe(86_399_999_000);
+    expect(one("CAST(CAST('12:34:56' AS TIME(0)) AS TIMESTAMP(3))")).toBe(45_296_000_000);
+  });
+  it('STRING → BYTES: the UTF-8 bytes; the type is spelled BYTES in CAST', () => {
+    expect(evalSql('CAST(s AS BYTES)', [{ s: 'é' }, {}])).toEqual({ type: 'BYTES', values: [new Uint8Array([0xc3, 0xa9]), null] });
+    expect(one('CAST(CAST(s AS BYTES) AS STRING)', { s: 'é' })).toBe('é');
+    expect(compileError('CAST(s AS JSONB)').message).toMatch(/JSONB is not a Flink SQL type/);
+  });
+  it('STRING → DATE reads text as Flink does: a bare number is a year, a missing month or day is 1', () => {
+    const days = (s: string) => one('TRY_CAST(s AS DATE)', { s });
+    expect(days('17')).toBe(-713318); // 0017-01-01
+    expect(days(' 42 ')).toBe(-704187); // 0042-01-01
+    expect(days('2024-2')).toBe(19754); // 2024-02-01
+    expect(days('2024-2-3\t')).toBe(19756);
+    expect(days('2024-02-03 anything after a blank')).toBe(19756);
+    for (const s of ['2.5', '1e2', '-17', '2024-02-03T10:00', '2024-02-30', '2024- 2-3', '10000', '99999999999', '']) expect([s, days(s)]).toEqual([s, null]);
+  });
   it('between timestamp kinds through the session time zone', () => {
     expect(one('CAST(lt AS TIMESTAMP(3))', { lt: T('2024-02-03T15:50:00') }, 'America/New_York')).toBe(T('2024-02-03T10:50:00'));
     expect(one('CAST(ts AS TIMESTAMP_LTZ(3))', { ts: T('2024-02-03T10:50:00') }, 'America/New_York')).toBe(T('2024-02-03T15:50:00'));
@@ -64,5 +91,23 @@ describe('Java number text', () => {
     expect(javaDoubleString(-0)).toBe('-0.0');
     expect(javaDoubleString(NaN)).toBe('NaN');
     expect(javaFloatString(Math.fround(0.1))).toBe('0.1');
+  });
+  it("FLOAT text: an integer float past 2^25 keeps the digits Java 17's FloatingDecimal keeps", () => {
+    // Each as Java 17's Float.toString prints it; the first and the 1e15 are longer than the shortest.
+    const java: Array<[number, string]> = [
+      [2147483648, '2.14748365E9'], [16777217, '1.6777216E7'], [33554432, '3.3554432E7'], [33554436, '3.3554436E7'],
+      [123456789, '1.23456792E8'], [1e10, '1.0E10'], [9.223372e18, '9.223372E18'], [-3e9, '-3.0E9'], [1.5e8, '1.5E8'],
+      [987654321, '9.8765434E8'], [4294967296, '4.2949673E9'], [1e15, '9.9999999E14'], [67108868, '6.7108864E7'],
+    ];
+    expect(java.map(([f]) => [f, javaFloatString(Math.fround(f))])).toEqual(java);
+  });
+  it('FLOAT text: E-form text has two digits where one would read back (Java 17)', () => {
+    const min = 2 ** -149;
+    const java: Array<[number, string]> = [
+      [min, '1.4E-45'], [2 * min, '2.8E-45'], [3 * min, '4.2E-45'], [5 * min, '7.0E-45'], [7 * min, '9.8E-45'],
+      [6 * min, '8.4E-45'], [Math.fround(1e-40), '1.0E-40'], [Math.fround(1e-5), '1.0E-5'], [Math.fround(2e10), '2.0E10'],
+      [Math.fround(3e-4), '3.0E-4'], [11 * min, '1.5E-44'],
+    ];
+    expect(java.map(([f]) => [f, javaFloatString(f)])).toEqual(java);
   });
 });

@@ -104,6 +104,17 @@ describe('comparison and logic (three-valued)', () => {
     expect(evalSql('i NOT BETWEEN 5 AND 10', rows).values).toEqual([true, false, false, true, null]);
     expect(evalSql('i BETWEEN j AND 10', [{ i: 11 }, { i: 7 }]).values).toEqual([false, null]);
   });
+  it('BETWEEN SYMMETRIC takes its bounds in either order; ASYMMETRIC is the plain form', () => {
+    const rows = [{ i: 1 }, { i: 5 }, { i: 10 }, { i: 11 }, {}];
+    expect(evalSql('i BETWEEN SYMMETRIC 10 AND 5', rows).values).toEqual([false, true, true, false, null]);
+    expect(evalSql('i NOT BETWEEN SYMMETRIC 10 AND 5', rows).values).toEqual([true, false, false, true, null]);
+    expect(evalSql('i BETWEEN ASYMMETRIC 10 AND 5', rows).values).toEqual([false, false, false, false, null]);
+    // A bound that is an expression, parenthesised or not, and a BETWEEN inside AND.
+    expect(evalSql('i BETWEEN SYMMETRIC (j + 1) * 2 AND abs(-5) AND i > 0', [{ i: 5, j: 3 }, { i: 9, j: 3 }]).values).toEqual([true, false]);
+    // A NULL bound: the plain form can be FALSE, the symmetric one only NULL (Calcite's OR of two ANDs).
+    expect(evalSql('i BETWEEN j AND 5', [{ i: 9 }]).values).toEqual([false]);
+    expect(evalSql('i BETWEEN SYMMETRIC j AND 5', [{ i: 9 }]).values).toEqual([null]);
+  });
   it('LIKE / NOT LIKE with % _ and ESCAPE, NULL giving NULL', () => {
     const rows = [{ s: 'abc' }, { s: 'a%c' }, { s: 'xbc' }, { s: 'ab\nc' }, {}];
     expect(evalSql("s LIKE 'a%'", rows).values).toEqual([true, true, false, true, null]);

@@ -101,7 +101,8 @@ describe('time functions', () => {
     expect(one('UNIX_TIMESTAMP(s)', { s: '2024-02-03 15:50:00' })).toBe(1706975400);
     expect(one('UNIX_TIMESTAMP(s)', { s: '2024-02-03 10:50:00' }, 'America/New_York')).toBe(1706975400);
     expect(one("UNIX_TIMESTAMP(s, 'yyyyMMdd')", { s: '20240203' })).toBe(1706918400);
-    expect(one('UNIX_TIMESTAMP(s)', { s: 'nope' })).toBeNull();
+    // Flink's Long.MIN_VALUE for text SimpleDateFormat cannot read (java-date-text.test.ts).
+    expect(one('UNIX_TIMESTAMP(s)', { s: 'nope' })).toBe(-9223372036854775808n);
   });
   it('CURRENT_TIMESTAMP is the batch time, the same for every row', () => {
     const r = evalSql('CURRENT_TIMESTAMP', [{}, {}]);
