@@ -1,0 +1,262 @@
+// Several runtime processes sharing one topic's partitions through the Kafka consumer group
+// (runtime.scale_out): real processes killed, stopped, frozen and started again under a running
+// producer, the tables read back by pyiceberg — every record produced exactly once, nothing
+// else — and every partition owned at the end, in the table, by one live process.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
+import { expectExactlyOnce } from '../helpers/expectations.js';
+import { ensureKafka } from '../helpers/kafka.js';
+import { ensurePythonEnv } from '../helpers/python.js';
+import { expectedRecords, produce, type RuntimeProject } from '../helpers/runtime.js';
+import { Fleet, metricValue, waitUntil } from '../helpers/fleet.js';
+import {
+  expectOwnedByLiveMembers,
+  positionNow,
+  scaleOutProject,
+  startLoad,
+  tableOwnership,
+  waitForCommitted,
+  zombieWrites,
+  type GroupProtocol,
+  type Load,
+} from '../helpers/scale-out.js';
+import { seeded, seedFrom } from '../helpers/seed.js';
+
+beforeAll(() => {
+  ensureBuilt();
+  ensureKafka();
+  ensurePythonEnv();
+}, 900_000);
+
+const PARTITIONS = 12;
+const MALFORMED = 0.02;
+const USER_RECORDS = 300;
+// One transform worker each: four processes share two cores with the broker and the producer.
+const ARGS = ['--parallelism', '1', '--checkpoint-interval', '2s'];
+
+/** The user pipeline gets a few records before the fleet starts, so both pipelines run. */
+function project(protocol: GroupProtocol, userSeed: number): RuntimeProject {
+  const p = scaleOutProject({ protocol, sessionTimeout: '10s', rebalanceTimeout: '20s' });
+  produce(p, p.user, ['--count', String(USER_RECORDS), '--partitions', '2', '--seed', String(userSeed)]);
+  return p;
+}
+
+/** Starts writing the bid topic (made with 12 partitions by the first chunk) and waits for that chunk. */
+async function load(p: RuntimeProject, seed: number, maxMs: number): Promise<Load> {
+  const l = startLoad(p, p.bid, { total: 200_000, maxMs, chunk: 2000, partitions: PARTITIONS, seed, malformedRatio: MALFORMED });
+  await waitUntil('the first chunk produced', () => (l.produced() > 0 ? true : undefined), 60_000);
+  return l;
+}
+
+/**
+ * Stops the producer, waits until both bid tables and the user table hold every record, and
+ * checks them: exactly once, and every partition owned by a live member as its metrics say.
+ */
+async function finish(fleet: Fleet, p: RuntimeProject, l: Load, seed: number, userSeed: number, commitTimeoutMs: number): Promise<number> {
+  const total = await l.stop();
+  const counts = await fleet.settled(p.bid, PARTITIONS, 120_000);
+  await waitForCommitted(p, 'parsed_events', p.bid, total, commitTimeoutMs);
+  await waitForCommitted(p, 'parsed_events_dlq', p.bid, total, commitTimeoutMs);
+  await waitForCommitted(p, 'user_events_enriched', p.user, USER_RECORDS, commitTimeoutMs);
+  await expectExactlyOnce(p, p.bid, 'parsed_events', expectedRecords(p, p.bid, total, seed, MALFORMED));
+  await expectExactlyOnce(p, p.user, 'user_events_enriched', expectedRecords(p, p.user, USER_RECORDS, userSeed, 0));
+  // Nothing moved since the gauges were read: the same members still read the same partitions.
+  expect(await fleet.settled(p.bid, PARTITIONS, 30_000)).toEqual(counts);
+  await expectOwnedByLiveMembers(fleet, p, 'parsed_events', p.bid, PARTITIONS, counts);
+  await expectOwnedByLiveMembers(fleet, p, 'parsed_events_dlq', p.bid, PARTITIONS, counts);
+  return total;
+}
+
+describe('several processes on one topic (runtime.scale_out)', () => {
+  // Each protocol once: the broker computes KIP-848 assignments; classic's are computed by a
+  // member (the group leader), with cooperative revocation.
+  it.each([['consumer', 21], ['classic', 23]] as const)(
+    '%s protocol: 3 processes under load; kill -9 one, start a fourth, SIGTERM another — exactly once, each partition owned by one live process',
+    async (protocol, seed) => {
+      const p = project(protocol, seed + 1);
+      const l = await load(p, seed, 90_000);
+      const fleet = new Fleet(p, ARGS);
+      try {
+        await Promise.all(['a', 'b', 'c'].map((n) => fleet.start(n)));
+        await fleet.settled(p.bid, PARTITIONS, 90_000);
+
+        await fleet.kill('a');
+        await fleet.start('d');
+        // a's partitions move once its session (10 s) runs out; d gets a share.
+        const afterKill = await fleet.settled(p.bid, PARTITIONS, 90_000);
+        expect(afterKill.get('d')).toBeGreaterThan(0);
+        expect(fleet.get('d').run.output()).toMatch(/"msg":"partitions claimed"/);
+
+        expect(await fleet.terminate('b')).toBe(0);
+        expect(fleet.get('b').run.output()).toMatch(/pipeline stopped after its final checkpoint/);
+        await finish(fleet, p, l, seed, seed + 1, 120_000);
+      } catch (err) {
+        console.log(fleet.logs());
+        throw err;
+      } finally {
+        await l.stop();
+        await fleet.stopAll();
+      }
+    },
+    300_000,
+  );
+
+  it('a process frozen past its session commits nothing for the partitions taken from it; exactly once', async () => {
+    const seed = 31;
+    const p = project('consumer', seed + 1);
+    const l = await load(p, seed, 90_000);
+    const fleet = new Fleet(p, ARGS);
+    try {
+      await Promise.all(['a', 'b', 'z'].map((n) => fleet.start(n)));
+      await fleet.settled(p.bid, PARTITIONS, 90_000);
+      // What z holds in each table: its claims are in before it reports running.
+      const TABLES = ['parsed_events', 'parsed_events_dlq'];
+      const held = new Map<string, Map<number, number>>();
+      for (const table of TABLES) {
+        held.set(
+          table,
+          await waitUntil(
+            `z holding its partitions in ${table}`,
+            async () => {
+              const mine = [...(await positionNow(p, table, p.bid))].filter(([, e]) => e.owner === 'z');
+              return mine.length > 0 ? new Map(mine.map(([q, e]) => [q, e.epoch])) : undefined;
+            },
+            30_000,
+          ),
+        );
+      }
+      const lost = [...held.get('parsed_events')!.keys()];
+      const frozenAt = Date.now();
+      fleet.freeze('z');
+      // The others take z's partitions once its session is over, claim them, and commit data of
+      // them: each partition has another owner and has moved on since that owner's claim.
+      const claimedAt = new Map<number, number>();
+      await waitUntil(
+        `a and b taking and committing z's partitions ${lost.join(',')}`,
+        async () => {
+          const now = await positionNow(p, 'parsed_events', p.bid);
+          for (const q of lost) {
+            const e = now.get(q)!;
+            if (e.owner !== 'z' && !claimedAt.has(q)) claimedAt.set(q, e.next);
+          }
+          return lost.every((q) => claimedAt.has(q) && now.get(q)!.next > claimedAt.get(q)!) ? true : undefined;
+        },
+        90_000,
+        1000,
+      );
+      // Past the session in any case, not only as long as the takeover took.
+      await new Promise((r) => setTimeout(r, Math.max(0, frozenAt + 12_000 - Date.now())));
+      const taken = new Map<string, Map<number, number>>();
+      for (const table of TABLES) {
+        const now = await positionNow(p, table, p.bid);
+        taken.set(table, new Map([...held.get(table)!.keys()].map((q) => [q, now.get(q)?.epoch ?? 0])));
+      }
+      const thawedAt = Date.now();
+      fleet.thaw('z');
+      // z learns it lost them: by the group (revoked, lost) or by the table (fenced at commit).
+      await fleet.get('z').run.waitFor(/"msg":"partitions fenced"|"msg":"partitions revoked"[^\n]*"lost":true/, 60_000);
+
+      await finish(fleet, p, l, seed, seed + 1, 120_000);
+      for (const table of TABLES) {
+        const { history } = await tableOwnership(p, table, p.bid);
+        // Along main, no snapshot put a partition back at the epoch z held when it froze.
+        expect(zombieWrites(history, 'z', held.get(table)!), table).toEqual([]);
+        // z's snapshots since it woke touch those partitions only under a claim newer than the
+        // takeover (the group may give z some of them back, and then it claims them again).
+        const touched: string[] = [];
+        history.forEach((s, i) => {
+          if (s.owner !== 'z' || s.timestampMs < thawedAt || i === 0) return;
+          for (const [q, epoch] of taken.get(table)!) {
+            const e = s.position?.get(q);
+            const before = history[i - 1]!.position?.get(q);
+            if (e && JSON.stringify(e) !== JSON.stringify(before) && e.epoch <= epoch) touched.push(`${s.id} (${s.operation}): partition ${q} ${JSON.stringify(e)}`);
+          }
+        });
+        expect(touched, table).toEqual([]);
+      }
+    } catch (err) {
+      console.log(fleet.logs());
+      throw err;
+    } finally {
+      await l.stop();
+      await fleet.stopAll();
+    }
+  }, 300_000);
+
+  it('a rebalance storm: processes started, stopped and killed every few seconds for a minute, then two finish — exactly once', async () => {
+    const seed = seedFrom('STREAMBERG_STORM_SEED', 41);
+    console.log(`rebalance storm seed ${seed} (STREAMBERG_STORM_SEED=${seed} replays it)`);
+    const random = seeded(seed);
+    const p = project('auto', seed + 1);
+    const l = await load(p, seed, 100_000);
+    const fleet = new Fleet(p, ARGS);
+    try {
+      // a and b stay throughout; the others come and go.
+      await Promise.all(['a', 'b'].map((n) => fleet.start(n)));
+      const transient: string[] = [];
+      const stormEnds = Date.now() + 60_000;
+      let started = 0;
+      const actions: string[] = [];
+      for (let i = 0; i < 20 && Date.now() < stormEnds; i++) {
+        if (transient.length < 2 && (transient.length === 0 || random() < 0.5)) {
+          const name = `s${++started}`;
+          await fleet.start(name);
+          transient.push(name);
+          actions.push(`start ${name}`);
+        } else {
+          const name = transient.splice(Math.floor(random() * transient.length), 1)[0]!;
+          if (random() < 0.5) {
+            await fleet.kill(name);
+            actions.push(`kill -9 ${name}`);
+          } else {
+            expect(await fleet.terminate(name), `${name} on SIGTERM`).toBe(0);
+            actions.push(`SIGTERM ${name}`);
+          }
+        }
+        await new Promise((r) => setTimeout(r, 2000 + random() * 3000));
+      }
+      for (const name of transient) expect(await fleet.terminate(name), `${name} on SIGTERM`).toBe(0);
+      console.log(`storm: ${actions.join(', ')}`);
+      expect(actions.filter((a) => a.startsWith('start')).length).toBeGreaterThanOrEqual(4);
+      const total = await finish(fleet, p, l, seed, seed + 1, 180_000);
+      expect(total).toBeGreaterThan(0);
+    } catch (err) {
+      console.log(fleet.logs(2000));
+      throw err;
+    } finally {
+      await l.stop();
+      await fleet.stopAll();
+    }
+  }, 360_000);
+
+  it('two processes committing to one table every second — exactly once; commit retries and latency reported', async () => {
+    const seed = 51;
+    const p = project('consumer', seed + 1);
+    const l = await load(p, seed, 25_000);
+    const fleet = new Fleet(p, ['--parallelism', '1', '--checkpoint-interval', '1s']);
+    try {
+      await Promise.all(['a', 'b'].map((n) => fleet.start(n)));
+      await l.done;
+      await finish(fleet, p, l, seed, seed + 1, 120_000);
+      for (const name of ['a', 'b']) {
+        const body = await fleet.scrape(name);
+        const labels = { pipeline: p.bid, table: 'parsed_events' };
+        const commits = metricValue(body, 'streamberg_commits_total', labels) ?? 0;
+        const retries = metricValue(body, 'streamberg_commit_retries_total', labels) ?? 0;
+        const seconds = metricValue(body, 'streamberg_commit_duration_seconds_sum', labels) ?? 0;
+        const count = metricValue(body, 'streamberg_commit_duration_seconds_count', labels) ?? 0;
+        console.log(
+          `${name}: parsed_events ${commits} commits, ${retries} retried after a conflict (${commits ? ((100 * retries) / commits).toFixed(1) : '-'} %), mean commit ${count ? ((1000 * seconds) / count).toFixed(0) : '-'} ms over ${count}`,
+        );
+        expect(commits, `${name} committed`).toBeGreaterThan(0);
+      }
+    } catch (err) {
+      console.log(fleet.logs());
+      throw err;
+    } finally {
+      await l.stop();
+      await fleet.stopAll();
+    }
+  }, 240_000);
+});
