@@ -81,10 +81,32 @@ describe('several processes on one topic (runtime.scale_out)', () => {
         await Promise.all(['a', 'b', 'c'].map((n) => fleet.start(n)));
         await fleet.settled(p.bid, PARTITIONS, 90_000);
 
+        // What a holds in the table when it dies: its claims are in before it reports running.
+        const ofA = await waitUntil(
+          'a holding partitions in parsed_events',
+          async () => {
+            const mine = [...(await positionNow(p, 'parsed_events', p.bid))].filter(([, e]) => e.owner === 'a');
+            return mine.length > 0 ? new Map(mine.map(([q, e]) => [q, e.next])) : undefined;
+          },
+          30_000,
+        );
+        const killedAt = Date.now();
         await fleet.kill('a');
         await fleet.start('d');
-        // a's partitions move once its session (10 s) runs out; d gets a share.
-        const afterKill = await fleet.settled(p.bid, PARTITIONS, 90_000);
+        // a's partitions move once its session (10 s) runs out; d gets a share. Meanwhile: how
+        // long until every partition a held commits again elsewhere (a figure, not a check).
+        const [afterKill, resumedMs] = await Promise.all([
+          fleet.settled(p.bid, PARTITIONS, 90_000),
+          waitUntil(
+            "a's partitions committing again elsewhere",
+            async () => {
+              const now = await positionNow(p, 'parsed_events', p.bid);
+              return [...ofA].every(([q, next]) => now.get(q)!.owner !== 'a' && now.get(q)!.next > next) ? Date.now() - killedAt : undefined;
+            },
+            90_000,
+          ),
+        ]);
+        console.log(`${protocol}: the ${ofA.size} partitions of the process killed with -9 committed again elsewhere ${(resumedMs / 1000).toFixed(1)} s after the kill (session 10 s)`);
         expect(afterKill.get('d')).toBeGreaterThan(0);
         expect(fleet.get('d').run.output()).toMatch(/"msg":"partitions claimed"/);
 
