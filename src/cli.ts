@@ -176,6 +176,12 @@ export async function main(argv: string[]): Promise<number> {
     if (loaded.config.catalog.type === 'rest') return checkRestCatalog(loaded.config.catalog, out);
     return EXIT.OK;
   }
+  if (options.bounded && loaded.config.runtime.scaleOut) {
+    // A bounded run reads every partition up to its end; under scale-out a process reads only
+    // what the group gives it, and when that ends is not its own to decide.
+    out.stderr('--bounded cannot be used with runtime.scale_out.enabled: true (a bounded run reads every partition to the end offsets seen at start; run it in one process without scale_out)\n');
+    return EXIT.CONFIG;
+  }
   const { runPipelines } = await import('./runtime/run.js');
   return runPipelines(loaded.config, { bounded: options.bounded });
 }

@@ -37,6 +37,17 @@ describe('streamberg --check', () => {
     expect(r.stdout).toContain('parallelism 3, checkpoint every 10s (EXACTLY_ONCE), metrics on :9999');
   });
 
+  it('describes scale-out, and refuses --bounded with it (exit 2, saying why), before anything connects', () => {
+    const dir = tempProject({ topics: SHIPPED_TOPICS.replace('runtime:\n', 'runtime:\n  scale_out: { enabled: true, member: pod-a, protocol: classic }\n') });
+    const check = cli(['--check', '--config', dir]);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toContain('scale-out: member pod-a, classic group protocol, session 45s, rebalance 1min');
+    // No broker listens on this port: the refusal comes first.
+    const r = cli(['--bounded', '--config', dir], { KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--bounded cannot be used with runtime.scale_out.enabled: true');
+  });
+
   it('compiles transformers kept beside the configuration, and names the file and line of a SQL error', () => {
     const dir = tempProject({
       topics: SHIPPED_TOPICS,

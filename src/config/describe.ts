@@ -66,6 +66,9 @@ export function describeConfig(config: AppConfig): string {
     `  kafka: ${k.bootstrapServers.join(',')} (${k.security.protocol}${k.security.saslMechanism ? `, ${k.security.saslMechanism}` : ''})`,
     `  catalog: ${describeCatalog(config.catalog)}`,
     `  runtime: parallelism ${r.parallelism}, checkpoint every ${formatDuration(r.checkpointIntervalMs)} (${r.checkpointMode}), metrics on :${r.metricsPort}`,
+    ...(r.scaleOut
+      ? [`  scale-out: member ${r.scaleOut.member}, ${r.scaleOut.protocol} group protocol, session ${formatDuration(r.scaleOut.sessionTimeoutMs)}, rebalance ${formatDuration(r.scaleOut.rebalanceTimeoutMs)}; each topic's partitions shared through its kafka_group_id`]
+      : []),
     '',
     `Pipelines (${enabled} enabled of ${config.pipelines.length}):`,
     ...config.pipelines.flatMap((p) => [...describePipeline(p, config), '']),

@@ -3,6 +3,8 @@
 // files followed, paths made absolute, defaults applied. Each function records its problems on
 // the SourceFile and returns undefined when its part is unusable.
 
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { resolveFormat } from './format.js';
 import { formatPath, type ConfigPath } from './issues.js';
 import { ACCEPTED_IDENTIFIER, ACCEPTED_S3TABLES_IDENTIFIER, ACCEPTED_TABLE_NAME, S3TABLES_IDENTIFIER, deadLetterTableName, isIdentifier, isMeaninglessName, sanitizeTableName } from './names.js';
@@ -10,7 +12,7 @@ import { ACCEPTED_PARTITION, parsePartitionField, partitionTypeProblem } from '.
 import { topicSchema, type RawTopicsFile } from './schema.js';
 import type { SourceFile } from './source-file.js';
 import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from '../schema/sql-types.js';
-import type { AppConfig, CatalogConfig, ConfigOverrides, FieldConfig, PartitionFieldConfig, PipelineConfig, RuntimeConfig, TransformationEntry } from './types.js';
+import type { AppConfig, CatalogConfig, ConfigOverrides, FieldConfig, PartitionFieldConfig, PipelineConfig, RuntimeConfig, ScaleOutConfig, TransformationEntry } from './types.js';
 import { ACCEPTED_DURATION, ACCEPTED_SIZE, parseDuration, parseSize } from './units.js';
 
 /** Table properties every sink gets unless it sets its own (the PyFlink job's ICEBERG_CONFIG). */
@@ -55,6 +57,20 @@ function discoveryInterval(file: SourceFile, value: string | number | false | un
   return ms;
 }
 
+/**
+ * `runtime.scale_out`: undefined when off, null when a value is wrong (reported on `file`). The
+ * member name defaults to host, pid and a random part: a restarted process is a new owner, which
+ * claims its partitions again (a claim costs one empty snapshot).
+ */
+function resolveScaleOut(file: SourceFile, raw: NonNullable<RawTopicsFile['runtime']>['scale_out']): ScaleOutConfig | undefined | null {
+  if (!raw || raw.enabled !== true) return undefined;
+  const session = duration(file, ['runtime', 'scale_out', 'session_timeout'], raw.session_timeout, 45_000, 1000);
+  const rebalance = duration(file, ['runtime', 'scale_out', 'rebalance_timeout'], raw.rebalance_timeout, 60_000, 6000);
+  if (session === undefined || rebalance === undefined) return null;
+  const member = raw.member ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  return { protocol: raw.protocol ?? 'auto', sessionTimeoutMs: session, rebalanceTimeoutMs: rebalance, member };
+}
+
 export function resolveRuntime(
   file: SourceFile,
   raw: RawTopicsFile['runtime'],
@@ -71,10 +87,11 @@ export function resolveRuntime(
   const expireInterval = duration(file, ['runtime', 'maintenance', 'expire_interval'], r.maintenance?.expire_interval, 15 * 60_000, 1000);
   const compactInterval = duration(file, ['runtime', 'maintenance', 'compact_interval'], r.maintenance?.compact_interval, 60 * 60_000, 1000);
   const orphanInterval = duration(file, ['runtime', 'maintenance', 'orphan_interval'], r.maintenance?.orphan_interval, 86_400_000, 1000);
+  const scaleOut = resolveScaleOut(file, r.scale_out);
   const orphanAge = duration(file, ['runtime', 'maintenance', 'orphan_min_age'], r.maintenance?.orphan_min_age, 3 * 86_400_000, 3_600_000);
   if (interval === undefined || discovery === undefined || window === undefined || initialBackoff === undefined || maxBackoff === undefined || budget === undefined)
     return undefined;
-  if (expireInterval === undefined || compactInterval === undefined || orphanInterval === undefined || orphanAge === undefined) return undefined;
+  if (expireInterval === undefined || compactInterval === undefined || orphanInterval === undefined || orphanAge === undefined || scaleOut === null) return undefined;
   // Unset compaction limits stay undefined: their defaults depend on the table (its target file size).
   const m = r.maintenance;
   const minBytes = m?.compact_min_bytes === undefined ? undefined : size(file, ['runtime', 'maintenance', 'compact_min_bytes'], m.compact_min_bytes, 0);
@@ -90,6 +107,7 @@ export function resolveRuntime(
     metricsPort: overrides.metricsPort ?? r.metrics_port ?? 9464,
     memoryBudgetBytes: budget,
     maintenance: { enabled: r.maintenance?.enabled, expireIntervalMs: expireInterval, compactIntervalMs: compactInterval, compactMinFiles: r.maintenance?.compact_min_files ?? 5, compactMinBytes: minBytes, compactMaxBytes: maxBytes, compactMaxFiles: m?.compact_max_files, orphanIntervalMs: orphanInterval, orphanMinAgeMs: orphanAge },
+    scaleOut,
     restart: {
       maxFailures: r.restart?.max_failures ?? 5,
       windowMs: window,

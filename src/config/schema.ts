@@ -130,6 +130,17 @@ export const runtimeSchema = z
     // A duration, or 0 / "off" / false to disable (resolve.ts).
     partition_discovery_interval: z.union([durationLike, z.literal(false)]).optional(),
     checkpoint_mode: z.enum(['EXACTLY_ONCE', 'AT_LEAST_ONCE']).optional(),
+    // Several processes share each topic's partitions through its Kafka consumer group.
+    scale_out: z
+      .object({
+        enabled: z.boolean().optional(),
+        protocol: z.enum(['auto', 'consumer', 'classic']).optional(),
+        session_timeout: durationLike.optional(),
+        rebalance_timeout: durationLike.optional(),
+        member: z.string().min(1).max(200).optional(),
+      })
+      .strict()
+      .optional(),
     metrics_port: int(0, 65535).optional(),
     memory_budget: z.union([z.string(), z.number()]).optional(),
     restart: z

@@ -214,6 +214,21 @@ export interface RuntimeConfig {
   /** Upper bound for buffered batches across the process, in bytes. */
   memoryBudgetBytes: number;
   maintenance: MaintenanceConfig;
+  /** Absent: one process reads every partition of its topics. */
+  scaleOut: ScaleOutConfig | undefined;
+}
+
+/**
+ * Several processes with the same configuration share each topic's partitions: each pipeline
+ * joins its topic's consumer group (`kafka_group_id`) and reads what the group assigns it; the
+ * table decides who may commit (iceberg/partition-claims.ts).
+ */
+export interface ScaleOutConfig {
+  protocol: 'auto' | 'consumer' | 'classic';
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  /** This process's owner name in the table; unique among the processes. */
+  member: string;
 }
 
 export type CatalogConfig =

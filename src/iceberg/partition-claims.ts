@@ -220,6 +220,33 @@ export class PartitionOwnership {
     return new Map([...r.held].map(([p, h]) => [p, h.next]));
   }
 
+  /**
+   * Where each held partition resumes after a restart of the runner (its commit may have landed
+   * or not: the table says). A partition the table shows held by this owner at the epoch claimed
+   * resumes at the table's `next`; one it shows claimed by another owner, or at another epoch,
+   * was taken: it is released here and returned in `fenced` (claimed again only when the group
+   * assigns it anew, or two processes would take it from each other in turn).
+   */
+  resume(metadata: TableMetadata, partitions: Iterable<number>): { resumed: Map<number, bigint>; fenced: number[] } {
+    const current = committedPosition(metadata, offsetsKey(this.who.groupId), EPOCH_KEY);
+    const positions = current ? decodePositions(this.who.topic, current.offsets) : new Map();
+    const resumed = new Map<number, bigint>();
+    const fenced: number[] = [];
+    for (const p of partitions) {
+      const mine = this.claims.get(p);
+      if (!mine) continue;
+      const at = positions.get(p);
+      if (at && at.owner === this.who.owner && at.epoch === mine.epoch) {
+        this.claims.set(p, { epoch: mine.epoch, next: at.next });
+        resumed.set(p, at.next);
+      } else {
+        this.claims.delete(p);
+        fenced.push(p);
+      }
+    }
+    return { resumed, fenced };
+  }
+
   /** Forgets partitions (revoked or lost): nothing is committed for them any more. */
   release(partitions: Iterable<number>): void {
     for (const p of partitions) this.claims.delete(p);

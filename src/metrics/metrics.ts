@@ -17,6 +17,8 @@ export class RuntimeMetrics {
   readonly deadLetters: Counter<'pipeline' | 'reason'>;
   readonly consumerLag: Gauge<'pipeline' | 'partition'>;
   readonly sourcePartitions: Gauge<'pipeline'>;
+  readonly groupRebalances: Counter<'pipeline'>;
+  readonly partitionsFenced: Counter<'pipeline'>;
   readonly batchLatency: Histogram<'pipeline'>;
   readonly checkpointDuration: Histogram<'pipeline'>;
   readonly checkpointSize: Gauge<'pipeline'>;
@@ -54,7 +56,9 @@ export class RuntimeMetrics {
     this.recordsFiltered = new Counter({ name: 'streamberg_records_filtered_total', help: 'Records the transformation dropped on purpose (WHERE, filter)', labelNames: ['pipeline'], registers: r });
     this.deadLetters = new Counter({ name: 'streamberg_dead_letters_total', help: 'Records that could not be decoded or transformed, by reason', labelNames: ['pipeline', 'reason'], registers: r });
     this.consumerLag = new Gauge({ name: 'streamberg_consumer_lag_records', help: 'High watermark minus next offset to read', labelNames: ['pipeline', 'partition'], registers: r });
-    this.sourcePartitions = new Gauge({ name: 'streamberg_source_partitions', help: 'Partitions of the source topic the pipeline reads (grows as partitions are discovered)', labelNames: ['pipeline'], registers: r });
+    this.sourcePartitions = new Gauge({ name: 'streamberg_source_partitions', help: 'Partitions of the source topic the pipeline reads in this process (grows as partitions are discovered; under scale-out, those the group assigned)', labelNames: ['pipeline'], registers: r });
+    this.groupRebalances = new Counter({ name: 'streamberg_group_rebalances_total', help: 'Scale-out: assignment changes of the pipeline in its consumer group (partitions assigned, revoked or lost)', labelNames: ['pipeline'], registers: r });
+    this.partitionsFenced = new Counter({ name: 'streamberg_partitions_fenced_total', help: 'Scale-out: partitions this process found claimed by another one, and gave up', labelNames: ['pipeline'], registers: r });
     this.batchLatency = new Histogram({
       name: 'streamberg_batch_latency_seconds',
       help: 'Time from a batch leaving Kafka to its rows reaching the sink',

@@ -31,6 +31,7 @@ import type { CheckpointAck } from './threads/sink-messages.js';
 import { EPOCH_KEY, encodeOffsets, encodePosition, offsetsKey, positionProperty, type PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 import { recoverPosition } from '../iceberg/position-recovery.js';
 import type { ResetMode } from '../iceberg/snapshot-offsets.js';
+import type { PartitionOwnership } from '../iceberg/partition-claims.js';
 
 /**
  * Named points in the commit order where a fault can be injected: `after-files-written` (the
@@ -115,6 +116,7 @@ export class CheckpointCoordinator {
   private groupOffsets: PartitionOffsets | undefined;
   private closed = false;
   private readonly atStep: (step: CommitStep, epoch: number) => void;
+  private ownership: { table: PartitionOwnership; deadLetters: PartitionOwnership | undefined } | undefined;
 
   constructor(private readonly d: CoordinatorDeps) {
     this.atStep = d.atStep ?? defaultStep(d.pipelineId);
@@ -122,6 +124,16 @@ export class CheckpointCoordinator {
 
   private get key(): string {
     return offsetsKey(this.d.groupId);
+  }
+
+  /**
+   * Scale-out: this process holds only some partitions, claimed in the tables. Commits go
+   * through the claims (fenced per partition, iceberg/partition-claims.ts) instead of the
+   * pipeline-wide fence, no start position is committed by `begin` (the claim did), and nothing
+   * is committed to the consumer group (it is for membership only). Called before `begin`.
+   */
+  own(table: PartitionOwnership, deadLetters: PartitionOwnership | undefined): void {
+    this.ownership = { table, deadLetters };
   }
 
   /** The table as last loaded or committed. */
@@ -192,7 +204,7 @@ export class CheckpointCoordinator {
    */
   async begin(start: PartitionOffsets): Promise<void> {
     this.committedOffsets = new Map(start);
-    if (this.hasSnapshot) return;
+    if (this.hasSnapshot || this.ownership) return;
     // A reset keeps the epoch (the fence other runners check) and removes its property in the
     // same commit, so it acts once.
     const r = await commitAppend(this.d.catalog, this.table.ident, [], this.summary(this.lastEpoch, start), {
@@ -295,9 +307,38 @@ export class CheckpointCoordinator {
     return r;
   }
 
+  /** The table's commit of an epoch: fenced for the whole pipeline, or per claimed partition. */
+  private append(files: DataFile[], offsets: PartitionOffsets, epoch: number, summary: Record<string, string>): Promise<CommitResult> {
+    const { catalog } = this.d;
+    const ident = this.table.ident;
+    const owned = this.ownership?.table;
+    if (!owned) return commitAppend(catalog, ident, files, summary, this.commitOptions(ident.name, this.lastEpoch, epoch, offsets));
+    // A file may hold rows of any partition of the epoch (the sink writes per epoch).
+    const partitions = [...offsets.keys()];
+    return owned.commit(files.map((file) => ({ file, partitions })), offsets);
+  }
+
+  /**
+   * The dead-letter table's commit. Per claimed partition, its position may be ahead of the
+   * table's (a crash between the two commits, which replays the epoch while the sink drops the
+   * dead letters below that position): it never moves back, so contiguity holds.
+   */
+  private appendDeadLetters(files: DataFile[], offsets: PartitionOffsets, epoch: number, summary: Record<string, string>): Promise<CommitResult> {
+    const dlq = this.deadLetterState!;
+    const owned = this.ownership?.deadLetters;
+    if (!owned) return commitAppend(this.d.catalog, dlq.ident, files, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch, epoch, offsets));
+    const held = owned.held;
+    const next = new Map([...offsets].map(([p, o]) => {
+      const at = held.get(p)?.next;
+      return [p, at !== undefined && at > o ? at : o] as const;
+    }));
+    const partitions = [...next.keys()];
+    return owned.commit(files.map((file) => ({ file, partitions })), next);
+  }
+
   /** The commit order of one acknowledged epoch. */
   private async commit(ack: CheckpointAck): Promise<void> {
-    const { catalog, metrics, pipelineId } = this.d;
+    const { metrics, pipelineId } = this.d;
     const offsets: PartitionOffsets = new Map(ack.offsets);
     const summary = this.summary(ack.epoch, offsets);
     const moved = [...offsets].some(([p, o]) => this.committedOffsets.get(p) !== o);
@@ -308,7 +349,7 @@ export class CheckpointCoordinator {
       const dlq = this.deadLetterState;
       if (dlq && ack.deadLetterFiles.length > 0) {
         this.atStep('before-dead-letter-commit', ack.epoch);
-        const r = await this.timed(dlq.ident.name, ack.deadLetterFiles, commitAppend(catalog, dlq.ident, ack.deadLetterFiles, summary, this.commitOptions(dlq.ident.name, this.deadLetterEpoch, ack.epoch, offsets)));
+        const r = await this.timed(dlq.ident.name, ack.deadLetterFiles, this.appendDeadLetters(ack.deadLetterFiles, offsets, ack.epoch, summary));
         this.deadLetterState = r.table;
         this.deadLetterEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: dlq.ident.name }, ack.deadLetters);
@@ -316,7 +357,7 @@ export class CheckpointCoordinator {
       // An epoch that moved no offset and wrote no file needs no snapshot.
       if (ack.files.length > 0 || moved) {
         this.atStep('before-table-commit', ack.epoch);
-        const r = await this.timed(table.ident.name, ack.files, commitAppend(catalog, table.ident, ack.files, summary, this.commitOptions(table.ident.name, this.lastEpoch, ack.epoch, offsets)));
+        const r = await this.timed(table.ident.name, ack.files, this.append(ack.files, offsets, ack.epoch, summary));
         this.tableState = r.table;
         this.lastEpoch = ack.epoch;
         metrics.recordsOut.inc({ pipeline: pipelineId, table: table.ident.name }, ack.rows);
@@ -335,6 +376,7 @@ export class CheckpointCoordinator {
     // Kafka's copy of the offsets is informational; failing to write it loses nothing, and a
     // checkpoint does not wait for it (a broker can take long to answer during a rebalance).
     this.atStep('before-group-commit', ack.epoch);
+    if (this.ownership) return;
     // A caught-up pipeline checkpoints the same offsets every interval: the group already has them
     // (a broker round trip per pipeline per checkpoint is most of what an idle pipeline costs).
     if (this.groupOffsets && sameOffsets(this.groupOffsets, offsets)) return;

@@ -29,6 +29,9 @@ import { TableMaintenance, maintenanceEnabled } from './table-maintenance.js';
 import type { DeadLetterTopic } from './dead-letter-topic.js';
 import type { Logger } from './log.js';
 import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
+import type { PartitionOwnership } from '../iceberg/partition-claims.js';
+import type { LoadedTable } from '../iceberg/catalog.js';
+import type { Recovery } from './checkpoint-coordinator.js';
 import type { SinkPort } from './threads/sink-port.js';
 import type { RewritePort } from './threads/rewrite-port.js';
 import { SourceActor, type SourceOutput } from './source-actor.js';
@@ -70,6 +73,17 @@ export interface PipelineDeps {
   boundedEnds?: PartitionOffsets | undefined;
   /** The source rides out a broker outage (the error), or fetches again (undefined). */
   onSourceTrouble?(err: StreamError | undefined): void;
+  /** Scale-out: read only the partitions the consumer group assigned this process. */
+  assignment?: Assignment;
+}
+
+/** What the consumer group gave this process of a pipeline, and the claims that outlive a runner. */
+export interface Assignment {
+  partitions: readonly number[];
+  /** The pipeline's claims in one table, kept by the supervisor across runners. */
+  ownership(table: TableIdentifier): PartitionOwnership;
+  /** Partitions another process has claimed since: this one no longer reads them. */
+  fenced(partitions: number[]): void;
 }
 
 export class PipelineRunner {
@@ -190,21 +204,9 @@ export class PipelineRunner {
     const recovery = this.coordinator.recover(table, deadLetterTable);
 
     this.checkOpen();
-    const partitions = await this.source.partitions();
-    const initial = recovery.reset ? await this.source.initialOffsets(recovery.reset) : await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
-    this.checkOpen();
-    // A partition the committed position does not hold was added to the topic since (while this
-    // pipeline was down, or while it ran and before a checkpoint took it in): its records all
-    // came after the pipeline started, so it starts from its earliest offset, as a partition
-    // discovered while running does (partition-discovery.ts), never by scan_mode.
-    const unheld = recovery.offsets ? partitions.filter((p) => !recovery.offsets!.has(p)) : [];
-    const earliest = unheld.length > 0 ? await this.source.initialOffsets('earliest-offset') : new Map<number, bigint>();
-    this.checkOpen();
-    const start = new Map<number, bigint>();
-    for (const p of partitions) start.set(p, recovery.offsets?.get(p) ?? earliest.get(p) ?? initial.get(p) ?? 0n);
-    if (unheld.length > 0) {
-      this.log.log('info', 'partitions without a committed offset start from their earliest offset', { partitions: unheld, offsets: Object.fromEntries(unheld.map((p) => [p, start.get(p)])) });
-    }
+    const { partitions, start } = this.d.assignment
+      ? await this.claimAssigned(this.d.assignment, recovery, table, deadLetterTable)
+      : await this.startOffsets(recovery);
     await this.coordinator.begin(start);
     const how = recovery.reset ? `position reset; starting by ${recovery.reset}` : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`;
     this.log.log('info', recovery.offsets ? 'resuming from the last committed checkpoint' : how, {
@@ -254,8 +256,8 @@ export class PipelineRunner {
     if (finished.length > 0) this.source.pause(finished);
     this.end?.check();
     // A bounded run reads the partitions it saw at start and no others, as Flink's bounded
-    // Kafka source turns discovery off.
-    if (!this.d.bounded) {
+    // Kafka source turns discovery off. Under scale-out the group assigns new partitions.
+    if (!this.d.bounded && !this.d.assignment) {
       this.discovery = new PartitionDiscovery(
         {
           topic: pipeline.topic,
@@ -270,6 +272,95 @@ export class PipelineRunner {
       );
       this.discovery.start();
     }
+  }
+
+  /** Where each partition of the topic starts, when this process reads them all. */
+  private async startOffsets(recovery: Recovery): Promise<{ partitions: number[]; start: Map<number, bigint> }> {
+    const { pipeline } = this.d;
+    const partitions = await this.source.partitions();
+    const initial = recovery.reset ? await this.source.initialOffsets(recovery.reset) : await this.source.initialOffsets(pipeline.scanMode, pipeline.scanTimestampMs);
+    this.checkOpen();
+    // A partition the committed position does not hold was added to the topic since (while this
+    // pipeline was down, or while it ran and before a checkpoint took it in): its records all
+    // came after the pipeline started, so it starts from its earliest offset, as a partition
+    // discovered while running does (partition-discovery.ts), never by scan_mode.
+    const unheld = recovery.offsets ? partitions.filter((p) => !recovery.offsets!.has(p)) : [];
+    const earliest = unheld.length > 0 ? await this.source.initialOffsets('earliest-offset') : new Map<number, bigint>();
+    this.checkOpen();
+    const start = new Map<number, bigint>();
+    for (const p of partitions) start.set(p, recovery.offsets?.get(p) ?? earliest.get(p) ?? initial.get(p) ?? 0n);
+    if (unheld.length > 0) {
+      this.log.log('info', 'partitions without a committed offset start from their earliest offset', { partitions: unheld, offsets: Object.fromEntries(unheld.map((p) => [p, start.get(p)])) });
+    }
+    return { partitions, start };
+  }
+
+  /**
+   * Scale-out: the assigned partitions this process still holds resume where the table says
+   * (their last commit may or may not have landed); those another process claimed since are
+   * given up; the rest are claimed, in the table and then in the dead-letter table, and resume
+   * from the `next` each claim recorded. A partition the table never saw starts as a single
+   * process would start it (earliest when the pipeline has a position already, else scan_mode).
+   */
+  private async claimAssigned(a: Assignment, recovery: Recovery, table: LoadedTable, deadLetterTable: LoadedTable | undefined): Promise<{ partitions: number[]; start: Map<number, bigint> }> {
+    const { pipeline } = this.d;
+    const inTopic = new Set(await this.source.partitions());
+    const missing = a.partitions.filter((p) => !inTopic.has(p));
+    if (missing.length > 0) throw new StreamError('KAFKA_TOPIC_MISSING', `topic ${pipeline.topic}: partitions ${missing.join(', ')} were assigned by the group but are not in the topic's metadata yet`, { retryable: true });
+    const owned = a.ownership(table.ident);
+    const ownedDeadLetters = deadLetterTable ? a.ownership(deadLetterTable.ident) : undefined;
+    const r = owned.resume(table.metadata, a.partitions);
+    const rd = ownedDeadLetters?.resume(deadLetterTable!.metadata, a.partitions);
+    const fenced = [...new Set([...r.fenced, ...(rd?.fenced ?? [])])];
+    if (fenced.length > 0) {
+      owned.release(fenced);
+      ownedDeadLetters?.release(fenced);
+      this.log.log('warn', 'partitions fenced: another process claimed them; giving them up', { partitions: fenced });
+      a.fenced(fenced);
+    }
+    const keep = a.partitions.filter((p) => !fenced.includes(p));
+    const gained = keep.filter((p) => !owned.held.has(p));
+    const starts = new Map<number, bigint>();
+    if (gained.length > 0 || (ownedDeadLetters && keep.some((p) => !ownedDeadLetters.held.has(p)))) {
+      const mode = recovery.reset ?? pipeline.scanMode;
+      const initial = recovery.offsets ? await this.source.initialOffsets('earliest-offset') : await this.source.initialOffsets(mode, pipeline.scanTimestampMs);
+      for (const p of keep) starts.set(p, recovery.offsets?.get(p) ?? initial.get(p) ?? 0n);
+    }
+    this.checkOpen();
+    const claimed = await owned.claim(new Map(gained.map((p) => [p, starts.get(p)!])));
+    if (claimed.size > 0) this.log.log('info', 'partitions claimed', { table: table.ident.name, partitions: Object.fromEntries([...claimed].map(([p, next]) => [p, { epoch: owned.held.get(p)!.epoch, next: String(next) }])) });
+    if (ownedDeadLetters) {
+      const gainedDl = keep.filter((p) => !ownedDeadLetters.held.has(p));
+      await ownedDeadLetters.claim(new Map(gainedDl.map((p) => [p, owned.held.get(p)?.next ?? starts.get(p)!])));
+    }
+    this.coordinator.own(owned, ownedDeadLetters);
+    const start = new Map<number, bigint>();
+    for (const p of keep) start.set(p, owned.held.get(p)!.next);
+    return { partitions: keep, start };
+  }
+
+  /**
+   * Scale-out: partitions the group gave this process while it runs. They are claimed (in the
+   * table, then the dead-letter table) and join at the next epoch like discovered partitions, so
+   * the partitions already read go on without a stop. A claim the table refuses fails the
+   * pipeline, which restarts on its whole assignment.
+   */
+  async gain(partitions: readonly number[]): Promise<void> {
+    const a = this.d.assignment;
+    if (!a) throw new StreamError('PIPELINE_FAILED', `pipeline ${this.id}: partitions gained without scale-out`);
+    const fresh = partitions.filter((p) => !this.actors.has(p));
+    if (fresh.length === 0 || this.closed || this.stopping) return;
+    const table = this.coordinator.table;
+    const dlq = this.coordinator.deadLetterTable;
+    const owned = a.ownership(table.ident);
+    const ownedDeadLetters = dlq ? a.ownership(dlq.ident) : undefined;
+    const hasPosition = this.coordinator.committed.size > 0;
+    const initial = hasPosition ? await this.source.initialOffsets('earliest-offset') : await this.source.initialOffsets(this.d.pipeline.scanMode, this.d.pipeline.scanTimestampMs);
+    const claimed = await owned.claim(new Map(fresh.filter((p) => !owned.held.has(p)).map((p) => [p, initial.get(p) ?? 0n])));
+    if (claimed.size > 0) this.log.log('info', 'partitions claimed', { table: table.ident.name, partitions: Object.fromEntries([...claimed].map(([p, next]) => [p, { epoch: owned.held.get(p)!.epoch, next: String(next) }])) });
+    if (ownedDeadLetters) await ownedDeadLetters.claim(new Map(fresh.filter((p) => !ownedDeadLetters.held.has(p)).map((p) => [p, owned.held.get(p)!.next])));
+    this.checkOpen();
+    this.addPartitions(new Map(fresh.map((p) => [p, owned.held.get(p)!.next])));
   }
 
   /** One pass of partition discovery now (the interval's timer does the same); resolves with the partitions added. */

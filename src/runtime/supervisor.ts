@@ -23,6 +23,8 @@ import type { Logger } from './log.js';
 import type { PartitionOffsets } from '../iceberg/snapshot-offsets.js';
 import { PipelineLifecycle } from './pipeline-lifecycle.js';
 import { PipelineRunner } from './pipeline-runner.js';
+import { GroupAssignment } from './group-assignment.js';
+import { fencedPartitions } from '../iceberg/partition-claims.js';
 import { RestartTracker } from './restart-policy.js';
 import { sinkThreads } from './threads/sink-thread.js';
 import { sourceThreads } from './threads/source-thread.js';
@@ -48,6 +50,10 @@ interface Slot {
   lastRecords: number;
   /** The runner's start has resolved: it takes checkpoints and can be stopped with one. */
   live: boolean;
+  /** Scale-out: the pipeline's membership of its consumer group. */
+  group: GroupAssignment | undefined;
+  /** Scale-out: assignment changes and restarts, one at a time. */
+  chain: Promise<void>;
 }
 
 /**
@@ -112,10 +118,14 @@ export class Supervisor {
     log.log('info', `table maintenance by the runtime ${maintenance.enabled ? 'on' : 'off'}: ${maintenance.reason}`);
     for (const p of config.pipelines.filter((x) => x.enabled)) {
       const lifecycle = new PipelineLifecycle(p.topic, (state) => this.metrics.setState(p.topic, state));
-      const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, lifecycle, boundedEnds: undefined, restartTimer: undefined, lastRecords: 0, live: false };
+      const slot: Slot = { pipeline: p, tracker: new RestartTracker(config.runtime.restart), runner: undefined, lifecycle, boundedEnds: undefined, restartTimer: undefined, lastRecords: 0, live: false, group: undefined, chain: Promise.resolve() };
       this.slots.set(p.topic, slot);
     }
-    await Promise.all([...this.slots.values()].map((s) => this.launch(s)));
+    const scaleOut = config.runtime.scaleOut;
+    if (scaleOut) {
+      log.log('info', `scale-out: member ${scaleOut.member}; each pipeline reads the partitions its consumer group assigns`, { member: scaleOut.member, protocol: scaleOut.protocol });
+      await Promise.all([...this.slots.values()].map((s) => this.joinGroup(s)));
+    } else await Promise.all([...this.slots.values()].map((s) => this.launch(s)));
     this.checkpointTimer = setInterval(() => this.triggerCheckpoints(), config.runtime.checkpointIntervalMs);
     const every = this.o.progressIntervalMs ?? 5000;
     if (every > 0) this.progressTimer = setInterval(() => this.progress(every), every);
@@ -144,6 +154,14 @@ export class Supervisor {
     // During an outage the pipeline stays degraded while it tries again.
     slot.lifecycle.to(slot.tracker.outage ? 'degraded' : 'starting');
     slot.live = false;
+    if (slot.group && slot.group.current().length === 0) {
+      // A standby: the group gave this process nothing of the topic (yet).
+      slot.runner = undefined;
+      this.metrics.sourcePartitions.set({ pipeline: id }, 0);
+      slot.lifecycle.to('running');
+      log.log('info', 'pipeline standing by: no partition assigned to this process', { pipeline: id });
+      return;
+    }
     const { fetchBufferBytes, ...sinkShares } = memoryShares(config.runtime.memoryBudgetBytes, this.slots.size);
     const runner = new PipelineRunner({
       app: config,
@@ -156,6 +174,7 @@ export class Supervisor {
       bounded: this.o.bounded,
       boundedEnds: slot.boundedEnds,
       onSourceTrouble: (err) => this.onSourceTrouble(slot, runner, err),
+      ...(slot.group ? { assignment: slot.group.forRunner() } : {}),
       ...sinkShares,
     });
     slot.runner = runner;
@@ -203,6 +222,14 @@ export class Supervisor {
     const id = slot.pipeline.topic;
     await runner.close().catch(() => {});
     if (this.stopping) return;
+    if (slot.group && e.code === 'PARTITION_FENCED') {
+      // Not a failure of this process: another one claimed partitions of its commit (nothing of
+      // which landed). It gives them up and goes on with the rest, from the table.
+      slot.group.fence(fencedPartitions(e));
+      slot.lifecycle.to('restarting');
+      this.relaunch(slot, 0);
+      return;
+    }
     this.metrics.actorRestarts.inc({ pipeline: id, actor: actorOf(e) });
     const decision = slot.tracker.onFailure(e, runner.lastCommittedEpoch);
     if (decision.action === 'give-up') {
@@ -223,10 +250,117 @@ export class Supervisor {
         ...errorFields(e),
       });
     }
+    this.relaunch(slot, decision.delayMs);
+  }
+
+  /** Launches the slot's runner again after `delayMs`; under scale-out, in turn with assignment changes. */
+  private relaunch(slot: Slot, delayMs: number): void {
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
-      void this.launch(slot);
-    }, decision.delayMs);
+      if (!slot.group) {
+        void this.launch(slot);
+        return;
+      }
+      slot.chain = slot.chain.then(() => (slot.runner ? undefined : this.launch(slot))).catch(() => {});
+    }, delayMs);
+  }
+
+  /** Scale-out: joins the pipeline's consumer group; its assignments launch and relaunch the runner. */
+  private async joinGroup(slot: Slot): Promise<void> {
+    const id = slot.pipeline.topic;
+    const group = new GroupAssignment({
+      kafka: this.kafka,
+      catalog: this.catalog,
+      pipeline: slot.pipeline,
+      scaleOut: this.o.config.runtime.scaleOut!,
+      metrics: this.metrics,
+      log: this.o.log,
+      changed: (change) => (change.revoked.length === 0 ? this.gain(slot, change.gained) : this.regroup(slot, change.lost)),
+      failed: (err) => {
+        this.o.log.log('error', 'pipeline left its consumer group for good', { pipeline: id, ...errorFields(err) });
+        slot.chain = slot.chain
+          .then(() => this.retire(slot, true))
+          .then(() => {
+            if (slot.lifecycle.final) return;
+            if (slot.lifecycle.state === 'restarting') slot.lifecycle.to('starting');
+            slot.lifecycle.to('failed');
+            this.checkFinished();
+          })
+          .catch(() => {});
+      },
+    });
+    slot.group = group;
+    slot.lifecycle.to('starting');
+    await group.join();
+    // Standing by until the first assignment (or running it, if it came already).
+    slot.chain = slot.chain.then(() => (slot.runner ? undefined : this.launch(slot))).catch(() => {});
+  }
+
+  /**
+   * Scale-out: the assignment changed. The runner takes a final checkpoint of what it read (none
+   * when the partitions were lost: another process may own them already) and stops; the promise
+   * resolves then, which the group waits for before it hears revoked partitions are released.
+   * A runner on the new assignment starts after.
+   */
+  private regroup(slot: Slot, lost: boolean): Promise<void> {
+    const retired = slot.chain.then(() => this.retire(slot, lost));
+    slot.chain = retired.then(() => this.launch(slot)).catch((err: unknown) => {
+      this.o.log.log('error', 'could not restart the pipeline on its new assignment', { pipeline: slot.pipeline.topic, ...errorFields(toStreamError(err)) });
+    });
+    return retired.catch(() => {});
+  }
+
+  /**
+   * Scale-out: partitions gained while the runner runs join it without a stop (claimed first);
+   * a standby, or a runner not running yet, is (re)launched on the whole assignment instead.
+   */
+  private gain(slot: Slot, gained: number[]): Promise<void> {
+    slot.chain = slot.chain.then(async () => {
+      const r = slot.runner;
+      if (!r || !slot.live || slot.lifecycle.state !== 'running' || this.stopping) {
+        await this.retire(slot, false);
+        await this.launch(slot);
+        return;
+      }
+      try {
+        await r.gain(gained.filter((p) => slot.group!.current().includes(p)));
+        this.metrics.sourcePartitions.set({ pipeline: slot.pipeline.topic }, r.positions().size);
+      } catch (err) {
+        await this.onFailure(slot, r, err);
+      }
+    }).catch((err: unknown) => {
+      this.o.log.log('error', 'could not take the partitions gained', { pipeline: slot.pipeline.topic, ...errorFields(toStreamError(err)) });
+    });
+    return slot.chain;
+  }
+
+  /** Stops the slot's runner: with a final checkpoint unless `lost` or not yet running. */
+  private async retire(slot: Slot, lost: boolean): Promise<void> {
+    if (slot.restartTimer) {
+      clearTimeout(slot.restartTimer);
+      slot.restartTimer = undefined;
+    }
+    const r = slot.runner;
+    if (this.stopping || slot.lifecycle.final) return;
+    // A standby (no runner) restarts too: from running, it may not go back to starting directly.
+    slot.lifecycle.to('restarting');
+    if (!r) return;
+    // Released first: the stopping runner's reports (a failed final checkpoint) decide nothing.
+    slot.runner = undefined;
+    const live = slot.live;
+    slot.live = false;
+    if (live && !lost) {
+      try {
+        await r.stop();
+        this.o.log.log('info', 'pipeline checkpointed for the new assignment', { pipeline: slot.pipeline.topic, epoch: r.lastCommittedEpoch });
+        return;
+      } catch (err) {
+        const e = toStreamError(err);
+        if (e.code === 'PARTITION_FENCED') slot.group?.fence(fencedPartitions(e));
+        this.o.log.log('warn', 'final checkpoint before the new assignment failed; the partitions resume from the table', { pipeline: slot.pipeline.topic, ...errorFields(e) });
+      }
+    }
+    await r.close().catch(() => {});
   }
 
   /** The source of a running pipeline rides out a broker outage (err), or fetches again. */
@@ -329,6 +463,8 @@ export class Supervisor {
           await r.close().catch(() => {});
           if (!life.final) life.to('stopped');
         } else if (!life.final) life.to('stopped');
+        // After the final checkpoint: leaving at once moves the partitions to the others now.
+        await slot.group?.close().catch((err: unknown) => this.o.log.log('warn', 'could not leave the consumer group', { pipeline: slot.pipeline.topic, ...errorFields(toStreamError(err)) }));
       }),
     );
     await this.release();

@@ -209,6 +209,25 @@ describe('errors', () => {
     ]);
   });
 
+  it('runtime.scale_out: off by default; when enabled, defaults and a member name; bad values named with what is accepted', () => {
+    const scaleOut = (v: string | undefined) => {
+      const topics = v === undefined ? shippedTopics : shippedTopics.replace('runtime:\n', `runtime:\n  scale_out: ${v}\n`);
+      return loadConfig({ ...own(project({ topics })), env: {} }).config.runtime.scaleOut;
+    };
+    expect(scaleOut(undefined)).toBeUndefined();
+    expect(scaleOut('{ enabled: false, protocol: classic }')).toBeUndefined();
+    expect(scaleOut('{ enabled: true, member: pod-a }')).toEqual({ protocol: 'auto', sessionTimeoutMs: 45_000, rebalanceTimeoutMs: 60_000, member: 'pod-a' });
+    expect(scaleOut('{ enabled: true, protocol: classic, session_timeout: 10s, rebalance_timeout: 30s, member: b }')).toEqual({ protocol: 'classic', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000, member: 'b' });
+    // Without a name each process gets its own: host, pid and a random part.
+    const a = scaleOut('{ enabled: true }')!.member;
+    expect(a).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+    expect(scaleOut('{ enabled: true }')!.member).not.toBe(a);
+    const broken = shippedTopics.replace('runtime:\n', 'runtime:\n  scale_out: { enabled: true, protocol: eager, session_timeout: 10 }\n');
+    expect(issuesOf(project({ topics: broken })).map(formatIssue).join('\n')).toMatch(/runtime\.scale_out\.protocol: .*auto.*consumer.*classic/);
+    const short = shippedTopics.replace('runtime:\n', 'runtime:\n  scale_out: { enabled: true, session_timeout: 10ms }\n');
+    expect(issuesOf(project({ topics: short })).map(formatIssue)).toEqual([expect.stringMatching(/runtime\.scale_out\.session_timeout: too short.*at least 1000ms/)]);
+  });
+
   it('runtime.maintenance compaction limits: sizes and counts read, a bad size named with what is accepted', () => {
     const ok = shippedTopics.replace('runtime:\n', 'runtime:\n  maintenance: { compact_min_bytes: 64mb, compact_max_bytes: 1gb, compact_max_files: 200 }\n');
     const { config } = loadConfig({ ...own(project({ topics: ok })), env: {} });

@@ -163,6 +163,29 @@ describe('partition claims and fencing', { timeout: 300_000 }, () => {
     expect(ids).toEqual(await expectedIds());
   });
 
+  it('a restarted runner resumes what it still holds where the table says, and gives up what another process claimed', async () => {
+    const a = new PartitionOwnership(w.catalog, ident, who('proc-a'));
+    const b = new PartitionOwnership(otherCatalog, ident, who('proc-b'));
+    await a.claim(new Map([0, 1, 2].map((p) => [p, 0n])));
+    const first = await step(a, [0, 1, 2]);
+    await a.commit(first.files, first.next);
+    // A's next commit landed but its answer was lost: A's own record of p0..p2 says 10, the table 20.
+    const landed = await step(a, [0, 1, 2]);
+    await commitOwned(otherCatalog, ident, who('proc-a'), landed.files.map((f) => f.file), [0, 1, 2].map((p) => ({ partition: p, epoch: 1, first: 10n, next: 20n })));
+    await b.claim(new Map([[2, 0n]]));
+    const head = await w.catalog.loadTable(ident);
+    // p3 was never A's: not resumed, not fenced.
+    const r = a.resume(head.metadata, [0, 1, 2, 3]);
+    expect(r).toEqual({ resumed: new Map([[0, 20n], [1, 20n]]), fenced: [2] });
+    expect(a.held).toEqual(new Map([[0, { epoch: 1, next: 20n }], [1, { epoch: 1, next: 20n }]]));
+    // It goes on from the table's next: contiguous, so accepted.
+    const next = await step(a, [0, 1]);
+    await a.commit(next.files, next.next);
+    const ids = await rowIds();
+    expect(ids).toEqual(await expectedIds());
+    expect(ids).toHaveLength(30 + 30 + 20);
+  });
+
   it('a commit whose rows share a file with a fenced partition: that partition is replayed, not half committed', () => {
     const f = (partitions: number[]) => ({ file: { filePath: partitions.join('+') } as OwnedFile['file'], partitions });
     const ranges = [0, 1, 2, 3, 4].map((partition) => ({ partition, epoch: 1, first: 0n, next: 5n }));
