@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ownershipViolations, zombieWrites, type OwnedEntry, type PositionSnapshot } from './scale-out.js';
 
 function snap(id: string, owner: string, entries: Record<number, OwnedEntry>): PositionSnapshot {
-  return { id, owner, timestampMs: Number(id), operation: 'append', position: new Map(Object.entries(entries).map(([p, e]) => [Number(p), e])) };
+  return { id, owner, timestampMs: Number(id), operation: 'append', addedFiles: 1, position: new Map(Object.entries(entries).map(([p, e]) => [Number(p), e])) };
 }
 
 // z claims partition 0 at epoch 1 and commits; a takes it over at epoch 2 and commits.

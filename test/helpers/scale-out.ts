@@ -28,10 +28,10 @@ export function scaleOutProject(options: { protocol: GroupProtocol; sessionTimeo
     `    protocol: "${options.protocol}"`,
     ...(options.sessionTimeout ? [`    session_timeout: "${options.sessionTimeout}"`] : []),
     ...(options.rebalanceTimeout ? [`    rebalance_timeout: "${options.rebalanceTimeout}"`] : []),
-    '    member: "${STREAMBERG_MEMBER}"',
+    // The producer and the helpers read this configuration too, without a member of their own.
+    '    member: "${STREAMBERG_MEMBER:-unnamed}"',
   ];
-  // The helper reads the configuration once itself; any member name satisfies it there.
-  return runtimeProject({ runtimeExtra: lines.join('\n'), env: { STREAMBERG_MEMBER: 'config-check' } });
+  return runtimeProject({ runtimeExtra: lines.join('\n') });
 }
 
 export interface Load {
@@ -149,6 +149,8 @@ export interface PositionSnapshot {
   /** `streamberg.owner` of the snapshot: the process that made it. */
   owner: string | undefined;
   operation: string;
+  /** Data files it added (its summary's `added-data-files`; 0 for a claim). */
+  addedFiles: number;
   /** Its position for the topic, partition → entry (bare offsets read as epoch 0, no owner). */
   position: Map<number, OwnedEntry> | undefined;
 }
@@ -202,6 +204,7 @@ print(json.dumps({"property": prop, "history": chain}))
       timestampMs: s.ts,
       owner: s.summary['streamberg.owner'],
       operation: s.summary.operation!,
+      addedFiles: Number(s.summary['added-data-files'] ?? 0),
       position: entries(s.summary[key], topic),
     })),
   };
