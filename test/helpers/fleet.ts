@@ -3,6 +3,8 @@
 // and thaws, and asks through /metrics and /readyz what it reads. Spawning is startRuntime's
 // (runtime.ts); this keeps the processes together and knows which are alive.
 
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { startRuntime, type RuntimeProcess, type RuntimeProject } from './runtime.js';
 
 /** Waits for `check` to return a value other than undefined, polling; fails naming `what`. */
@@ -53,8 +55,9 @@ export class Fleet {
     private readonly args: string[],
   ) {}
 
-  async start(name: string): Promise<Member> {
-    const run = startRuntime(this.project, this.args, { STREAMBERG_MEMBER: name, STREAMBERG_METRICS_EPHEMERAL: '1' });
+  /** Starts a member; `env` adds to its environment (e.g. STREAMBERG_FAULTS for this one alone). */
+  async start(name: string, env: Record<string, string> = {}): Promise<Member> {
+    const run = startRuntime(this.project, this.args, { ...env, STREAMBERG_MEMBER: name, STREAMBERG_METRICS_EPHEMERAL: '1' });
     const member: Member = { name, run, base: '', state: 'running' };
     this.members.set(name, member);
     void run.exited.then(() => (member.state = 'gone'));
@@ -115,9 +118,21 @@ export class Fleet {
     clearTimeout(timer);
   }
 
-  /** Every member's output, headed by its name, for a failing assertion's message. */
-  logs(tail = 3000): string {
-    return [...this.members.values()].map((m) => `===== ${m.name} (${m.state})\n${m.run.output().slice(-tail)}`).join('\n');
+  /**
+   * For a failing test: every member's whole output written to `<project>/logs/<name>.log`, and
+   * the last lines of each above debug level, headed by its name and the file.
+   */
+  logs(lines = 15): string {
+    const dir = path.join(path.dirname(this.project.configDir), 'logs');
+    mkdirSync(dir, { recursive: true });
+    return [...this.members.values()]
+      .map((m) => {
+        const file = path.join(dir, `${m.name}.log`);
+        writeFileSync(file, m.run.output());
+        const tail = m.run.output().split('\n').filter((l) => l !== '' && !l.includes('"level":"debug"')).slice(-lines);
+        return `===== ${m.name} (${m.state}), whole output in ${file}\n${tail.join('\n')}`;
+      })
+      .join('\n');
   }
 
   /** The member's /metrics; a frozen process is never asked (it would not answer). */
