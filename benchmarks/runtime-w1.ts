@@ -2,18 +2,25 @@
 // the seed's bid-events shape (~135 B of JSON each) in 8 partitions, `--bounded`, at each
 // requested parallelism, several runs interleaved. Per run: records/s and MB/s of Kafka payload
 // (wall time from process start to exit), CPU-seconds (user + system) and CPU-seconds per million
-// records, peak RSS of the whole process (every thread).
+// records, peak RSS of the whole process (every thread); the CPU of each of its threads, grouped
+// by role (harness/thread-cpu.ts: main, source, sink, transform, helpers); and where its memory
+// was at the peak (harness/memory-map.ts: WebAssembly, glibc arenas, other anonymous memory).
 //
 //   npm run build && node dist/benchmarks/runtime-w1.js [--records 2000000] [--partitions 8]
 //     [--codec none|gzip|snappy|lz4|zstd] [--parallelism 1,2] [--runs 3] [--compare DIR]
+//     [--set runtime.memory_budget=128mb ...] [--set runtime.maintenance.enabled=false] [--memory-probe]
 //
 // Needs the broker (npm run kafka:start), kcat (the topic is written by it, fast and in any
 // codec) and GNU time at /usr/bin/time. `--compare DIR` also runs another checkout's build
 // (DIR/dist/src/cli.js) on the same topic in the same rounds, e.g. the previous release, so the
-// two are measured under the same load. The topic is kept and reused by later runs.
+// two are measured under the same load. The topic is kept and reused by later runs. `--set`
+// adds a key to the config's `runtime:` section. `--memory-probe` loads
+// harness/thread-memory-probe.js into every thread of the runtime and prints each thread's peak
+// V8 heap and WebAssembly memory (it costs the runtime a timer per thread). The runtime inherits
+// this process's environment: MALLOC_ARENA_MAX and the like reach it.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,6 +29,10 @@ import { createKafka } from '../src/kafka/client.js';
 import { endOffsets, ensureTopic } from '../src/kafka/topics.js';
 import { PROJECT_ROOT } from '../src/project-root.js';
 import { sampleRecord } from '../src/tools/sample-events.js';
+import { PeakMemory, formatBreakdown, type MemoryBreakdown } from './harness/memory-map.js';
+import { measureProcess } from './harness/proc-tree.js';
+import { THREAD_SAMPLE_MS, cpuByRole, formatRoleTable, watchThreads, type RoleCpu } from './harness/thread-cpu.js';
+import type { ThreadMemory } from './harness/thread-memory-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,8 +42,35 @@ const { values } = parseArgs({
     parallelism: { type: 'string', default: '1,2' },
     runs: { type: 'string', default: '3' },
     compare: { type: 'string' },
+    set: { type: 'string', multiple: true, default: [] },
+    'memory-probe': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  const self = readFileSync(new URL(import.meta.url), 'utf8');
+  process.stdout.write(self.slice(0, self.indexOf('\nimport ')).replace(/^\/\/ ?/gm, '') + '\n');
+  process.exit(0);
+}
+for (const kv of values.set!) {
+  if (!/^runtime\.[a-z_]+(\.[a-z_]+)?=\S+$/.test(kv)) {
+    process.stderr.write(`--set: found "${kv}"; expected runtime.<key>=<value> or runtime.<section>.<key>=<value>, e.g. runtime.memory_budget=128mb\n`);
+    process.exit(2);
+  }
+}
+
+/** The --set settings as lines of the `runtime:` section, a nested key under its section. */
+function runtimeLines(settings: readonly string[]): string {
+  const flat: string[] = [];
+  const sections = new Map<string, string[]>();
+  for (const kv of settings) {
+    const [key, value] = [kv.slice('runtime.'.length, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
+    const [head, sub] = key.split('.') as [string, string | undefined];
+    if (sub === undefined) flat.push(`  ${head}: ${value}\n`);
+    else sections.set(head, [...(sections.get(head) ?? []), `    ${sub}: ${value}\n`]);
+  }
+  return flat.join('') + [...sections].map(([head, lines]) => `  ${head}:\n${lines.join('')}`).join('');
+}
 const records = Number(values.records);
 const partitions = Number(values.partitions);
 const codec = values.codec!;
@@ -49,7 +87,8 @@ const shipped = readFileSync(path.join(root, 'config/topics.yaml'), 'utf8');
 const topicsYaml = shipped
   .replace('  bid-events:\n', `  ${topic}:\n`)
   .replace(/( {2}user-events:\n {4}enabled: )true/, '$1false')
-  .replace('"flink-s3tables-json-v1"', `"bench-${Date.now().toString(36)}"`);
+  .replace('"flink-s3tables-json-v1"', `"bench-${Date.now().toString(36)}"`)
+  .replace('runtime:\n', `runtime:\n${runtimeLines(values.set!)}`);
 writeFileSync(path.join(dir, 'config/topics.yaml'), topicsYaml);
 writeFileSync(path.join(dir, 'config/transformations.yaml'), readFileSync(path.join(root, 'config/transformations.yaml')));
 const configDir = path.join(dir, 'config');
@@ -88,31 +127,80 @@ interface Run {
   payloadMbPerSecond: number;
   cpuSecondsPerMillion: number;
   peakRssMb: number;
+  loadAverage: number[];
+  /** CPU of the runtime's threads by role (polled every THREAD_SAMPLE_MS, last reading per thread). */
+  threads: RoleCpu[];
+  threadsTable: string;
+  /** Resident memory by kind when RSS was highest. */
+  memoryAtPeak: MemoryBreakdown | null;
+  /** With --memory-probe: each thread's peak V8 heap and WebAssembly memory. */
+  threadMemory: ThreadMemory[] | null;
 }
 
-function once(build: string, cli: string, parallelism: number, i: number, payloadBytes: number): Run {
+const loadAverage = (): number[] => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+const PROBE = path.join(root, 'dist/benchmarks/harness/thread-memory-probe.js');
+
+async function once(build: string, cli: string, parallelism: number, i: number, payloadBytes: number): Promise<Run> {
   const warehouse = path.join(dir, `wh-${build}-${parallelism}-${i}`);
-  const started = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, cli, '--config', configDir, '--bounded', '--parallelism', String(parallelism), '--checkpoint-interval', '10s', '--metrics-port', '0'], {
-    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrap, WAREHOUSE_DIR: warehouse, LOG_LEVEL: 'warn' },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 900_000,
+  const probeDir = path.join(dir, `probe-${build}-${parallelism}-${i}`);
+  const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrap, WAREHOUSE_DIR: warehouse, LOG_LEVEL: 'warn' };
+  if (values['memory-probe']) {
+    mkdirSync(probeDir);
+    env.BENCH_MEMORY_PROBE_DIR = probeDir;
+    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${PROBE}`.trim();
+  }
+  let threads: { stop(): ReturnType<ReturnType<typeof watchThreads>['stop']> } | undefined;
+  let memory: PeakMemory | undefined;
+  let memoryTimer: NodeJS.Timeout | undefined;
+  const m = await measureProcess(process.execPath, [cli, '--config', configDir, '--bounded', '--parallelism', String(parallelism), '--checkpoint-interval', '10s', '--metrics-port', '0'], {
+    env,
+    deadlineMs: 900_000,
+    onStart(control) {
+      threads = watchThreads(control.programPid);
+      memoryTimer = setInterval(() => {
+        const pid = control.programPid();
+        if (pid === undefined) return;
+        memory ??= new PeakMemory(pid);
+        memory.sample();
+      }, THREAD_SAMPLE_MS);
+    },
   });
-  const seconds = (performance.now() - started) / 1000;
-  if (r.status !== 0) throw new Error(`${build} run failed (${r.status}): ${r.stderr.slice(-3000)}`);
-  const [, user, sys, rssKb] = r.stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number, number, number];
-  const cpuSeconds = user + sys;
+  clearInterval(memoryTimer);
+  const sampled = threads?.stop() ?? [];
+  if (m.exitCode !== 0) throw new Error(`${build} run failed (${m.exitCode}): ${m.stderrTail.slice(-3000)}`);
+  // The process's own total (GNU time counts every thread it had); the thread table says how much of it the polls saw.
+  const cpuSeconds = m.cpuSecondsWaited;
+  const roles = cpuByRole(sampled, records);
+  let threadMemory: ThreadMemory[] | null = null;
+  if (values['memory-probe']) {
+    threadMemory = readdirSync(probeDir).map((f) => JSON.parse(readFileSync(path.join(probeDir, f), 'utf8')) as ThreadMemory);
+    rmSync(probeDir, { recursive: true, force: true });
+  }
+  rmSync(warehouse, { recursive: true, force: true });
   return {
     build,
     parallelism,
-    seconds,
+    seconds: m.wallSeconds,
     cpuSeconds,
-    recordsPerSecond: records / seconds,
-    payloadMbPerSecond: payloadBytes / seconds / 1e6,
+    recordsPerSecond: records / m.wallSeconds,
+    payloadMbPerSecond: payloadBytes / m.wallSeconds / 1e6,
     cpuSecondsPerMillion: cpuSeconds / (records / 1e6),
-    peakRssMb: rssKb / 1024,
+    peakRssMb: m.peakRssMb,
+    loadAverage: loadAverage(),
+    threads: roles,
+    threadsTable: formatRoleTable(roles, cpuSeconds),
+    memoryAtPeak: memory?.atPeak ?? null,
+    threadMemory,
   };
+}
+
+function formatThreadMemory(list: readonly ThreadMemory[]): string {
+  const rows = [...list].sort((a, b) => b.heapPhysicalMb + b.wasmMb - (a.heapPhysicalMb + a.wasmMb));
+  return [
+    '  | thread | V8 heap MB (peak) | of it live | external MB | wasm MB |',
+    '  | --- | --- | --- | --- | --- |',
+    ...rows.map((t) => `  | ${t.tid} ${t.name} | ${t.heapPhysicalMb.toFixed(0)} | ${t.heapUsedMb.toFixed(0)} | ${t.externalMb.toFixed(0)} | ${t.wasmMb.toFixed(0)} |`),
+  ].join('\n');
 }
 
 const have = await prepareTopic();
@@ -126,12 +214,12 @@ const results: Run[] = [];
 for (let i = 0; i < runs; i++) {
   for (const p of parallelisms) {
     for (const [build, cli] of builds) {
-      const run = once(build, cli, p, i, payloadBytes);
+      const run = await once(build, cli, p, i, payloadBytes);
       results.push(run);
-      const load = os.loadavg()[0]!.toFixed(2);
       process.stdout.write(
         `run ${i + 1}/${runs} ${build} p=${p}: ${run.seconds.toFixed(2)} s, ${Math.round(run.recordsPerSecond)} records/s, ${run.payloadMbPerSecond.toFixed(1)} MB/s, ` +
-          `${run.cpuSeconds.toFixed(1)} CPU-s (${run.cpuSecondsPerMillion.toFixed(1)} per M), peak RSS ${run.peakRssMb.toFixed(0)} MB, load ${load}\n`,
+          `${run.cpuSeconds.toFixed(1)} CPU-s (${run.cpuSecondsPerMillion.toFixed(1)} per M), peak RSS ${run.peakRssMb.toFixed(0)} MB, load ${run.loadAverage.join(' ')}\n` +
+          `${run.threadsTable}\n${run.memoryAtPeak ? formatBreakdown(run.memoryAtPeak) + '\n' : ''}${run.threadMemory ? formatThreadMemory(run.threadMemory) + '\n' : ''}`,
       );
     }
   }
@@ -156,7 +244,7 @@ const summary = builds.flatMap(([build]) =>
     };
   }),
 );
-process.stdout.write(`\nW1: ${records} records, ${partitions} partitions, codec ${codec}, ${(payloadBytes / 1e6).toFixed(0)} MB of JSON; wall time from process start to exit; median of ${runs} (spread):\n`);
+process.stdout.write(`\nW1: ${records} records, ${partitions} partitions, codec ${codec}${values.set!.length ? `, ${values.set!.join(' ')}` : ''}, ${(payloadBytes / 1e6).toFixed(0)} MB of JSON; wall time from process start to exit; median of ${runs} (spread):\n`);
 for (const s of summary) {
   process.stdout.write(
     `  ${s.build.padEnd(20)} p=${s.parallelism}: ${s.recordsPerSecond} records/s (${s.recordsPerSecondSpread}), ${s.payloadMbPerSecond} MB/s, ${s.seconds} s, ` +
@@ -167,5 +255,5 @@ const out = path.join(root, 'benchmarks/results');
 mkdirSync(out, { recursive: true });
 writeFileSync(
   path.join(out, `runtime-w1-${codec}.json`),
-  JSON.stringify({ records, partitions, codec, payloadBytes, runs: results, summary, cpus: os.cpus().length, loadavg: os.loadavg(), node: process.version }, null, 2),
+  JSON.stringify({ records, partitions, codec, settings: values.set, payloadBytes, runs: results, summary, cpus: os.cpus().length, loadavg: os.loadavg(), node: process.version }, null, 2),
 );

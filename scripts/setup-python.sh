@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Creates the git-ignored virtualenv .venv with the Python peers that the Iceberg tests read
 # tables back with: pyiceberg (SqlCatalog on SQLite, PyArrow file IO incl. S3) and moto's server
-# (S3 and S3 Tables on loopback). Idempotent: a venv whose pinned versions are already installed
-# is left alone.
+# (S3 and S3 Tables on loopback); and kubernetes-validate, which checks deploy/kubernetes/ against
+# the Kubernetes API's JSON schemas it bundles (no cluster, no network). Idempotent: a venv whose
+# pinned versions are already installed is left alone.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,7 +11,8 @@ VENV="$ROOT/.venv"
 PYICEBERG_VERSION="0.10.0"
 MOTO_VERSION="5.1.22"
 PYARROW_VERSION="26.0.1"
-STAMP="$VENV/.streamberg-python-$PYICEBERG_VERSION-$MOTO_VERSION-$PYARROW_VERSION"
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+STAMP="$VENV/.streamberg-python-$PYICEBERG_VERSION-$MOTO_VERSION-$PYARROW_VERSION-$KUBERNETES_VALIDATE_VERSION"
 
 if [[ -f "$STAMP" ]]; then
   exit 0
@@ -41,6 +43,7 @@ fi
 "$VENV/bin/python" -m pip install --quiet \
   "pyiceberg[sql-sqlite,pyarrow]==$PYICEBERG_VERSION" \
   "pyarrow==$PYARROW_VERSION" \
-  "moto[server]==$MOTO_VERSION"
-"$VENV/bin/python" -c 'import pyiceberg, moto, pyarrow, sqlalchemy; print("pyiceberg", pyiceberg.__version__, "moto", moto.__version__, "pyarrow", pyarrow.__version__)'
+  "moto[server]==$MOTO_VERSION" \
+  "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+"$VENV/bin/python" -c 'import pyiceberg, moto, pyarrow, sqlalchemy, kubernetes_validate; print("pyiceberg", pyiceberg.__version__, "moto", moto.__version__, "pyarrow", pyarrow.__version__)'
 touch "$STAMP"

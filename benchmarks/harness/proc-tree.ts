@@ -144,6 +144,8 @@ export interface Control {
   signal(signal: NodeJS.Signals): void;
   /** Takes a sample now, e.g. at a moment the program announced. */
   sampleNow(): void;
+  /** The measured program's pid (GNU time's child), once it has been started. */
+  programPid(): number | undefined;
 }
 
 export interface Measured {
@@ -190,6 +192,7 @@ export async function measureProcess(command: string, args: readonly string[], o
       }
     },
     sampleNow: () => sampler.sample(),
+    programPid: () => childrenOf(timePid)[0],
   };
   const tails = { stdout: '', stderr: '' };
   for (const stream of ['stdout', 'stderr'] as const) {

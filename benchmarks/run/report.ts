@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeCharts } from '../harness/charts.js';
-import { formatSpread } from '../harness/stats.js';
+import { formatSpread, spread } from '../harness/stats.js';
+import { THREAD_ROLES, type RoleCpu } from '../harness/thread-cpu.js';
 import { checkResults, ratios, summarize, type Results, type SummaryRow } from '../harness/summary.js';
 import { WORKLOADS } from './args.js';
 import type { RoundsOutcome } from './rounds.js';
@@ -91,6 +92,11 @@ function printSummary(r: Results): void {
       `load average ${r.machine.loadAverageAtStart[0]!.toFixed(1)} at start, ${r.machine.loadAverageAtEnd[0]!.toFixed(1)} at end, ${r.machine.cores} cores\n`,
   );
   table(header, cells);
+  const threadRows = threadTable(r);
+  if (threadRows.length) {
+    process.stdout.write('\nstreamberg by thread role (/proc/<pid>/task, polled every 200 ms): CPU-s per M records, median (min–max); share of the threads\' CPU; busiest thread of the role:\n');
+    table(['workload', 'codec', 'p', 'role', 'threads', 'CPU-s / M', 'share', 'busiest thread CPU-s / M'], threadRows);
+  }
   const stages = r.summary.filter((s) => s.system.startsWith('stage:') && s.recordsPerSecondProcessing);
   if (stages.length) {
     process.stdout.write('\nStages alone, one thread:\n');
@@ -118,4 +124,30 @@ function printSummary(r: Results): void {
       r.freshness.map((f) => [f.workload, String(f.parallelism), String(f.checkpointIntervalSeconds), String(f.ratePerSecond), String(f.committedRows), (f.p50Ms / 1000).toFixed(2), (f.p99Ms / 1000).toFixed(2), (f.maxMs / 1000).toFixed(2), String(f.commits)]),
     );
   }
+}
+
+/** Rows of the per-role table: each streamberg workload × codec × parallelism, each role its threads had. */
+function threadTable(r: Results): string[][] {
+  const out: string[][] = [];
+  const runs = r.runs.filter((x) => x.system === 'streamberg' && x.ok && Array.isArray(x.details?.threads));
+  const keys = [...new Set(runs.map((x) => `${x.workload}\u0000${x.codec}\u0000${x.parallelism}`))];
+  for (const key of keys) {
+    const [workload, codec, p] = key.split('\u0000') as [string, string, string];
+    const mine = runs.filter((x) => x.workload === workload && x.codec === codec && String(x.parallelism) === p).map((x) => x.details!.threads as RoleCpu[]);
+    for (const role of THREAD_ROLES) {
+      const of = mine.map((roles) => roles.find((t) => t.role === role)).filter((t): t is RoleCpu => t !== undefined);
+      if (of.length === 0) continue;
+      out.push([
+        workload,
+        codec,
+        p,
+        role,
+        String(Math.max(...of.map((t) => t.threads))),
+        formatSpread(spread(of.map((t) => t.cpuSecondsPerMillion), false), 2),
+        `${(spread(of.map((t) => t.share), false)!.median * 100).toFixed(1)} %`,
+        formatSpread(spread(of.map((t) => t.busiestPerMillion), false), 2),
+      ]);
+    }
+  }
+  return out;
 }

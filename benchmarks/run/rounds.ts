@@ -6,6 +6,7 @@ import { ensureW1, type W1Topic } from '../kafka-source/w1.js';
 import { candidate as kcatCandidate } from '../kafka-source/candidates/kcat.js';
 import { candidate as javaCandidate } from '../kafka-source/candidates/kafka-java.js';
 import type { FreshnessFigures, RunFigures } from '../harness/summary.js';
+import type { RoleCpu } from '../harness/thread-cpu.js';
 import { BenchUsageError, WORKLOADS } from './args.js';
 import { runFreshness } from './freshness.js';
 import { configFor, ensureFlink, krs, perM, type Bench } from './setup.js';
@@ -59,7 +60,8 @@ export async function runRounds(bench: Bench): Promise<RoundsOutcome> {
     else if (r.system.startsWith('stage:')) progress(`${tag}: ${r.processingSeconds ? krs(r.records, r.processingSeconds) : '—'} on one thread`);
     else {
       const extra = r.system === 'pyflink' ? `, start-up ${r.startupSeconds!.toFixed(1)} s, job alone ${krs(r.records, r.processingSeconds!)}` : r.processingSeconds ? `, ${krs(r.records, r.processingSeconds)} from 1st` : '';
-      progress(`${tag}: ${krs(r.records, r.wallSeconds!)}${extra}, ${perM(r.cpuSeconds!, r.records)} CPU-s/M, ${Math.round(r.peakRssMb!)} MB${r.rowsVerified != null ? `, ${r.rowsVerified} rows verified` : ''}`);
+      const roles = (r.details?.threads as RoleCpu[] | undefined)?.map((t) => `${t.role} ${t.cpuSecondsPerMillion.toFixed(2)}`).join(', ');
+      progress(`${tag}: ${krs(r.records, r.wallSeconds!)}${extra}, ${perM(r.cpuSeconds!, r.records)} CPU-s/M${roles ? ` (by thread: ${roles})` : ''}, ${Math.round(r.peakRssMb!)} MB${r.rowsVerified != null ? `, ${r.rowsVerified} rows verified` : ''}`);
     }
   };
 

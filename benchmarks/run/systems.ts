@@ -11,6 +11,7 @@ import { candidate as kcatCandidate } from '../kafka-source/candidates/kcat.js';
 import { candidate as javaCandidate } from '../kafka-source/candidates/kafka-java.js';
 import { candidate as fetchCandidate } from '../kafka-source/candidates/streamberg-fetch.js';
 import { measureProcess, type Measured } from '../harness/proc-tree.js';
+import { cpuByRole, watchThreads, type SampledThread } from '../harness/thread-cpu.js';
 import type { RunFigures } from '../harness/summary.js';
 import { WORKLOADS } from './args.js';
 import { FLINK_DIR, FLINK_JOB, ROOT, RESULTS_DIR, latestMetadata, loadNow, metricSum, python, runtimeArgs, scrape, type Bench } from './setup.js';
@@ -32,15 +33,19 @@ export async function runStreamberg(bench: Bench, workload: string, w: W1Topic, 
     }
   })();
   let m: Measured;
+  // Each thread's CPU, polled from /proc (harness/thread-cpu.ts): which thread caps the table.
+  let threads: { stop(): SampledThread[] } | undefined;
   try {
     m = await measureProcess(process.execPath, runtimeArgs(bench, configDir, parallelism, true), {
       env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: o.bootstrap, WAREHOUSE_DIR: warehouse, LOG_LEVEL: 'warn' },
       deadlineMs: o.deadlineMs,
+      onStart: (control) => (threads = watchThreads(control.programPid)),
     });
   } finally {
     polling = false;
     await poller;
   }
+  const byRole = cpuByRole(threads?.stop() ?? [], w.records);
   try {
     if (m.exitCode !== 0) return { ...base, ok: false, error: `exited with ${m.exitCode}${m.killed ? ' (deadline)' : ''}: ${m.stderrTail.slice(-2000)}` };
     const metadata = latestMetadata(warehouse, WORKLOADS[workload]!.table);
@@ -58,7 +63,7 @@ export async function runStreamberg(bench: Bench, workload: string, w: W1Topic, 
       cpuSeconds: m.cpuSeconds,
       peakRssMb: m.peakRssMb,
       rowsVerified: rows,
-      details: { commits: commits.length, cpuSecondsWaited: m.cpuSecondsWaited, cpuSecondsSampled: m.cpuSecondsSampled },
+      details: { commits: commits.length, cpuSecondsWaited: m.cpuSecondsWaited, cpuSecondsSampled: m.cpuSecondsSampled, threads: byRole },
     };
     if (!fig.ok) fig.error = `the table holds ${rows} rows; the topic ${w.records} records`;
     return fig;

@@ -176,7 +176,6 @@ export class DataFileWriter {
 
   private async flush(p: PendingPartition): Promise<void> {
     const { schema, spec, location, io } = this.options;
-    const table = new arrow.Table(this.targetSchema, p.batches);
     const props = new pq.WriterPropertiesBuilder()
       .setCompression(CODECS[this.codec])
       .setMaxRowGroupSize(this.rowGroupLimit)
@@ -184,7 +183,7 @@ export class DataFileWriter {
       .build();
     let bytes: Uint8Array;
     try {
-      bytes = pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, 'stream')), props);
+      bytes = await encodeParquet(this.targetSchema, p.batches, props);
     } catch (err) {
       throw new StreamError('STORAGE_FAILED', `encoding Parquet failed: ${String(err)}`, { cause: err, retryable: false });
     }
@@ -222,6 +221,47 @@ export class DataFileWriter {
       splitOffsets,
     });
   }
+}
+
+/**
+ * One Parquet file of `batches`, handed to parquet-wasm's writer one batch at a time. Encoding the
+ * whole buffer at once copied every row twice more (an IPC stream of the table in JS, then that
+ * stream and its arrays in WebAssembly memory, which never shrinks); batch by batch, WebAssembly
+ * holds one batch and the row group being encoded. Same writer, same properties, same file.
+ * Hazard: the writer takes each RecordBatch it reads (frees it); a batch must not be used after
+ * it is enqueued.
+ */
+async function encodeParquet(schema: arrow.Schema, batches: readonly arrow.RecordBatch[], props: pq.WriterProperties): Promise<Uint8Array> {
+  let next = 0;
+  const input = new ReadableStream<pq.RecordBatch>(
+    {
+      pull(controller) {
+        if (next === batches.length) return controller.close();
+        const one = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(schema, [batches[next++]!]), 'stream'));
+        try {
+          controller.enqueue(one.recordBatch(0)!);
+        } finally {
+          one.free();
+        }
+      },
+    },
+    // Pulled only when the writer asks: one batch in WebAssembly memory at a time.
+    { highWaterMark: 0 },
+  );
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of (await pq.transformParquetStream(input, props)) as ReadableStream<Uint8Array>) {
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 interface FooterSchemaElement {

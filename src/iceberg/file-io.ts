@@ -3,7 +3,7 @@
 // overwritten by design: every data, manifest and metadata file gets a fresh unique name, so a
 // retried write can never clobber a file that a committed snapshot points to.
 
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,22 +106,38 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   return { bucket: m[1]!, key: m[2]! };
 }
 
-export class S3FileIO implements FileIO {
-  readonly client: S3Client;
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+let s3Sdk: Promise<S3Sdk> | undefined;
 
-  constructor(options: S3FileIOOptions) {
-    this.client = new S3Client({
-      region: options.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    });
+export class S3FileIO implements FileIO {
+  /**
+   * The AWS SDK's S3 client is loaded on first use, not with this file: every thread that writes
+   * or reads table files imports it (the main thread, the sink and rewrite threads), and with a
+   * file:// warehouse none needs S3; loaded, it holds ~10 MB of heap in each (benchmarks/README.md).
+   */
+  private s3: Promise<{ sdk: S3Sdk; client: S3Client }> | undefined;
+
+  constructor(private readonly options: S3FileIOOptions) {}
+
+  private connect(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+    const o = this.options;
+    this.s3 ??= (s3Sdk ??= import('@aws-sdk/client-s3')).then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({
+        region: o.region,
+        ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+        forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
+        ...(o.credentials ? { credentials: o.credentials } : {}),
+      }),
+    }));
+    return this.s3;
   }
 
   async write(uri: string, bytes: Uint8Array): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
+      const { sdk, client } = await this.connect();
+      await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentLength: bytes.length }));
     } catch (err) {
       throw storageError('write', uri, err);
     }
@@ -130,7 +146,8 @@ export class S3FileIO implements FileIO {
   async read(uri: string): Promise<Uint8Array> {
     const { bucket, key } = parseS3Uri(uri);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const { sdk, client } = await this.connect();
+      const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
       return await out.Body!.transformToByteArray();
     } catch (err) {
       throw storageError('read', uri, err);
@@ -140,7 +157,8 @@ export class S3FileIO implements FileIO {
   async delete(uri: string): Promise<void> {
     const { bucket, key } = parseS3Uri(uri);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      const { sdk, client } = await this.connect();
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }));
     } catch {
       // Best effort: an orphan file is harmless, a failed cleanup must not fail a commit.
     }
@@ -151,8 +169,9 @@ export class S3FileIO implements FileIO {
     const out: ListedFile[] = [];
     let token: string | undefined;
     try {
+      const { sdk, client } = await this.connect();
       do {
-        const page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
+        const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
         for (const o of page.Contents ?? []) {
           out.push({ uri: `s3://${bucket}/${o.Key}`, size: o.Size ?? 0, lastModifiedMs: o.LastModified?.getTime() ?? 0 });
         }

@@ -8,8 +8,6 @@
 // life left would give the next session a shorter lifetime, and kafkajs would re-authenticate
 // sooner each time until the token expired under it.
 
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { StreamError, serializeError } from '../errors.js';
 
 export interface BearerToken {
@@ -18,6 +16,9 @@ export interface BearerToken {
   /** When the token stops being accepted, in ms since the epoch. */
   expiresAtMs: number;
 }
+
+/** What the AWS credential chain gives: keys, and when they stop being valid. */
+type AwsCredentials = Awaited<ReturnType<ReturnType<typeof import('@aws-sdk/credential-providers').fromNodeProviderChain>>>;
 
 /** Makes a new token; called whenever kafkajs authenticates a connection. */
 export type TokenSource = () => Promise<BearerToken>;
@@ -37,10 +38,17 @@ export type OauthBearerProvider = () => Promise<{ value: string }>;
  * not a SigV4 expiry; so it is given the credentials without their expiration.
  */
 export function mskIamTokenSource(region: string): TokenSource {
-  const credentials = fromNodeProviderChain({ clientConfig: { region } });
+  // The AWS SDK is loaded at the first token, not with this file: every thread that talks to
+  // Kafka imports it, and only MSK IAM needs it (~10 MB of heap per thread otherwise).
+  let aws: Promise<{ credentials: () => Promise<AwsCredentials>; sign: typeof import('aws-msk-iam-sasl-signer-js').generateAuthTokenFromCredentialsProvider }> | undefined;
   return async () => {
+    aws ??= Promise.all([import('@aws-sdk/credential-providers'), import('aws-msk-iam-sasl-signer-js')]).then(([providers, signer]) => ({
+      credentials: providers.fromNodeProviderChain({ clientConfig: { region } }),
+      sign: signer.generateAuthTokenFromCredentialsProvider,
+    }));
+    const { credentials, sign } = await aws;
     const c = await credentials();
-    const t = await generateAuthTokenFromCredentialsProvider({
+    const t = await sign({
       region,
       awsCredentialsProvider: () => Promise.resolve({ ...c, expiration: undefined }),
     });

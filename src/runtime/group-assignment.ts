@@ -82,6 +82,11 @@ export class GroupAssignment {
           } finally {
             for (const p of gone) this.fencedSet.delete(p);
             for (const o of this.ownerships.values()) o.release(gone);
+            // Their lag is another process's to report now: a stale series here would count twice.
+            for (const p of gone) {
+              this.d.metrics.consumerLag.remove({ pipeline: topic, partition: String(p) });
+              this.d.metrics.consumerLagSeconds.remove({ pipeline: topic, partition: String(p) });
+            }
           }
         },
         error: (err) => this.d.failed(err),

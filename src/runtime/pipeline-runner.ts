@@ -204,9 +204,9 @@ export class PipelineRunner {
     const recovery = this.coordinator.recover(table, deadLetterTable);
 
     this.checkOpen();
-    const { partitions, start } = this.d.assignment
+    const { partitions, start, deadLetterFloor } = this.d.assignment
       ? await this.claimAssigned(this.d.assignment, recovery, table, deadLetterTable)
-      : await this.startOffsets(recovery);
+      : { ...(await this.startOffsets(recovery)), deadLetterFloor: recovery.deadLetterFloor };
     await this.coordinator.begin(start);
     const how = recovery.reset ? `position reset; starting by ${recovery.reset}` : `no checkpoint yet; starting by scan_mode ${pipeline.scanMode}`;
     this.log.log('info', recovery.offsets ? 'resuming from the last committed checkpoint' : how, {
@@ -231,7 +231,7 @@ export class PipelineRunner {
         deadLetterTable: this.coordinator.deadLetterTable ?? null,
         partitions,
         firstEpoch: recovery.firstEpoch,
-        deadLetterFloor: [...recovery.deadLetterFloor],
+        deadLetterFloor: [...deadLetterFloor],
         maxBufferedBytes: this.d.sinkWriteBytes ?? this.sinkBudget,
       },
       {
@@ -302,7 +302,12 @@ export class PipelineRunner {
    * from the `next` each claim recorded. A partition the table never saw starts as a single
    * process would start it (earliest when the pipeline has a position already, else scan_mode).
    */
-  private async claimAssigned(a: Assignment, recovery: Recovery, table: LoadedTable, deadLetterTable: LoadedTable | undefined): Promise<{ partitions: number[]; start: Map<number, bigint> }> {
+  private async claimAssigned(
+    a: Assignment,
+    recovery: Recovery,
+    table: LoadedTable,
+    deadLetterTable: LoadedTable | undefined,
+  ): Promise<{ partitions: number[]; start: Map<number, bigint>; deadLetterFloor: PartitionOffsets }> {
     const { pipeline } = this.d;
     const inTopic = new Set(await this.source.partitions());
     const missing = a.partitions.filter((p) => !inTopic.has(p));
@@ -336,7 +341,14 @@ export class PipelineRunner {
     this.coordinator.own(owned, ownedDeadLetters);
     const start = new Map<number, bigint>();
     for (const p of keep) start.set(p, owned.held.get(p)!.next);
-    return { partitions: keep, start };
+    // The dead-letter table's own next per partition, as held now (not as loaded at start: the
+    // previous owner may have committed dead letters since): below it they are in already.
+    const deadLetterFloor = new Map(recovery.deadLetterFloor);
+    for (const p of keep) {
+      const at = ownedDeadLetters?.held.get(p)?.next;
+      if (at !== undefined) deadLetterFloor.set(p, at);
+    }
+    return { partitions: keep, start, deadLetterFloor };
   }
 
   /**
@@ -360,7 +372,14 @@ export class PipelineRunner {
     if (claimed.size > 0) this.log.log('info', 'partitions claimed', { table: table.ident.name, partitions: Object.fromEntries([...claimed].map(([p, next]) => [p, { epoch: owned.held.get(p)!.epoch, next: String(next) }])) });
     if (ownedDeadLetters) await ownedDeadLetters.claim(new Map(fresh.filter((p) => !ownedDeadLetters.held.has(p)).map((p) => [p, owned.held.get(p)!.next])));
     this.checkOpen();
-    this.addPartitions(new Map(fresh.map((p) => [p, owned.held.get(p)!.next])));
+    // A previous owner killed between its two commits left the dead-letter table ahead: the sink
+    // drops the dead letters below its next, as after a restart.
+    const floors = new Map<number, bigint>();
+    for (const p of fresh) {
+      const at = ownedDeadLetters?.held.get(p)?.next;
+      if (at !== undefined) floors.set(p, at);
+    }
+    this.addPartitions(new Map(fresh.map((p) => [p, owned.held.get(p)!.next])), floors);
   }
 
   /** One pass of partition discovery now (the interval's timer does the same); resolves with the partitions added. */
@@ -377,11 +396,12 @@ export class PipelineRunner {
    * and starts it from its earliest offset again, so what it read before is neither lost nor
    * doubled. The actor exists before the source fetches the partition, so no chunk finds none.
    */
-  private addPartitions(start: Map<number, bigint>): void {
+  private addPartitions(start: Map<number, bigint>, deadLetterFloors?: ReadonlyMap<number, bigint>): void {
     const firstEpoch = this.coordinator.upcomingEpoch;
     const added = new Map([...start].filter(([p]) => !this.actors.has(p)));
     for (const [p, offset] of added) {
-      this.sink.send({ kind: 'add-partition', partition: p, firstEpoch });
+      const floor = deadLetterFloors?.get(p);
+      this.sink.send({ kind: 'add-partition', partition: p, firstEpoch, ...(floor !== undefined ? { deadLetterFloor: floor } : {}) });
       this.addActor(p, offset, firstEpoch);
     }
     this.source.add(added);

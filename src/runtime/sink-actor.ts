@@ -159,6 +159,7 @@ export class SinkActor {
           throw new StreamError('CHECKPOINT_FAILED', `sink ${this.name}: partition ${cmd.partition} joins at epoch ${cmd.firstEpoch}, before epoch ${open} the others are in`);
         }
         this.partitionEpoch.set(cmd.partition, cmd.firstEpoch);
+        if (cmd.deadLetterFloor !== undefined) this.floor.set(cmd.partition, cmd.deadLetterFloor);
         return;
       }
     }

@@ -158,6 +158,7 @@ export class Supervisor {
       // A standby: the group gave this process nothing of the topic (yet).
       slot.runner = undefined;
       this.metrics.sourcePartitions.set({ pipeline: id }, 0);
+      this.recovered(slot, { kind: 'started' });
       slot.lifecycle.to('running');
       log.log('info', 'pipeline standing by: no partition assigned to this process', { pipeline: id });
       return;
@@ -290,8 +291,28 @@ export class Supervisor {
       },
     });
     slot.group = group;
-    slot.lifecycle.to('starting');
-    await group.join();
+    try {
+      await group.join();
+    } catch (err) {
+      // A broker away at start is an outage like any other: ridden out with backoff.
+      const e = toStreamError(err);
+      if (this.stopping) return;
+      slot.group = undefined;
+      const decision = slot.tracker.onFailure(e, 0);
+      if (decision.action === 'give-up') {
+        slot.lifecycle.to('failed');
+        this.o.log.log('error', `pipeline failed for good: could not join its consumer group: ${decision.reason}`, { pipeline: id, ...errorFields(e) });
+        this.checkFinished();
+        return;
+      }
+      slot.lifecycle.to(decision.outage ? 'degraded' : 'restarting');
+      this.o.log.log('warn', `could not join the consumer group; trying again in ${decision.delayMs} ms`, { pipeline: id, group: slot.pipeline.groupId, ...errorFields(e) });
+      slot.restartTimer = setTimeout(() => {
+        slot.restartTimer = undefined;
+        void this.joinGroup(slot);
+      }, decision.delayMs);
+      return;
+    }
     // Standing by until the first assignment (or running it, if it came already).
     slot.chain = slot.chain.then(() => (slot.runner ? undefined : this.launch(slot))).catch(() => {});
   }
@@ -506,9 +527,9 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, M
 /**
  * A pipeline's share of runtime.memory_budget, split between the three places its records wait:
  * fetched chunks whose transform tasks have not settled, transformed batches queued for the sink,
- * and the Arrow rows the sink buffers before it writes files early. Parquet encoding in
- * parquet-wasm took about four times the Arrow bytes it encodes in WebAssembly memory, which
- * never shrinks (measured: 553 MB for 128 MB of rows), so that share is kept small and capped;
+ * and the Arrow rows the sink buffers before it writes files early. parquet-wasm's heap grows to
+ * about the Arrow bytes of the row group it encodes (four times, before files were encoded batch
+ * by batch), and WebAssembly memory never shrinks, so that share is kept small and capped;
  * the cost is more, smaller files per epoch under a backlog. Below a few MB the pool and the sink
  * starve; above these caps larger buffers bought no speed in benchmarks/runtime-w1.ts.
  */

@@ -86,6 +86,39 @@ const CASES: Case[] = [
     ],
   },
   {
+    // Several processes (README, "Running several processes"): one interval series per scrape
+    // target, which a match on no label at all cannot pair with a pipeline's.
+    name: 'checkpoints that stop completing in one of two processes',
+    series: [
+      { series: 'streamberg_checkpoint_interval_seconds{instance="a:9464"}', values: '10x20' },
+      { series: 'streamberg_checkpoint_interval_seconds{instance="b:9464"}', values: '10x20' },
+      { series: 'streamberg_checkpoint_last_completed_timestamp_seconds{pipeline="bids",instance="a:9464"}', values: '0+60x5 300x15' },
+      { series: 'streamberg_checkpoint_last_completed_timestamp_seconds{pipeline="bids",instance="b:9464"}', values: '0+60x20' },
+      { series: 'streamberg_pipeline_state{pipeline="bids",state="running",instance="a:9464"}', values: '1x20' },
+      { series: 'streamberg_pipeline_state{pipeline="bids",state="running",instance="b:9464"}', values: '1x20' },
+    ],
+    checks: [
+      { at: '5m', alert: 'StreambergCheckpointsStalled', fires: [] },
+      { at: '9m', alert: 'StreambergCheckpointsStalled', fires: [alert('StreambergCheckpointsStalled', { pipeline: 'bids', instance: 'a:9464' })] },
+    ],
+  },
+  {
+    // A process that gave all its partitions of a pipeline to others stands by, `running`, and
+    // completes no checkpoint for it: its last one ages without anything being wrong.
+    name: 'not a process standing by for a pipeline, its last checkpoint ageing',
+    series: [
+      { series: 'streamberg_checkpoint_interval_seconds{instance="a:9464"}', values: '10x20' },
+      { series: 'streamberg_checkpoint_interval_seconds{instance="b:9464"}', values: '10x20' },
+      { series: 'streamberg_checkpoint_last_completed_timestamp_seconds{pipeline="bids",instance="a:9464"}', values: '0+60x5 300x15' },
+      { series: 'streamberg_checkpoint_last_completed_timestamp_seconds{pipeline="bids",instance="b:9464"}', values: '0+60x20' },
+      { series: 'streamberg_source_partitions{pipeline="bids",instance="a:9464"}', values: '2 2 2 2 2 0x15' },
+      { series: 'streamberg_source_partitions{pipeline="bids",instance="b:9464"}', values: '2 2 2 2 2 4x15' },
+      { series: 'streamberg_pipeline_state{pipeline="bids",state="running",instance="a:9464"}', values: '1x20' },
+      { series: 'streamberg_pipeline_state{pipeline="bids",state="running",instance="b:9464"}', values: '1x20' },
+    ],
+    checks: [{ at: '12m', alert: 'StreambergCheckpointsStalled', fires: [] }],
+  },
+  {
     name: 'a running pipeline that never completed a checkpoint',
     series: [
       running('bids', '1x30'),

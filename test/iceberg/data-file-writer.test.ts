@@ -1,3 +1,5 @@
+import * as arrow from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
 import { describe, expect, it } from 'vitest';
 import { DataFileWriter, parseCodec } from '../../src/iceberg/data-file-writer.js';
 import { StreamError } from '../../src/errors.js';
@@ -93,5 +95,54 @@ describe('DataFileWriter', () => {
     expect(parseCodec(undefined)).toBe('snappy');
     expect(parseCodec('ZSTD')).toBe('zstd');
     expect(() => parseCodec('lzo')).toThrow(/lzo is not one of/);
+  });
+});
+
+describe('DataFileWriter encoding, batch by batch', () => {
+  const wide = fields({ id: 'BIGINT', session: 'STRING', tags: 'ARRAY<STRING>', n: 'INT' });
+  const wideSchema = buildSchema(wide).schema;
+  const unpartitioned = buildPartitionSpec(wideSchema, []);
+  const batches = (count: number, rows: number, from = 0): arrow.RecordBatch[] =>
+    Array.from({ length: count }, (_, b) =>
+      batchOf(
+        wide,
+        Array.from({ length: rows }, (_, i) => {
+          const id = from + b * rows + i;
+          return { id: BigInt(id), session: `session-${(id * 2654435761) % 1e9}-${'x'.repeat(id % 40)}`, tags: id % 3 === 0 ? null : [`t${id % 7}`, `u${id % 11}`], n: id % 5 === 0 ? null : id };
+        }),
+      ),
+    );
+  const arrowBytes = (bs: readonly arrow.RecordBatch[]): number => arrow.tableToIPC(new arrow.Table(bs), 'stream').length;
+
+  it('writes the file that encoding the whole buffer at once wrote, byte for byte, over several row groups', async () => {
+    const io = new MemoryIO();
+    const properties = { 'write.parquet.row-group-limit': '3000' };
+    const w = new DataFileWriter({ location: 'file:///t', schema: wideSchema, spec: unpartitioned, properties, inputSchema: arrowSchemaOf(wide), io, writerId: 'w' });
+    const input = batches(12, 1000);
+    for (const b of input) await w.write(b);
+    const [file] = await w.close();
+    const bytes = io.files.get(file!.filePath)!;
+    const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.SNAPPY).setMaxRowGroupSize(3000).setCreatedBy('streamberg').build();
+    const whole = pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(w.targetSchema, input.map((b) => new arrow.RecordBatch(w.targetSchema, b.data))), 'stream')), props);
+    expect(Buffer.from(bytes).equals(Buffer.from(whole))).toBe(true);
+    expect(arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream()).numRows).toBe(12_000);
+    expect(file!.splitOffsets).toHaveLength(4);
+  });
+
+  it('holds a row group in WebAssembly memory while encoding, not a copy of every row', async () => {
+    const make = () => new DataFileWriter({ location: 'file:///t', schema: wideSchema, spec: unpartitioned, properties: { 'write.parquet.row-group-limit': '16384' }, inputSchema: arrowSchemaOf(wide), io: new MemoryIO() });
+    // A first file grows the heap to its working size; WebAssembly memory never shrinks.
+    const warm = make();
+    for (const b of batches(4, 4096)) await warm.write(b);
+    await warm.close();
+    const before = pq.wasmMemory().buffer.byteLength;
+    const w = make();
+    const input = batches(60, 4096, 1e6);
+    for (const b of input) await w.write(b);
+    await w.close();
+    const grown = pq.wasmMemory().buffer.byteLength - before;
+    // Encoding the whole buffer at once grew it by about twice the rows' Arrow bytes (their IPC
+    // copy, then the arrays read from it).
+    expect(grown).toBeLessThan(arrowBytes(input) / 4);
   });
 });

@@ -8,12 +8,14 @@ import { serializeError } from '../../errors.js';
 import { fileIOFor } from '../../iceberg/file-io.js';
 import { rewriteFiles } from '../../iceberg/file-rewrite.js';
 import type { RewriteCommand, RewriteEvent } from './rewrite-messages.js';
+import { nameThisThread } from './thread-name.js';
 
 export interface RewriteWorkerInit {
   catalog: CatalogConfig;
 }
 
 export function serveRewrites(port: MessagePort, init: RewriteWorkerInit): void {
+  nameThisThread('sb-rewrite');
   const post = (event: RewriteEvent): void => port.postMessage(event);
   // Requests queue behind each other: two groups decoded at once would double the memory held.
   let chain = Promise.resolve();

@@ -31,7 +31,13 @@ export type SinkCommand =
    * rows belong to `firstEpoch`, the epoch of the first barrier it will get, so epochs already
    * triggered close without it.
    */
-  | { kind: 'add-partition'; partition: number; firstEpoch: number };
+  | {
+      kind: 'add-partition';
+      partition: number;
+      firstEpoch: number;
+      /** Dead letters below this offset are in the dead-letter table already (scale-out: its last owner committed them). */
+      deadLetterFloor?: bigint;
+    };
 
 /** Sink actor → main thread. */
 export type SinkEvent =
