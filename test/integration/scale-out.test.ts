@@ -129,9 +129,10 @@ describe('several processes on one topic (runtime.scale_out)', () => {
     300_000,
   );
 
-  it('a process frozen past its session commits nothing for the partitions taken from it; exactly once', async () => {
-    const seed = 31;
-    const p = project('consumer', seed + 1);
+  // Both protocols: a KIP-848 member learns from its own session timer or a fenced heartbeat, a
+  // classic one from a heartbeat the group no longer knows.
+  it.each([['consumer', 31], ['classic', 33]] as const)('%s protocol: a process frozen past its session commits nothing for the partitions taken from it; exactly once', async (protocol, seed) => {
+    const p = project(protocol, seed + 1);
     const l = await load(p, seed, 90_000);
     const fleet = new Fleet(p, ARGS);
     try {
