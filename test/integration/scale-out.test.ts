@@ -129,8 +129,9 @@ describe('several processes on one topic (runtime.scale_out)', () => {
     300_000,
   );
 
-  // Both protocols: a KIP-848 member learns from its own session timer or a fenced heartbeat, a
-  // classic one from a heartbeat the group no longer knows.
+  // Both protocols: on waking, a member of either finds its session over by its own clock (or is
+  // told so by the coordinator) and gives the partitions up as lost; the table fences any commit
+  // that gets ahead of that.
   it.each([['consumer', 31], ['classic', 33]] as const)('%s protocol: a process frozen past its session commits nothing for the partitions taken from it; exactly once', async (protocol, seed) => {
     const p = project(protocol, seed + 1);
     const l = await load(p, seed, 90_000);
