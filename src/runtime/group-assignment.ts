@@ -125,7 +125,7 @@ export class GroupAssignment {
     const key = `${table.namespace}.${table.name}`;
     let o = this.ownerships.get(key);
     if (!o) {
-      o = new PartitionOwnership(this.d.catalog, table, { groupId: this.d.pipeline.groupId, topic: this.d.pipeline.topic, owner: this.member });
+      o = new PartitionOwnership(this.d.catalog, table, { groupId: this.d.pipeline.groupId, topic: this.d.pipeline.topic, owner: this.member }, { onRetry: () => this.d.metrics.commitRetries.inc({ pipeline: this.d.pipeline.topic, table: table.name }) });
       this.ownerships.set(key, o);
     }
     return o;
