@@ -92,6 +92,8 @@ export interface CommitOptions {
   maxBackoffMs?: number;
   /** Called before each retry, with the conflict (or lost answer) that caused it. */
   onRetry?: (err: StreamError, attempt: number) => void;
+  /** Awaited on each attempt between building on the head and the swap (fault injection: a slow commit). */
+  beforeSwap?: () => Promise<void>;
   /**
    * Table properties set in the same commit as the snapshot (e.g. a writer's position); a
    * function computes them from the head of each attempt, like `summaryExtras`.
@@ -200,6 +202,7 @@ export async function commitAppend(
       attempt,
     });
     try {
+      await options.beforeSwap?.();
       const table = await catalog.commit(base, next.metadata, options.requirements ?? []);
       // Merged into another manifest, this commit's own one is referenced by nothing.
       if (added && !next.listed.has(added.path)) await deleteQuietly(catalog, added.path);

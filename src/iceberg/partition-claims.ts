@@ -72,7 +72,7 @@ export interface ClaimResult {
   held: Map<number, HeldPartition>;
 }
 
-export type RetryOptions = Pick<CommitOptions, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'onRetry'>;
+export type RetryOptions = Pick<CommitOptions, 'maxAttempts' | 'initialBackoffMs' | 'maxBackoffMs' | 'onRetry' | 'beforeSwap'>;
 
 /**
  * The summary entries and position property of a commit that changes `who`'s partitions by

@@ -6,6 +6,8 @@
 //   kill-at:<step>:<pipeline>:<n>        the n-th time the commit order reaches <step> (a CommitStep
 //                                        of checkpoint-coordinator.ts), the process is killed (SIGKILL)
 //   transform-exit-every:<pipeline>:<n>  every n-th task run by each transform worker thread ends it
+//   commit-delay:<pipeline>:<ms>         every scale-out commit waits <ms> between building on the
+//                                        table's head and the swap, so processes' commits overlap
 // Each fault but the last happens once per marker directory (STREAMBERG_FAULT_DIR), across threads
 // and restarts of the process, so the restarted actor runs clean. `transform-exit-every` repeats for
 // as long as the process runs: each new worker thread counts from zero, so with n ≥ 2 the retried
@@ -24,7 +26,7 @@ for (const part of (process.env.STREAMBERG_FAULTS ?? '').split(',').filter((p) =
   // kill-at names its step too: kill-at:<step>:<pipeline>:<n>.
   const kind = fields[0] === 'kill-at' ? `kill-at:${fields[1]}` : fields[0]!;
   const [pipeline, n] = fields[0] === 'kill-at' ? fields.slice(2) : fields.slice(1);
-  const known = ONCE_KINDS.has(kind) || kind === 'transform-exit-every' || (kind.startsWith('kill-at:') && fields.length === 4);
+  const known = ONCE_KINDS.has(kind) || kind === 'transform-exit-every' || kind === 'commit-delay' || (kind.startsWith('kill-at:') && fields.length === 4);
   if (known && pipeline && Number(n) > 0) specs.set(`${kind}:${pipeline}`, Number(n));
 }
 const counts = new Map<string, number>();
@@ -56,4 +58,9 @@ export function shouldFail(kind: FaultKind, pipeline: string): boolean {
 /** Kills the whole process, as kill -9 would, when a `kill-at` fault for `step` is due. */
 export function killIfDue(step: string, pipeline: string): void {
   if (shouldFail(`kill-at:${step}`, pipeline)) process.kill(process.pid, 'SIGKILL');
+}
+
+/** The `commit-delay` of a pipeline in milliseconds; 0 without one. */
+export function commitDelayMs(pipeline: string): number {
+  return specs.get(`commit-delay:${pipeline}`) ?? 0;
 }

@@ -14,6 +14,7 @@ import { PartitionOwnership } from '../iceberg/partition-claims.js';
 import { joinGroup } from '../kafka/group-join.js';
 import type { GroupMembership, TopicPartition } from '../kafka/group-membership.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
+import { commitDelayMs } from './faults.js';
 import type { Logger } from './log.js';
 import type { Assignment } from './pipeline-runner.js';
 
@@ -125,7 +126,11 @@ export class GroupAssignment {
     const key = `${table.namespace}.${table.name}`;
     let o = this.ownerships.get(key);
     if (!o) {
-      o = new PartitionOwnership(this.d.catalog, table, { groupId: this.d.pipeline.groupId, topic: this.d.pipeline.topic, owner: this.member }, { onRetry: () => this.d.metrics.commitRetries.inc({ pipeline: this.d.pipeline.topic, table: table.name }) });
+      const delayMs = commitDelayMs(this.d.pipeline.topic);
+      o = new PartitionOwnership(this.d.catalog, table, { groupId: this.d.pipeline.groupId, topic: this.d.pipeline.topic, owner: this.member }, {
+        onRetry: () => this.d.metrics.commitRetries.inc({ pipeline: this.d.pipeline.topic, table: table.name }),
+        ...(delayMs > 0 ? { beforeSwap: () => new Promise<void>((resolve) => setTimeout(resolve, delayMs)) } : {}),
+      });
       this.ownerships.set(key, o);
     }
     return o;
