@@ -46,6 +46,24 @@ function project(protocol: GroupProtocol, userSeed: number): RuntimeProject {
 }
 
 /** Starts writing the bid topic (made with 12 partitions by the first chunk) and waits for that chunk. */
+/**
+ * A producer's load and a fleet of processes for one test: the members' logs are printed when the
+ * body fails, and both are stopped after it either way.
+ */
+async function withFleet(p: RuntimeProject, seed: number, loadMs: number, args: string[], body: (fleet: Fleet, l: Load) => Promise<void>): Promise<void> {
+  const l = await load(p, seed, loadMs);
+  const fleet = new Fleet(p, args);
+  try {
+    await body(fleet, l);
+  } catch (err) {
+    console.log(fleet.logs());
+    throw err;
+  } finally {
+    await l.stop();
+    await fleet.stopAll();
+  }
+}
+
 async function load(p: RuntimeProject, seed: number, maxMs: number): Promise<Load> {
   const l = startLoad(p, p.bid, { total: 200_000, maxMs, chunk: 2000, partitions: PARTITIONS, seed, malformedRatio: MALFORMED });
   await waitUntil('the first chunk produced', () => (l.produced() > 0 ? true : undefined), 60_000);
@@ -80,9 +98,7 @@ describe('several processes on one topic (runtime.scale_out)', () => {
     '%s protocol: 3 processes under load; kill -9 one, start a fourth, SIGTERM another — exactly once, each partition owned by one live process',
     async (protocol, seed) => {
       const p = project(protocol, seed + 1);
-      const l = await load(p, seed, 90_000);
-      const fleet = new Fleet(p, ARGS);
-      try {
+      await withFleet(p, seed, 90_000, ARGS, async (fleet, l) => {
         await Promise.all(['a', 'b', 'c'].map((n) => fleet.start(n)));
         await fleet.settled(p.bid, PARTITIONS, 90_000);
 
@@ -118,13 +134,7 @@ describe('several processes on one topic (runtime.scale_out)', () => {
         expect(await fleet.terminate('b')).toBe(0);
         expect(fleet.get('b').run.output()).toMatch(/pipeline stopped after its final checkpoint/);
         await finish(fleet, p, l, seed, seed + 1, 120_000);
-      } catch (err) {
-        console.log(fleet.logs());
-        throw err;
-      } finally {
-        await l.stop();
-        await fleet.stopAll();
-      }
+      });
     },
     300_000,
   );
@@ -134,9 +144,7 @@ describe('several processes on one topic (runtime.scale_out)', () => {
   // that gets ahead of that.
   it.each([['consumer', 31], ['classic', 33]] as const)('%s protocol: a process frozen past its session commits nothing for the partitions taken from it; exactly once', async (protocol, seed) => {
     const p = project(protocol, seed + 1);
-    const l = await load(p, seed, 90_000);
-    const fleet = new Fleet(p, ARGS);
-    try {
+    await withFleet(p, seed, 90_000, ARGS, async (fleet, l) => {
       await Promise.all(['a', 'b', 'z'].map((n) => fleet.start(n)));
       await fleet.settled(p.bid, PARTITIONS, 90_000);
       // What z holds in each table: its claims are in before it reports running.
@@ -211,21 +219,13 @@ describe('several processes on one topic (runtime.scale_out)', () => {
         }
         expect(touched, table).toEqual([]);
       }
-    } catch (err) {
-      console.log(fleet.logs());
-      throw err;
-    } finally {
-      await l.stop();
-      await fleet.stopAll();
-    }
+    });
   }, 300_000);
 
   it('a process killed between its dead-letter commit and its table commit: those that take its partitions while running write none of its dead letters twice', async () => {
     const seed = 61;
     const p = project('consumer', seed + 1);
-    const l = await load(p, seed, 60_000);
-    const fleet = new Fleet(p, ARGS);
-    try {
+    await withFleet(p, seed, 60_000, ARGS, async (fleet, l) => {
       await Promise.all(['a', 'b'].map((n) => fleet.start(n)));
       await fleet.settled(p.bid, PARTITIONS, 90_000);
       // k dies by its own SIGKILL at its second epoch, after the dead-letter table's commit
@@ -243,13 +243,7 @@ describe('several processes on one topic (runtime.scale_out)', () => {
       // a and b take them once k's session is over, re-read them from the table's next, and
       // must drop the dead letters below the dead-letter table's next.
       await finish(fleet, p, l, seed, seed + 1, 120_000);
-    } catch (err) {
-      console.log(fleet.logs());
-      throw err;
-    } finally {
-      await l.stop();
-      await fleet.stopAll();
-    }
+    });
   }, 240_000);
 
   it('a rebalance storm: processes started, stopped and killed every few seconds for a minute, then two finish — exactly once', async () => {
@@ -257,9 +251,7 @@ describe('several processes on one topic (runtime.scale_out)', () => {
     console.log(`rebalance storm seed ${seed} (STREAMBERG_STORM_SEED=${seed} replays it)`);
     const random = seeded(seed);
     const p = project('auto', seed + 1);
-    const l = await load(p, seed, 100_000);
-    const fleet = new Fleet(p, ARGS);
-    try {
+    await withFleet(p, seed, 100_000, ARGS, async (fleet, l) => {
       // a and b stay throughout; the others come and go.
       await Promise.all(['a', 'b'].map((n) => fleet.start(n)));
       const transient: string[] = [];
@@ -289,25 +281,17 @@ describe('several processes on one topic (runtime.scale_out)', () => {
       expect(actions.filter((a) => a.startsWith('start')).length).toBeGreaterThanOrEqual(4);
       const total = await finish(fleet, p, l, seed, seed + 1, 180_000);
       expect(total).toBeGreaterThan(0);
-    } catch (err) {
-      console.log(fleet.logs());
-      throw err;
-    } finally {
-      await l.stop();
-      await fleet.stopAll();
-    }
+    });
   }, 360_000);
 
   it('two processes whose commits to one table conflict constantly — exactly once; conflicts retried, their rate and commit latency reported', async () => {
     const seed = 51;
     const p = project('consumer', seed + 1);
-    const l = await load(p, seed, 25_000);
-    const fleet = new Fleet(p, ['--parallelism', '1', '--checkpoint-interval', '1s']);
     // Each commit waits 400 ms between reading the table's head and the swap: with a checkpoint
     // a second in each process, their commits overlap and most lose the compare-and-swap once.
     const slow = { STREAMBERG_FAULTS: `commit-delay:${p.bid}:400` };
     let retried = 0;
-    try {
+    await withFleet(p, seed, 25_000, ['--parallelism', '1', '--checkpoint-interval', '1s'], async (fleet, l) => {
       await Promise.all(['a', 'b'].map((n) => fleet.start(n, slow)));
       await l.done;
       await finish(fleet, p, l, seed, seed + 1, 120_000);
@@ -327,12 +311,6 @@ describe('several processes on one topic (runtime.scale_out)', () => {
       }
       // The conflicts happened, and every record is in once (finish above) all the same.
       expect(retried, 'conflicts retried by the two processes').toBeGreaterThan(0);
-    } catch (err) {
-      console.log(fleet.logs());
-      throw err;
-    } finally {
-      await l.stop();
-      await fleet.stopAll();
-    }
+    });
   }, 240_000);
 });
