@@ -15,7 +15,7 @@
 // partitions while running (`addPartitions`), each joining the checkpoint protocol at the epoch
 // the next barrier will close.
 
-import type { AppConfig, PipelineConfig } from '../config/types.js';
+import type { AppConfig, PipelineConfig, ScanMode } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import type { Catalog, TableIdentifier } from '../iceberg/catalog.js';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
@@ -316,39 +316,52 @@ export class PipelineRunner {
     const ownedDeadLetters = deadLetterTable ? a.ownership(deadLetterTable.ident) : undefined;
     const r = owned.resume(table.metadata, a.partitions);
     const rd = ownedDeadLetters?.resume(deadLetterTable!.metadata, a.partitions);
+    // Released and counted there, for every table of the pipeline.
     const fenced = [...new Set([...r.fenced, ...(rd?.fenced ?? [])])];
-    if (fenced.length > 0) {
-      owned.release(fenced);
-      ownedDeadLetters?.release(fenced);
-      this.log.log('warn', 'partitions fenced: another process claimed them; giving them up', { partitions: fenced });
-      a.fenced(fenced);
-    }
+    if (fenced.length > 0) a.fenced(fenced);
     const keep = a.partitions.filter((p) => !fenced.includes(p));
-    const gained = keep.filter((p) => !owned.held.has(p));
-    const starts = new Map<number, bigint>();
-    if (gained.length > 0 || (ownedDeadLetters && keep.some((p) => !ownedDeadLetters.held.has(p)))) {
-      const mode = recovery.reset ?? pipeline.scanMode;
-      const initial = recovery.offsets ? await this.source.initialOffsets('earliest-offset') : await this.source.initialOffsets(mode, pipeline.scanTimestampMs);
-      for (const p of keep) starts.set(p, recovery.offsets?.get(p) ?? initial.get(p) ?? 0n);
+    const { start, floors } = await this.claim(owned, ownedDeadLetters, keep, recovery.offsets !== undefined, recovery.reset ?? pipeline.scanMode, recovery.offsets);
+    this.coordinator.own(owned, ownedDeadLetters);
+    return { partitions: keep, start, deadLetterFloor: new Map([...recovery.deadLetterFloor, ...floors]) };
+  }
+
+  /**
+   * Claims what `partitions` this process does not hold yet, in the table and then in the
+   * dead-letter table; returns where each resumes (the table's `next` as held) and the
+   * dead-letter table's `next` per partition, as held now (not as loaded at start: a previous
+   * owner killed between its two commits left that table ahead), below which the sink drops
+   * dead letters. A partition neither table has seen starts from `known` (a recovered offset),
+   * or from earliest when the pipeline has a position already, else by `mode`.
+   */
+  private async claim(
+    owned: PartitionOwnership,
+    ownedDeadLetters: PartitionOwnership | undefined,
+    partitions: readonly number[],
+    hasPosition: boolean,
+    mode: ScanMode,
+    known?: PartitionOffsets,
+  ): Promise<{ start: Map<number, bigint>; floors: Map<number, bigint> }> {
+    const gained = partitions.filter((p) => !owned.held.has(p));
+    const gainedDeadLetters = ownedDeadLetters ? partitions.filter((p) => !ownedDeadLetters.held.has(p)) : [];
+    const initial = new Map<number, bigint>();
+    if (gained.length > 0 || gainedDeadLetters.length > 0) {
+      const offsets = hasPosition ? await this.source.initialOffsets('earliest-offset') : await this.source.initialOffsets(mode, this.d.pipeline.scanTimestampMs);
+      for (const p of partitions) initial.set(p, known?.get(p) ?? offsets.get(p) ?? 0n);
     }
     this.checkOpen();
-    const claimed = await owned.claim(new Map(gained.map((p) => [p, starts.get(p)!])));
-    if (claimed.size > 0) this.log.log('info', 'partitions claimed', { table: table.ident.name, partitions: Object.fromEntries([...claimed].map(([p, next]) => [p, { epoch: owned.held.get(p)!.epoch, next: String(next) }])) });
-    if (ownedDeadLetters) {
-      const gainedDl = keep.filter((p) => !ownedDeadLetters.held.has(p));
-      await ownedDeadLetters.claim(new Map(gainedDl.map((p) => [p, owned.held.get(p)?.next ?? starts.get(p)!])));
+    const claimed = await owned.claim(new Map(gained.map((p) => [p, initial.get(p)!])));
+    if (claimed.size > 0) {
+      this.log.log('info', 'partitions claimed', { table: owned.ident.name, partitions: Object.fromEntries([...claimed].map(([p, next]) => [p, { epoch: owned.held.get(p)!.epoch, next: String(next) }])) });
     }
-    this.coordinator.own(owned, ownedDeadLetters);
-    const start = new Map<number, bigint>();
-    for (const p of keep) start.set(p, owned.held.get(p)!.next);
-    // The dead-letter table's own next per partition, as held now (not as loaded at start: the
-    // previous owner may have committed dead letters since): below it they are in already.
-    const deadLetterFloor = new Map(recovery.deadLetterFloor);
-    for (const p of keep) {
+    await ownedDeadLetters?.claim(new Map(gainedDeadLetters.map((p) => [p, owned.held.get(p)!.next])));
+    this.checkOpen();
+    const start = new Map(partitions.map((p) => [p, owned.held.get(p)!.next]));
+    const floors = new Map<number, bigint>();
+    for (const p of partitions) {
       const at = ownedDeadLetters?.held.get(p)?.next;
-      if (at !== undefined) deadLetterFloor.set(p, at);
+      if (at !== undefined) floors.set(p, at);
     }
-    return { partitions: keep, start, deadLetterFloor };
+    return { start, floors };
   }
 
   /**
@@ -362,24 +375,12 @@ export class PipelineRunner {
     if (!a) throw new StreamError('PIPELINE_FAILED', `pipeline ${this.id}: partitions gained without scale-out`);
     const fresh = partitions.filter((p) => !this.actors.has(p));
     if (fresh.length === 0 || this.closed || this.stopping) return;
-    const table = this.coordinator.table;
     const dlq = this.coordinator.deadLetterTable;
-    const owned = a.ownership(table.ident);
+    const owned = a.ownership(this.coordinator.table.ident);
     const ownedDeadLetters = dlq ? a.ownership(dlq.ident) : undefined;
-    const hasPosition = this.coordinator.committed.size > 0;
-    const initial = hasPosition ? await this.source.initialOffsets('earliest-offset') : await this.source.initialOffsets(this.d.pipeline.scanMode, this.d.pipeline.scanTimestampMs);
-    const claimed = await owned.claim(new Map(fresh.filter((p) => !owned.held.has(p)).map((p) => [p, initial.get(p) ?? 0n])));
-    if (claimed.size > 0) this.log.log('info', 'partitions claimed', { table: table.ident.name, partitions: Object.fromEntries([...claimed].map(([p, next]) => [p, { epoch: owned.held.get(p)!.epoch, next: String(next) }])) });
-    if (ownedDeadLetters) await ownedDeadLetters.claim(new Map(fresh.filter((p) => !ownedDeadLetters.held.has(p)).map((p) => [p, owned.held.get(p)!.next])));
-    this.checkOpen();
-    // A previous owner killed between its two commits left the dead-letter table ahead: the sink
-    // drops the dead letters below its next, as after a restart.
-    const floors = new Map<number, bigint>();
-    for (const p of fresh) {
-      const at = ownedDeadLetters?.held.get(p)?.next;
-      if (at !== undefined) floors.set(p, at);
-    }
-    this.addPartitions(new Map(fresh.map((p) => [p, owned.held.get(p)!.next])), floors);
+    // This runner holds partitions, so the group's position exists: new ones start from earliest.
+    const { start, floors } = await this.claim(owned, ownedDeadLetters, fresh, true, this.d.pipeline.scanMode);
+    this.addPartitions(start, floors);
   }
 
   /** One pass of partition discovery now (the interval's timer does the same); resolves with the partitions added. */
