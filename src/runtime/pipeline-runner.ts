@@ -15,6 +15,7 @@
 // partitions while running (`addPartitions`), each joining the checkpoint protocol at the epoch
 // the next barrier will close.
 
+import { releaseBytes } from '../release-bytes.js';
 import type { AppConfig, PipelineConfig, ScanMode } from '../config/types.js';
 import { StreamError } from '../errors.js';
 import type { Catalog, TableIdentifier } from '../iceberg/catalog.js';
@@ -425,7 +426,11 @@ export class PipelineRunner {
         forward: (out) => this.forward(out),
         backpressure: (paused) => this.flow.backpressure(p, paused),
         fail: (err) => this.fail(err),
-        settled: (fetched) => this.source.release(fetched.chunk.bytes.byteLength),
+        settled: (fetched) => {
+          this.source.release(fetched.chunk.bytes.byteLength);
+          // The pool worked on a copy; no retry can come now, so the bytes go at once.
+          releaseBytes(fetched.chunk.bytes);
+        },
         retried: (err, attempt) => {
           this.d.metrics.actorRestarts.inc({ pipeline: this.id, actor: 'transform' });
           this.log.log('warn', 'transform task failed; retrying it', { partition: p, attempt, code: err.code, error: err.message });

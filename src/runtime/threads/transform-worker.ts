@@ -6,6 +6,7 @@
 import * as arrow from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { serializeError } from '../../errors.js';
+import { releaseBytes } from '../../release-bytes.js';
 import { decodeRecordBatches } from '../../kafka/record-batch.js';
 import { buildTransform, type CompiledTransform, type TransformSpec } from '../../transform/batch-transform.js';
 import { shouldFail } from '../faults.js';
@@ -53,11 +54,15 @@ export function transformTaskRunner(specList: Array<[string, TransformSpec]>): (
       if (transform.prepare !== undefined) await transform.prepare(decoded.raw);
       out = transform.run(decoded.raw, task.nowMs);
     } catch (err) {
+      releaseBytes(task.chunk.bytes);
       return { kind: 'failed', error: serializeError(err) };
     }
     const rows = ipc(out.rows);
     const deadLetters = out.deadLetters && out.deadLetters.numRows > 0 ? ipc(out.deadLetters) : null;
     const valueBytes = decoded.raw.valueOffsets[decoded.raw.count]! - decoded.raw.valueOffsets[0]!;
+    // This worker's copy of the chunk: its records are in `rows` and `deadLetters` now (a value
+    // may have been a view into it until here).
+    releaseBytes(task.chunk.bytes);
     const result: TransformTaskOutcome = { kind: 'done', rows, deadLetters, stats: out.stats, valueBytes };
     // Moved, not copied, back to the main thread.
     const transfer = deadLetters ? [rows.buffer as ArrayBuffer, deadLetters.buffer as ArrayBuffer] : [rows.buffer as ArrayBuffer];
