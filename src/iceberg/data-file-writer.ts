@@ -1,6 +1,7 @@
 // Arrow record batches → Parquet data files of one table, split by partition and rolled at the
 // target file size, each described by a DataFile (path, partition tuple, counts, sizes,
-// bounds) ready to go into a manifest. Runs wherever the sink runs (a worker thread); the
+// bounds) ready to go into a manifest. Rows are encoded as they arrive (one open file per
+// partition value) and not kept: what a writer holds is its files' encoded bytes. Runs wherever the sink runs (a worker thread); the
 // DataFile descriptors it returns are plain structured-clone-able objects for the main thread.
 //
 // Hazard: files written here are invisible until a snapshot commits them. If the commit never
@@ -20,7 +21,8 @@ import { partitionKey, splitByPartition, valueAt } from './partition-split.js';
 import { dateInRange, dateRangeReason, timestampRangeReason, timestampWordsInRange } from '../schema/calendar.js';
 import type { IcebergSchema } from './schema.js';
 import { bindArrowSchema, indexFields, rebindBatch } from './schema.js';
-import { computeMetrics } from './stats.js';
+import { MetricsAccumulator } from './stats.js';
+import { ParquetStreamEncoder } from './parquet-stream.js';
 import { takeBatch } from './take.js';
 
 /** One data file as the manifest needs it. Numbers are safe integers; bounds are Appendix D bytes. */
@@ -76,10 +78,13 @@ export function parseCodec(value: string | undefined): ParquetCodec {
   throw new StreamError('CONFIG_INVALID', `write.parquet.compression-codec: ${value} is not one of ${Object.keys(CODECS).join(', ')}`);
 }
 
-interface PendingPartition {
+/** The file being written for one partition value. */
+interface OpenFile {
   values: PartitionValue[];
-  batches: arrow.RecordBatch[];
+  encoder: ParquetStreamEncoder;
+  metrics: MetricsAccumulator;
   rows: number;
+  /** Arrow bytes of the rows encoded into it. */
   arrowBytes: number;
 }
 
@@ -91,7 +96,7 @@ export class DataFileWriter {
   private readonly targetFileSize: number;
   private readonly rowGroupLimit: number;
   private readonly writerId: string;
-  private readonly pending = new Map<string, PendingPartition>();
+  private readonly open = new Map<string, OpenFile>();
   private readonly written: DataFile[] = [];
   private readonly sources: PartitionSource[];
   private fileCount = 0;
@@ -116,7 +121,8 @@ export class DataFileWriter {
   }
 
   /**
-   * Buffers a batch, split by partition; writes files for partitions that reached the target size.
+   * Encodes a batch, split by partition, into each partition's open file; writes the files that
+   * reached the target size.
    * Throws EXPRESSION_FAILED, not retryable, for a DATE or TIMESTAMP outside years 0000–9999: the
    * transform step makes such a record a dead letter, so one here is a defect upstream, and
    * writing it would leave a value that readers cannot show in the table.
@@ -133,23 +139,41 @@ export class DataFileWriter {
       });
     }
     for (const [key, part] of this.split(bound)) {
-      let p = this.pending.get(key);
-      if (!p) this.pending.set(key, (p = { values: part.values, batches: [], rows: 0, arrowBytes: 0 }));
-      p.batches.push(part.batch);
-      p.rows += part.batch.numRows;
-      p.arrowBytes += byteLength(part.batch.data);
-      if (p.arrowBytes * this.ratio >= this.targetFileSize) {
-        this.pending.delete(key);
-        await this.flush(p);
+      let f = this.open.get(key);
+      if (!f) this.open.set(key, (f = this.openFile(part.values)));
+      f.metrics.add(part.batch);
+      try {
+        await f.encoder.push(part.batch);
+      } catch (err) {
+        throw new StreamError('STORAGE_FAILED', `encoding Parquet failed: ${String(err)}`, { cause: err, retryable: false });
+      }
+      f.rows += part.batch.numRows;
+      f.arrowBytes += byteLength(part.batch.data);
+      if (f.arrowBytes * this.ratio >= this.targetFileSize) {
+        this.open.delete(key);
+        await this.flush(f);
       }
     }
   }
 
-  /** Bytes buffered and not yet in a file (Arrow, uncompressed). */
+  /**
+   * Bytes the open files hold, estimated as their encoded size (the ratio learnt from earlier
+   * files, 1 before the first: an overestimate). Finished row groups are in memory as Parquet
+   * bytes until the file is written, the row group being built in WebAssembly memory.
+   */
   get bufferedBytes(): number {
     let n = 0;
-    for (const p of this.pending.values()) n += p.arrowBytes;
+    for (const f of this.open.values()) n += f.arrowBytes * this.ratio;
     return n;
+  }
+
+  private openFile(values: PartitionValue[]): OpenFile {
+    const props = new pq.WriterPropertiesBuilder()
+      .setCompression(CODECS[this.codec])
+      .setMaxRowGroupSize(this.rowGroupLimit)
+      .setCreatedBy('streamberg')
+      .build();
+    return { values, encoder: new ParquetStreamEncoder(this.targetSchema, props), metrics: new MetricsAccumulator(this.options.schema), rows: 0, arrowBytes: 0 };
   }
 
   /**
@@ -158,10 +182,16 @@ export class DataFileWriter {
    * buffered rows may be in no file: drop the writer and replay the epoch from its offsets.
    */
   async close(): Promise<DataFile[]> {
-    const parts = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of parts) await this.flush(p);
+    const files = [...this.open.values()];
+    this.open.clear();
+    for (const f of files) await this.flush(f);
     return this.written.splice(0);
+  }
+
+  /** Drops the open files unwritten (after a failure: their rows will be produced again). */
+  discard(): void {
+    for (const f of this.open.values()) f.encoder.discard();
+    this.open.clear();
   }
 
   private split(batch: arrow.RecordBatch): Map<string, { values: PartitionValue[]; batch: arrow.RecordBatch }> {
@@ -174,16 +204,11 @@ export class DataFileWriter {
     return out;
   }
 
-  private async flush(p: PendingPartition): Promise<void> {
-    const { schema, spec, location, io } = this.options;
-    const props = new pq.WriterPropertiesBuilder()
-      .setCompression(CODECS[this.codec])
-      .setMaxRowGroupSize(this.rowGroupLimit)
-      .setCreatedBy('streamberg')
-      .build();
+  private async flush(p: OpenFile): Promise<void> {
+    const { spec, location, io } = this.options;
     let bytes: Uint8Array;
     try {
-      bytes = await encodeParquet(this.targetSchema, p.batches, props);
+      bytes = await p.encoder.finish();
     } catch (err) {
       throw new StreamError('STORAGE_FAILED', `encoding Parquet failed: ${String(err)}`, { cause: err, retryable: false });
     }
@@ -207,7 +232,7 @@ export class DataFileWriter {
       });
     }
     const splitOffsets = footer.row_groups.map((rg) => Number(rg.columns[0]?.meta_data?.dictionary_page_offset ?? rg.columns[0]?.meta_data?.data_page_offset ?? 4));
-    const metrics = computeMetrics(schema, p.batches);
+    const metrics = p.metrics.result();
     this.written.push({
       content: 'data',
       filePath,
@@ -221,47 +246,6 @@ export class DataFileWriter {
       splitOffsets,
     });
   }
-}
-
-/**
- * One Parquet file of `batches`, handed to parquet-wasm's writer one batch at a time. Encoding the
- * whole buffer at once copied every row twice more (an IPC stream of the table in JS, then that
- * stream and its arrays in WebAssembly memory, which never shrinks); batch by batch, WebAssembly
- * holds one batch and the row group being encoded. Same writer, same properties, same file.
- * Hazard: the writer takes each RecordBatch it reads (frees it); a batch must not be used after
- * it is enqueued.
- */
-async function encodeParquet(schema: arrow.Schema, batches: readonly arrow.RecordBatch[], props: pq.WriterProperties): Promise<Uint8Array> {
-  let next = 0;
-  const input = new ReadableStream<pq.RecordBatch>(
-    {
-      pull(controller) {
-        if (next === batches.length) return controller.close();
-        const one = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(schema, [batches[next++]!]), 'stream'));
-        try {
-          controller.enqueue(one.recordBatch(0)!);
-        } finally {
-          one.free();
-        }
-      },
-    },
-    // Pulled only when the writer asks: one batch in WebAssembly memory at a time.
-    { highWaterMark: 0 },
-  );
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of (await pq.transformParquetStream(input, props)) as ReadableStream<Uint8Array>) {
-    chunks.push(chunk);
-    length += chunk.length;
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 interface FooterSchemaElement {

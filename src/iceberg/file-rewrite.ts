@@ -43,22 +43,28 @@ export async function rewriteFiles(io: FileIO, table: LoadedTable, group: readon
   let writer: ReturnType<typeof newDataFileWriter> | undefined;
   let names: string | undefined;
   let rows = 0;
-  for (const e of group) {
-    const bytes = await io.read(e.path);
-    onProgress?.({ kind: 'decoding', path: e.path });
-    const read = arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream());
-    onProgress?.({ kind: 'decoded', path: e.path });
-    const signature = read.schema.fields.map((f) => f.name).join('\u0000');
-    // Files written before a schema change have other columns: left for a later round.
-    if (names !== undefined && signature !== names) continue;
-    if (read.numRows !== e.records) {
-      throw new StreamError('METADATA_INVALID', `data file ${e.path} holds ${read.numRows} rows, its manifest entry says ${e.records}`, { details: { path: e.path } });
+  try {
+    for (const e of group) {
+      const bytes = await io.read(e.path);
+      onProgress?.({ kind: 'decoding', path: e.path });
+      const read = arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream());
+      onProgress?.({ kind: 'decoded', path: e.path });
+      const signature = read.schema.fields.map((f) => f.name).join('\u0000');
+      // Files written before a schema change have other columns: left for a later round.
+      if (names !== undefined && signature !== names) continue;
+      if (read.numRows !== e.records) {
+        throw new StreamError('METADATA_INVALID', `data file ${e.path} holds ${read.numRows} rows, its manifest entry says ${e.records}`, { details: { path: e.path } });
+      }
+      names = signature;
+      writer ??= newDataFileWriter(table, io, read.schema, { writerId: `compact-${randomBytes(4).toString('hex')}` });
+      // Encoded as read: one input file's rows are held at a time, not the group's.
+      for (const b of read.batches) await writer.write(b);
+      rows += read.numRows;
+      replaced.push(e);
     }
-    names = signature;
-    writer ??= newDataFileWriter(table, io, read.schema, { writerId: `compact-${randomBytes(4).toString('hex')}` });
-    for (const b of read.batches) await writer.write(b);
-    rows += read.numRows;
-    replaced.push(e);
+  } catch (err) {
+    writer?.discard();
+    throw err;
   }
   const added = writer ? await writer.close() : [];
   const written = added.reduce((n, f) => n + f.recordCount, 0);

@@ -93,23 +93,36 @@ interface Acc {
  * repeated values are left out, as Iceberg's own writers do.
  */
 export function computeMetrics(schema: IcebergSchema, batches: readonly arrow.RecordBatch[]): ColumnMetrics {
-  const accs = new Map<number, Acc>();
-  for (const batch of batches) {
-    schema.fields.forEach((f, i) => visit(f, batch.data.children[i]!, null, accs, false));
+  const m = new MetricsAccumulator(schema);
+  for (const batch of batches) m.add(batch);
+  return m.result();
+}
+
+/** computeMetrics one batch at a time, for a file whose rows are not kept once encoded. */
+export class MetricsAccumulator {
+  private readonly accs = new Map<number, Acc>();
+
+  constructor(private readonly schema: IcebergSchema) {}
+
+  add(batch: arrow.RecordBatch): void {
+    this.schema.fields.forEach((f, i) => visit(f, batch.data.children[i]!, null, this.accs, false));
   }
-  const out: ColumnMetrics = { valueCounts: {}, nullValueCounts: {}, nanValueCounts: {}, lowerBounds: {}, upperBounds: {} };
-  for (const [id, a] of accs) {
-    out.valueCounts[id] = a.values;
-    out.nullValueCounts[id] = a.nulls;
-    if (a.type === 'float' || a.type === 'double') out.nanValueCounts[id] = a.nans;
-    if (a.min !== undefined && a.max !== undefined) {
-      const lower = lowerBound(a.type, a.min);
-      const upper = upperBound(a.type, a.max);
-      if (lower) out.lowerBounds[id] = lower;
-      if (upper) out.upperBounds[id] = upper;
+
+  result(): ColumnMetrics {
+    const out: ColumnMetrics = { valueCounts: {}, nullValueCounts: {}, nanValueCounts: {}, lowerBounds: {}, upperBounds: {} };
+    for (const [id, a] of this.accs) {
+      out.valueCounts[id] = a.values;
+      out.nullValueCounts[id] = a.nulls;
+      if (a.type === 'float' || a.type === 'double') out.nanValueCounts[id] = a.nans;
+      if (a.min !== undefined && a.max !== undefined) {
+        const lower = lowerBound(a.type, a.min);
+        const upper = upperBound(a.type, a.max);
+        if (lower) out.lowerBounds[id] = lower;
+        if (upper) out.upperBounds[id] = upper;
+      }
     }
+    return out;
   }
-  return out;
 }
 
 function visit(f: IcebergField, data: arrow.Data, parentValid: ((i: number) => boolean) | null, accs: Map<number, Acc>, repeated: boolean): void {

@@ -15,6 +15,7 @@ import { takeBatch } from '../iceberg/take.js';
 import type { LoadedTable } from '../iceberg/catalog.js';
 import { fileIOFor, type FileIO } from '../iceberg/file-io.js';
 import { StreamError, toStreamError } from '../errors.js';
+import { releaseBytes } from '../release-bytes.js';
 import type { SinkCommand, SinkEvent } from './threads/sink-messages.js';
 import type { CatalogConfig } from '../config/types.js';
 
@@ -33,8 +34,8 @@ export interface SinkActorInit {
   /** Per partition: dead letters below this offset are already committed to the dead-letter table. */
   deadLetterFloor: Array<[number, bigint]>;
   /**
-   * Arrow bytes an epoch may buffer before its files are written early. Files roll at the
-   * table's target size (512 MB by default) otherwise, which could exceed the memory budget.
+   * Encoded bytes an epoch's open files may hold before they are written early. Files roll at
+   * the table's target size (512 MB by default) otherwise, which could exceed the memory budget.
    */
   maxBufferedBytes: number;
 }
@@ -95,6 +96,11 @@ export class SinkActor {
       this.emit({ kind: 'failed', error: e.toJSON() });
       // Nothing after a failure may be written: the pipeline restarts from its last commit.
       this.chain = new Promise(() => {});
+      for (const epoch of this.epochs.values()) {
+        epoch.rows?.discard();
+        epoch.deadLetters?.discard();
+      }
+      this.epochs.clear();
     });
   }
 
@@ -134,6 +140,10 @@ export class SinkActor {
             if (s.deadLetters.bufferedBytes > this.init.maxBufferedBytes) s.writtenDeadLetters.push(...(await s.deadLetters.close()));
           }
         }
+        // Encoded: the rows are in the writers' files now, and these bytes go at once instead of
+        // at this thread's next garbage collection.
+        releaseBytes(cmd.rows);
+        releaseBytes(cmd.deadLetters);
         s.bytes += cmd.bytes;
         this.emit({ kind: 'consumed', bytes: cmd.bytes });
         return;

@@ -6,6 +6,7 @@ import { StreamError } from '../../src/errors.js';
 import type { FileIO } from '../../src/iceberg/file-io.js';
 import { buildPartitionSpec } from '../../src/iceberg/partition.js';
 import { buildSchema } from '../../src/iceberg/schema.js';
+import { releaseBytes } from '../../src/release-bytes.js';
 import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
 import { batchOf, days, fields, micros } from '../helpers/iceberg-fixtures.js';
 
@@ -129,6 +130,43 @@ describe('DataFileWriter encoding, batch by batch', () => {
     expect(file!.splitOffsets).toHaveLength(4);
   });
 
+  it('keeps no row it was given: the bytes under every batch can be freed after write, and the file still holds them all', async () => {
+    const io = new MemoryIO();
+    const w = new DataFileWriter({ location: 'file:///t', schema: wideSchema, spec: unpartitioned, properties: { 'write.parquet.row-group-limit': '2500' }, inputSchema: arrowSchemaOf(wide), io, writerId: 'w' });
+    const input = batches(8, 1000);
+    const expected = input.flatMap((b) => b.toArray().map((r) => ({ ...r.toJSON(), tags: r.tags === null ? null : [...r.tags] })));
+    for (const b of input) {
+      // The batch as the sink gets it: views into one IPC message, freed once written.
+      const ipc = arrow.tableToIPC(new arrow.Table([b]), 'stream');
+      for (const view of arrow.tableFromIPC(ipc).batches) await w.write(view);
+      releaseBytes(ipc);
+      expect(ipc.byteLength).toBe(0);
+    }
+    const [file] = await w.close();
+    const back = arrow.tableFromIPC(pq.readParquet(io.files.get(file!.filePath)!).intoIPCStream());
+    expect(back.toArray().map((r) => ({ ...r.toJSON(), tags: r.tags === null ? null : [...r.tags] }))).toEqual(expected);
+    expect(file!.recordCount).toBe(8000);
+    expect(file!.splitOffsets).toHaveLength(4);
+    // Bounds and counts were taken as the rows went by, not from rows kept for the end.
+    expect(file!.valueCounts[1]).toBe(8000);
+    expect(new DataView(file!.upperBounds[1]!.buffer, file!.upperBounds[1]!.byteOffset).getBigInt64(0, true)).toBe(7999n);
+  });
+
+  it('counts what its open files hold as their encoded size once one file has taught it the ratio', async () => {
+    const w = new DataFileWriter({ location: 'file:///t', schema: wideSchema, spec: unpartitioned, properties: {}, inputSchema: arrowSchemaOf(wide), io: new MemoryIO() });
+    const input = batches(4, 2000);
+    for (const b of input.slice(0, 2)) await w.write(b);
+    // Before any file: every Arrow byte counts (an overestimate, so a budget is never overrun).
+    expect(w.bufferedBytes).toBe(input.slice(0, 2).reduce((n, b) => n + dataBytes(b.data), 0));
+    const [first] = await w.close();
+    expect(w.bufferedBytes).toBe(0);
+    for (const b of input.slice(2)) await w.write(b);
+    const arrowIn = input.slice(2).reduce((n, b) => n + dataBytes(b.data), 0);
+    expect(w.bufferedBytes).toBeLessThan(arrowIn);
+    expect(w.bufferedBytes).toBeCloseTo((arrowIn * first!.fileSizeInBytes) / input.slice(0, 2).reduce((n, b) => n + dataBytes(b.data), 0), 0);
+    await w.close();
+  });
+
   it('holds a row group in WebAssembly memory while encoding, not a copy of every row', async () => {
     const make = () => new DataFileWriter({ location: 'file:///t', schema: wideSchema, spec: unpartitioned, properties: { 'write.parquet.row-group-limit': '16384' }, inputSchema: arrowSchemaOf(wide), io: new MemoryIO() });
     // A first file grows the heap to its working size; WebAssembly memory never shrinks.
@@ -146,3 +184,10 @@ describe('DataFileWriter encoding, batch by batch', () => {
     expect(grown).toBeLessThan(arrowBytes(input) / 4);
   });
 });
+
+function dataBytes(data: arrow.Data): number {
+  let n = 0;
+  for (const b of [data.valueOffsets, data.values, data.nullBitmap, data.typeIds] as unknown[]) if (b) n += (b as ArrayBufferView).byteLength;
+  for (const c of data.children) n += dataBytes(c);
+  return n;
+}

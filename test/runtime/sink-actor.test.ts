@@ -1,6 +1,10 @@
 // The sink actor in this thread (its worker entry is one thin file): barrier alignment across
 // partitions, and the dead-letter floor, writing real Parquet files to a temporary warehouse.
 
+import * as arrow from 'apache-arrow';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import * as pq from 'parquet-wasm/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LoadedTable } from '../../src/iceberg/catalog.js';
 import type { CheckpointAck, SinkCommand, SinkEvent } from '../../src/runtime/threads/sink-messages.js';
@@ -55,6 +59,24 @@ describe('SinkActor', () => {
     for (let i = 0; i < 20 && acks(events).length < 2; i++) await drain();
     expect(acks(events)[1]).toMatchObject({ epoch: 4, rows: 3, offsets: [[1, 11n], [0, 5n]] });
     expect(events[0]).toEqual({ kind: 'started' });
+  });
+
+  it('frees the bytes of each data message once its rows are encoded, and the files of the epoch still hold every row', async () => {
+    const events: SinkEvent[] = [];
+    const a = actor(events, [0]);
+    a.start();
+    const sent = [data(0, [1, 2, 3]), data(0, [4, 5]), data(0, [6])];
+    for (const cmd of sent) a.handle(cmd);
+    a.handle(barrier(3, 0, 7n));
+    for (let i = 0; i < 20 && acks(events).length < 1; i++) await drain();
+    for (const cmd of sent) expect(cmd.kind === 'data' && cmd.rows.byteLength).toBe(0);
+    const [ack] = acks(events);
+    const ids: bigint[] = [];
+    for (const f of ack!.files) {
+      const bytes = await readFile(fileURLToPath(f.filePath));
+      for (const row of arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream()).toArray()) ids.push(row.id as bigint);
+    }
+    expect(ids.sort((x, y) => Number(x - y))).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
   });
 
   it('a barrier out of turn fails the sink, and nothing after it is written', async () => {

@@ -1,0 +1,124 @@
+// One Parquet file encoded as its rows arrive: each Arrow record batch goes into parquet-wasm's
+// streaming writer when it is pushed, so the caller holds no rows, only the file's encoded bytes
+// (compressed column chunks of finished row groups, here; the row group being built, in
+// WebAssembly memory).
+
+import * as arrow from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
+
+interface Offer {
+  batch: pq.RecordBatch;
+  taken: () => void;
+}
+
+export class ParquetStreamEncoder {
+  private readonly chunks: Uint8Array[] = [];
+  private length = 0;
+  private offer: Offer | null = null;
+  private ending = false;
+  /** Wakes the writer's pending read when a batch is offered or the input ends. */
+  private wake: (() => void) | null = null;
+  private failure: unknown = null;
+  private readonly failed: Promise<never>;
+  private readonly drained: Promise<void>;
+
+  constructor(
+    private readonly schema: arrow.Schema,
+    props: pq.WriterProperties,
+  ) {
+    const input = new ReadableStream<pq.RecordBatch>(
+      {
+        // Called when the writer wants its next batch: it gets the one on offer, or waits for one.
+        pull: (controller) =>
+          new Promise<void>((resolve) => {
+            const serve = (): void => {
+              this.wake = null;
+              if (this.offer) {
+                const { batch, taken } = this.offer;
+                this.offer = null;
+                controller.enqueue(batch);
+                taken();
+              } else {
+                controller.close();
+              }
+              resolve();
+            };
+            if (this.offer || this.ending) serve();
+            else this.wake = serve;
+          }),
+      },
+      // Pulled only when the writer asks: one batch in WebAssembly memory at a time.
+      { highWaterMark: 0 },
+    );
+    this.drained = (async () => {
+      const output = (await pq.transformParquetStream(input, props)) as ReadableStream<Uint8Array>;
+      for await (const chunk of output) {
+        this.chunks.push(chunk);
+        this.length += chunk.length;
+      }
+    })();
+    this.failed = this.drained.then(
+      () => Promise.reject(new Error('the Parquet writer ended before its input did')),
+      (err: unknown) => {
+        this.failure = err;
+        throw err;
+      },
+    );
+    // Observed here; push and finish report it to their callers.
+    this.failed.catch(() => {});
+  }
+
+  /** Encoded bytes produced so far (row groups already finished). */
+  get outputBytes(): number {
+    return this.length;
+  }
+
+  /**
+   * Hands one batch to the writer and resolves when the writer has taken it. The batch is copied
+   * into WebAssembly memory (an Arrow IPC message of it); the caller may drop it afterwards.
+   */
+  async push(batch: arrow.RecordBatch): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    if (this.ending) throw new Error('push after finish');
+    if (this.offer) throw new Error('push before the previous batch was taken');
+    const table = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(this.schema, [batch]), 'stream'));
+    let wasmBatch: pq.RecordBatch;
+    try {
+      wasmBatch = table.recordBatch(0)!;
+    } finally {
+      table.free();
+    }
+    // Hazard: the writer takes (frees) the batch it reads; it is not touched here after the offer.
+    const taken = new Promise<void>((resolve) => {
+      this.offer = { batch: wasmBatch, taken: resolve };
+    });
+    this.wake?.();
+    await Promise.race([taken, this.failed]);
+  }
+
+  /** Ends the input and drops what was encoded: the writer's state in WebAssembly memory goes with it. */
+  discard(): void {
+    this.ending = true;
+    this.wake?.();
+    void this.drained.then(
+      () => this.chunks.splice(0),
+      () => {},
+    );
+  }
+
+  /** Ends the input and returns the whole file. */
+  async finish(): Promise<Uint8Array> {
+    this.ending = true;
+    this.wake?.();
+    await this.drained;
+    const chunks = this.chunks.splice(0);
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+}
