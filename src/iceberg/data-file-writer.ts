@@ -1,7 +1,9 @@
 // Arrow record batches → Parquet data files of one table, split by partition and rolled at the
 // target file size, each described by a DataFile (path, partition tuple, counts, sizes,
 // bounds) ready to go into a manifest. Rows are encoded as they arrive (one open file per
-// partition value) and not kept: what a writer holds is its files' encoded bytes. Runs wherever the sink runs (a worker thread); the
+// partition value) and not kept, and each file's bytes go to storage as the encoder makes them
+// (FileIO.create): what a writer holds is the row group being built, in WebAssembly memory, and
+// with a FileIO that only writes whole files, the file so far. Runs wherever the sink runs (a worker thread); the
 // DataFile descriptors it returns are plain structured-clone-able objects for the main thread.
 //
 // Hazard: files written here are invisible until a snapshot commits them. If the commit never
@@ -13,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import * as pq from 'parquet-wasm/node';
 import { parquetMetadata } from 'hyparquet';
 import { StreamError } from '../errors.js';
-import type { FileIO } from './file-io.js';
+import { openFileWriter, type FileIO, type FileWriter } from './file-io.js';
 import type { PartitionSpec, PartitionValue } from './partition.js';
 import { partitionPath } from './partition.js';
 import type { PartitionSource } from './partition-split.js';
@@ -81,6 +83,10 @@ export function parseCodec(value: string | undefined): ParquetCodec {
 /** The file being written for one partition value. */
 interface OpenFile {
   values: PartitionValue[];
+  path: string;
+  file: FileWriter;
+  /** The file's last bytes, where its footer will be. */
+  tail: Tail;
   encoder: ParquetStreamEncoder;
   metrics: MetricsAccumulator;
   rows: number;
@@ -140,12 +146,12 @@ export class DataFileWriter {
     }
     for (const [key, part] of this.split(bound)) {
       let f = this.open.get(key);
-      if (!f) this.open.set(key, (f = this.openFile(part.values)));
+      if (!f) this.open.set(key, (f = await this.openFile(part.values)));
       f.metrics.add(part.batch);
       try {
         await f.encoder.push(part.batch);
       } catch (err) {
-        throw new StreamError('STORAGE_FAILED', `encoding Parquet failed: ${String(err)}`, { cause: err, retryable: false });
+        throw encodingFailed(err);
       }
       f.rows += part.batch.numRows;
       f.arrowBytes += byteLength(part.batch.data);
@@ -157,23 +163,36 @@ export class DataFileWriter {
   }
 
   /**
-   * Bytes the open files hold, estimated as their encoded size (the ratio learnt from earlier
-   * files, 1 before the first: an overestimate). Finished row groups are in memory as Parquet
-   * bytes until the file is written, the row group being built in WebAssembly memory.
+   * Bytes the open files hold in memory, estimated by their encoded size (the ratio learnt from
+   * earlier files, 1 before the first: an overestimate) less what went to storage already: the
+   * row groups being built, and all of a file whose FileIO writes whole files only.
    */
   get bufferedBytes(): number {
     let n = 0;
-    for (const f of this.open.values()) n += f.arrowBytes * this.ratio;
+    for (const f of this.open.values()) n += Math.max(0, f.arrowBytes * this.ratio - (this.streamed ? f.encoder.outputBytes : 0));
     return n;
   }
 
-  private openFile(values: PartitionValue[]): OpenFile {
+  private async openFile(values: PartitionValue[]): Promise<OpenFile> {
+    const { spec, location, io } = this.options;
+    const dir = spec.fields.length > 0 ? `${location}/data/${partitionPath(spec, values)}` : `${location}/data`;
+    const path = `${dir}/${String(this.fileCount++).padStart(5, '0')}-${this.writerId}.parquet`;
     const props = new pq.WriterPropertiesBuilder()
       .setCompression(CODECS[this.codec])
       .setMaxRowGroupSize(this.rowGroupLimit)
       .setCreatedBy('streamberg')
       .build();
-    return { values, encoder: new ParquetStreamEncoder(this.targetSchema, props), metrics: new MetricsAccumulator(this.options.schema), rows: 0, arrowBytes: 0 };
+    const file = await openFileWriter(io, path);
+    const tail = new Tail();
+    const encoder = new ParquetStreamEncoder(this.targetSchema, props, (bytes) => {
+      tail.add(bytes);
+      return file.write(bytes);
+    });
+    return { values, path, file, tail, encoder, metrics: new MetricsAccumulator(this.options.schema), rows: 0, arrowBytes: 0 };
+  }
+
+  private get streamed(): boolean {
+    return this.options.io.create !== undefined;
   }
 
   /**
@@ -190,7 +209,10 @@ export class DataFileWriter {
 
   /** Drops the open files unwritten (after a failure: their rows will be produced again). */
   discard(): void {
-    for (const f of this.open.values()) f.encoder.discard();
+    for (const f of this.open.values()) {
+      f.encoder.discard();
+      void f.file.abort();
+    }
     this.open.clear();
   }
 
@@ -205,23 +227,24 @@ export class DataFileWriter {
   }
 
   private async flush(p: OpenFile): Promise<void> {
-    const { spec, location, io } = this.options;
-    let bytes: Uint8Array;
+    const { spec } = this.options;
+    let length: number;
     try {
-      bytes = await p.encoder.finish();
+      length = await p.encoder.finish();
+      await p.file.close();
     } catch (err) {
-      throw new StreamError('STORAGE_FAILED', `encoding Parquet failed: ${String(err)}`, { cause: err, retryable: false });
+      await p.file.abort();
+      throw encodingFailed(err);
     }
-    const dir = spec.fields.length > 0 ? `${location}/data/${partitionPath(spec, p.values)}` : `${location}/data`;
-    const n = this.fileCount++;
-    const filePath = `${dir}/${String(n).padStart(5, '0')}-${this.writerId}.parquet`;
-    await io.write(filePath, bytes);
-    this.ratio = Math.max(0.01, bytes.length / Math.max(1, p.arrowBytes));
+    const filePath = p.path;
+    this.ratio = Math.max(0.01, length / Math.max(1, p.arrowBytes));
 
     // Only the footer is parsed: hyparquet locates it from the end of the buffer it is given.
-    const footerLength = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 4).getUint32(0, true);
-    const tail = bytes.slice(bytes.length - footerLength - 8);
-    const footer = parquetMetadata(tail.buffer as ArrayBuffer);
+    let tail = p.tail.bytes();
+    const footerLength = new DataView(tail.buffer, tail.byteOffset + tail.length - 8, 4).getUint32(0, true);
+    // A footer larger than the tail kept (thousands of columns or row groups): read the file.
+    if (footerLength + 8 > tail.length) tail = await this.options.io.read(filePath);
+    const footer = parquetMetadata(tail.slice(tail.length - footerLength - 8).buffer as ArrayBuffer);
     const columnSizes: Record<number, number> = {};
     const ids = leafFieldIds(footer.schema as FooterSchemaElement[]);
     for (const rg of footer.row_groups) {
@@ -240,7 +263,7 @@ export class DataFileWriter {
       specId: spec['spec-id'],
       partition: p.values,
       recordCount: p.rows,
-      fileSizeInBytes: bytes.length,
+      fileSizeInBytes: length,
       columnSizes,
       ...metrics,
       splitOffsets,
@@ -291,6 +314,42 @@ function firstOutOfRange(schema: IcebergSchema, batch: arrow.RecordBatch): { col
     }
   }
   return null;
+}
+
+/** A storage failure keeps its own code (an outage is retried); anything else is the encoder's. */
+function encodingFailed(err: unknown): StreamError {
+  if (err instanceof StreamError) return err;
+  return new StreamError('STORAGE_FAILED', `encoding Parquet failed: ${String(err)}`, { cause: err, retryable: false });
+}
+
+/** The last TAIL_BYTES (or more) of a file being written, for its footer. */
+const TAIL_BYTES = 4 * 1024 * 1024;
+class Tail {
+  private parts: Uint8Array[] = [];
+  private length = 0;
+
+  add(bytes: Uint8Array): void {
+    // A large part (a whole row group) is not kept for its last bytes: they are copied.
+    if (bytes.length > TAIL_BYTES) {
+      this.parts = [bytes.slice(bytes.length - TAIL_BYTES)];
+      this.length = TAIL_BYTES;
+      return;
+    }
+    this.parts.push(bytes);
+    this.length += bytes.length;
+    while (this.parts.length > 1 && this.length - this.parts[0]!.length >= TAIL_BYTES) this.length -= this.parts.shift()!.length;
+  }
+
+  bytes(): Uint8Array {
+    if (this.parts.length === 1) return this.parts[0]!;
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
 }
 
 function byteLength(data: arrow.Data): number {

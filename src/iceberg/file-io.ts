@@ -1,10 +1,11 @@
 // Reading and writing table files by URI: `file://` on the local filesystem, `s3://` through
-// the AWS SDK (endpoint overridable for local S3 servers). Files are written whole and never
+// the AWS SDK (endpoint overridable for local S3 servers). Files are written whole, or in parts
+// as they are made (`create`: appended on disk, a multipart upload on S3), and never
 // overwritten by design: every data, manifest and metadata file gets a fresh unique name, so a
 // retried write can never clobber a file that a committed snapshot points to.
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CatalogConfig } from '../config/types.js';
@@ -12,11 +13,46 @@ import { StreamError } from '../errors.js';
 
 export interface FileIO {
   write(uri: string, bytes: Uint8Array): Promise<void>;
+  /** A new file written in parts; without it, `openFileWriter` collects the parts for `write`. */
+  create?(uri: string): Promise<FileWriter>;
   read(uri: string): Promise<Uint8Array>;
   /** Best effort: used to drop files of a commit attempt that lost; missing files are fine. */
   delete(uri: string): Promise<void>;
   /** Every file under a directory URI, recursively; an absent directory lists as empty. */
   list(prefix: string): Promise<ListedFile[]>;
+}
+
+/**
+ * A file written part by part, in order. Readers may see nothing of it, or a part of it, until
+ * `close` resolves; a table file is in no snapshot until then anyway.
+ */
+export interface FileWriter {
+  write(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  /** Drops what was written; best effort, never throws. */
+  abort(): Promise<void>;
+}
+
+/** `io.create(uri)`, or a writer that keeps the parts and writes them whole at `close`. */
+export function openFileWriter(io: FileIO, uri: string): Promise<FileWriter> {
+  if (io.create) return io.create(uri);
+  const parts: Uint8Array[] = [];
+  return Promise.resolve({
+    write: async (bytes) => void parts.push(bytes),
+    close: () => io.write(uri, concat(parts)),
+    abort: async () => void parts.splice(0),
+  });
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 export interface ListedFile {
@@ -58,6 +94,37 @@ export class LocalFileIO implements FileIO {
     } catch (err) {
       throw storageError('write', uri, err);
     }
+  }
+
+  async create(uri: string): Promise<FileWriter> {
+    const path = localPath(uri);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      handle = await open(path, 'wx');
+    } catch (err) {
+      throw storageError('write', uri, err);
+    }
+    return {
+      async write(bytes) {
+        try {
+          for (let at = 0; at < bytes.length; ) at += (await handle.write(bytes, at, bytes.length - at)).bytesWritten;
+        } catch (err) {
+          throw storageError('write', uri, err);
+        }
+      },
+      async close() {
+        try {
+          await handle.close();
+        } catch (err) {
+          throw storageError('write', uri, err);
+        }
+      },
+      async abort() {
+        await handle.close().catch(() => {});
+        await rm(path, { force: true }).catch(() => {});
+      },
+    };
   }
 
   async read(uri: string): Promise<Uint8Array> {
@@ -107,6 +174,9 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 }
 
 type S3Sdk = typeof import('@aws-sdk/client-s3');
+
+/** Part size of S3FileIO's multipart uploads: what a file being written holds in memory at most. */
+export const S3_PART_BYTES = 8 * 1024 * 1024;
 let s3Sdk: Promise<S3Sdk> | undefined;
 
 export class S3FileIO implements FileIO {
@@ -141,6 +211,64 @@ export class S3FileIO implements FileIO {
     } catch (err) {
       throw storageError('write', uri, err);
     }
+  }
+
+  /**
+   * A multipart upload in parts of S3_PART_BYTES (S3 takes parts of 5 MiB and more, the last
+   * excepted), begun when the first part is full: a file smaller than a part is one PutObject.
+   */
+  async create(uri: string): Promise<FileWriter> {
+    const { bucket, key } = parseS3Uri(uri);
+    const s3 = await this.connect().catch((err: unknown) => {
+      throw storageError('write', uri, err);
+    });
+    const { sdk, client } = s3;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | undefined;
+    const parts: Array<{ PartNumber: number; ETag: string }> = [];
+    const upload = async (body: Uint8Array): Promise<void> => {
+      uploadId ??= (await client.send(new sdk.CreateMultipartUploadCommand({ Bucket: bucket, Key: key }))).UploadId!;
+      const PartNumber = parts.length + 1;
+      const out = await client.send(new sdk.UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }));
+      parts.push({ PartNumber, ETag: out.ETag! });
+    };
+    const take = (): Uint8Array => {
+      const body = concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      return body;
+    };
+    return {
+      async write(bytes) {
+        pending.push(bytes);
+        pendingBytes += bytes.length;
+        if (pendingBytes < S3_PART_BYTES) return;
+        try {
+          await upload(take());
+        } catch (err) {
+          throw storageError('write', uri, err);
+        }
+      },
+      async close() {
+        try {
+          if (uploadId === undefined) {
+            const body = take();
+            await client.send(new sdk.PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }));
+            return;
+          }
+          if (pendingBytes > 0) await upload(take());
+          await client.send(new sdk.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        } catch (err) {
+          throw storageError('write', uri, err);
+        }
+      },
+      async abort() {
+        pending = [];
+        if (uploadId === undefined) return;
+        await client.send(new sdk.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
+      },
+    };
   }
 
   async read(uri: string): Promise<Uint8Array> {
@@ -199,6 +327,9 @@ export class RoutingFileIO implements FileIO {
 
   write(uri: string, bytes: Uint8Array): Promise<void> {
     return this.pick(uri).write(uri, bytes);
+  }
+  create(uri: string): Promise<FileWriter> {
+    return openFileWriter(this.pick(uri), uri);
   }
   read(uri: string): Promise<Uint8Array> {
     return this.pick(uri).read(uri);
@@ -259,6 +390,9 @@ export class LocationFileIO implements FileIO {
 
   write(uri: string, bytes: Uint8Array): Promise<void> {
     return this.pick(uri).write(uri, bytes);
+  }
+  create(uri: string): Promise<FileWriter> {
+    return openFileWriter(this.pick(uri), uri);
   }
   read(uri: string): Promise<Uint8Array> {
     return this.pick(uri).read(uri);

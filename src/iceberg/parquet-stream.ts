@@ -1,7 +1,7 @@
 // One Parquet file encoded as its rows arrive: each Arrow record batch goes into parquet-wasm's
-// streaming writer when it is pushed, so the caller holds no rows, only the file's encoded bytes
-// (compressed column chunks of finished row groups, here; the row group being built, in
-// WebAssembly memory).
+// streaming writer when it is pushed, and the file's bytes go to `out` as the writer makes them
+// (a row group's column chunks when it is finished, the footer at the end). The caller holds no
+// rows; the row group being built is in WebAssembly memory.
 
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
@@ -12,7 +12,6 @@ interface Offer {
 }
 
 export class ParquetStreamEncoder {
-  private readonly chunks: Uint8Array[] = [];
   private length = 0;
   private offer: Offer | null = null;
   private ending = false;
@@ -25,6 +24,7 @@ export class ParquetStreamEncoder {
   constructor(
     private readonly schema: arrow.Schema,
     props: pq.WriterProperties,
+    out: (bytes: Uint8Array) => Promise<void>,
   ) {
     const input = new ReadableStream<pq.RecordBatch>(
       {
@@ -53,8 +53,8 @@ export class ParquetStreamEncoder {
     this.drained = (async () => {
       const output = (await pq.transformParquetStream(input, props)) as ReadableStream<Uint8Array>;
       for await (const chunk of output) {
-        this.chunks.push(chunk);
         this.length += chunk.length;
+        await out(chunk);
       }
     })();
     this.failed = this.drained.then(
@@ -68,7 +68,7 @@ export class ParquetStreamEncoder {
     this.failed.catch(() => {});
   }
 
-  /** Encoded bytes produced so far (row groups already finished). */
+  /** Bytes of the file handed to `out` so far (row groups already finished). */
   get outputBytes(): number {
     return this.length;
   }
@@ -96,29 +96,21 @@ export class ParquetStreamEncoder {
     await Promise.race([taken, this.failed]);
   }
 
-  /** Ends the input and drops what was encoded: the writer's state in WebAssembly memory goes with it. */
+  /**
+   * Ends the input, so the writer finishes and its state in WebAssembly memory goes; the caller
+   * drops what reached `out`.
+   */
   discard(): void {
     this.ending = true;
     this.wake?.();
-    void this.drained.then(
-      () => this.chunks.splice(0),
-      () => {},
-    );
+    this.drained.catch(() => {});
   }
 
-  /** Ends the input and returns the whole file. */
-  async finish(): Promise<Uint8Array> {
+  /** Ends the input; resolves with the file's length once its last bytes went to `out`. */
+  async finish(): Promise<number> {
     this.ending = true;
     this.wake?.();
     await this.drained;
-    const chunks = this.chunks.splice(0);
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return this.length;
   }
 }

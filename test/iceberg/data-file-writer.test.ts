@@ -152,6 +152,42 @@ describe('DataFileWriter encoding, batch by batch', () => {
     expect(new DataView(file!.upperBounds[1]!.buffer, file!.upperBounds[1]!.byteOffset).getBigInt64(0, true)).toBe(7999n);
   });
 
+  it('sends each finished row group to storage before the file is closed, the same file byte for byte', async () => {
+    const whole = new MemoryIO();
+    const parts: Uint8Array[] = [];
+    let closed = false;
+    const streaming: FileIO = {
+      write: (uri, b) => whole.write(uri, b),
+      read: (uri) => whole.read(uri),
+      delete: (uri) => whole.delete(uri),
+      list: () => whole.list(),
+      create: async (uri) => ({
+        write: async (b) => void parts.push(b),
+        close: async () => {
+          closed = true;
+          await whole.write(uri, Buffer.concat(parts));
+        },
+        abort: async () => {},
+      }),
+    };
+    const properties = { 'write.parquet.row-group-limit': '3000' };
+    const make = (io: FileIO) => new DataFileWriter({ location: 'file:///t', schema: wideSchema, spec: unpartitioned, properties, inputSchema: arrowSchemaOf(wide), io, writerId: 'w' });
+    const w = make(streaming);
+    const input = batches(12, 1000);
+    for (const b of input) await w.write(b);
+    // Three row groups of 3,000 rows are finished and gone to storage; the fourth is being built.
+    expect(closed).toBe(false);
+    expect(parts.length).toBeGreaterThanOrEqual(3);
+    const [file] = await w.close();
+    expect(closed).toBe(true);
+    const memory = new MemoryIO();
+    const buffered = make(memory);
+    for (const b of input) await buffered.write(b);
+    const [same] = await buffered.close();
+    expect(Buffer.from(whole.files.get(file!.filePath)!).equals(Buffer.from(memory.files.get(same!.filePath)!))).toBe(true);
+    expect({ ...file, filePath: '' }).toEqual({ ...same, filePath: '' });
+  });
+
   it('counts what its open files hold as their encoded size once one file has taught it the ratio', async () => {
     const w = new DataFileWriter({ location: 'file:///t', schema: wideSchema, spec: unpartitioned, properties: {}, inputSchema: arrowSchemaOf(wide), io: new MemoryIO() });
     const input = batches(4, 2000);
