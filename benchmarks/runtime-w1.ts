@@ -8,7 +8,7 @@
 //
 //   npm run build && node dist/benchmarks/runtime-w1.js [--records 2000000] [--partitions 8]
 //     [--codec none|gzip|snappy|lz4|zstd] [--parallelism 1,2] [--runs 3] [--compare DIR]
-//     [--set runtime.memory_budget=128mb ...] [--set runtime.maintenance.enabled=false] [--memory-probe]
+//     [--set runtime.memory_budget=128mb ...] [--set sink.properties.write.parquet.row-group-limit=65536] [--memory-probe]
 //
 // Needs the broker (npm run kafka:start), kcat (the topic is written by it, fast and in any
 // codec) and GNU time at /usr/bin/time. `--compare DIR` also runs another checkout's build
@@ -24,6 +24,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDocument } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { createKafka } from '../src/kafka/client.js';
 import { endOffsets, ensureTopic } from '../src/kafka/topics.js';
@@ -53,23 +54,23 @@ if (values.help) {
   process.exit(0);
 }
 for (const kv of values.set!) {
-  if (!/^runtime\.[a-z_]+(\.[a-z_]+)?=\S+$/.test(kv)) {
-    process.stderr.write(`--set: found "${kv}"; expected runtime.<key>=<value> or runtime.<section>.<key>=<value>, e.g. runtime.memory_budget=128mb\n`);
+  if (!/^(runtime\.[a-z_]+(\.[a-z_]+)?|sink\.properties\.[\w.-]+)=\S+$/.test(kv)) {
+    process.stderr.write(`--set: found "${kv}"; expected runtime.<key>=<value>, runtime.<section>.<key>=<value> or sink.properties.<table property>=<value>, e.g. runtime.memory_budget=128mb\n`);
     process.exit(2);
   }
 }
 
-/** The --set settings as lines of the `runtime:` section, a nested key under its section. */
-function runtimeLines(settings: readonly string[]): string {
-  const flat: string[] = [];
-  const sections = new Map<string, string[]>();
+/** topics.yaml with the --set settings: runtime keys, or the benchmark table's properties. */
+function withSettings(yaml: string, topicName: string, settings: readonly string[]): string {
+  if (settings.length === 0) return yaml;
+  const doc = parseDocument(yaml);
   for (const kv of settings) {
-    const [key, value] = [kv.slice('runtime.'.length, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
-    const [head, sub] = key.split('.') as [string, string | undefined];
-    if (sub === undefined) flat.push(`  ${head}: ${value}\n`);
-    else sections.set(head, [...(sections.get(head) ?? []), `    ${sub}: ${value}\n`]);
+    const [key, value] = [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)];
+    const parts = key.split('.');
+    // A table property's name has dots of its own (write.parquet.row-group-limit).
+    doc.setIn(parts[0] === 'runtime' ? parts : ['topics', topicName, 'sink', 'properties', parts.slice(2).join('.')], value);
   }
-  return flat.join('') + [...sections].map(([head, lines]) => `  ${head}:\n${lines.join('')}`).join('');
+  return doc.toString();
 }
 const records = Number(values.records);
 const partitions = Number(values.partitions);
@@ -84,11 +85,14 @@ const topic = `bench-w1-${codec}-${records}-${partitions}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'streamberg-w1-'));
 mkdirSync(path.join(dir, 'config'));
 const shipped = readFileSync(path.join(root, 'config/topics.yaml'), 'utf8');
-const topicsYaml = shipped
-  .replace('  bid-events:\n', `  ${topic}:\n`)
-  .replace(/( {2}user-events:\n {4}enabled: )true/, '$1false')
-  .replace('"flink-s3tables-json-v1"', `"bench-${Date.now().toString(36)}"`)
-  .replace('runtime:\n', `runtime:\n${runtimeLines(values.set!)}`);
+const topicsYaml = withSettings(
+  shipped
+    .replace('  bid-events:\n', `  ${topic}:\n`)
+    .replace(/( {2}user-events:\n {4}enabled: )true/, '$1false')
+    .replace('"flink-s3tables-json-v1"', `"bench-${Date.now().toString(36)}"`),
+  topic,
+  values.set!,
+);
 writeFileSync(path.join(dir, 'config/topics.yaml'), topicsYaml);
 writeFileSync(path.join(dir, 'config/transformations.yaml'), readFileSync(path.join(root, 'config/transformations.yaml')));
 const configDir = path.join(dir, 'config');
@@ -127,6 +131,8 @@ interface Run {
   payloadMbPerSecond: number;
   cpuSecondsPerMillion: number;
   peakRssMb: number;
+  /** Parquet data files the run wrote (compacted ones included): what a smaller budget costs. */
+  dataFiles: number;
   loadAverage: number[];
   /** CPU of the runtime's threads by role (polled every THREAD_SAMPLE_MS, last reading per thread). */
   threads: RoleCpu[];
@@ -176,6 +182,7 @@ async function once(build: string, cli: string, parallelism: number, i: number, 
     threadMemory = readdirSync(probeDir).map((f) => JSON.parse(readFileSync(path.join(probeDir, f), 'utf8')) as ThreadMemory);
     rmSync(probeDir, { recursive: true, force: true });
   }
+  const dataFiles = readdirSync(warehouse, { recursive: true }).filter((f) => String(f).endsWith('.parquet')).length;
   rmSync(warehouse, { recursive: true, force: true });
   return {
     build,
@@ -186,6 +193,7 @@ async function once(build: string, cli: string, parallelism: number, i: number, 
     payloadMbPerSecond: payloadBytes / m.wallSeconds / 1e6,
     cpuSecondsPerMillion: cpuSeconds / (records / 1e6),
     peakRssMb: m.peakRssMb,
+    dataFiles,
     loadAverage: loadAverage(),
     threads: roles,
     threadsTable: formatRoleTable(roles, cpuSeconds),
@@ -218,7 +226,7 @@ for (let i = 0; i < runs; i++) {
       results.push(run);
       process.stdout.write(
         `run ${i + 1}/${runs} ${build} p=${p}: ${run.seconds.toFixed(2)} s, ${Math.round(run.recordsPerSecond)} records/s, ${run.payloadMbPerSecond.toFixed(1)} MB/s, ` +
-          `${run.cpuSeconds.toFixed(1)} CPU-s (${run.cpuSecondsPerMillion.toFixed(1)} per M), peak RSS ${run.peakRssMb.toFixed(0)} MB, load ${run.loadAverage.join(' ')}\n` +
+          `${run.cpuSeconds.toFixed(1)} CPU-s (${run.cpuSecondsPerMillion.toFixed(1)} per M), peak RSS ${run.peakRssMb.toFixed(0)} MB, ${run.dataFiles} data files, load ${run.loadAverage.join(' ')}\n` +
           `${run.threadsTable}\n${run.memoryAtPeak ? formatBreakdown(run.memoryAtPeak) + '\n' : ''}${run.threadMemory ? formatThreadMemory(run.threadMemory) + '\n' : ''}`,
       );
     }
