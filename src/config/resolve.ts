@@ -15,6 +15,12 @@ import { ACCEPTED_TYPES, SqlTypeParseError, parseSqlType } from '../schema/sql-t
 import type { AppConfig, CatalogConfig, ConfigOverrides, FieldConfig, PartitionFieldConfig, PipelineConfig, RuntimeConfig, ScaleOutConfig, TransformationEntry } from './types.js';
 import { ACCEPTED_DURATION, ACCEPTED_SIZE, parseDuration, parseSize } from './units.js';
 
+/**
+ * runtime.memory_budget when unset. W1 at --parallelism 2 (benchmarks/README.md, Memory): 512 MB
+ * peaked at ~548 MB RSS, 256 MB at ~499 MB, with throughput and CPU the same within the noise.
+ */
+export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+
 /** Table properties every sink gets unless it sets its own (the PyFlink job's ICEBERG_CONFIG). */
 export const DEFAULT_TABLE_PROPERTIES: Readonly<Record<string, string>> = {
   'format-version': '2',
@@ -98,7 +104,7 @@ export function resolveRuntime(
   const window = duration(file, ['runtime', 'restart', 'window'], r.restart?.window, 10 * 60_000);
   const initialBackoff = duration(file, ['runtime', 'restart', 'initial_backoff'], r.restart?.initial_backoff, 1000);
   const maxBackoff = duration(file, ['runtime', 'restart', 'max_backoff'], r.restart?.max_backoff, 60_000);
-  const budget = size(file, ['runtime', 'memory_budget'], r.memory_budget, 512 * 1024 * 1024);
+  const budget = size(file, ['runtime', 'memory_budget'], r.memory_budget, DEFAULT_MEMORY_BUDGET);
   const expireInterval = duration(file, ['runtime', 'maintenance', 'expire_interval'], r.maintenance?.expire_interval, 15 * 60_000, 1000);
   const compactInterval = duration(file, ['runtime', 'maintenance', 'compact_interval'], r.maintenance?.compact_interval, 60 * 60_000, 1000);
   const orphanInterval = duration(file, ['runtime', 'maintenance', 'orphan_interval'], r.maintenance?.orphan_interval, 86_400_000, 1000);

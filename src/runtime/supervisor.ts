@@ -527,10 +527,9 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, M
 /**
  * A pipeline's share of runtime.memory_budget, split between the three places its records wait:
  * fetched chunks whose transform tasks have not settled, transformed batches queued for the sink,
- * and the Arrow rows the sink buffers before it writes files early. parquet-wasm's heap grows to
- * about the Arrow bytes of the row group it encodes (four times, before files were encoded batch
- * by batch), and WebAssembly memory never shrinks, so that share is kept small and capped;
- * the cost is more, smaller files per epoch under a backlog. Below a few MB the pool and the sink
+ * and the encoded bytes of the files the sink has open (the row groups being built, in
+ * WebAssembly memory, which never shrinks) before it closes them early; the cost of a small
+ * share is more, smaller files per epoch under a backlog. Below a few MB the pool and the sink
  * starve; above these caps larger buffers bought no speed in benchmarks/runtime-w1.ts.
  */
 export function memoryShares(budgetBytes: number, pipelines: number): { fetchBufferBytes: number; sinkBufferBytes: number; sinkWriteBytes: number } {
