@@ -175,11 +175,15 @@ function accumulate(a: Acc, data: arrow.Data, valid: ((i: number) => boolean) | 
   const values = data.values as unknown;
   let nulls = 0;
   if (t === 'string' || t === 'binary' || t.startsWith('fixed[')) {
+    // Compared where they lie in the batch's value buffer (no view per value): the smallest and
+    // largest so far are ranges of it, copied out once at the end.
     const bytes = data.values as Uint8Array;
     const offs = data.valueOffsets as Int32Array | undefined;
     const width = offs ? 0 : (data.type as arrow.FixedSizeBinary).byteWidth;
-    let min: Uint8Array | undefined = a.min as Uint8Array | undefined;
-    let max: Uint8Array | undefined = a.max as Uint8Array | undefined;
+    let minAt = -1;
+    let minEnd = -1;
+    let maxAt = -1;
+    let maxEnd = -1;
     for (let i = 0; i < n; i++) {
       if (valid && !valid(i)) {
         nulls++;
@@ -188,13 +192,24 @@ function accumulate(a: Acc, data: arrow.Data, valid: ((i: number) => boolean) | 
       if (!bounds) continue;
       const s = offs ? offs[i]! : i * width;
       const e = offs ? offs[i + 1]! : s + width;
-      const v = bytes.subarray(s, e);
-      if (min === undefined || compareBytes(v, min) < 0) min = v;
-      if (max === undefined || compareBytes(v, max) > 0) max = v;
+      if (minAt < 0 || compareRanges(bytes, s, e, minAt, minEnd) < 0) {
+        minAt = s;
+        minEnd = e;
+      }
+      if (maxAt < 0 || compareRanges(bytes, s, e, maxAt, maxEnd) > 0) {
+        maxAt = s;
+        maxEnd = e;
+      }
     }
     // Copies, so that the accumulator never pins a large Arrow buffer.
-    if (min) a.min = min.slice();
-    if (max) a.max = max.slice();
+    if (minAt >= 0) {
+      const v = bytes.subarray(minAt, minEnd);
+      if (a.min === undefined || compareBytes(v, a.min as Uint8Array) < 0) a.min = v.slice();
+    }
+    if (maxAt >= 0) {
+      const v = bytes.subarray(maxAt, maxEnd);
+      if (a.max === undefined || compareBytes(v, a.max as Uint8Array) > 0) a.max = v.slice();
+    }
   } else if (t === 'boolean') {
     const bits = data.values as Uint8Array;
     for (let i = 0; i < n; i++) {
@@ -220,32 +235,36 @@ function accumulate(a: Acc, data: arrow.Data, valid: ((i: number) => boolean) | 
       if (a.min === undefined || v < (a.min as bigint)) a.min = v;
       if (a.max === undefined || v > (a.max as bigint)) a.max = v;
     }
-  } else if (values instanceof BigInt64Array) {
-    let min = a.min as bigint | undefined;
-    let max = a.max as bigint | undefined;
+  } else if (values instanceof BigInt64Array || (values instanceof Int32Array && (t === 'long' || t === 'timestamp' || t === 'timestamptz' || t === 'time'))) {
+    // 64-bit values compared as their (signed high, unsigned low) 32-bit words: reading a
+    // BigInt64Array makes a BigInt per value. Only the smallest and largest become BigInts.
+    const view = values as BigInt64Array | Int32Array;
+    const words = new Int32Array(view.buffer, view.byteOffset, n * 2);
+    let minAt = -1;
+    let maxAt = -1;
     for (let i = 0; i < n; i++) {
       if (valid && !valid(i)) {
         nulls++;
         continue;
       }
       if (!bounds) continue;
-      const v = values[i]!;
-      if (min === undefined || v < min) min = v;
-      if (max === undefined || v > max) max = v;
+      const hi = words[2 * i + 1]!;
+      const lo = words[2 * i]! >>> 0;
+      if (minAt < 0) {
+        minAt = maxAt = i;
+        continue;
+      }
+      const minHi = words[2 * minAt + 1]!;
+      if (hi < minHi || (hi === minHi && lo < words[2 * minAt]! >>> 0)) minAt = i;
+      const maxHi = words[2 * maxAt + 1]!;
+      if (hi > maxHi || (hi === maxHi && lo > words[2 * maxAt]! >>> 0)) maxAt = i;
     }
-    if (min !== undefined) a.min = min;
-    if (max !== undefined) a.max = max;
-  } else if (values instanceof Int32Array && (t === 'long' || t === 'timestamp' || t === 'timestamptz' || t === 'time')) {
-    // 64-bit values stored as (lo, hi) pairs of 32-bit words.
-    for (let i = 0; i < n; i++) {
-      if (valid && !valid(i)) {
-        nulls++;
-        continue;
-      }
-      if (!bounds) continue;
-      const v = (BigInt(values[2 * i + 1]!) << 32n) | BigInt(values[2 * i]! >>> 0);
-      if (a.min === undefined || v < (a.min as bigint)) a.min = v;
-      if (a.max === undefined || v > (a.max as bigint)) a.max = v;
+    if (minAt >= 0) {
+      const at = (i: number) => (BigInt(words[2 * i + 1]!) << 32n) | BigInt(words[2 * i]! >>> 0);
+      const min = at(minAt);
+      const max = at(maxAt);
+      if (a.min === undefined || min < (a.min as bigint)) a.min = min;
+      if (a.max === undefined || max > (a.max as bigint)) a.max = max;
     }
   } else {
     const arr = values as Int32Array | Float32Array | Float64Array;
@@ -278,6 +297,16 @@ export function decimalAt(words: Uint32Array, i: number): bigint {
   const v =
     BigInt(words[b]!) | (BigInt(words[b + 1]!) << 32n) | (BigInt(words[b + 2]!) << 64n) | (BigInt(words[b + 3]!) << 96n);
   return BigInt.asIntN(128, v);
+}
+
+/** compareBytes of two ranges of one buffer. */
+function compareRanges(bytes: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
+  const n = Math.min(e1 - s1, e2 - s2);
+  for (let i = 0; i < n; i++) {
+    const d = bytes[s1 + i]! - bytes[s2 + i]!;
+    if (d !== 0) return d;
+  }
+  return e1 - s1 - (e2 - s2);
 }
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {

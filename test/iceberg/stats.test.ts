@@ -92,3 +92,56 @@ describe('column metrics', () => {
     expect(m.valueCounts[1]).toBe(2);
   });
 });
+
+describe('column metrics over many batches, against the values read back one by one', () => {
+  const cols = fields({ s: 'STRING', b: 'BYTES', n: 'BIGINT', t: 'TIMESTAMP(6)', tags: 'ARRAY<STRING>' });
+  const { schema } = buildSchema(cols);
+  let seed = 7;
+  const rand = (k: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % k;
+  };
+  const pick = <T,>(xs: readonly T[]): T => xs[rand(xs.length)]!;
+  const strings = ['', 'a', 'ab', 'b', 'é', 'éa', '\u{1F600}', 'zz', 'Z', 'a\u0000', 'longer-than-sixteen-characters-here'];
+  const longs = [0n, 1n, -1n, 4294967295n, 4294967296n, -4294967296n, -4294967297n, 9223372036854775807n, -9223372036854775808n, 123456789012n];
+  const row = () => ({
+    s: rand(5) === 0 ? null : pick(strings),
+    b: rand(5) === 0 ? null : new TextEncoder().encode(pick(strings)),
+    n: rand(5) === 0 ? null : pick(longs),
+    t: rand(5) === 0 ? null : pick(longs.filter((v) => v > -(2n ** 62n) && v < 2n ** 62n)),
+    tags: rand(3) === 0 ? null : [pick(strings), pick(strings)],
+  });
+
+  it('bounds and counts match a plain pass over the values, including a batch sliced out of a larger one', () => {
+    for (let round = 0; round < 20; round++) {
+      const sets = Array.from({ length: 1 + rand(4) }, () => Array.from({ length: 1 + rand(40) }, row));
+      const batches = sets.map((rs) => batchOf(cols, rs));
+      const rows: Array<ReturnType<typeof row>> = sets.flat();
+      // A batch that starts inside its buffers, as a split by partition or a slice gives.
+      if (sets[0]!.length > 2) {
+        batches.push(batches[0]!.slice(1, sets[0]!.length - 1));
+        rows.push(...sets[0]!.slice(1, sets[0]!.length - 1));
+      }
+      const m = computeMetrics(schema, batches);
+      const enc = (v: unknown) => (typeof v === 'string' ? new TextEncoder().encode(v) : (v as Uint8Array));
+      const cmp = (x: Uint8Array, y: Uint8Array) => Buffer.compare(Buffer.from(x), Buffer.from(y));
+      for (const [id, name] of [[1, 's'], [2, 'b']] as const) {
+        const present = rows.map((r) => r[name]).filter((v) => v !== null).map(enc);
+        expect(m.nullValueCounts[id]).toBe(rows.length - present.length);
+        const sorted = [...present].sort(cmp);
+        if (present.length === 0) expect(m.lowerBounds[id]).toBeUndefined();
+        else expect(hex(m.lowerBounds[id])).toBe(hex(serializeValue(name === 's' ? 'string' : 'binary', sorted[0]!).subarray(0, 16)));
+      }
+      for (const [id, name, type] of [[3, 'n', 'long'], [4, 't', 'timestamp']] as const) {
+        const present = rows.map((r) => r[name]).filter((v): v is bigint => v !== null);
+        expect(m.valueCounts[id]).toBe(rows.length);
+        expect(m.nullValueCounts[id]).toBe(rows.length - present.length);
+        if (present.length === 0) continue;
+        const min = present.reduce((x, y) => (y < x ? y : x));
+        const max = present.reduce((x, y) => (y > x ? y : x));
+        expect(hex(m.lowerBounds[id])).toBe(hex(serializeValue(type, min)));
+        expect(hex(m.upperBounds[id])).toBe(hex(serializeValue(type, max)));
+      }
+    }
+  });
+});
