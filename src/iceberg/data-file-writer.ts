@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import * as pq from 'parquet-wasm/node';
 import { parquetMetadata } from 'hyparquet';
 import { StreamError } from '../errors.js';
-import { openFileWriter, type FileIO, type FileWriter } from './file-io.js';
+import { concatParts, openFileWriter, type FileIO, type FileWriter } from './file-io.js';
 import type { PartitionSpec, PartitionValue } from './partition.js';
 import { partitionPath } from './partition.js';
 import type { PartitionSource } from './partition-split.js';
@@ -341,14 +341,7 @@ class Tail {
   }
 
   bytes(): Uint8Array {
-    if (this.parts.length === 1) return this.parts[0]!;
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatParts(this.parts);
   }
 }
 

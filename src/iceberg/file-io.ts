@@ -39,12 +39,13 @@ export function openFileWriter(io: FileIO, uri: string): Promise<FileWriter> {
   const parts: Uint8Array[] = [];
   return Promise.resolve({
     write: async (bytes) => void parts.push(bytes),
-    close: () => io.write(uri, concat(parts)),
+    close: () => io.write(uri, concatParts(parts)),
     abort: async () => void parts.splice(0),
   });
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+/** The parts as one array (the part itself when there is one). */
+export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -234,7 +235,7 @@ export class S3FileIO implements FileIO {
       parts.push({ PartNumber, ETag: out.ETag! });
     };
     const take = (): Uint8Array => {
-      const body = concat(pending);
+      const body = concatParts(pending);
       pending = [];
       pendingBytes = 0;
       return body;
