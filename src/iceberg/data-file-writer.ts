@@ -3,8 +3,9 @@
 // bounds) ready to go into a manifest. Rows are encoded as they arrive (one open file per
 // partition value) and not kept, and each file's bytes go to storage as the encoder makes them
 // (FileIO.create): what a writer holds is the row group being built, in WebAssembly memory, and
-// with a FileIO that only writes whole files, the file so far. Runs wherever the sink runs (a worker thread); the
-// DataFile descriptors it returns are plain structured-clone-able objects for the main thread.
+// with a FileIO that only writes whole files, the file so far. Runs wherever the sink runs (a
+// worker thread); the DataFile descriptors it returns are plain structured-clone-able objects
+// for the main thread.
 //
 // Hazard: files written here are invisible until a snapshot commits them. If the commit never
 // happens (crash, failed epoch) they are orphans: never hand them to a later commit, since the

@@ -15,9 +15,9 @@
 // partitions while running (`addPartitions`), each joining the checkpoint protocol at the epoch
 // the next barrier will close.
 
-import { releaseBytes } from '../release-bytes.js';
 import type { AppConfig, PipelineConfig, ScanMode } from '../config/types.js';
 import { StreamError } from '../errors.js';
+import { releaseBytes } from '../release-bytes.js';
 import type { Catalog, TableIdentifier } from '../iceberg/catalog.js';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
 import { openTable } from '../iceberg/table.js';
