@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import * as pq from 'parquet-wasm/node';
 import { parquetMetadata } from 'hyparquet';
 import { StreamError } from '../errors.js';
-import { concatParts, openFileWriter, type FileIO, type FileWriter } from './file-io.js';
+import { concatParts, openFileWriter, wholeFileWriter, type FileIO, type FileWriter } from './file-io.js';
 import type { PartitionSpec, PartitionValue } from './partition.js';
 import { partitionPath } from './partition.js';
 import type { PartitionSource } from './partition-split.js';
@@ -86,6 +86,8 @@ interface OpenFile {
   values: PartitionValue[];
   path: string;
   file: FileWriter;
+  /** Its bytes go to storage as they are made (else they are kept until the file is closed). */
+  streamed: boolean;
   /** The file's last bytes, where its footer will be. */
   tail: Tail;
   encoder: ParquetStreamEncoder;
@@ -96,6 +98,9 @@ interface OpenFile {
 }
 
 const DEFAULT_TARGET_FILE_SIZE = 512 * 1024 * 1024;
+
+/** Open files of one writer that stream to storage at once; the others are written whole. */
+export const MAX_STREAMED_FILES = 64;
 
 export class DataFileWriter {
   readonly targetSchema: arrow.Schema;
@@ -170,7 +175,7 @@ export class DataFileWriter {
    */
   get bufferedBytes(): number {
     let n = 0;
-    for (const f of this.open.values()) n += Math.max(0, f.arrowBytes * this.ratio - (this.streamed ? f.encoder.outputBytes : 0));
+    for (const f of this.open.values()) n += Math.max(0, f.arrowBytes * this.ratio - (f.streamed ? f.encoder.outputBytes : 0));
     return n;
   }
 
@@ -183,17 +188,17 @@ export class DataFileWriter {
       .setMaxRowGroupSize(this.rowGroupLimit)
       .setCreatedBy('streamberg')
       .build();
-    const file = await openFileWriter(io, path);
+    // A file streamed to disk holds a file handle until it is closed; an epoch with many partition
+    // values open at once would run out of them, so past MAX_STREAMED_FILES the rest are kept
+    // whole in memory and written at close, as a FileIO without `create` does.
+    const streamed = io.create !== undefined && this.open.size < MAX_STREAMED_FILES;
+    const file = streamed ? await openFileWriter(io, path) : wholeFileWriter(io, path);
     const tail = new Tail();
     const encoder = new ParquetStreamEncoder(this.targetSchema, props, (bytes) => {
       tail.add(bytes);
       return file.write(bytes);
     });
-    return { values, path, file, tail, encoder, metrics: new MetricsAccumulator(this.options.schema), rows: 0, arrowBytes: 0 };
-  }
-
-  private get streamed(): boolean {
-    return this.options.io.create !== undefined;
+    return { values, path, file, streamed, tail, encoder, metrics: new MetricsAccumulator(this.options.schema), rows: 0, arrowBytes: 0 };
   }
 
   /**

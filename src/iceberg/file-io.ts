@@ -35,13 +35,17 @@ export interface FileWriter {
 
 /** `io.create(uri)`, or a writer that keeps the parts and writes them whole at `close`. */
 export function openFileWriter(io: FileIO, uri: string): Promise<FileWriter> {
-  if (io.create) return io.create(uri);
+  return io.create ? io.create(uri) : Promise.resolve(wholeFileWriter(io, uri));
+}
+
+/** A writer that keeps the parts in memory and writes the file whole at `close`: no handle held. */
+export function wholeFileWriter(io: FileIO, uri: string): FileWriter {
   const parts: Uint8Array[] = [];
-  return Promise.resolve({
+  return {
     write: async (bytes) => void parts.push(bytes),
     close: () => io.write(uri, concatParts(parts)),
     abort: async () => void parts.splice(0),
-  });
+  };
 }
 
 /** The parts as one array (the part itself when there is one). */

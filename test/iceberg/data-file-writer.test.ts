@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { describe, expect, it } from 'vitest';
-import { DataFileWriter, parseCodec } from '../../src/iceberg/data-file-writer.js';
+import { DataFileWriter, MAX_STREAMED_FILES, parseCodec } from '../../src/iceberg/data-file-writer.js';
 import { StreamError } from '../../src/errors.js';
 import type { FileIO } from '../../src/iceberg/file-io.js';
 import { buildPartitionSpec } from '../../src/iceberg/partition.js';
@@ -186,6 +186,46 @@ describe('DataFileWriter encoding, batch by batch', () => {
     const [same] = await buffered.close();
     expect(Buffer.from(whole.files.get(file!.filePath)!).equals(Buffer.from(memory.files.get(same!.filePath)!))).toBe(true);
     expect({ ...file, filePath: '' }).toEqual({ ...same, filePath: '' });
+  });
+
+  it('streams at most MAX_STREAMED_FILES files at once; with more partition values open, the rest are written whole', async () => {
+    const whole = new MemoryIO();
+    let handles = 0;
+    let most = 0;
+    const streaming: FileIO = {
+      write: (uri, b) => whole.write(uri, b),
+      read: (uri) => whole.read(uri),
+      delete: (uri) => whole.delete(uri),
+      list: () => whole.list(),
+      create: async (uri) => {
+        most = Math.max(most, ++handles);
+        const parts: Uint8Array[] = [];
+        return {
+          write: async (b) => void parts.push(b),
+          close: async () => {
+            handles--;
+            await whole.write(uri, Buffer.concat(parts));
+          },
+          abort: async () => void handles--,
+        };
+      },
+    };
+    const cols = fields({ k: 'INT', v: 'STRING' });
+    const kvSchema = buildSchema(cols).schema;
+    const spec = buildPartitionSpec(kvSchema, [{ source: 'k', transform: { kind: 'identity' }, text: 'k' }]);
+    const w = new DataFileWriter({ location: 'file:///t', schema: kvSchema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io: streaming, writerId: 'w' });
+    const keys = MAX_STREAMED_FILES + 36;
+    for (let round = 0; round < 2; round++) await w.write(batchOf(cols, Array.from({ length: keys }, (_, k) => ({ k, v: `r${round}-${k}` }))));
+    const files = await w.close();
+    expect(most).toBe(MAX_STREAMED_FILES);
+    expect(handles).toBe(0);
+    expect(files).toHaveLength(keys);
+    for (const f of files) {
+      const back = arrow.tableFromIPC(pq.readParquet(whole.files.get(f.filePath)!).intoIPCStream());
+      const k = f.partition[0] as number;
+      expect(back.toArray().map((r) => r.v)).toEqual([`r0-${k}`, `r1-${k}`]);
+      expect(f.fileSizeInBytes).toBe(whole.files.get(f.filePath)!.length);
+    }
   });
 
   it('counts what its open files hold as their encoded size once one file has taught it the ratio', async () => {
