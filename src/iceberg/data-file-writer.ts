@@ -19,14 +19,11 @@ import { StreamError } from '../errors.js';
 import { concatParts, openFileWriter, wholeFileWriter, type FileIO, type FileWriter } from './file-io.js';
 import type { PartitionSpec, PartitionValue } from './partition.js';
 import { partitionPath } from './partition.js';
-import type { PartitionSource } from './partition-split.js';
-import { partitionKey, splitByPartition, valueAt } from './partition-split.js';
-import { dateInRange, dateRangeReason, timestampRangeReason, timestampWordsInRange } from '../schema/calendar.js';
+import { partitionKey } from './partition-split.js';
 import type { IcebergSchema } from './schema.js';
-import { bindArrowSchema, indexFields, rebindBatch } from './schema.js';
 import { MetricsAccumulator } from './stats.js';
 import { ParquetStreamEncoder } from './parquet-stream.js';
-import { takeBatch } from './take.js';
+import { TableRows, arrowByteLength, type PreparedPart } from './table-rows.js';
 
 /** One data file as the manifest needs it. Numbers are safe integers; bounds are Appendix D bytes. */
 export interface DataFile {
@@ -56,8 +53,11 @@ export interface DataFileWriterOptions {
   spec: PartitionSpec;
   /** Table properties: `write.parquet.compression-codec`, `write.target-file-size-bytes`, `write.parquet.row-group-limit`. */
   properties: Record<string, string>;
-  /** Arrow schema of incoming batches (names and types as the transform workers produce). */
-  inputSchema: arrow.Schema;
+  /**
+   * Arrow schema of incoming batches (names and types as the transform workers produce); absent
+   * for a writer fed prepared rows only (writePrepared), which carry the bound schema themselves.
+   */
+  inputSchema?: arrow.Schema | undefined;
   io: FileIO;
   /** Distinguishes files of concurrent writers; defaults to a random UUID. */
   writerId?: string;
@@ -103,68 +103,94 @@ const DEFAULT_TARGET_FILE_SIZE = 512 * 1024 * 1024;
 export const MAX_STREAMED_FILES = 64;
 
 export class DataFileWriter {
-  readonly targetSchema: arrow.Schema;
   private readonly codec: ParquetCodec;
   private readonly targetFileSize: number;
   private readonly rowGroupLimit: number;
   private readonly writerId: string;
   private readonly open = new Map<string, OpenFile>();
   private readonly written: DataFile[] = [];
-  private readonly sources: PartitionSource[];
+  private readonly tableRows: TableRows;
   private fileCount = 0;
   /** Parquet bytes per Arrow byte, learnt from the files written so far (1 until then: rolls early, never late). */
   private ratio = 1;
 
   constructor(private readonly options: DataFileWriterOptions) {
-    this.targetSchema = bindArrowSchema(options.inputSchema, options.schema);
     this.codec = parseCodec(options.properties['write.parquet.compression-codec']);
     this.targetFileSize = Number(options.properties['write.target-file-size-bytes'] ?? DEFAULT_TARGET_FILE_SIZE);
     this.rowGroupLimit = Number(options.properties['write.parquet.row-group-limit'] ?? 1_048_576);
     this.writerId = options.writerId ?? randomUUID();
-    const fields = indexFields(options.schema);
-    this.sources = options.spec.fields.map((pf) => {
-      const column = options.schema.fields.findIndex((f) => f.id === pf['source-id']);
-      const type = fields.get(pf['source-id'])?.type;
-      if (column < 0 || typeof type !== 'string') {
-        throw new StreamError('SCHEMA_MISMATCH', `partition field ${pf.name}: source ${pf['source-id']} is not a top-level primitive column`);
-      }
-      return { column, type, transform: pf.transform };
-    });
+    this.tableRows = new TableRows({ tableName: options.tableName ?? options.location, schema: options.schema, spec: options.spec });
+    // Bound now, so that input that does not fit the table fails here rather than at its first rows.
+    if (options.inputSchema) this.tableRows.targetSchema(options.inputSchema);
+  }
+
+  /** The table's Arrow schema with field ids, as bound from `inputSchema`. */
+  get targetSchema(): arrow.Schema {
+    if (!this.options.inputSchema) throw new Error('a writer of prepared rows has no input schema');
+    return this.tableRows.targetSchema(this.options.inputSchema);
   }
 
   /**
    * Encodes a batch, split by partition, into each partition's open file; writes the files that
-   * reached the target size.
-   * Throws EXPRESSION_FAILED, not retryable, for a DATE or TIMESTAMP outside years 0000–9999: the
-   * transform step makes such a record a dead letter, so one here is a defect upstream, and
-   * writing it would leave a value that readers cannot show in the table.
+   * reached the target size. Throws EXPRESSION_FAILED for a date out of range (TableRows.split).
    */
   async write(batch: arrow.RecordBatch): Promise<void> {
     if (batch.numRows === 0) return;
-    const bound = rebindBatch(batch, this.targetSchema);
-    const outOfRange = firstOutOfRange(this.options.schema, bound);
-    if (outOfRange !== null) {
-      const table = this.options.tableName ?? this.options.location;
-      throw new StreamError('EXPRESSION_FAILED', `table ${table} column ${outOfRange.column}: ${outOfRange.reason}; such a record should have been a dead letter before the sink`, {
-        retryable: false,
-        details: { table, column: outOfRange.column, value: outOfRange.value },
-      });
-    }
-    for (const [key, part] of this.split(bound)) {
-      let f = this.open.get(key);
-      if (!f) this.open.set(key, (f = await this.openFile(part.values)));
+    for (const part of this.tableRows.split(batch)) {
+      const f = await this.fileFor(part.key, part.values);
       f.metrics.add(part.batch);
-      try {
-        await f.encoder.push(part.batch);
-      } catch (err) {
-        throw encodingFailed(err);
+      await this.encode(f, () => f.encoder.push(part.batch));
+      await this.account(part.key, f, part.batch.numRows, arrowByteLength(part.batch.data));
+    }
+  }
+
+  /**
+   * Encodes rows a transform worker prepared for this table (TableRows.prepare): each record
+   * batch of `ipc` goes to its part's file as it is, and the part's metrics are merged. The
+   * rows must have been prepared for this writer's schema and spec.
+   */
+  async writePrepared(ipc: Uint8Array, parts: readonly PreparedPart[]): Promise<void> {
+    if (parts.length === 0) return;
+    const table = pq.Table.fromIPCStream(ipc);
+    try {
+      if (table.numBatches !== parts.length) {
+        throw new StreamError('SCHEMA_MISMATCH', `prepared rows for ${this.options.tableName ?? this.options.location}: ${table.numBatches} record batches for ${parts.length} parts`);
       }
-      f.rows += part.batch.numRows;
-      f.arrowBytes += byteLength(part.batch.data);
-      if (f.arrowBytes * this.ratio >= this.targetFileSize) {
-        this.open.delete(key);
-        await this.flush(f);
+      for (let i = 0; i < parts.length; i++) {
+        const part = parts[i]!;
+        const key = partitionKey(part.values);
+        const f = await this.fileFor(key, part.values);
+        f.metrics.merge(part.metrics);
+        const batch = table.recordBatch(i)!;
+        await this.encode(f, () => f.encoder.pushEncoded(batch));
+        await this.account(key, f, part.rows, part.arrowBytes);
       }
+    } finally {
+      table.free();
+    }
+  }
+
+  private async fileFor(key: string, values: PartitionValue[]): Promise<OpenFile> {
+    let f = this.open.get(key);
+    if (!f) this.open.set(key, (f = await this.openFile(values)));
+    return f;
+  }
+
+  private async encode(f: OpenFile, push: () => Promise<void>): Promise<void> {
+    try {
+      await push();
+    } catch (err) {
+      throw encodingFailed(err);
+    }
+  }
+
+  /** Counts rows encoded into a file, and writes the file if it reached the target size. */
+  private async account(key: string, f: OpenFile, rows: number, arrowBytes: number): Promise<void> {
+    f.rows += rows;
+    f.arrowBytes += arrowBytes;
+    if (f.arrowBytes * this.ratio >= this.targetFileSize) {
+      this.open.delete(key);
+      await this.flush(f);
     }
   }
 
@@ -194,7 +220,7 @@ export class DataFileWriter {
     const streamed = io.create !== undefined && this.open.size < MAX_STREAMED_FILES;
     const file = streamed ? await openFileWriter(io, path) : wholeFileWriter(io, path);
     const tail = new Tail();
-    const encoder = new ParquetStreamEncoder(this.targetSchema, props, (bytes) => {
+    const encoder = new ParquetStreamEncoder(props, (bytes) => {
       tail.add(bytes);
       return file.write(bytes);
     });
@@ -220,16 +246,6 @@ export class DataFileWriter {
       void f.file.abort();
     }
     this.open.clear();
-  }
-
-  private split(batch: arrow.RecordBatch): Map<string, { values: PartitionValue[]; batch: arrow.RecordBatch }> {
-    const out = new Map<string, { values: PartitionValue[]; batch: arrow.RecordBatch }>();
-    const groups = splitByPartition(batch, this.sources);
-    for (const g of groups) {
-      const key = partitionKey(g.values);
-      out.set(key, { values: g.values, batch: groups.length === 1 ? batch : takeBatch(batch, g.rows) });
-    }
-    return out;
   }
 
   private async flush(p: OpenFile): Promise<void> {
@@ -300,28 +316,6 @@ function leafFieldIds(elements: FooterSchemaElement[]): Array<number | undefined
   return out;
 }
 
-/**
- * The first top-level DATE or TIMESTAMP value outside Flink's years, or null. On the sink's hot
- * path, so values are compared as the 32-bit words of the Arrow buffers (no BigInt per value).
- */
-function firstOutOfRange(schema: IcebergSchema, batch: arrow.RecordBatch): { column: string; value: string; reason: string } | null {
-  for (let c = 0; c < schema.fields.length; c++) {
-    const f = schema.fields[c]!;
-    if (f.type !== 'date' && f.type !== 'timestamp' && f.type !== 'timestamptz') continue;
-    const data = batch.data.children[c]!;
-    const values = data.values as Int32Array | BigInt64Array;
-    const words = values instanceof BigInt64Array ? new Int32Array(values.buffer, values.byteOffset, values.length * 2) : values;
-    for (let i = 0; i < data.length; i++) {
-      if (f.type === 'date' ? dateInRange(words[i]!) : timestampWordsInRange(words[2 * i]!, words[2 * i + 1]!)) continue;
-      const v = valueAt(data, i, f.type);
-      if (v === null) continue;
-      const reason = f.type === 'date' ? dateRangeReason(v as number) : timestampRangeReason(v as bigint);
-      if (reason !== null) return { column: f.name, value: String(v), reason };
-    }
-  }
-  return null;
-}
-
 /** A storage failure keeps its own code (an outage is retried); anything else is the encoder's. */
 function encodingFailed(err: unknown): StreamError {
   if (err instanceof StreamError) return err;
@@ -350,11 +344,3 @@ class Tail {
     return concatParts(this.parts);
   }
 }
-
-function byteLength(data: arrow.Data): number {
-  let n = 0;
-  for (const b of [data.valueOffsets, data.values, data.nullBitmap, data.typeIds] as unknown[]) if (b) n += (b as ArrayBufferView).byteLength;
-  for (const c of data.children) n += byteLength(c);
-  return n;
-}
-

@@ -22,7 +22,6 @@ export class ParquetStreamEncoder {
   private readonly drained: Promise<void>;
 
   constructor(
-    private readonly schema: arrow.Schema,
     props: pq.WriterProperties,
     out: (bytes: Uint8Array) => Promise<void>,
   ) {
@@ -78,19 +77,41 @@ export class ParquetStreamEncoder {
    * into WebAssembly memory (an Arrow IPC message of it); the caller may drop it afterwards.
    */
   async push(batch: arrow.RecordBatch): Promise<void> {
-    if (this.failure !== null) throw this.failure;
-    if (this.ending) throw new Error('push after finish');
-    if (this.offer) throw new Error('push before the previous batch was taken');
-    const table = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(this.schema, [batch]), 'stream'));
+    this.check();
+    const table = pq.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(batch.schema, [batch]), 'stream'));
     let wasmBatch: pq.RecordBatch;
     try {
       wasmBatch = table.recordBatch(0)!;
     } finally {
       table.free();
     }
+    await this.offerBatch(wasmBatch);
+  }
+
+  /**
+   * Hands the writer a batch already in WebAssembly memory (read from an IPC stream); the writer
+   * takes it over (frees it), so the caller must not use it again.
+   */
+  async pushEncoded(batch: pq.RecordBatch): Promise<void> {
+    try {
+      this.check();
+    } catch (err) {
+      batch.free();
+      throw err;
+    }
+    await this.offerBatch(batch);
+  }
+
+  private check(): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.ending) throw new Error('push after finish');
+    if (this.offer) throw new Error('push before the previous batch was taken');
+  }
+
+  private async offerBatch(batch: pq.RecordBatch): Promise<void> {
     // Hazard: the writer takes (frees) the batch it reads; it is not touched here after the offer.
     const taken = new Promise<void>((resolve) => {
-      this.offer = { batch: wasmBatch, taken: resolve };
+      this.offer = { batch, taken: resolve };
     });
     this.wake?.();
     await Promise.race([taken, this.failed]);

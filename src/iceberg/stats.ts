@@ -78,7 +78,8 @@ export interface ColumnMetrics {
 /** Iceberg's default `write.metadata.metrics.default` is truncate(16) for strings and binary. */
 const TRUNCATE = 16;
 
-interface Acc {
+/** One leaf column's counts and the smallest and largest of its values so far. */
+export interface Acc {
   type: string;
   values: number;
   nulls: number;
@@ -98,6 +99,13 @@ export function computeMetrics(schema: IcebergSchema, batches: readonly arrow.Re
   return m.result();
 }
 
+/**
+ * What a MetricsAccumulator has counted, as plain data (structured-clone-able): per field id,
+ * its counts and the smallest and largest value so far. Made where the rows are made and merged
+ * where the file is written.
+ */
+export type MetricsState = Array<[number, Acc]>;
+
 /** computeMetrics one batch at a time, for a file whose rows are not kept once encoded. */
 export class MetricsAccumulator {
   private readonly accs = new Map<number, Acc>();
@@ -106,6 +114,27 @@ export class MetricsAccumulator {
 
   add(batch: arrow.RecordBatch): void {
     this.schema.fields.forEach((f, i) => visit(f, batch.data.children[i]!, null, this.accs, false));
+  }
+
+  /** The counts so far, to be merged into another accumulator of the same schema. */
+  state(): MetricsState {
+    return [...this.accs].map(([id, a]) => [id, { ...a }]);
+  }
+
+  /** Adds what another accumulator of the same schema counted (its `state()`). */
+  merge(state: MetricsState): void {
+    for (const [id, b] of state) {
+      const a = this.accs.get(id);
+      if (!a) {
+        this.accs.set(id, { ...b });
+        continue;
+      }
+      a.values += b.values;
+      a.nulls += b.nulls;
+      a.nans += b.nans;
+      if (b.min !== undefined && (a.min === undefined || below(b.min, a.min))) a.min = b.min;
+      if (b.max !== undefined && (a.max === undefined || below(a.max, b.max))) a.max = b.max;
+    }
   }
 
   result(): ColumnMetrics {
@@ -289,6 +318,16 @@ function accumulate(a: Acc, data: arrow.Data, valid: ((i: number) => boolean) | 
     if (max !== undefined) a.max = max;
   }
   a.nulls += nulls;
+}
+
+/** Whether x sorts before y as the accumulator orders values (bytes unsigned, false before true, -0 before 0). */
+function below(x: IcebergValue, y: IcebergValue): boolean {
+  if (x instanceof Uint8Array) return compareBytes(x, y as Uint8Array) < 0;
+  if (typeof x === 'boolean') return !x && (y as boolean);
+  if (typeof x === 'bigint') return x < (y as bigint);
+  const a = x as number;
+  const b = y as number;
+  return a < b || (a === 0 && b === 0 && Object.is(a, -0) && !Object.is(b, -0));
 }
 
 /** The signed 128-bit little-endian integer at index i of an Arrow Decimal buffer. */

@@ -12,6 +12,7 @@ import { currentSchema, defaultSpec, newTableMetadata } from './metadata.js';
 import { buildPartitionSpec, sameSpec } from './partition.js';
 import type { IcebergSchema } from './schema.js';
 import { buildSchema, evolveSchema } from './schema.js';
+import type { WriteTarget } from './table-rows.js';
 
 /**
  * Loads the sink's table, creating namespace and table when missing (race-safe: several
@@ -57,11 +58,20 @@ export async function openTable(catalog: Catalog, namespace: string, sink: SinkC
   }
 }
 
+/** The table as loaded, for transform workers that prepare rows for its files (TableRows). */
+export function writeTargetOf(table: LoadedTable): WriteTarget {
+  const m = table.metadata;
+  const schema = currentSchema(m);
+  const spec = defaultSpec(m);
+  const tableName = `${table.ident.namespace}.${table.ident.name}`;
+  return { key: `${tableName}/${m['table-uuid']}/${schema['schema-id']}/${spec['spec-id']}`, tableName, schema, spec };
+}
+
 /** A data-file writer for the table as loaded (its current schema and default spec). */
 export function newDataFileWriter(
   table: LoadedTable,
   io: FileIO,
-  inputSchema: arrow.Schema,
+  inputSchema: arrow.Schema | undefined,
   extra: Partial<Pick<DataFileWriterOptions, 'writerId' | 'properties'>> = {},
 ): DataFileWriter {
   const m = table.metadata;

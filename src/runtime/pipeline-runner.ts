@@ -20,7 +20,8 @@ import { StreamError } from '../errors.js';
 import { releaseBytes } from '../release-bytes.js';
 import type { Catalog, TableIdentifier } from '../iceberg/catalog.js';
 import { deadLetterSink } from '../config/dead-letter-sink.js';
-import { openTable } from '../iceberg/table.js';
+import { openTable, writeTargetOf } from '../iceberg/table.js';
+import type { WriteTarget } from '../iceberg/table-rows.js';
 import type { RuntimeMetrics } from '../metrics/metrics.js';
 import { BoundedEnd } from './bounded-end.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
@@ -118,6 +119,8 @@ export class PipelineRunner {
   private readonly newestByPartition = new Map<number, number>();
   private stopping: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
+  /** The table the transform workers prepare rows for (its files' schema and spec), once started. */
+  private writeTarget: WriteTarget | undefined;
 
   constructor(private readonly d: PipelineDeps) {
     this.id = d.pipeline.topic;
@@ -224,6 +227,8 @@ export class PipelineRunner {
     this.checkOpen();
 
     this.sinkStarted = true;
+    // The sink writes for the table as loaded now; the workers prepare rows for the same.
+    this.writeTarget = writeTargetOf(this.coordinator.table);
     await this.sink.start(
       {
         pipelineId: this.id,
@@ -422,7 +427,7 @@ export class PipelineRunner {
         maxInFlight: this.maxInFlight,
         maxTaskAttempts: 3,
         endOffset,
-        transform: (fetched, nowMs) => this.d.pool.run({ pipelineId: this.id, chunk: fetched.chunk, endOffset, nowMs }),
+        transform: (fetched, nowMs) => this.d.pool.run({ pipelineId: this.id, chunk: fetched.chunk, endOffset, nowMs, target: this.writeTarget }),
         forward: (out) => this.forward(out),
         backpressure: (paused) => this.flow.backpressure(p, paused),
         fail: (err) => this.fail(err),
@@ -502,7 +507,7 @@ export class PipelineRunner {
       if (newest > (this.newestByPartition.get(out.partition) ?? -Infinity)) this.newestByPartition.set(out.partition, newest);
       this.lagSeconds(out.partition);
     }
-    this.sink.send({ kind: 'data', partition: out.partition, rows: result.rows, deadLetters: result.deadLetters, bytes });
+    this.sink.send({ kind: 'data', partition: out.partition, rows: result.rows, parts: result.parts, deadLetters: result.deadLetters, bytes });
     this.flow.sent(bytes);
   }
 

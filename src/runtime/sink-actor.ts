@@ -123,12 +123,22 @@ export class SinkActor {
         const epoch = this.partitionEpoch.get(cmd.partition);
         if (epoch === undefined) throw new StreamError('ACTOR_FAILED', `sink ${this.name}: data from unknown partition ${cmd.partition}`);
         const s = this.epochState(epoch);
-        for (const batch of arrow.tableFromIPC(cmd.rows).batches) {
-          if (batch.numRows === 0) continue;
-          s.rows ??= newDataFileWriter(this.table, this.io, batch.schema, { writerId: this.writerId(epoch) });
-          await s.rows.write(batch);
-          s.rowCount += batch.numRows;
-          if (s.rows.bufferedBytes > this.init.maxBufferedBytes) s.written.push(...(await s.rows.close()));
+        if (cmd.parts !== undefined) {
+          // Prepared by the transform worker: each batch is encoded as it is, nothing read here.
+          if (cmd.parts.length > 0) {
+            s.rows ??= newDataFileWriter(this.table, this.io, undefined, { writerId: this.writerId(epoch) });
+            await s.rows.writePrepared(cmd.rows, cmd.parts);
+            for (const part of cmd.parts) s.rowCount += part.rows;
+            if (s.rows.bufferedBytes > this.init.maxBufferedBytes) s.written.push(...(await s.rows.close()));
+          }
+        } else {
+          for (const batch of arrow.tableFromIPC(cmd.rows).batches) {
+            if (batch.numRows === 0) continue;
+            s.rows ??= newDataFileWriter(this.table, this.io, batch.schema, { writerId: this.writerId(epoch) });
+            await s.rows.write(batch);
+            s.rowCount += batch.numRows;
+            if (s.rows.bufferedBytes > this.init.maxBufferedBytes) s.written.push(...(await s.rows.close()));
+          }
         }
         if (cmd.deadLetters !== null && this.deadLetterTable) {
           for (const raw of arrow.tableFromIPC(cmd.deadLetters).batches) {

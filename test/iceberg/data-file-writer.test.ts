@@ -7,6 +7,7 @@ import type { FileIO } from '../../src/iceberg/file-io.js';
 import { buildPartitionSpec } from '../../src/iceberg/partition.js';
 import { buildSchema } from '../../src/iceberg/schema.js';
 import { releaseBytes } from '../../src/release-bytes.js';
+import { TableRows } from '../../src/iceberg/table-rows.js';
 import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
 import { batchOf, days, fields, micros } from '../helpers/iceberg-fixtures.js';
 
@@ -90,6 +91,50 @@ describe('DataFileWriter', () => {
     const files = await ok.close();
     expect(files.map((f) => f.partition[0]).sort()).toEqual([-719528, 2932896]);
     expect(files.some((f) => f.filePath.includes('/ts_day=9999-12-31/'))).toBe(true);
+  });
+
+  it('writes rows prepared where they were made as it writes the rows themselves: the same files, byte for byte, and the same descriptors', async () => {
+    const spec = buildPartitionSpec(schema, [{ source: 'platform', transform: { kind: 'identity' }, text: 'platform' }]);
+    const target = { tableName: 'analytics.events', schema, spec };
+    const platforms = ['ios', 'android', null, 'web'];
+    const input = Array.from({ length: 5 }, (_, b) =>
+      batchOf(
+        cols,
+        Array.from({ length: 50 + b * 7 }, (_, i) => ({ ts: micros('2024-01-01T00:00:00Z') + BigInt((b * 1000 + i) * 1_000_000), platform: platforms[(i * 7 + b) % 4]!, n: i % 9 === 0 ? null : b * 1000 - i })),
+      ),
+    );
+    const direct = new MemoryIO();
+    const w = new DataFileWriter({ location: 'file:///t', schema, spec, properties: {}, inputSchema: arrowSchemaOf(cols), io: direct, writerId: 'w' });
+    for (const b of input) await w.write(b);
+    const expected = (await w.close()).sort((x, y) => x.filePath.localeCompare(y.filePath));
+
+    const prepared = new MemoryIO();
+    const rows = new TableRows(target);
+    const pw = new DataFileWriter({ location: 'file:///t', schema, spec, properties: {}, io: prepared, writerId: 'w' });
+    for (const b of input) {
+      // As it crosses from the transform worker to the sink: the stream moved, the parts cloned.
+      const p = rows.prepare(b)!;
+      expect(p.parts.map((x) => x.values[0]).sort()).toEqual([...new Set(b.toArray().map((r) => r.platform as string | null))].sort());
+      await pw.writePrepared(p.ipc, structuredClone(p.parts));
+      releaseBytes(p.ipc);
+    }
+    const got = (await pw.close()).sort((x, y) => x.filePath.localeCompare(y.filePath));
+    expect(got).toEqual(expected);
+    expect(got).toHaveLength(4);
+    for (const f of got) expect(Buffer.from(prepared.files.get(f.filePath)!).equals(Buffer.from(direct.files.get(f.filePath)!))).toBe(true);
+    // Field ids made it into the Parquet schema from the prepared stream's Arrow schema.
+    expect(Object.keys(got[0]!.columnSizes).map(Number).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('refuses prepared rows whose stream does not hold one batch per part, and prepares nothing for no rows', async () => {
+    const spec = buildPartitionSpec(schema, []);
+    const rows = new TableRows({ tableName: 'analytics.events', schema, spec });
+    expect(rows.prepare(batchOf(cols, []))).toBeNull();
+    const p = rows.prepare(batchOf(cols, [{ ts: micros('2024-01-01T00:00:00Z'), platform: 'a', n: 1 }]))!;
+    const w = new DataFileWriter({ location: 'file:///t', schema, spec, properties: {}, io: new MemoryIO(), tableName: 'analytics.events' });
+    await expect(w.writePrepared(p.ipc, [...p.parts, ...p.parts])).rejects.toThrow('prepared rows for analytics.events: 1 record batches for 2 parts');
+    // Preparing checks the ranges as writing does.
+    expect(() => rows.prepare(batchOf(cols, [{ ts: 8773779340800000000n, platform: 'b', n: 2 }]))).toThrow(/^table analytics\.events column ts: .* is outside the TIMESTAMP range/);
   });
 
   it('names unsupported codecs in its error', () => {

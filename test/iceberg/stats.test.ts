@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { buildSchema } from '../../src/iceberg/schema.js';
-import { computeMetrics, decimalBytes, serializeValue } from '../../src/iceberg/stats.js';
+import { MetricsAccumulator, computeMetrics, decimalBytes, serializeValue } from '../../src/iceberg/stats.js';
 import { batchOf, fields } from '../helpers/iceberg-fixtures.js';
 
 const hex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
@@ -143,5 +143,55 @@ describe('column metrics over many batches, against the values read back one by 
         expect(hex(m.upperBounds[id])).toBe(hex(serializeValue(type, max)));
       }
     }
+  });
+});
+
+describe('column metrics counted apart and merged', () => {
+  const cols = fields({ s: 'STRING', n: 'BIGINT', d: 'DOUBLE', f: 'BOOLEAN', m: 'DECIMAL(20, 2)', tags: 'ARRAY<STRING>' });
+  const { schema } = buildSchema(cols);
+  let seed = 11;
+  const rand = (k: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % k;
+  };
+  const pick = <T,>(xs: readonly T[]): T => xs[rand(xs.length)]!;
+  const row = () => ({
+    s: rand(4) === 0 ? null : pick(['', 'a', 'ab', 'é', '\u{1F600}', 'Z', 'longer-than-sixteen-characters-here']),
+    n: rand(4) === 0 ? null : pick([0n, -1n, 4294967296n, -9223372036854775808n, 9223372036854775807n]),
+    d: rand(4) === 0 ? null : pick([0, -0, 1.5, -2.25, Number.NaN, Number.MAX_VALUE, -Number.MIN_VALUE]),
+    f: rand(4) === 0 ? null : rand(2) === 0,
+    m: rand(4) === 0 ? null : pick([0n, 1n, -1n, 12345678901234567890n, -99999999999999999999n]),
+    tags: rand(3) === 0 ? null : [pick(['x', 'y', ''])],
+  });
+
+  it('merging the states of batches counted one by one gives what counting them all together gives', () => {
+    for (let round = 0; round < 30; round++) {
+      const batches = Array.from({ length: 1 + rand(5) }, () => batchOf(cols, Array.from({ length: 1 + rand(30) }, row)));
+      const merged = new MetricsAccumulator(schema);
+      for (const b of batches) {
+        const one = new MetricsAccumulator(schema);
+        one.add(b);
+        // As it crosses a thread.
+        merged.merge(structuredClone(one.state()));
+      }
+      const whole = computeMetrics(schema, batches);
+      expect(merged.result()).toEqual(whole);
+    }
+  });
+
+  it('keeps -0 below 0 and leaves NaN out of the bounds when merging', () => {
+    const dcols = fields({ d: 'DOUBLE' });
+    const dschema = buildSchema(dcols).schema;
+    const merged = new MetricsAccumulator(dschema);
+    for (const values of [[0], [-0, Number.NaN], [Number.NaN]]) {
+      const one = new MetricsAccumulator(dschema);
+      one.add(batchOf(dcols, values.map((d) => ({ d }))));
+      merged.merge(one.state());
+    }
+    const r = merged.result();
+    expect(Object.is(new DataView(r.lowerBounds[1]!.buffer, r.lowerBounds[1]!.byteOffset).getFloat64(0, true), -0)).toBe(true);
+    expect(new DataView(r.upperBounds[1]!.buffer, r.upperBounds[1]!.byteOffset).getFloat64(0, true)).toBe(0);
+    expect(r.nanValueCounts[1]).toBe(2);
+    expect(r.valueCounts[1]).toBe(4);
   });
 });

@@ -5,6 +5,7 @@
 // (sink → coordinator).
 
 import type { DataFile } from '../../iceberg/data-file-writer.js';
+import type { PreparedPart } from '../../iceberg/table-rows.js';
 import type { HostedEvent } from './worker-host.js';
 
 /** Main thread → sink actor (worker thread). */
@@ -14,6 +15,8 @@ export type SinkCommand =
       partition: number;
       /** The transformed rows as one Arrow IPC stream, transferred, not copied. */
       rows: Uint8Array;
+      /** Present when a transform worker prepared `rows` for the table's files (TableRows.prepare). */
+      parts?: PreparedPart[] | undefined;
       /** Dead letters of the same records, as an Arrow IPC stream; null when there are none. */
       deadLetters: Uint8Array | null;
       /** Size accounted against the pipeline's buffer budget until the sink reports it consumed. */

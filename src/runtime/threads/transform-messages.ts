@@ -4,6 +4,7 @@
 import type { SerializedError } from '../../errors.js';
 import type { RecordChunk } from '../../kafka/record-chunks.js';
 import type { TransformStats } from '../../transform/batch-transform.js';
+import type { PreparedPart, WriteTarget } from '../../iceberg/table-rows.js';
 
 /** Transform pool task: one chunk of Kafka record batches of one pipeline, as fetched. */
 export interface TransformTask {
@@ -13,10 +14,18 @@ export interface TransformTask {
   endOffset: bigint | undefined;
   /** CURRENT_TIMESTAMP for the batch, fixed by the caller so a retried task gives the same rows. */
   nowMs: number;
+  /**
+   * The table the rows go to: given, the worker prepares them for its files (TableRows.prepare)
+   * and `rows` comes back bound, split and counted, described by `parts`.
+   */
+  target?: WriteTarget | undefined;
 }
 
 export interface TransformTaskResult {
+  /** Arrow IPC stream of the rows: as the transform made them, or prepared for `target` (see `parts`). */
   rows: Uint8Array;
+  /** With a task's `target`: the partition values, counts and metrics of each record batch of `rows`. */
+  parts?: PreparedPart[] | undefined;
   deadLetters: Uint8Array | null;
   stats: TransformStats;
   /** Bytes of the record values decoded (Kafka payload, uncompressed). */

@@ -9,6 +9,7 @@ import { serializeError } from '../../errors.js';
 import { releaseBytes } from '../../release-bytes.js';
 import { decodeRecordBatches } from '../../kafka/record-batch.js';
 import { buildTransform, type CompiledTransform, type TransformSpec } from '../../transform/batch-transform.js';
+import { TableRows, type WriteTarget } from '../../iceberg/table-rows.js';
 import { shouldFail } from '../faults.js';
 import { nameThisThread } from './thread-name.js';
 import type { TransformTask, TransformTaskOutcome } from './transform-messages.js';
@@ -32,6 +33,18 @@ export function transformTaskRunner(specList: Array<[string, TransformSpec]>): (
     return t;
   }
 
+  /** Tables the rows are prepared for, by WriteTarget key (one per pipeline run, so few). */
+  const tables = new Map<string, TableRows>();
+  function tableRowsOf(target: WriteTarget): TableRows {
+    let t = tables.get(target.key);
+    if (!t) {
+      // Keys of runs long gone are dropped now and then; a TableRows is cheap to build again.
+      if (tables.size >= 256) tables.clear();
+      tables.set(target.key, (t = new TableRows(target)));
+    }
+    return t;
+  }
+
   function ipc(batch: arrow.RecordBatch): Uint8Array {
     return arrow.tableToIPC(new arrow.Table(batch), 'stream');
   }
@@ -40,6 +53,7 @@ export function transformTaskRunner(specList: Array<[string, TransformSpec]>): (
     if (shouldFail('transform-exit', task.pipelineId) || shouldFail('transform-exit-every', task.pipelineId)) process.exit(70);
     let out;
     let decoded;
+    let prepared;
     try {
       const transform = await transformOf(task.pipelineId);
       const { chunk } = task;
@@ -53,17 +67,20 @@ export function transformTaskRunner(specList: Array<[string, TransformSpec]>): (
       });
       if (transform.prepare !== undefined) await transform.prepare(decoded.raw);
       out = transform.run(decoded.raw, task.nowMs);
+      prepared = task.target ? tableRowsOf(task.target).prepare(out.rows) : undefined;
     } catch (err) {
       releaseBytes(task.chunk.bytes);
       return { kind: 'failed', error: serializeError(err) };
     }
-    const rows = ipc(out.rows);
+    // Prepared rows for the table's files (none when every record was filtered or a dead letter).
+    const rows = prepared === undefined ? ipc(out.rows) : (prepared?.ipc ?? new Uint8Array(0));
+    const parts = prepared === undefined ? undefined : (prepared?.parts ?? []);
     const deadLetters = out.deadLetters && out.deadLetters.numRows > 0 ? ipc(out.deadLetters) : null;
     const valueBytes = decoded.raw.valueOffsets[decoded.raw.count]! - decoded.raw.valueOffsets[0]!;
     // This worker's copy of the chunk: its records are in `rows` and `deadLetters` now (a value
     // may have been a view into it until here).
     releaseBytes(task.chunk.bytes);
-    const result: TransformTaskOutcome = { kind: 'done', rows, deadLetters, stats: out.stats, valueBytes };
+    const result: TransformTaskOutcome = { kind: 'done', rows, ...(parts ? { parts } : {}), deadLetters, stats: out.stats, valueBytes };
     // Moved, not copied, back to the main thread.
     const transfer = deadLetters ? [rows.buffer as ArrayBuffer, deadLetters.buffer as ArrayBuffer] : [rows.buffer as ArrayBuffer];
     const movable = { [Piscina.transferableSymbol]: transfer, [Piscina.valueSymbol]: result };

@@ -6,6 +6,8 @@ import * as arrow from 'apache-arrow';
 import { Piscina } from 'piscina';
 import { describe, expect, it } from 'vitest';
 import { transformTaskRunner } from '../../../src/runtime/threads/transform-worker.js';
+import { buildPartitionSpec } from '../../../src/iceberg/partition.js';
+import { buildSchema } from '../../../src/iceberg/schema.js';
 import type { TransformTaskOutcome } from '../../../src/runtime/threads/transform-messages.js';
 import { buildRecordBatch } from '../../helpers/record-batch-builder.js';
 import { pipeline, rowsOf } from '../../transform/helpers.js';
@@ -38,6 +40,32 @@ describe('transform task', () => {
     expect(new TextDecoder().decode(dead[0]!.record_value as Uint8Array)).toBe(input[1]);
     expect(size).toBeGreaterThan(0);
     expect(task.chunk.bytes.byteLength).toBe(0);
+  });
+
+  it('prepares the rows for the table it is given: bound to its field ids, one batch per partition value, each counted', async () => {
+    const run = transformTaskRunner([['p', { pipeline: config, entry }]]);
+    const { schema } = buildSchema(config.sink.schema);
+    const spec = buildPartitionSpec(schema, [{ source: 'name', transform: { kind: 'identity' }, text: 'name' }]);
+    const target = { key: 'db.t/u/0/0', tableName: 'db.t', schema, spec };
+    const input = ['{"name":"a","amount":"5"}', '{"name":"b","amount":"6"}', '{"name":"a","amount":"7"}', '{"name":"b","amount":"x"}'];
+    const moved = (await run({ pipelineId: 'p', chunk: chunk(input), endOffset: undefined, nowMs: 0, target })) as unknown as Record<symbol, TransformTaskOutcome>;
+    const out = moved[Piscina.valueSymbol] as TransformTaskOutcome & { kind: 'done' };
+    expect(out.parts!.map((p) => [p.values, p.rows])).toEqual([
+      [['a'], 2],
+      [['b'], 1],
+    ]);
+    const table = arrow.tableFromIPC(out.rows);
+    expect(table.batches.map((b) => rowsOf(b))).toEqual([[{ name: 'a', amount: 5 }, { name: 'a', amount: 7 }], [{ name: 'b', amount: 6 }]]);
+    expect(table.schema.fields.map((f) => f.metadata.get('PARQUET:field_id'))).toEqual(['1', '2']);
+    expect(new Map(out.parts![0]!.metrics).get(2)).toMatchObject({ values: 2, nulls: 0, min: 5, max: 7 });
+    // The dead letter is not among the prepared rows.
+    expect(out.stats.deadLetters).toMatchObject({ EXPRESSION_FAILED: 1 });
+
+    // Every record filtered out or dead: no parts, an empty stream.
+    const none = (await run({ pipelineId: 'p', chunk: chunk(['{"name":"b","amount":"x"}']), endOffset: undefined, nowMs: 0, target })) as unknown as Record<symbol, TransformTaskOutcome>;
+    const empty = none[Piscina.valueSymbol] as TransformTaskOutcome & { kind: 'done' };
+    expect(empty.parts).toEqual([]);
+    expect(empty.rows.byteLength).toBe(0);
   });
 
   it('frees the chunk when the task fails too, and reports the failure as data', async () => {
