@@ -7,6 +7,7 @@ import type { FileIO } from '../../src/iceberg/file-io.js';
 import { buildPartitionSpec } from '../../src/iceberg/partition.js';
 import { buildSchema } from '../../src/iceberg/schema.js';
 import { releaseBytes } from '../../src/release-bytes.js';
+import { parquetMetadata } from 'hyparquet';
 import { TableRows } from '../../src/iceberg/table-rows.js';
 import { arrowSchemaOf } from '../../src/schema/type-mapping.js';
 import { batchOf, days, fields, micros } from '../helpers/iceberg-fixtures.js';
@@ -135,6 +136,20 @@ describe('DataFileWriter', () => {
     await expect(w.writePrepared(p.ipc, [...p.parts, ...p.parts])).rejects.toThrow('prepared rows for analytics.events: 1 record batches for 2 parts');
     // Preparing checks the ranges as writing does.
     expect(() => rows.prepare(batchOf(cols, [{ ts: 8773779340800000000n, platform: 'b', n: 2 }]))).toThrow(/^table analytics\.events column ts: .* is outside the TIMESTAMP range/);
+  });
+
+  it('writes top-level timestamps without a dictionary, and strings with one', async () => {
+    const io = new MemoryIO();
+    const w = new DataFileWriter({ location: 'file:///t', schema, spec: buildPartitionSpec(schema, []), properties: {}, inputSchema: arrowSchemaOf(cols), io, writerId: 'w' });
+    await w.write(batchOf(cols, Array.from({ length: 300 }, (_, i) => ({ ts: micros('2024-01-01T00:00:00Z') + BigInt(i), platform: ['ios', 'web'][i % 2]!, n: i % 3 }))));
+    const [file] = await w.close();
+    const bytes = io.files.get(file!.filePath)!;
+    const footer = parquetMetadata(bytes.slice().buffer as ArrayBuffer);
+    const encodings = new Map(footer.row_groups[0]!.columns.map((c) => [c.meta_data!.path_in_schema.join('.'), c.meta_data!.encodings as string[]]));
+    expect(encodings.get('ts')!.some((e) => e.includes('DICTIONARY'))).toBe(false);
+    expect(encodings.get('platform')!.some((e) => e.includes('DICTIONARY'))).toBe(true);
+    expect(encodings.get('n')!.some((e) => e.includes('DICTIONARY'))).toBe(true);
+    expect(arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream()).getChild('ts')!.toArray()).toHaveLength(300);
   });
 
   it('names unsupported codecs in its error', () => {
