@@ -14,6 +14,7 @@ import { PARALLELISM, parallelismSchema } from './config/schema.js';
 import type { RestCatalogConfig } from './config/types.js';
 import { ACCEPTED_DURATION, parseDuration } from './config/units.js';
 import { isStreamError } from './errors.js';
+import { retuneMalloc } from './malloc-tuning.js';
 
 export const USAGE = `Usage: npm start -- [options]
        npm start -- maintain [options]   (expire snapshots, remove orphan files; maintain --help)
@@ -187,6 +188,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Before anything else runs: the process may start again here with glibc's allocator tuned.
+  retuneMalloc();
   main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

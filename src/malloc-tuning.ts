@@ -1,0 +1,37 @@
+// glibc's allocator, tuned for the runtime's traffic of large buffers. Kafka fetch responses,
+// record chunks and Arrow IPC messages (0.1–8 MB) are allocated and freed by several threads at
+// a high rate. glibc maps a block above its mmap threshold and unmaps it when freed, but after the
+// first such block is freed it raises the threshold to that block's size (up to 32 MB), so from
+// then on these buffers come from the allocating thread's arena and stay there when freed:
+// 130–190 MB of arenas at the peak of W1 in 8–11 arenas. A fixed threshold of 1 MiB keeps the
+// large ones mapped and returned at once (measured in benchmarks/README.md, "Memory").
+//
+// glibc reads these settings from the environment once, when the process starts; so the CLI
+// starts itself again, in the same process (execve keeps the PID), with them added.
+
+/** What is added to the environment. */
+export const MALLOC_SETTINGS: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) };
+
+/** Set to `off` to leave glibc's allocator as it is. */
+export const MALLOC_TUNING_SWITCH = 'STREAMBERG_MALLOC_TUNING';
+
+/**
+ * The environment to start the process again with, or null when it needs no restart: not
+ * Linux, turned off, already tuned (by the restart or by the user: their MALLOC_* or
+ * GLIBC_TUNABLES win).
+ */
+export function tunedEnvironment(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): NodeJS.ProcessEnv | null {
+  if (platform !== 'linux') return null;
+  if ((env[MALLOC_TUNING_SWITCH] ?? '').toLowerCase() === 'off') return null;
+  if (Object.keys(env).some((k) => k.startsWith('MALLOC_')) || (env.GLIBC_TUNABLES ?? '').includes('glibc.malloc.')) return null;
+  return { ...env, ...MALLOC_SETTINGS };
+}
+
+/** Starts this process again with the tuned environment, when it needs one (never returns then). */
+export function retuneMalloc(): void {
+  const env = tunedEnvironment(process.env, process.platform);
+  // process.execve: Node.js 22.15 and later, POSIX only.
+  const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
+  if (env === null || typeof execve !== 'function') return;
+  execve.call(process, process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env);
+}
