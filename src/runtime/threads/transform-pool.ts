@@ -17,12 +17,16 @@ export class TransformPool {
   constructor(specs: Map<string, TransformSpec>, threads: number) {
     this.piscina = new Piscina({
       filename: workerFile('transform-worker'),
-      minThreads: threads,
+      // Started by the first tasks, not with the process: a runtime waiting for its first
+      // record holds no worker (each is ~25 MB of V8 heap before its first task).
+      minThreads: 0,
       maxThreads: threads,
       // The bound is the per-partition in-flight limit of the source actors, not this queue:
       // a full queue would reject tasks instead of slowing the sources down.
       maxQueue: Infinity,
-      idleTimeout: 60_000,
+      // Ended after ten minutes without a task: a quiet runtime gives their memory back, and a
+      // trickle of records does not start them over and over.
+      idleTimeout: 600_000,
       workerData: { specs: [...specs] },
       // V8 lets a worker's young generation grow to 48 MB; a task's garbage (one chunk's strings
       // and column arrays) dies young whatever the size, so a smaller one holds less for the
