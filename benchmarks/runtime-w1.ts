@@ -17,7 +17,8 @@
 // adds a key to the config's `runtime:` section. `--memory-probe` loads
 // harness/thread-memory-probe.js into every thread of the runtime and prints each thread's peak
 // V8 heap and WebAssembly memory (it costs the runtime a timer per thread). The runtime inherits
-// this process's environment: MALLOC_ARENA_MAX and the like reach it.
+// this process's environment: MALLOC_ARENA_MAX and the like reach it (and replace the CLI's own
+// mmap threshold, src/malloc-tuning.ts); STREAMBERG_MALLOC_TUNING=off measures glibc's defaults.
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
