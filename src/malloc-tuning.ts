@@ -4,13 +4,15 @@
 // first such block is freed it raises the threshold to that block's size (up to 32 MB), so from
 // then on these buffers come from the allocating thread's arena and stay there when freed:
 // 130–190 MB of arenas at the peak of W1 in 8–11 arenas. A fixed threshold of 1 MiB keeps the
-// large ones mapped and returned at once (measured in benchmarks/README.md, "Memory").
+// large ones mapped and returned at once; two arenas for all threads, instead of up to eight per
+// core, leave less freed memory scattered over them (measured in benchmarks/README.md, "The sink
+// only encodes; memory by allocator and row group": neither cost CPU there).
 //
 // glibc reads these settings from the environment once, when the process starts; so the CLI
 // starts itself again, in the same process (execve keeps the PID), with them added.
 
 /** What is added to the environment. */
-export const MALLOC_SETTINGS: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024) };
+export const MALLOC_SETTINGS: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: String(1024 * 1024), MALLOC_ARENA_MAX: '2' };
 
 /** Set to `off` to leave glibc's allocator as it is. */
 export const MALLOC_TUNING_SWITCH = 'STREAMBERG_MALLOC_TUNING';

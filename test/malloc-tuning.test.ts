@@ -1,4 +1,4 @@
-// The CLI starts itself again with glibc's mmap threshold fixed (src/malloc-tuning.ts): the
+// The CLI starts itself again with glibc's mmap threshold fixed and two arenas (src/malloc-tuning.ts): the
 // decision alone, and the restart itself in a real process (same PID, arguments kept).
 
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { ROOT, ensureBuilt } from './helpers/build.js';
 
 describe('glibc malloc tuning', () => {
   it('adds the settings on Linux, and leaves the environment alone when off, tuned already, or not Linux', () => {
-    expect(tunedEnvironment({ PATH: '/bin' }, 'linux')).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '1048576' });
+    expect(tunedEnvironment({ PATH: '/bin' }, 'linux')).toEqual({ PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '1048576', MALLOC_ARENA_MAX: '2' });
     expect(tunedEnvironment({ STREAMBERG_MALLOC_TUNING: 'OFF' }, 'linux')).toBeNull();
     expect(tunedEnvironment({ MALLOC_MMAP_THRESHOLD_: '1048576' }, 'linux')).toBeNull();
     expect(tunedEnvironment({ MALLOC_ARENA_MAX: '2' }, 'linux')).toBeNull();
@@ -35,7 +35,7 @@ describe('glibc malloc tuning', () => {
 appendFileSync(${JSON.stringify(counter)}, 'x');
 const { retuneMalloc } = await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/src/malloc-tuning.js')).href)});
 retuneMalloc();
-console.log(JSON.stringify({ pid: process.pid, ppid: process.ppid, threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null, args: process.argv.slice(2) }));
+console.log(JSON.stringify({ pid: process.pid, ppid: process.ppid, threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null, arenas: process.env.MALLOC_ARENA_MAX ?? null, args: process.argv.slice(2) }));
 `,
     );
     const run = (env: Record<string, string>) => {
@@ -46,7 +46,7 @@ console.log(JSON.stringify({ pid: process.pid, ppid: process.ppid, threshold: pr
       return { ...out, starts: execFileSync('cat', [counter], { encoding: 'utf8' }).length };
     };
     const tuned = run({});
-    expect(tuned).toMatchObject({ threshold: '1048576', args: ['a b', '--c'], starts: 2, ppid: process.pid });
+    expect(tuned).toMatchObject({ threshold: '1048576', arenas: '2', args: ['a b', '--c'], starts: 2, ppid: process.pid });
     expect(run({ STREAMBERG_MALLOC_TUNING: 'off' })).toMatchObject({ threshold: null, args: ['a b', '--c'], starts: 1 });
   });
 });
