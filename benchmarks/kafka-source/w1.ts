@@ -16,6 +16,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { loadConfig } from '../../src/config/load.js';
 import { PROJECT_ROOT } from '../../src/project-root.js';
 import { sampleRecord } from '../../src/tools/sample-events.js';
+import { topicOffsets } from '../../src/kafka/topics.js';
 import type { Codec } from './candidate.js';
 
 const SEED = 42;
@@ -84,7 +85,7 @@ async function linesFile(records: number, source: string): Promise<LinesFile> {
 }
 
 async function offsets(admin: Admin, topic: string): Promise<{ starts: Record<string, string>; ends: Record<string, string>; records: number }> {
-  const o = await admin.fetchTopicOffsets(topic);
+  const o = await topicOffsets(admin, topic);
   const starts = Object.fromEntries(o.map((p) => [String(p.partition), p.low]));
   const ends = Object.fromEntries(o.map((p) => [String(p.partition), p.high]));
   return { starts, ends, records: o.reduce((n, p) => n + Number(p.high) - Number(p.low), 0) };

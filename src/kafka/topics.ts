@@ -18,8 +18,24 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
   return { created: true, partitions: meta.topics[0]?.partitions.length ?? partitions };
 }
 
+/**
+ * `admin.fetchTopicOffsets`, asked again every half second for at most ten seconds while the error
+ * is one kafkajs marks retriable: just after a broker starts, a partition may have no leader yet
+ * (NOT_LEADER_FOR_PARTITION), which kafkajs' own retries do not outlast.
+ */
+export async function topicOffsets(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      if (attempt >= 20 || (err as { retriable?: boolean }).retriable !== true) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
 /** Next offset to be written, per partition. */
 export async function endOffsets(admin: Admin, topic: string): Promise<Map<number, bigint>> {
-  const offsets = await admin.fetchTopicOffsets(topic);
+  const offsets = await topicOffsets(admin, topic);
   return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
 }
