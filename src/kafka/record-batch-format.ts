@@ -11,6 +11,8 @@ export interface BatchSpan {
   baseOffset: bigint;
   lastOffset: bigint;
   recordCount: number;
+  /** Its records are compressed (a codec in the attributes). */
+  compressed: boolean;
 }
 
 // Byte positions inside a batch, from its first byte.
@@ -91,6 +93,7 @@ export function scanRecordBatches(bytes: Uint8Array): { spans: BatchSpan[]; comp
       baseOffset,
       lastOffset: baseOffset + BigInt(view.getInt32(pos + LAST_OFFSET_DELTA)),
       recordCount: view.getInt32(pos + RECORD_COUNT),
+      compressed: (view.getInt16(pos + ATTRIBUTES) & ATTR_CODEC_MASK) !== 0,
     });
     pos += total;
   }

@@ -24,6 +24,14 @@ export interface RecordChunk {
   nextOffset: bigint;
   /** Records in the chunk's batches by their headers; an upper bound of what is delivered. */
   recordCount: number;
+  /** Bytes of `bytes` in compressed batches. */
+  compressedBytes: number;
+  /**
+   * What the chunk counts against its source's room for chunks in flight: its bytes, with
+   * compressed batches counted as the bytes they are expected to inflate to. Set by the fetch
+   * loop (splitRecords gives the bytes) and handed back unchanged when the chunk is released.
+   */
+  weight: number;
   /** read_committed: the transactions aborted in this chunk's range; null for read_uncommitted. */
   abortedTransactions: AbortedTransaction[] | null;
 }
@@ -81,6 +89,8 @@ export function splitRecords(
     }
     const from = spans[first]!;
     const to = spans[last]!;
+    let compressedBytes = 0;
+    for (let i = first; i <= last; i++) if (spans[i]!.compressed) compressedBytes += spans[i]!.end - spans[i]!.start;
     chunks.push({
       topic,
       partition,
@@ -88,6 +98,8 @@ export function splitRecords(
       fromOffset: fetchOffset,
       nextOffset: to.lastOffset + 1n,
       recordCount: count,
+      compressedBytes,
+      weight: to.end - from.start,
       abortedTransactions: aborted === null ? null : open(aborted),
     });
     if (aborted !== null && aborted.length > 0) {

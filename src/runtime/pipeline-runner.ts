@@ -431,8 +431,8 @@ export class PipelineRunner {
         forward: (out) => this.forward(out),
         backpressure: (paused) => this.flow.backpressure(p, paused),
         fail: (err) => this.fail(err),
-        settled: (fetched) => {
-          this.source.release(fetched.chunk.bytes.byteLength);
+        settled: (fetched, result) => {
+          this.source.release(fetched.chunk, result?.valueBytes);
           // The pool worked on a copy; no retry can come now, so the bytes go at once.
           releaseBytes(fetched.chunk.bytes);
         },
@@ -455,7 +455,7 @@ export class PipelineRunner {
     if (!actor || this.closed || this.end?.isDone(p)) {
       // Not taken (a bounded partition already at its end): its bytes are free at once, or the
       // source would count them against its room for good.
-      this.source.release(fetched.chunk.bytes.byteLength);
+      this.source.release(fetched.chunk);
       return;
     }
     actor.accept(fetched);

@@ -38,8 +38,8 @@ export interface SourceActorOptions {
   /** Called with true when the actor wants its partition paused, false to resume. */
   backpressure: (paused: boolean) => void;
   fail: (err: StreamError) => void;
-  /** A chunk's task settled (done, or failed for good): the actor holds its bytes no longer. */
-  settled?: (fetched: FetchedChunk) => void;
+  /** A chunk's task settled (done with its result, or failed for good): the actor holds its bytes no longer. */
+  settled?: (fetched: FetchedChunk, result?: TransformTaskResult) => void;
   /** A task failed and is being run again (on a fresh worker if its worker died). */
   retried: (err: StreamError, attempt: number) => void;
 }
@@ -79,7 +79,7 @@ export class SourceActor {
     }
     void this.run(fetched).then(
       (result) => {
-        this.o.settled?.(fetched);
+        this.o.settled?.(fetched, result);
         entry.done = true;
         entry.result = result;
         this.inFlight--;

@@ -74,7 +74,7 @@ describe('a foreign error inside a thread arrives on the main thread intact', ()
       1,
     );
     const bytes = buildRecordBatch({ baseOffset: 0n, records: [{ value: '{"a":"x"}' }] });
-    const chunk = { topic: 't', partition: 0, bytes, fromOffset: 0n, nextOffset: 1n, recordCount: 1, abortedTransactions: null };
+    const chunk = { topic: 't', partition: 0, bytes, fromOffset: 0n, nextOffset: 1n, recordCount: 1, compressedBytes: 0, weight: bytes.byteLength, abortedTransactions: null };
 
     const direct = await pool.run({ pipelineId: 'sql', chunk, endOffset: undefined, nowMs: 0 }).then(() => null, (e: unknown) => e);
     expect(direct).toBeInstanceOf(StreamError);

@@ -1,5 +1,5 @@
-// Fair fetches, through the fetch loop against a fake broker that fills a Fetch response as Kafka
-// does: partitions in the order asked, each up to its own byte limit, the whole response up to the
+// Fair fetches, and the room for chunks in flight, through the fetch loop against a fake broker
+// that fills a Fetch response as Kafka does: partitions in the order asked, each up to its own byte limit, the whole response up to the
 // request's; a batch larger than a limit comes back whole only for the first partition with data
 // (KIP-74), and a later one gets nothing (or, as a broker may cut it, the batch's first bytes).
 
@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FetchLoop, type FetchHandlers } from '../../src/kafka/fetch-loop.js';
 import type { FetchedPartition, FetchResponse } from '../../src/kafka/fetch-response.js';
 import type { KafkajsBroker, KafkajsCluster, KafkajsRequest } from '../../src/kafka/kafkajs-cluster.js';
+import type { RecordChunk } from '../../src/kafka/record-chunks.js';
 import { buildRecordBatch } from '../helpers/record-batch-builder.js';
 
 const TOPIC = 't';
@@ -151,5 +152,52 @@ describe('fetch fairness', () => {
     // The big batch and the two after it were read, while the busy partition kept being served.
     expect(next.get(1)).toBe(3n);
     expect(Number(next.get(0) ?? 0n)).toBeGreaterThan(50);
+  });
+});
+
+describe('room for chunks in flight', () => {
+  /** Batches of one record each, offsets from `from`: compressed ones hold a value that shrinks ~20x. */
+  const log = (from: number, count: number, codec: 'snappy' | 'none') =>
+    Array.from({ length: count }, (_, i) => buildRecordBatch({ baseOffset: BigInt(from + i), codec, records: [{ value: `${from + i}:`.padEnd(2000, 'v') }] }));
+
+  it('counts a compressed chunk as the bytes it inflates to, learns that from decoded chunks, and fetches only while there is room', async () => {
+    const logs = new Map([[0, log(0, 4, 'snappy')]]);
+    const { cluster, asked } = fakeBroker(logs, 'empty');
+    // Room for less than one chunk: every answer fills it, and nothing is asked until all is released.
+    const loop = new FetchLoop(new Kafka({ brokers: ['127.0.0.1:1'] }), TOPIC, 'g', { isolationLevel: 'read_uncommitted', maxChunkRecords: 1, maxBytesInFlight: 1, maxWaitMs: 0, stallMs: 5_000 }, () => cluster);
+    const chunks: RecordChunk[] = [];
+    const errors: unknown[] = [];
+    await loop.run(new Map([[0, 0n]]), { onChunk: (c) => chunks.push(c), onPosition: () => {}, onError: (e) => errors.push(e), trouble: (e) => e && errors.push(e), log: () => {} });
+    try {
+      while (chunks.length < 4 && errors.length === 0) await sleep(5);
+      expect(errors).toEqual([]);
+      const first = chunks.splice(0);
+      for (const c of first) {
+        expect(c.compressedBytes).toBe(c.bytes.byteLength);
+        // Before anything was decoded: the assumed inflation, between Snappy's and zstd's on JSON.
+        expect(c.weight / c.bytes.byteLength).toBeCloseTo(4, 1);
+      }
+      const answered = asked.length;
+      await sleep(50);
+      expect(asked.length, 'no fetch while the room is full').toBe(answered);
+
+      // The log grows; decoded, the first chunks turned out to hold 20 bytes of values per compressed byte.
+      logs.get(0)!.push(...log(4, 4, 'snappy'), ...log(8, 1, 'none'));
+      for (const c of first) loop.release(c.weight, { compressedBytes: c.compressedBytes, valueBytes: 20 * c.compressedBytes });
+      while (chunks.length < 5 && errors.length === 0) await sleep(5);
+      expect(errors).toEqual([]);
+      const [a, b, c, d, plain] = chunks;
+      for (const x of [a!, b!, c!, d!]) {
+        const ratio = x.weight / x.bytes.byteLength;
+        // Moved from the guess towards what was seen, not all the way on four samples.
+        expect(ratio).toBeGreaterThan(6);
+        expect(ratio).toBeLessThan(20);
+      }
+      // An uncompressed batch weighs its bytes, whatever compressed ones inflate to.
+      expect(plain!.compressedBytes).toBe(0);
+      expect(plain!.weight).toBe(plain!.bytes.byteLength);
+    } finally {
+      await loop.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ import type { SinkHandlers, SinkPort } from '../../src/runtime/threads/sink-port
 import { NAMESPACE, ROW_FIELDS, metricValue, recordingLogger, testMetrics, warehouse, type Warehouse } from '../helpers/checkpoint-fixtures.js';
 import { sinkConfig } from '../helpers/iceberg-fixtures.js';
 import type { FetchedChunk, SourceHandlers, TopicSource } from '../../src/runtime/threads/source-port.js';
+import type { RecordChunk } from '../../src/kafka/record-chunks.js';
 import type { TransformTask, TransformTaskResult } from '../../src/runtime/threads/transform-messages.js';
 
 const TOPIC = 'bids';
@@ -26,7 +27,8 @@ class FakeSource implements TopicSource {
   /** Partitions handed to `add` while running, with their start offsets. */
   readonly added: Array<Map<number, bigint>> = [];
   handlers: SourceHandlers | undefined;
-  released = 0;
+  /** Each chunk released, as `<weight>:<valueBytes>` (`-` where no decoded size came with it). */
+  readonly released: string[] = [];
   closed = false;
 
   /** Each partition's log start, for `initialOffsets('earliest-offset')`; default: as `initial`. */
@@ -71,8 +73,8 @@ class FakeSource implements TopicSource {
     for (const p of partitions) this.paused.delete(p);
   }
 
-  release(bytes: number): void {
-    this.released += bytes;
+  release(chunk: RecordChunk, valueBytes?: number): void {
+    this.released.push(`${chunk.weight}:${valueBytes ?? '-'}`);
   }
 
   async commit(offsets: Map<number, bigint>): Promise<void> {
@@ -85,7 +87,7 @@ class FakeSource implements TopicSource {
 
   /** Records [from, from + n) of a partition, as one chunk (the runner never looks inside). */
   deliver(partition: number, from: bigint, n: number): void {
-    const chunk = { topic: TOPIC, partition, bytes: new Uint8Array(16), fromOffset: from, nextOffset: from + BigInt(n), recordCount: n, abortedTransactions: null };
+    const chunk = { topic: TOPIC, partition, bytes: new Uint8Array(16), fromOffset: from, nextOffset: from + BigInt(n), recordCount: n, compressedBytes: 0, weight: 100 + n, abortedTransactions: null };
     this.handlers!.onChunk({ partition, chunk, highWatermark: from + BigInt(n) } satisfies FetchedChunk);
   }
 }
@@ -185,6 +187,8 @@ describe('PipelineRunner', () => {
     source.deliver(1, 13n, 4);
     await settle();
     expect(sink.of(1)).toEqual(['data:3', 'barrier:1@13', 'data:4']);
+    // Each chunk goes back to the source by the weight it came with, and with its values' size.
+    expect(source.released.sort()).toEqual(['102:2', '103:3', '104:4', '105:5']);
 
     const table = await w.catalog.loadTable({ namespace: NAMESPACE, name: 'bids_rows' });
     sink.handlers!.onAck(ackOf(sink, 1, [await w.dataFile(table, [1, 2, 3])]));
@@ -241,7 +245,7 @@ describe('PipelineRunner', () => {
     expect(await value(metrics.committedEventTime)).toBe((BASE + 40_000) / 1000);
     // Every chunk reached its high watermark: caught up, so not late however old the records are.
     expect(await value(metrics.consumerLagSeconds, { partition: '1' })).toBe(0);
-    source.handlers!.onChunk({ partition: 0, chunk: { topic: TOPIC, partition: 0, bytes: new Uint8Array(16), fromOffset: 10n, nextOffset: 11n, recordCount: 1, abortedTransactions: null }, highWatermark: 100n });
+    source.handlers!.onChunk({ partition: 0, chunk: { topic: TOPIC, partition: 0, bytes: new Uint8Array(16), fromOffset: 10n, nextOffset: 11n, recordCount: 1, compressedBytes: 0, weight: 16, abortedTransactions: null }, highWatermark: 100n });
     await settle();
     // Behind by 89 records whose newest was written at BASE + 10 s: late by now minus that.
     expect(await value(metrics.consumerLagSeconds, { partition: '0' })).toBeGreaterThan((Date.now() - (BASE + 10_000)) / 1000 - 60);

@@ -6,7 +6,7 @@ import type { TransformTaskResult } from '../../src/runtime/threads/transform-me
 
 /** A chunk of records [first, first + n); the actor never looks inside its bytes. */
 function batch(first: number, n: number): FetchedChunk {
-  const chunk = { topic: 't', partition: 0, bytes: new Uint8Array(0), fromOffset: BigInt(first), nextOffset: BigInt(first + n), recordCount: n, abortedTransactions: null };
+  const chunk = { topic: 't', partition: 0, bytes: new Uint8Array(0), fromOffset: BigInt(first), nextOffset: BigInt(first + n), recordCount: n, compressedBytes: 0, weight: 0, abortedTransactions: null };
   return { partition: 0, chunk, highWatermark: BigInt(first + n) };
 }
 

@@ -33,7 +33,7 @@ if (isEntry(import.meta.url)) {
         const d = decodeRecordBatches(chunk.bytes, { topic: chunk.topic, partition: chunk.partition, fromOffset: chunk.fromOffset, abortedTransactions: chunk.abortedTransactions });
         const { raw } = d;
         for (let i = 0; i < raw.count; i++) tally.add(raw.partition, Number(raw.offsets[i]!), raw.valueOffsets[i + 1]! - raw.valueOffsets[i]!);
-        loop.release(chunk.bytes.byteLength);
+        loop.release(chunk.weight);
       },
       onPosition: () => {},
       onError: (err) => (failure = err),

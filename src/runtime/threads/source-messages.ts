@@ -3,7 +3,7 @@
 import type { SerializedError } from '../../errors.js';
 import type { KafkaConfig } from '../../config/types.js';
 import type { HostedEvent } from './worker-host.js';
-import type { IsolationLevel } from '../../kafka/fetch-loop.js';
+import type { InflationSample, IsolationLevel } from '../../kafka/fetch-loop.js';
 import type { FetchedChunk } from './source-port.js';
 import type { OffsetResetPolicy } from '../../kafka/offset-reset.js';
 
@@ -15,7 +15,7 @@ export interface SourceThreadInit {
   isolationLevel: IsolationLevel;
   /** Most records per chunk (one transform task). */
   maxChunkRecords: number;
-  /** Chunk bytes handed over and not yet released before fetching waits. */
+  /** Chunk weight (RecordChunk.weight) handed over and not yet released before fetching waits. */
   maxBytesInFlight: number;
   /** Where a position past the end of its partition goes (by scan_mode); default `earliest`. */
   offsetReset?: OffsetResetPolicy;
@@ -27,8 +27,8 @@ export type SourceCommand =
   | { kind: 'resume'; partitions: number[] }
   /** Partitions discovered while running: fetched from these offsets on. */
   | { kind: 'add-partitions'; start: Array<[partition: number, offset: bigint]> }
-  /** Chunk bytes whose tasks settled. */
-  | { kind: 'release'; bytes: number }
+  /** A chunk whose task settled, by its weight; `decoded` when its records were decoded. */
+  | { kind: 'release'; weight: number; decoded?: InflationSample }
   | { kind: 'commit'; id: number; offsets: Array<[partition: number, offset: bigint]> }
   | { kind: 'stop' };
 

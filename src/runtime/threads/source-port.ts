@@ -51,8 +51,12 @@ export interface TopicSource {
   add(start: Map<number, bigint>): void;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;
-  /** Bytes of chunks the runtime is done with: the source fetches ahead only so far. */
-  release(bytes: number): void;
+  /**
+   * A chunk the runtime is done with: the source fetches ahead only so far. `valueBytes`, the
+   * bytes of its values once decoded (absent when its task failed), lets the source weigh
+   * compressed chunks by what they inflate to.
+   */
+  release(chunk: RecordChunk, valueBytes?: number): void;
   /** The consumer group's committed offsets: informational for lag tooling. */
   commit(offsets: Map<number, bigint>): Promise<void>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import { workerFile } from './worker-host.js';
 import type { IsolationLevel } from '../../kafka/fetch-loop.js';
 import { TopicAdmin } from '../../kafka/source.js';
 import type { OffsetResetPolicy } from '../../kafka/offset-reset.js';
+import type { RecordChunk } from '../../kafka/record-chunks.js';
 import type { SourceCommand, SourceEvent, SourceThreadInit } from './source-messages.js';
 import type { SourceHandlers, TopicSource } from './source-port.js';
 
@@ -125,8 +126,11 @@ export class ThreadedTopicSource implements TopicSource {
     if (partitions.length > 0) this.send({ kind: 'resume', partitions });
   }
 
-  release(bytes: number): void {
-    if (bytes > 0) this.send({ kind: 'release', bytes });
+  release(chunk: RecordChunk, valueBytes?: number): void {
+    if (chunk.weight <= 0) return;
+    // Only a compressed chunk's sample teaches the source anything.
+    const decoded = valueBytes !== undefined && chunk.compressedBytes > 0 ? { compressedBytes: chunk.compressedBytes, valueBytes } : undefined;
+    this.send({ kind: 'release', weight: chunk.weight, ...(decoded ? { decoded } : {}) });
   }
 
   commit(offsets: Map<number, bigint>): Promise<void> {

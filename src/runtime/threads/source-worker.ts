@@ -37,7 +37,7 @@ export function serveSource(port: MessagePort, init: SourceThreadInit): HostedAc
         source.add(new Map(cmd.start));
         return;
       case 'release':
-        source.release(cmd.bytes);
+        source.release(cmd.weight, cmd.decoded);
         return;
       case 'commit':
         source.commit(new Map(cmd.offsets)).then(

@@ -17,7 +17,7 @@ const entry = { name: 'x', className: '', module: '', modulePath: '', descriptio
 
 function chunk(values: string[]) {
   const bytes = buildRecordBatch({ baseOffset: 40n, records: values.map((v) => ({ value: new TextEncoder().encode(v) })) });
-  return { topic: 't', partition: 2, bytes, fromOffset: 40n, nextOffset: 40n + BigInt(values.length), recordCount: values.length, abortedTransactions: null };
+  return { topic: 't', partition: 2, bytes, fromOffset: 40n, nextOffset: 40n + BigInt(values.length), recordCount: values.length, compressedBytes: 0, weight: bytes.byteLength, abortedTransactions: null };
 }
 
 describe('transform task', () => {
