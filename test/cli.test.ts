@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCli, UsageError } from '../src/cli.js';
+import { parseCli, UsageError } from '../src/command-line.js';
 import { ROOT, ensureBuilt } from './helpers/build.js';
 import { SHIPPED_TOPICS, SHIPPED_TRANSFORMATIONS, tempProject } from './helpers/project.js';
 
