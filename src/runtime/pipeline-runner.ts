@@ -229,7 +229,9 @@ export class PipelineRunner {
     this.sinkStarted = true;
     // The sink writes for the table as loaded now; the workers prepare rows for the same.
     this.writeTarget = writeTargetOf(this.coordinator.table);
-    await this.sink.start(
+    // The sink's thread starts while the source's does: what is sent to the sink before its
+    // actor runs waits in its port, in order (and counts against the sink's budget as ever).
+    const sinkRunning = this.sink.start(
       {
         pipelineId: this.id,
         catalog: app.catalog,
@@ -249,15 +251,17 @@ export class PipelineRunner {
 
     for (const p of partitions) this.addActor(p, start.get(p)!, recovery.firstEpoch);
     this.d.metrics.sourcePartitions.set({ pipeline: this.id }, partitions.length);
-    this.checkOpen();
-    await this.source.run(start, {
-      onChunk: (fetched) => this.onChunk(fetched),
-      onPosition: (partition, next) => this.onPosition(partition, next),
-      onError: (err) => this.fail(err),
-      onTrouble: (err) => {
-        if (!this.closed) this.d.onSourceTrouble?.(err);
-      },
-    });
+    await Promise.all([
+      sinkRunning,
+      this.source.run(start, {
+        onChunk: (fetched) => this.onChunk(fetched),
+        onPosition: (partition, next) => this.onPosition(partition, next),
+        onError: (err) => this.fail(err),
+        onTrouble: (err) => {
+          if (!this.closed) this.d.onSourceTrouble?.(err);
+        },
+      }),
+    ]);
     this.checkOpen();
     if (finished.length > 0) this.source.pause(finished);
     this.end?.check();
