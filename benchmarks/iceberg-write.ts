@@ -15,8 +15,8 @@ import { parseSqlType } from '../src/schema/sql-types.js';
 import type { FieldConfig } from '../src/config/types.js';
 import { SqlCatalog } from '../src/iceberg/catalog-sql.js';
 import { commitAppend } from '../src/iceberg/commit.js';
-import type { ParquetCodec } from '../src/iceberg/data-file-writer.js';
-import { newDataFileWriter, openTable } from '../src/iceberg/table.js';
+import { openTable } from '../src/iceberg/table.js';
+import { newDataFileWriter, type ParquetCodec } from '../src/iceberg/data-file-writer.js';
 import { arrowSchemaOf } from '../src/schema/type-mapping.js';
 import { PROJECT_ROOT } from '../src/project-root.js';
 

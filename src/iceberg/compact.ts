@@ -24,7 +24,7 @@ import { avroHeader, decodeAvro, encodeAvro } from './avro.js';
 import type { Catalog, CommitRequirement, LoadedTable, TableIdentifier } from './catalog.js';
 import { findInAncestry, newSnapshotId } from './commit.js';
 import type { DataFile } from './data-file-writer.js';
-import { rewriteFiles, type FileRewriter, type RewriteInput } from './file-rewrite.js';
+import type { FileRewriter, RewriteInput } from './file-rewrite.js';
 import type { ManifestFile } from './manifest.js';
 import { decodeManifestList, encodeManifest, encodeManifestList, partitionType, summarizePartitions } from './manifest.js';
 import type { Snapshot, TableMetadata } from './metadata.js';
@@ -276,7 +276,8 @@ export async function compactTable(catalog: Catalog, ident: TableIdentifier, opt
   for (const g of groups) {
     let r;
     try {
-      r = options.rewriter ? await options.rewriter(first, g) : await rewriteFiles(catalog.io, first, g);
+      // Without a rewriter thread, here: parquet-wasm loads with the first rewrite, not with this module.
+      r = options.rewriter ? await options.rewriter(first, g) : await (await import('./file-rewrite.js')).rewriteFiles(catalog.io, first, g);
     } catch (err) {
       // The round fails; what earlier groups wrote is never committed, so it goes now (a file the
       // failed group half wrote is left to orphan removal).

@@ -21,6 +21,8 @@ import type { PartitionSpec, PartitionValue } from './partition.js';
 import { partitionPath } from './partition.js';
 import { partitionKey } from './partition-split.js';
 import type { IcebergSchema } from './schema.js';
+import type { LoadedTable } from './catalog.js';
+import { currentSchema, defaultSpec } from './metadata.js';
 import { MetricsAccumulator } from './stats.js';
 import { ParquetStreamEncoder } from './parquet-stream.js';
 import { TableRows, arrowByteLength, type PreparedPart } from './table-rows.js';
@@ -352,4 +354,24 @@ class Tail {
   bytes(): Uint8Array {
     return concatParts(this.parts);
   }
+}
+
+/** A data-file writer for the table as loaded (its current schema and default spec). */
+export function newDataFileWriter(
+  table: LoadedTable,
+  io: FileIO,
+  inputSchema: arrow.Schema | undefined,
+  extra: Partial<Pick<DataFileWriterOptions, 'writerId' | 'properties'>> = {},
+): DataFileWriter {
+  const m = table.metadata;
+  return new DataFileWriter({
+    location: m.location,
+    schema: currentSchema(m),
+    spec: defaultSpec(m),
+    properties: { ...m.properties, ...extra.properties },
+    inputSchema,
+    io,
+    tableName: `${table.ident.namespace}.${table.ident.name}`,
+    ...(extra.writerId ? { writerId: extra.writerId } : {}),
+  });
 }

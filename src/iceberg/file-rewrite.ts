@@ -13,9 +13,8 @@ import { randomBytes } from 'node:crypto';
 import * as pq from 'parquet-wasm/node';
 import { StreamError } from '../errors.js';
 import type { LoadedTable } from './catalog.js';
-import type { DataFile } from './data-file-writer.js';
 import type { FileIO } from './file-io.js';
-import { newDataFileWriter } from './table.js';
+import { newDataFileWriter, type DataFile } from './data-file-writer.js';
 
 /** A live data file picked for rewriting, as its manifest entry describes it. */
 export interface RewriteInput {

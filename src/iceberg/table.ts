@@ -1,13 +1,10 @@
 // Opening the table a sink writes to: created from the sink config when missing, its schema
-// evolved when the sink schema gained columns, and the data-file writer bound to it.
+// evolved when the sink schema gained columns. The data-file writer bound to it is
+// data-file-writer.ts's newDataFileWriter, which the main thread never loads (parquet-wasm).
 
-import type * as arrow from 'apache-arrow';
 import type { SinkConfig } from '../config/types.js';
 import { StreamError, isStreamError } from '../errors.js';
 import type { Catalog, LoadedTable, TableIdentifier } from './catalog.js';
-import type { DataFileWriterOptions } from './data-file-writer.js';
-import { DataFileWriter } from './data-file-writer.js';
-import type { FileIO } from './file-io.js';
 import { currentSchema, defaultSpec, newTableMetadata } from './metadata.js';
 import { buildPartitionSpec, sameSpec } from './partition.js';
 import type { IcebergSchema } from './schema.js';
@@ -65,24 +62,4 @@ export function writeTargetOf(table: LoadedTable): WriteTarget {
   const spec = defaultSpec(m);
   const tableName = `${table.ident.namespace}.${table.ident.name}`;
   return { key: `${tableName}/${m['table-uuid']}/${schema['schema-id']}/${spec['spec-id']}`, tableName, schema, spec };
-}
-
-/** A data-file writer for the table as loaded (its current schema and default spec). */
-export function newDataFileWriter(
-  table: LoadedTable,
-  io: FileIO,
-  inputSchema: arrow.Schema | undefined,
-  extra: Partial<Pick<DataFileWriterOptions, 'writerId' | 'properties'>> = {},
-): DataFileWriter {
-  const m = table.metadata;
-  return new DataFileWriter({
-    location: m.location,
-    schema: currentSchema(m),
-    spec: defaultSpec(m),
-    properties: { ...m.properties, ...extra.properties },
-    inputSchema,
-    io,
-    tableName: `${table.ident.namespace}.${table.ident.name}`,
-    ...(extra.writerId ? { writerId: extra.writerId } : {}),
-  });
 }

@@ -9,8 +9,7 @@
 // simply never committed (they are orphans, left for cleanup).
 
 import * as arrow from 'apache-arrow';
-import type { DataFile, DataFileWriter } from '../iceberg/data-file-writer.js';
-import { newDataFileWriter } from '../iceberg/table.js';
+import { newDataFileWriter, type DataFile, type DataFileWriter } from '../iceberg/data-file-writer.js';
 import { takeBatch } from '../iceberg/take.js';
 import type { LoadedTable } from '../iceberg/catalog.js';
 import { fileIOFor, type FileIO } from '../iceberg/file-io.js';
