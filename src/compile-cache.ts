@@ -3,7 +3,8 @@
 // loads the same modules in its main thread and again in each source, sink and transform thread,
 // so a start compiles the same code several times over. With the cache, a bounded run of W1's
 // pipeline over 10,000 records (its fixed cost, medians of 4) took 1.36 s and 2.0 CPU-seconds
-// instead of 1.53 s and 2.25 (benchmarks/README.md, "Start-up").
+// instead of 1.53 s and 2.25 (benchmarks/README.md, "Start-up, compressed chunks and the main
+// thread's young generation").
 //
 // The cache is where Node.js puts it by default (`node-compile-cache` under the OS temporary
 // folder), or where NODE_COMPILE_CACHE says. It is an optimization only: a folder that cannot be

@@ -58,8 +58,8 @@ export interface FetchOptions {
   maxBytes?: number;
   /**
    * Chunk weight (bytes, compressed batches as inflated) handed on and not yet released (their
-   * transform tasks still running or queued): past this the loop stops fetching until `release` makes room. This is what bounds the
-   * source's memory, whatever the backlog.
+   * transform tasks still running or queued): past this the loop stops fetching until `release`
+   * makes room. This is what bounds the source's memory, whatever the backlog.
    */
   maxBytesInFlight: number;
   /**
@@ -127,7 +127,7 @@ export class FetchLoop {
    * How many times its compressed bytes a compressed batch's values take once decoded: a guess
    * until the first compressed chunks come back decoded (`release`), then their running
    * average. Without it the room for chunks in flight would hold compressed bytes, so a Snappy
-   * topic of JSON (~4x) would keep about four times the records of an uncompressed one in flight.
+   * topic of JSON (~3x) would keep about three times the records of an uncompressed one in flight.
    */
   private inflation = ASSUMED_INFLATION;
   private readonly order = new FetchOrder();
