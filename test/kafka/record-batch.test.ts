@@ -239,9 +239,9 @@ describe('scanRecordBatches', () => {
     const bytes = concatBytes(a, b, c, d.subarray(0, d.length - 1));
     const { spans, complete } = scanRecordBatches(bytes);
     expect(spans).toEqual([
-      { start: 0, end: a.length, baseOffset: 10n, lastOffset: 13n, recordCount: 4 },
-      { start: a.length, end: a.length + b.length, baseOffset: 14n, lastOffset: 14n, recordCount: 1 },
-      { start: a.length + b.length, end: a.length + b.length + c.length, baseOffset: 15n, lastOffset: 19n, recordCount: 2 },
+      { start: 0, end: a.length, baseOffset: 10n, lastOffset: 13n, recordCount: 4, compressed: true },
+      { start: a.length, end: a.length + b.length, baseOffset: 14n, lastOffset: 14n, recordCount: 1, compressed: false },
+      { start: a.length + b.length, end: a.length + b.length + c.length, baseOffset: 15n, lastOffset: 19n, recordCount: 2, compressed: false },
     ]);
     expect(complete).toBe(a.length + b.length + c.length);
   });
