@@ -13,7 +13,12 @@ export async function ensureTopic(admin: Admin, topic: string, partitions: numbe
   const existing = await admin.fetchTopicMetadata({ topics: [] }).then((m) => m.topics.find((t) => t.name === topic));
   if (existing) return { created: false, partitions: existing.partitions.length };
   // createTopics resolves false when another client created it first: both outcomes are fine.
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  // Not kafkajs' waitForLeaders: on a broker just started, its metadata question may be answered
+  // UNKNOWN_TOPIC_OR_PARTITION for the new topic, which it does not ask again on, and it fails.
+  // ListOffsets is answered only by a broker that hosts each partition, and topicOffsets asks
+  // again while the answer is a retriable error, so a producer finds the topic ready after this.
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: false });
+  await topicOffsets(admin, topic);
   const meta = await admin.fetchTopicMetadata({ topics: [topic] });
   return { created: true, partitions: meta.topics[0]?.partitions.length ?? partitions };
 }
