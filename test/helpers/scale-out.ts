@@ -13,7 +13,7 @@ import { ROOT } from './build.js';
 import { BOOTSTRAP } from './kafka.js';
 import { runPython } from './python.js';
 import { waitUntil, type Fleet } from './fleet.js';
-import { runtimeProject, type RuntimeProject } from './runtime.js';
+import { readTable, runtimeProject, type RuntimeProject } from './runtime.js';
 
 export type GroupProtocol = 'auto' | 'consumer' | 'classic';
 
@@ -134,6 +134,32 @@ export async function waitForCommitted(project: RuntimeProject, table: string, t
   ).catch((err: Error) => {
     throw new Error(`${err.message}; ${seen} committed`);
   });
+}
+
+/**
+ * The dead-letter table's position once the table holds every record: it moves only with an
+ * epoch that has dead letters (and commits before the table), so it may stop short of the
+ * table's, but it must cover every dead letter it holds and never be ahead of the table.
+ */
+export async function expectDeadLetterPositionCovers(project: RuntimeProject, table: string, topic: string): Promise<void> {
+  const tablePosition = await positionNow(project, table, topic);
+  const dlqPosition = await positionNow(project, `${table}_dlq`, topic);
+  const { rows } = await readTable(project, `${table}_dlq`, ['source_partition', 'source_offset']);
+  const lastDeadLetter = new Map<number, number>();
+  for (const r of rows) {
+    const q = r.source_partition as number;
+    lastDeadLetter.set(q, Math.max(lastDeadLetter.get(q) ?? -1, r.source_offset as number));
+  }
+  const wrong: string[] = [];
+  for (const [q, last] of lastDeadLetter) {
+    const next = dlqPosition.get(q)?.next;
+    if (next === undefined || next <= last) wrong.push(`partition ${q}: dead letter at ${last}, dead-letter table's next ${next}`);
+  }
+  for (const [q, e] of dlqPosition) {
+    const t = tablePosition.get(q)?.next;
+    if (t === undefined || e.next > t) wrong.push(`partition ${q}: dead-letter table's next ${e.next} ahead of the table's ${t}`);
+  }
+  expect(wrong).toEqual([]);
 }
 
 /** A partition's entry in a claimed position. */
