@@ -108,6 +108,8 @@ export class CheckpointCoordinator {
   private recoveredEpoch: number | null = null;
   private nextEpoch = 1;
   private committedOffsets: PartitionOffsets = new Map();
+  /** A checkpoint of this coordinator completed (not only recovered or begun). */
+  private checkpointed = false;
   private readonly acks = new Map<number, PendingAck>();
   private pendingCheckpoint: Promise<void> | undefined;
   private groupCommit: Promise<void> | undefined;
@@ -162,6 +164,18 @@ export class CheckpointCoordinator {
   /** The offsets of the last committed checkpoint, per partition. */
   get committed(): PartitionOffsets {
     return new Map(this.committedOffsets);
+  }
+
+  /**
+   * Whether a checkpoint now would have nothing to do: one of this coordinator's completed, none
+   * is under way, and `positions` (each partition's next offset to read) are the offsets it
+   * committed, so no record was read since and none is in flight. A partition that joined since
+   * has no committed offset yet, so it makes the pipeline not quiet until its first commit.
+   */
+  quiet(positions: ReadonlyMap<number, bigint>): boolean {
+    if (!this.checkpointed || this.pendingCheckpoint || this.closed || positions.size !== this.committedOffsets.size) return false;
+    for (const [p, o] of positions) if (this.committedOffsets.get(p) !== o) return false;
+    return true;
   }
 
   /**
@@ -367,6 +381,7 @@ export class CheckpointCoordinator {
       throw toStreamError(err, 'COMMIT_FAILED');
     }
     this.committedOffsets = offsets;
+    this.checkpointed = true;
     // Maintenance after the commit, never before: it then races only the next epoch's commit.
     if (this.deadLetterState && ack.deadLetterFiles.length > 0) this.d.committed?.(this.deadLetterState.ident);
     if (ack.files.length > 0 || moved) this.d.committed?.(table.ident);

@@ -423,6 +423,11 @@ export class Supervisor {
       const r = slot.runner;
       const state = slot.lifecycle.state;
       if (!r || !slot.live || (state !== 'running' && state !== 'degraded')) continue;
+      // A degraded pipeline checkpoints in any case: its commit is what ends the outage.
+      if (state === 'running' && r.quiet) {
+        r.skipQuiet();
+        continue;
+      }
       r.checkpoint().then(
         () => {
           if (holds(slot, r)) this.recovered(slot, { kind: 'commit', epoch: r.lastCommittedEpoch });

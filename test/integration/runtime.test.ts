@@ -160,9 +160,23 @@ describe('the runtime, end to end', () => {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       body = await (await fetch(url)).text();
-      if (value('streamberg_records_out_total', `pipeline="${p.bid}",table="parsed_events"`) === good) break;
+      if (value('streamberg_records_out_total', `pipeline="${p.bid}",table="parsed_events"`) === good && value('streamberg_records_out_total', `pipeline="${p.bid}",table="parsed_events_dlq"`) === 2000 - good) break;
       await new Promise((r) => setTimeout(r, 300));
     }
+    // Every record committed: at rest, the pipeline takes no checkpoint rounds (its epoch stays)
+    // and still counts as checkpointed (the completed timestamp moves on, as alerts expect).
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await sleep(1000);
+    const atRest = async () => {
+      const b = await (await fetch(url)).text();
+      const v = (name: string) => Number(new RegExp(`^${name}\\{pipeline="${p.bid}"\\} (\\S+)$`, 'm').exec(b)![1]);
+      return { epoch: v('streamberg_checkpoint_last_completed_epoch'), completedAt: v('streamberg_checkpoint_last_completed_timestamp_seconds') };
+    };
+    const before = await atRest();
+    await sleep(1500);
+    const after = await atRest();
+    expect(after.epoch, 'epochs taken at rest over 5 checkpoint intervals').toBe(before.epoch);
+    expect(after.completedAt).toBeGreaterThan(before.completedAt);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
 

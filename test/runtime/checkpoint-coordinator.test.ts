@@ -83,6 +83,29 @@ describe('CheckpointCoordinator', () => {
     await w.close();
   });
 
+  it('is quiet only once a checkpoint of its own completed, none is under way, and every position is the one committed', async () => {
+    const h = harness(w);
+    h.coordinator.recover(table, dlq);
+    const start = new Map([[0, 0n], [1, 0n]]);
+    await h.coordinator.begin(start);
+    // Begun, not checkpointed: the first checkpoint of a runner always runs.
+    expect(h.coordinator.quiet(start)).toBe(false);
+    const first = h.coordinator.trigger();
+    expect(h.coordinator.quiet(start)).toBe(false);
+    h.coordinator.acknowledge(ack(1, [[0, 3n], [1, 5n]], { files: [await w.dataFile(h.coordinator.table, [1, 2, 3])], rows: 3 }));
+    await first;
+    expect(h.coordinator.quiet(new Map([[0, 3n], [1, 5n]]))).toBe(true);
+    // A record read since, a partition joined since (no committed offset yet), one gone.
+    expect(h.coordinator.quiet(new Map([[0, 4n], [1, 5n]]))).toBe(false);
+    expect(h.coordinator.quiet(new Map([[0, 3n], [1, 5n], [2, 0n]]))).toBe(false);
+    expect(h.coordinator.quiet(new Map([[0, 3n]]))).toBe(false);
+    // An epoch that committed nothing leaves it quiet on the same offsets.
+    const second = h.coordinator.trigger();
+    h.coordinator.acknowledge(ack(2, [[0, 3n], [1, 5n]]));
+    await second;
+    expect(h.coordinator.quiet(new Map([[0, 3n], [1, 5n]]))).toBe(true);
+  });
+
   it('numbers epochs from the table, takes one checkpoint at a time, and commits dead letters, table, then the group', async () => {
     const h = harness(w);
     const recovery = h.coordinator.recover(table, dlq);
