@@ -112,6 +112,18 @@ export const DEFAULT_ROW_GROUP_ROWS = 262_144;
 /** Open files of one writer that stream to storage at once; the others are written whole. */
 export const MAX_STREAMED_FILES = 64;
 
+/**
+ * Files a writer encodes a column without a dictionary after the encoder gave that column's
+ * dictionary up in a file it wrote; the next file tries the dictionary again, in case the data
+ * changed. parquet-rs builds a dictionary until it outgrows its page limit (1 MB), then writes the
+ * rest of the column chunk plain: for a column of nearly distinct values (ids, session keys) that
+ * dictionary is built in every row group and thrown away. In W1 the `session_id` column gives its
+ * dictionary up after 4 of 13 pages in each row group; written plain, the sink thread spent 0.77
+ * instead of 0.86 CPU-s per million records, for files of the same size (benchmarks/README.md,
+ * "Dictionaries given up").
+ */
+export const PLAIN_AFTER_FALLBACK_FILES = 16;
+
 export class DataFileWriter {
   private readonly codec: ParquetCodec;
   private readonly targetFileSize: number;
@@ -123,6 +135,8 @@ export class DataFileWriter {
   private fileCount = 0;
   /** Parquet bytes per Arrow byte, learnt from the files written so far (1 until then: rolls early, never late). */
   private ratio = 1;
+  /** Top-level columns written without a dictionary, to the number of files left before it is tried again. */
+  private readonly plainColumns = new Map<string, number>();
 
   constructor(private readonly options: DataFileWriterOptions) {
     this.codec = parseCodec(options.properties['write.parquet.compression-codec']);
@@ -224,6 +238,11 @@ export class DataFileWriter {
     // encoder gives it up, in every row group again (the dearest part of encoding W1 in row
     // groups of 128 k rows). Top-level timestamp columns are written plain.
     for (const f of this.options.schema.fields) if (f.type === 'timestamp' || f.type === 'timestamptz') builder = builder.setColumnDictionaryEnabled(f.name, false);
+    for (const [name, files] of this.plainColumns) {
+      builder = builder.setColumnDictionaryEnabled(name, false);
+      if (files <= 1) this.plainColumns.delete(name);
+      else this.plainColumns.set(name, files - 1);
+    }
     const props = builder.build();
     // A file streamed to disk holds a file handle until it is closed; an epoch with many partition
     // values open at once would run out of them, so past MAX_STREAMED_FILES the rest are kept
@@ -287,6 +306,7 @@ export class DataFileWriter {
         columnSizes[id] = (columnSizes[id] ?? 0) + Number(c.meta_data.total_compressed_size);
       });
     }
+    for (const name of dictionariesGivenUp(footer.row_groups)) this.plainColumns.set(name, PLAIN_AFTER_FALLBACK_FILES);
     const splitOffsets = footer.row_groups.map((rg) => Number(rg.columns[0]?.meta_data?.dictionary_page_offset ?? rg.columns[0]?.meta_data?.data_page_offset ?? 4));
     const metrics = p.metrics.result();
     this.written.push({
@@ -302,6 +322,33 @@ export class DataFileWriter {
       splitOffsets,
     });
   }
+}
+
+interface FooterColumnChunk {
+  meta_data?: {
+    path_in_schema: string[];
+    encoding_stats?: Array<{ page_type: string; encoding: string }>;
+  };
+}
+
+/**
+ * Top-level columns whose dictionary the encoder gave up in some row group: data pages both
+ * dictionary-encoded and not, by the column chunk's page encoding statistics (a writer that does
+ * not record them gives no answer). Nested columns are left alone: a column's dictionary setting
+ * is addressed by its top-level name only.
+ */
+export function dictionariesGivenUp(rowGroups: ReadonlyArray<{ columns: readonly FooterColumnChunk[] }>): Set<string> {
+  const out = new Set<string>();
+  for (const rg of rowGroups) {
+    for (const c of rg.columns) {
+      const m = c.meta_data;
+      if (!m || m.path_in_schema.length !== 1 || !m.encoding_stats) continue;
+      const data = m.encoding_stats.filter((e) => e.page_type === 'DATA_PAGE' || e.page_type === 'DATA_PAGE_V2');
+      const dictionary = (e: { encoding: string }) => e.encoding === 'RLE_DICTIONARY' || e.encoding === 'PLAIN_DICTIONARY';
+      if (data.some(dictionary) && !data.every(dictionary)) out.add(m.path_in_schema[0]!);
+    }
+  }
+  return out;
 }
 
 interface FooterSchemaElement {

@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { describe, expect, it } from 'vitest';
-import { DataFileWriter, MAX_STREAMED_FILES, parseCodec } from '../../src/iceberg/data-file-writer.js';
+import { DataFileWriter, MAX_STREAMED_FILES, PLAIN_AFTER_FALLBACK_FILES, dictionariesGivenUp, parseCodec } from '../../src/iceberg/data-file-writer.js';
 import { StreamError } from '../../src/errors.js';
 import type { FileIO } from '../../src/iceberg/file-io.js';
 import { buildPartitionSpec } from '../../src/iceberg/partition.js';
@@ -150,6 +150,55 @@ describe('DataFileWriter', () => {
     expect(encodings.get('platform')!.some((e) => e.includes('DICTIONARY'))).toBe(true);
     expect(encodings.get('n')!.some((e) => e.includes('DICTIONARY'))).toBe(true);
     expect(arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream()).getChild('ts')!.toArray()).toHaveLength(300);
+  });
+
+  it('writes a column plain in the next files once the encoder gave its dictionary up, and tries it again later', async () => {
+    const scols = fields({ s: 'STRING', platform: 'STRING' });
+    const { schema: sschema } = buildSchema(scols);
+    const io = new MemoryIO();
+    const w = new DataFileWriter({ location: 'file:///t', schema: sschema, spec: buildPartitionSpec(sschema, []), properties: {}, inputSchema: arrowSchemaOf(scols), io, writerId: 'w' });
+    /** Page encodings of each column of a file's first row group, by column name. */
+    const pages = (filePath: string) => {
+      const bytes = io.files.get(filePath)!;
+      const footer = parquetMetadata(bytes.slice().buffer as ArrayBuffer);
+      return new Map(footer.row_groups[0]!.columns.map((c) => [c.meta_data!.path_in_schema.join('.'), (c.meta_data!.encoding_stats ?? []).map((e) => `${e.page_type}:${e.encoding}`)]));
+    };
+    const fileOf = async (rows: Array<Record<string, unknown>>) => {
+      await w.write(batchOf(scols, rows));
+      const [file] = await w.close();
+      return file!.filePath;
+    };
+    // 120 k distinct 24-byte values: ~3 MB of dictionary, past parquet-rs' 1 MB page limit.
+    const distinct = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ s: `session-${String(from + i).padStart(16, '0')}`, platform: ['ios', 'web'][i % 2]! }));
+    const first = pages(await fileOf(distinct(120_000, 0)));
+    expect(first.get('s')).toEqual(expect.arrayContaining(['DICTIONARY_PAGE:PLAIN', 'DATA_PAGE:RLE_DICTIONARY', 'DATA_PAGE:PLAIN']));
+    expect(first.get('platform')!.every((e) => e !== 'DATA_PAGE:PLAIN')).toBe(true);
+
+    const second = pages(await fileOf(distinct(300, 0)));
+    expect(second.get('s')).toEqual(['DATA_PAGE:PLAIN']);
+    expect(second.get('platform')).toEqual(expect.arrayContaining(['DICTIONARY_PAGE:PLAIN', 'DATA_PAGE:RLE_DICTIONARY']));
+    for (let i = 2; i <= PLAIN_AFTER_FALLBACK_FILES; i++) expect(pages(await fileOf(distinct(1, i))).get('s')).toEqual(['DATA_PAGE:PLAIN']);
+    // Its plain files written, the writer tries the dictionary again: small enough now, it is kept.
+    const retried = pages(await fileOf(distinct(300, 0)));
+    expect(retried.get('s')).toEqual(expect.arrayContaining(['DICTIONARY_PAGE:PLAIN', 'DATA_PAGE:RLE_DICTIONARY']));
+    expect(retried.get('s')).not.toContain('DATA_PAGE:PLAIN');
+  });
+
+  it('finds a given-up dictionary from page encoding statistics, top-level columns only', () => {
+    const chunk = (path: string[], stats?: Array<[string, string]>) => ({ meta_data: { path_in_schema: path, ...(stats ? { encoding_stats: stats.map(([page_type, encoding]) => ({ page_type, encoding })) } : {}) } });
+    const given = dictionariesGivenUp([
+      {
+        columns: [
+          chunk(['a'], [['DICTIONARY_PAGE', 'PLAIN'], ['DATA_PAGE', 'RLE_DICTIONARY'], ['DATA_PAGE', 'PLAIN']]),
+          chunk(['b'], [['DICTIONARY_PAGE', 'PLAIN'], ['DATA_PAGE', 'RLE_DICTIONARY']]),
+          chunk(['c'], [['DATA_PAGE', 'PLAIN']]),
+          chunk(['d', 'list', 'element'], [['DICTIONARY_PAGE', 'PLAIN'], ['DATA_PAGE', 'RLE_DICTIONARY'], ['DATA_PAGE', 'PLAIN']]),
+          chunk(['e']),
+        ],
+      },
+      { columns: [chunk(['b'], [['DICTIONARY_PAGE', 'PLAIN'], ['DATA_PAGE_V2', 'PLAIN_DICTIONARY'], ['DATA_PAGE_V2', 'DELTA_BYTE_ARRAY']])] },
+    ]);
+    expect([...given].sort()).toEqual(['a', 'b']);
   });
 
   it('names unsupported codecs in its error', () => {
