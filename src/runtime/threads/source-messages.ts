@@ -27,8 +27,11 @@ export type SourceCommand =
   | { kind: 'resume'; partitions: number[] }
   /** Partitions discovered while running: fetched from these offsets on. */
   | { kind: 'add-partitions'; start: Array<[partition: number, offset: bigint]> }
-  /** A chunk whose task settled, by its weight; `decoded` when its records were decoded. */
-  | { kind: 'release'; weight: number; decoded?: InflationSample }
+  /**
+   * A chunk whose task settled, by its weight; `decoded` when its records were decoded; its
+   * lease and bytes (the same shared memory) when it came from the source thread's ChunkBuffers.
+   */
+  | { kind: 'release'; weight: number; decoded?: InflationSample; buffer?: { lease: number; bytes: Uint8Array } }
   | { kind: 'commit'; id: number; offsets: Array<[partition: number, offset: bigint]> }
   | { kind: 'stop' };
 
@@ -36,7 +39,7 @@ export type SourceCommand =
 export type SourceEvent =
   /** `started` once fetching runs; `failed` when the source gives up. */
   | HostedEvent
-  /** A chunk of fetched record batches, its buffer transferred. */
+  /** A chunk of fetched record batches, its bytes in shared memory. */
   | { kind: 'chunk'; fetched: FetchedChunk }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
   | { kind: 'position'; partition: number; next: bigint }
