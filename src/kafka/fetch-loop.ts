@@ -36,7 +36,6 @@ import { parseFetchResponse, type FetchResponse } from './fetch-response.js';
 import { clusterOf, fetchV11Request, type KafkajsCluster } from './kafkajs-cluster.js';
 import { resolveOutOfRange, type OffsetResetPolicy } from './offset-reset.js';
 import { splitRecords, type RecordChunk } from './record-chunks.js';
-import { chunkBuffers } from './chunk-buffers.js';
 import { TopicAdmin } from './source.js';
 
 export type IsolationLevel = 'read_committed' | 'read_uncommitted';
@@ -80,7 +79,7 @@ export interface InflationSample {
 }
 
 export interface FetchHandlers {
-  /** A chunk of one partition, in offset order per partition; its bytes are shared memory (chunk-buffers.ts). */
+  /** A chunk of one partition, in offset order per partition; its buffer may be transferred. */
   onChunk(chunk: RecordChunk, highWatermark: bigint): void;
   /** Where a partition's next fetch starts: moves past markers and aborted records too. */
   onPosition(partition: number, next: bigint): void;
@@ -185,8 +184,7 @@ export class FetchLoop {
    * room for the next fetch. `decoded`, when its records were decoded, teaches the loop how far
    * its compressed batches inflate.
    */
-  release(weight: number, decoded?: InflationSample, buffer?: { lease: number; bytes: Uint8Array }): void {
-    if (buffer !== undefined) chunkBuffers.release(buffer.lease, buffer.bytes);
+  release(weight: number, decoded?: InflationSample): void {
     this.bytesInFlight -= weight;
     if (decoded !== undefined && decoded.compressedBytes > 0 && decoded.valueBytes >= 0) {
       const ratio = Math.max(1, decoded.valueBytes / decoded.compressedBytes);

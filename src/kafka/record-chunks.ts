@@ -11,23 +11,13 @@
 import { StreamError } from '../errors.js';
 import { abortMarkerProducer, type AbortedTransaction } from './record-batch.js';
 import { scanRecordBatches, type BatchSpan } from './record-batch-format.js';
-import { chunkBuffers, type ChunkBuffers } from './chunk-buffers.js';
 
 /** Record batches of one partition, as one transform task receives them. */
 export interface RecordChunk {
   topic: string;
   partition: number;
-  /**
-   * Whole record batches, back to back, still compressed: a copy out of the Fetch response, in
-   * shared memory that is posted between threads as it is (chunk-buffers.ts), never written
-   * while the chunk is out.
-   */
+  /** Whole record batches, back to back, still compressed; a buffer of its own, safe to transfer. */
   bytes: Uint8Array;
-  /**
-   * The ChunkBuffers lease of `bytes`, given back with them when the chunk is released (its
-   * memory then takes a later chunk); absent for a chunk made elsewhere.
-   */
-  lease?: number;
   /** Records below this offset are not delivered: the fetch offset may fall inside the first batch. */
   fromOffset: bigint;
   /** One past the last offset of the chunk's batches (control and aborted records included). */
@@ -46,6 +36,16 @@ export interface RecordChunk {
   abortedTransactions: AbortedTransaction[] | null;
 }
 
+/**
+ * A copy in an ArrayBuffer of its own. Not `slice`: on a Node Buffer (which the response is) it
+ * returns a view, and transferring a view's buffer would detach the whole response, or fail for
+ * a buffer from Node's shared pool.
+ */
+function copyOf(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(bytes.subarray(start, end));
+  return out;
+}
 
 /**
  * Cuts a partition's `records` (from one Fetch response) into chunks of at most `maxRecords`
@@ -60,7 +60,6 @@ export function splitRecords(
   fetchOffset: bigint,
   aborted: AbortedTransaction[] | null,
   maxRecords: number,
-  buffers: ChunkBuffers = chunkBuffers,
 ): { chunks: RecordChunk[]; nextOffset: bigint; incomplete: boolean } {
   if (records.byteLength === 0) return { chunks: [], nextOffset: fetchOffset, incomplete: false };
   let spans: BatchSpan[];
@@ -92,13 +91,10 @@ export function splitRecords(
     const to = spans[last]!;
     let compressedBytes = 0;
     for (let i = first; i <= last; i++) if (spans[i]!.compressed) compressedBytes += spans[i]!.end - spans[i]!.start;
-    // Not `slice`: on a Node Buffer (which the response is) that is a view into the whole response.
-    const copy = buffers.copy(records, from.start, to.end);
     chunks.push({
       topic,
       partition,
-      bytes: copy.bytes,
-      lease: copy.lease,
+      bytes: copyOf(records, from.start, to.end),
       fromOffset: fetchOffset,
       nextOffset: to.lastOffset + 1n,
       recordCount: count,

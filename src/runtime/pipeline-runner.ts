@@ -436,9 +436,8 @@ export class PipelineRunner {
         backpressure: (paused) => this.flow.backpressure(p, paused),
         fail: (err) => this.fail(err),
         settled: (fetched, result) => {
-          // No retry can come now: the chunk's shared memory goes back to the source thread for
-          // later chunks (chunk-buffers.ts); a chunk in an ArrayBuffer of its own is freed at once.
           this.source.release(fetched.chunk, result?.valueBytes);
+          // The pool worked on a copy; no retry can come now, so the bytes go at once.
           releaseBytes(fetched.chunk.bytes);
         },
         retried: (err, attempt) => {

@@ -27,11 +27,8 @@ export type SourceCommand =
   | { kind: 'resume'; partitions: number[] }
   /** Partitions discovered while running: fetched from these offsets on. */
   | { kind: 'add-partitions'; start: Array<[partition: number, offset: bigint]> }
-  /**
-   * A chunk whose task settled, by its weight; `decoded` when its records were decoded; its
-   * lease and bytes (the same shared memory) when it came from the source thread's ChunkBuffers.
-   */
-  | { kind: 'release'; weight: number; decoded?: InflationSample; buffer?: { lease: number; bytes: Uint8Array } }
+  /** A chunk whose task settled, by its weight; `decoded` when its records were decoded. */
+  | { kind: 'release'; weight: number; decoded?: InflationSample }
   | { kind: 'commit'; id: number; offsets: Array<[partition: number, offset: bigint]> }
   | { kind: 'stop' };
 
@@ -39,7 +36,7 @@ export type SourceCommand =
 export type SourceEvent =
   /** `started` once fetching runs; `failed` when the source gives up. */
   | HostedEvent
-  /** A chunk of fetched record batches, its bytes in shared memory. */
+  /** A chunk of fetched record batches, its buffer transferred. */
   | { kind: 'chunk'; fetched: FetchedChunk }
   | { kind: 'log'; level: 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> }
   | { kind: 'position'; partition: number; next: bigint }

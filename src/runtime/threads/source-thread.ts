@@ -130,7 +130,7 @@ export class ThreadedTopicSource implements TopicSource {
     if (chunk.weight <= 0) return;
     // Only a compressed chunk's sample teaches the source anything.
     const decoded = valueBytes !== undefined && chunk.compressedBytes > 0 ? { compressedBytes: chunk.compressedBytes, valueBytes } : undefined;
-    this.send({ kind: 'release', weight: chunk.weight, ...(decoded ? { decoded } : {}), ...(chunk.lease !== undefined ? { buffer: { lease: chunk.lease, bytes: chunk.bytes } } : {}) });
+    this.send({ kind: 'release', weight: chunk.weight, ...(decoded ? { decoded } : {}) });
   }
 
   commit(offsets: Map<number, bigint>): Promise<void> {

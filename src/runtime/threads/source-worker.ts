@@ -1,8 +1,7 @@
 // The source thread's side of the source port: the fetch loop (src/kafka/fetch-loop.ts) runs here,
-// off the main thread, takes the commands of source-messages.ts and posts each chunk of record
-// batches to the main thread as one buffer of shared memory (src/kafka/chunk-buffers.ts). A
-// source thread hosts the sources of many topics, each on its own port (actor-thread.ts);
-// workers/source-worker.ts only calls serveSources.
+// off the main thread, takes the commands of source-messages.ts and transfers each chunk of record
+// batches to the main thread as one buffer. A source thread hosts the sources of many topics, each
+// on its own port (actor-thread.ts); workers/source-worker.ts only calls serveSources.
 
 import type { MessagePort } from 'node:worker_threads';
 import { serializeError } from '../../errors.js';
@@ -38,7 +37,7 @@ export function serveSource(port: MessagePort, init: SourceThreadInit): HostedAc
         source.add(new Map(cmd.start));
         return;
       case 'release':
-        source.release(cmd.weight, cmd.decoded, cmd.buffer);
+        source.release(cmd.weight, cmd.decoded);
         return;
       case 'commit':
         source.commit(new Map(cmd.offsets)).then(
@@ -56,8 +55,7 @@ export function serveSource(port: MessagePort, init: SourceThreadInit): HostedAc
     .run(new Map(init.start), {
       // Never waits: flow control is the main thread's pause/resume.
       onChunk: (chunk, highWatermark) =>
-        // Shared memory (chunk-buffers.ts): posted as it is, neither copied nor transferred.
-        post({ kind: 'chunk', fetched: { partition: chunk.partition, chunk, highWatermark } }),
+        post({ kind: 'chunk', fetched: { partition: chunk.partition, chunk, highWatermark } }, [chunk.bytes.buffer as ArrayBuffer]),
       onPosition: (partition, next) => post({ kind: 'position', partition, next }),
       onError: (err) => post({ kind: 'failed', error: serializeError(err, 'ACTOR_FAILED', 'kafka') }),
       trouble: (err) => post({ kind: 'trouble', error: err ? serializeError(err, 'KAFKA_UNAVAILABLE', 'kafka') : null }),

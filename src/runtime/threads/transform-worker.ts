@@ -77,9 +77,8 @@ export function transformTaskRunner(specList: Array<[string, TransformSpec]>): (
     const parts = prepared === undefined ? undefined : (prepared?.parts ?? []);
     const deadLetters = out.deadLetters && out.deadLetters.numRows > 0 ? ipc(out.deadLetters) : null;
     const valueBytes = decoded.raw.valueOffsets[decoded.raw.count]! - decoded.raw.valueOffsets[0]!;
-    // The chunk's records are in `rows` and `deadLetters` now (a value may have been a view into
-    // it until here). A chunk in an ArrayBuffer of its own is freed at once; the runtime's are
-    // shared memory, left alone here and reused once the main thread releases the chunk.
+    // This worker's copy of the chunk: its records are in `rows` and `deadLetters` now (a value
+    // may have been a view into it until here).
     releaseBytes(task.chunk.bytes);
     const result: TransformTaskOutcome = { kind: 'done', rows, ...(parts ? { parts } : {}), deadLetters, stats: out.stats, valueBytes };
     // Moved, not copied, back to the main thread.
