@@ -118,7 +118,7 @@ export const MAX_STREAMED_FILES = 64;
  * changed. parquet-rs builds a dictionary until it outgrows its page limit (1 MB), then writes the
  * rest of the column chunk plain: for a column of nearly distinct values (ids, session keys) that
  * dictionary is built in every row group and thrown away. In W1 the `session_id` column gives its
- * dictionary up after 4 of 13 pages in each row group; with it plain in every file, the sink
+ * dictionary up after 4 of 12–13 pages in each row group; with it plain in every file, the sink
  * thread spent 0.77 instead of 0.86 CPU-s per million records (benchmarks/README.md,
  * "Dictionaries given up").
  */

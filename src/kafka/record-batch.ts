@@ -93,7 +93,6 @@ const LITTLE_ENDIAN = endianness() === 'LE';
  */
 const copyBytes = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number;
 
-
 /** A data batch that passed the checks, waiting for its records to be copied out. */
 interface PendingBatch {
   baseOffset: bigint;
